@@ -1,0 +1,286 @@
+"""Explicit-state search: breadth-first (default, shortest counterexamples) or depth-first.
+
+The visited set maps each state's fingerprint to its parent's fingerprint, so no history lives
+inside states and a counterexample is rebuilt afterwards by re-running the model's labelled
+successors along the fingerprint path (``checker.trace.rebuild``). With symmetry on, the
+fingerprint is that of the model's orbit representative; the rebuilt trace still consists of
+real, non-canonical states, each a genuine successor of the one before.
+
+Properties are evaluated on every newly discovered state (invariants, quiescent properties,
+goals) and on every generated transition (transition properties), until each is violated.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Hashable
+
+from checker.model import Model
+from checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
+                            STOP_MAX_STATES, STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED,
+                            Options, PropertyResult, Result, Stats)
+from checker.trace import rebuild, rebuild_edge
+
+__all__ = ["check", "DEADLOCK"]
+
+DEADLOCK = "deadlock_free"
+_DEADLOCK_DOC = "Deadlock freedom: every reachable state has at least one enabled transition."
+_TICK = 512  # expansions between clock readings
+
+
+def check(model: Model, options: Options | None = None) -> Result:
+    """Search ``model``'s reachable states under ``options`` and return the verdicts."""
+    return _Search(model, options or Options()).run()
+
+
+class _Search:
+    def __init__(self, model: Model, options: Options) -> None:
+        self.model = model
+        self.opt = options
+        props = list(model.properties())
+        if options.only is not None:
+            known = {p.name for p in props}
+            unknown = [n for n in options.only if n not in known]
+            if unknown:
+                raise ValueError(f"unknown property {unknown[0]!r} for {model.name}; "
+                                 f"known: {', '.join(sorted(known))}")
+            props = [p for p in props if p.name in options.only]
+        self.props = props
+        self.results = {p.name: PropertyResult(p.name, p.kind, p.summary) for p in props}
+        if options.deadlock:
+            self.results[DEADLOCK] = PropertyResult(DEADLOCK, "deadlock", _DEADLOCK_DOC)
+        self.state_props = [p for p in props if p.kind in (INVARIANT, QUIESCENT)]
+        self.goal_props = [p for p in props if p.kind == SOMETIMES]
+        self.edge_props = [p for p in props if p.kind == TRANSITION]
+        self.stats = Stats()
+        self.stopped_by: str | None = None
+        self.seen: dict[Hashable, Hashable | None] = {}
+        if options.symmetry and not model.has_symmetry:
+            raise ValueError(f"{model.name} declares no symmetry")
+        canon = model.representative if options.symmetry else None
+        if options.fingerprints:
+            fingerprint = model.fingerprint
+            self.key: Callable[[Any], Hashable] = (
+                (lambda s: fingerprint(canon(s))) if canon else fingerprint)
+        else:
+            self.key = canon if canon else (lambda s: s)
+
+    # -- bookkeeping --------------------------------------------------------------------
+    def _open(self, props: list[Property]) -> list[Property]:
+        return [p for p in props if self.results[p.name].verdict != VIOLATED]
+
+    def _violate(self, name: str, trace: Any, detail: str = "") -> None:
+        r = self.results[name]
+        r.verdict, r.trace, r.detail = VIOLATED, trace, detail
+
+    def _discover(self, state: Any, fp: Hashable) -> bool:
+        """Check state properties at a new state; True when the search should stop."""
+        for p in self.state_props:
+            if self.results[p.name].verdict != VIOLATED and not p.holds_at(state):
+                self._violate(p.name, rebuild(self.model, self._path(fp), self.key, p))
+                self.state_props = self._open(self.state_props)
+                if not self.opt.keep_going:
+                    return True
+        for p in self.goal_props:
+            if p.check(state):
+                r = self.results[p.name]
+                r.verdict, r.trace = HOLDS, rebuild(self.model, self._path(fp), self.key, p)
+                self.goal_props = [g for g in self.goal_props if g is not p]
+        return False
+
+    def _edge(self, state: Any, fp: Hashable, nxt: Any, nfp: Hashable) -> bool:
+        for p in self.edge_props:
+            if self.results[p.name].verdict != VIOLATED and not p.check(state, nxt):
+                trace = rebuild_edge(self.model, self._path(fp), nfp, self.key, p)
+                self._violate(p.name, trace)
+                self.edge_props = self._open(self.edge_props)
+                if not self.opt.keep_going:
+                    return True
+        return False
+
+    def _deadlock(self, fp: Hashable) -> bool:
+        if self.results[DEADLOCK].verdict == VIOLATED:
+            return False
+        self._violate(DEADLOCK, rebuild(self.model, self._path(fp), self.key, None),
+                      "no transition is enabled in the last state")
+        return not self.opt.keep_going
+
+    def _path(self, fp: Hashable) -> list[Hashable]:
+        path = []
+        cur: Hashable | None = fp
+        while cur is not None:
+            path.append(cur)
+            cur = self.seen[cur]
+        path.reverse()
+        return path
+
+    def _progress(self, start: float, queue: int) -> None:
+        self.stats.seconds = time.monotonic() - start
+        self.stats.queue = queue
+        if self.opt.progress:
+            self.opt.progress(self.stats)
+
+    # -- the search ---------------------------------------------------------------------
+    def run(self) -> Result:
+        start = time.monotonic()
+        queue_left = 0
+        try:
+            if self.opt.strategy == "bfs":
+                queue_left = self._bfs(start)
+            elif self.opt.strategy == "dfs":
+                queue_left = self._dfs(start)
+            else:
+                raise ValueError(f"unknown search strategy {self.opt.strategy!r}")
+        except KeyboardInterrupt:
+            self.stopped_by = STOP_INTERRUPTED
+            queue_left = self.stats.queue
+        self.stats.seconds = time.monotonic() - start
+        self.stats.queue = queue_left
+        self.stats.distinct = len(self.seen)
+        for r in self.results.values():
+            if r.verdict == INCOMPLETE and self.stopped_by is None:
+                # Exhaustive: an undisproved invariant holds, an unreached goal fails.
+                if r.kind == SOMETIMES:
+                    r.verdict, r.detail = VIOLATED, "no reachable state satisfies it"
+                else:
+                    r.verdict = HOLDS
+        return Result(self.model.describe(), self.opt, self.stats,
+                      list(self.results.values()), self.stopped_by)
+
+    def _initial(self) -> tuple[list[Any], list[Hashable]]:
+        states, fps = [], []
+        for s in self.model.initial_states():
+            fp = self.key(s)
+            self.stats.generated += 1
+            if fp in self.seen:
+                continue
+            self.seen[fp] = None
+            states.append(s)
+            fps.append(fp)
+            if self._discover(s, fp):
+                self.stopped_by = STOP_VIOLATION
+                break
+        return states, fps
+
+    def _bfs(self, start: float) -> int:
+        opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
+        nexts = self.model.next_states
+        frontier, ffps = self._initial()
+        if self.stopped_by:
+            return len(frontier)
+        max_states = opt.max_states
+        deadlock = opt.deadlock
+        depth = 0
+        last_report = start
+        while frontier:
+            at_bound = opt.max_depth is not None and depth >= opt.max_depth
+            stats.depth = depth
+            new_states: list[Any] = []
+            new_fps: list[Hashable] = []
+            for i, (s, fp) in enumerate(zip(frontier, ffps)):
+                if i % _TICK == 0:
+                    now = time.monotonic()
+                    if opt.time_limit is not None and now - start >= opt.time_limit:
+                        self.stopped_by = STOP_TIME_LIMIT
+                        return len(frontier) - i + len(new_states)
+                    if now - last_report >= opt.progress_interval:
+                        last_report = now
+                        stats.distinct = len(seen)
+                        self._progress(start, len(frontier) - i + len(new_states))
+                any_succ = False
+                for t in nexts(s):
+                    any_succ = True
+                    stats.generated += 1
+                    tfp = key(t)
+                    if self.edge_props and self._edge(s, fp, t, tfp):
+                        self.stopped_by = STOP_VIOLATION
+                        return len(frontier) - i + len(new_states)
+                    if tfp in seen:
+                        continue
+                    if at_bound:
+                        # A new state lies beyond the depth bound: the search is not exhaustive.
+                        self.stopped_by = STOP_MAX_DEPTH
+                        continue
+                    seen[tfp] = fp
+                    if max_states is not None and len(seen) > max_states:
+                        del seen[tfp]
+                        self.stopped_by = STOP_MAX_STATES
+                        return len(frontier) - i + len(new_states)
+                    new_states.append(t)
+                    new_fps.append(tfp)
+                    if self._discover(t, tfp):
+                        self.stopped_by = STOP_VIOLATION
+                        stats.depth = depth + 1
+                        return len(frontier) - i - 1 + len(new_states)
+                if deadlock and not any_succ and self._deadlock(fp):
+                    self.stopped_by = STOP_VIOLATION
+                    return len(frontier) - i - 1 + len(new_states)
+            if at_bound:
+                break
+            frontier, ffps = new_states, new_fps
+            if frontier:
+                depth += 1
+        stats.depth = depth
+        return 0
+
+    def _dfs(self, start: float) -> int:
+        opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
+        nexts = self.model.next_states
+        roots, rfps = self._initial()
+        if self.stopped_by:
+            return len(roots)
+        stack: list[tuple[Any, Hashable, Any]] = []
+        ticks = 0
+        last_report = start
+        for root, rfp in zip(reversed(roots), reversed(rfps)):
+            stack.append((root, rfp, None))
+        while stack:
+            s, fp, it = stack[-1]
+            if it is None:
+                # First visit: expand (unless at the depth bound) and check for deadlock.
+                succs = list(nexts(s))
+                depth = len(stack) - 1
+                stats.depth = max(stats.depth, depth)
+                if opt.deadlock and not succs and self._deadlock(fp):
+                    self.stopped_by = STOP_VIOLATION
+                    return len(stack)
+                it = iter(succs)
+                stack[-1] = (s, fp, it)
+                ticks += 1
+                if ticks % _TICK == 0:
+                    now = time.monotonic()
+                    if opt.time_limit is not None and now - start >= opt.time_limit:
+                        self.stopped_by = STOP_TIME_LIMIT
+                        return len(stack)
+                    if now - last_report >= opt.progress_interval:
+                        last_report = now
+                        stats.distinct = len(seen)
+                        self._progress(start, len(stack))
+            at_bound = opt.max_depth is not None and len(stack) - 1 >= opt.max_depth
+            pushed = False
+            for t in it:
+                stats.generated += 1
+                tfp = key(t)
+                if self.edge_props and self._edge(s, fp, t, tfp):
+                    self.stopped_by = STOP_VIOLATION
+                    return len(stack)
+                if tfp in seen:
+                    continue
+                if at_bound:
+                    self.stopped_by = STOP_MAX_DEPTH
+                    continue
+                seen[tfp] = fp
+                if opt.max_states is not None and len(seen) > opt.max_states:
+                    del seen[tfp]
+                    self.stopped_by = STOP_MAX_STATES
+                    return len(stack)
+                if self._discover(t, tfp):
+                    self.stopped_by = STOP_VIOLATION
+                    return len(stack)
+                stack.append((t, tfp, None))
+                pushed = True
+                break
+            if not pushed:
+                stack.pop()
+        return 0

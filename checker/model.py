@@ -1,0 +1,131 @@
+"""The model interface: the only thing the engines know about a protocol.
+
+A model is a transition system over immutable, hashable states:
+
+- ``initial_states()`` — the states a run may start in;
+- ``successors(state)`` — every enabled transition as ``(Label, next_state)``, in a
+  deterministic order (traces are rebuilt by re-running it, as Stateright does);
+- ``next_states(state)`` — the same successor states without labels: the engines' hot path.
+  The default derives it from ``successors``; a model overrides it to skip building labels;
+- ``properties()`` — the named properties to check (``checker.properties``);
+- ``representative(state)`` — optional canonical member of the state's symmetry orbit;
+- ``to_vars(state)`` / ``from_vars(vars)`` — the state as named parts (``dict`` of plain
+  values, ``frozenset`` and ``Record``) for diffs, JSON traces and replay.
+
+Labels are structured so renderers can draw lanes and arrows without knowing the protocol:
+an action name with arguments, the lane (actor) that takes the step, the messages it reads and
+the messages it sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable, Iterable, Iterator, Mapping, Sequence
+
+from checker.properties import Property
+from checker.values import Record, show, decode, encode
+
+__all__ = ["Label", "Model", "Record", "State"]
+
+State = Hashable
+
+
+@dataclass(frozen=True)
+class Label:
+    """What one transition did: ``Phase2b(a=a2, b=1)``, taken by lane ``a2``.
+
+    ``reads`` are the messages the step received or consulted, ``sends`` the ones it added;
+    ``events`` are lane annotations such as ``crash`` or ``drop`` for the drawings.
+    """
+
+    action: str
+    args: tuple[tuple[str, Any], ...] = ()
+    lane: str | None = None
+    reads: tuple[Record, ...] = ()
+    sends: tuple[Record, ...] = ()
+    events: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k}={show(v)}" for k, v in self.args)
+        return f"{self.action}({inner})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.action, "args": {k: encode(v) for k, v in self.args}}
+
+    def matches(self, data: Mapping[str, Any]) -> bool:
+        """Whether a label read back from a trace file names this transition."""
+        args = data.get("args", {})
+        if data.get("action") != self.action or not isinstance(args, dict):
+            return False
+        try:
+            return {k: decode(v) for k, v in args.items()} == dict(self.args)
+        except Exception:
+            return False
+
+
+class Model:
+    """Base class for models; subclasses fill in the transition system.
+
+    ``name``, ``params`` and ``variant`` identify the instance (they go into every verdict and
+    trace). ``lanes`` orders the actors for message-sequence drawings.
+    """
+
+    def __init__(self, name: str = "model", params: Mapping[str, Any] | None = None,
+                 variant: str | None = None) -> None:
+        self.name = name
+        self.params = dict(params or {})
+        self.variant = variant
+
+    # -- the transition system -------------------------------------------------------------
+    def initial_states(self) -> Iterable[State]:
+        raise NotImplementedError
+
+    def successors(self, state: State) -> Iterator[tuple[Label, State]]:
+        raise NotImplementedError
+
+    def next_states(self, state: State) -> Iterable[State]:
+        return [t for _, t in self.successors(state)]
+
+    def properties(self) -> Sequence[Property]:
+        return ()
+
+    def fingerprint(self, state: State) -> int:
+        """A 64-bit hash of ``state`` for the visited set.
+
+        The default is ``hash(state)``, which is well mixed for tuples of strings, small ints and
+        frozensets. CPython hashes an int modulo 2**61 - 1, so a model that packs a state into
+        larger ints must override this, or distinct states will collide systematically.
+        """
+        return hash(state)
+
+    # -- symmetry -------------------------------------------------------------------------
+    has_symmetry: bool = False
+
+    def representative(self, state: State) -> State:
+        """A canonical member of ``state``'s orbit; identity when there is no symmetry."""
+        return state
+
+    # -- naming the parts of a state --------------------------------------------------------
+    def variables(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def to_vars(self, state: State) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def from_vars(self, values: Mapping[str, Any]) -> State:
+        """Inverse of ``to_vars``; raises ``ValueError`` on a value outside the model's types."""
+        raise NotImplementedError
+
+    def lanes(self) -> tuple[str, ...]:
+        return ()
+
+    def describe(self) -> str:
+        """One line naming the instance: model, parameters, variant."""
+        ps = " ".join(f"{k}={_param_text(v)}" for k, v in self.params.items())
+        return f"{self.name} {ps}".strip() + (f" variant={self.variant}" if self.variant else "")
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(_param_text(v) for v in value)
+    return str(value)

@@ -1,0 +1,151 @@
+"""What a check run returns: options, statistics, per-property verdicts, the overall verdict.
+
+Verdicts are exactly three words. ``holds`` is only ever given after an exhaustive search of the
+states within the stated bounds; a run cut short by a limit, an interrupt or by stopping at the
+first violation leaves the undecided properties ``incomplete`` and names why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from checker.trace import Trace
+
+__all__ = ["HOLDS", "VIOLATED", "INCOMPLETE", "EXIT_CODES", "Options", "Stats",
+           "PropertyResult", "Result"]
+
+HOLDS = "holds"
+VIOLATED = "violated"
+INCOMPLETE = "incomplete"
+EXIT_CODES = {HOLDS: 0, VIOLATED: 1, INCOMPLETE: 3}
+EXIT_BAD_INPUT = 2
+
+# Why a search stopped before exhausting the state space.
+STOP_MAX_DEPTH = "max_depth"
+STOP_MAX_STATES = "max_states"
+STOP_TIME_LIMIT = "time_limit"
+STOP_INTERRUPTED = "interrupted"
+STOP_VIOLATION = "first_violation"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to search. ``None`` bounds are unbounded.
+
+    ``fingerprints`` keeps only a 64-bit hash of each visited state (as TLC does); with it off
+    the full states are kept, which is exact but uses more memory.
+    ``keep_going`` explores past violations so that every property gets its own verdict.
+    """
+
+    strategy: str = "bfs"
+    max_depth: int | None = None
+    max_states: int | None = None
+    time_limit: float | None = None
+    symmetry: bool = False
+    deadlock: bool = False
+    keep_going: bool = False
+    fingerprints: bool = True
+    only: tuple[str, ...] | None = None
+    progress: Callable[["Stats"], None] | None = None
+    progress_interval: float = 1.0
+
+    def bounds_text(self) -> str:
+        def b(v: Any) -> str:
+            return "none" if v is None else str(v)
+        limit = "none" if self.time_limit is None else f"{self.time_limit:g}s"
+        return f"max depth {b(self.max_depth)}, max states {b(self.max_states)}, time limit {limit}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"strategy": self.strategy, "max_depth": self.max_depth,
+                "max_states": self.max_states, "time_limit": self.time_limit,
+                "symmetry": self.symmetry, "deadlock": self.deadlock,
+                "keep_going": self.keep_going, "fingerprints": self.fingerprints}
+
+
+@dataclass
+class Stats:
+    """Search statistics in TLC's terms."""
+
+    generated: int = 0
+    distinct: int = 0
+    queue: int = 0
+    depth: int = 0
+    seconds: float = 0.0
+    peak_memory_mb: float | None = None
+
+    @property
+    def states_per_second(self) -> float:
+        return self.generated / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        return (f"{self.generated:,} states generated, {self.distinct:,} distinct states found, "
+                f"{self.queue:,} states left on queue, depth {self.depth}, "
+                f"{self.seconds:.2f} s ({self.states_per_second:,.0f} states/s)")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"generated": self.generated, "distinct": self.distinct, "queue_left": self.queue,
+                "depth": self.depth, "seconds": round(self.seconds, 4),
+                "states_per_second": round(self.states_per_second, 1),
+                "peak_memory_mb": self.peak_memory_mb}
+
+
+@dataclass
+class PropertyResult:
+    name: str
+    kind: str
+    summary: str
+    verdict: str = INCOMPLETE
+    trace: "Trace | None" = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "summary": self.summary,
+                               "verdict": self.verdict}
+        if self.detail:
+            out["detail"] = self.detail
+        if self.trace is not None:
+            out["trace_length"] = len(self.trace.steps) - 1
+            out["trace"] = self.trace.to_json()
+        return out
+
+
+@dataclass
+class Result:
+    model: str
+    options: Options
+    stats: Stats
+    properties: list[PropertyResult] = field(default_factory=list)
+    stopped_by: str | None = None
+
+    @property
+    def exhaustive(self) -> bool:
+        return self.stopped_by is None
+
+    @property
+    def verdict(self) -> str:
+        if any(p.verdict == VIOLATED for p in self.properties):
+            return VIOLATED
+        if any(p.verdict == INCOMPLETE for p in self.properties) or not self.exhaustive:
+            return INCOMPLETE
+        return HOLDS
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+    def get(self, name: str) -> PropertyResult:
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def violations(self) -> list[PropertyResult]:
+        return [p for p in self.properties if p.verdict == VIOLATED]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "verdict": self.verdict, "exhaustive": self.exhaustive,
+                "stopped_by": self.stopped_by, "options": self.options.to_json(),
+                "stats": self.stats.to_json(),
+                "properties": [p.to_json() for p in self.properties]}

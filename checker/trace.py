@@ -1,0 +1,239 @@
+"""Traces: rebuilt from fingerprint paths, stored as versioned JSON, re-validated on replay.
+
+JSON layout (ITF-like, as used by Apalache and Quint)::
+
+    {"#meta": {"format": "paxchain-trace", "format_version": 1, "tool": "paxchain",
+               "tool_version": ..., "model": ..., "params": {...}, "variant": ...,
+               "property": ..., "kind": ..., "summary": ..., "outcome": "violation"|"witness"},
+     "vars": ["maxBal", ...],
+     "states": [{"#meta": {"index": 0}, "maxBal": ...},
+                {"#meta": {"index": 1, "label": {"action": "Phase1a", "args": {"b": 0}},
+                           "text": "Phase1a(b=0)"}, ...}, ...]}
+
+Values: integers, strings and booleans as themselves, ``None`` as ``null``; maps as
+``{"#map": [[key, value], ...]}``; sets as ``{"#set": [...]}``; tuples as ``{"#tup": [...]}``;
+records (messages) as objects with a ``"type"`` field.
+
+A trace read from a file is never trusted: ``replay`` rebuilds every state through the model,
+checks that each step is an enabled transition with that label and result, and that the last
+state (or step) really breaks the named property.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable, Mapping
+
+from checker.model import Label, Model
+from checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from checker.values import TraceError, decode, encode
+
+__all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "read_meta", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "paxchain-trace"
+FORMAT_VERSION = 1
+DEADLOCK_KIND = "deadlock"
+
+
+@dataclass(frozen=True)
+class Step:
+    label: Label | None  # None for the initial state
+    state: Any
+
+
+@dataclass
+class Trace:
+    """A path through a model's states, ending where ``prop`` is broken (or reached)."""
+
+    model: Model
+    prop: str
+    kind: str
+    summary: str
+    steps: list[Step]
+    explanation: str = ""
+
+    @property
+    def outcome(self) -> str:
+        return "witness" if self.kind == SOMETIMES else "violation"
+
+    def to_json(self) -> dict[str, Any]:
+        from checker import __version__
+
+        m = self.model
+        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",
+                "tool_version": __version__, "model": m.name,
+                "params": {k: encode(v) for k, v in m.params.items()},
+                "variant": m.variant, "property": self.prop, "kind": self.kind,
+                "summary": self.summary, "outcome": self.outcome}
+        if self.explanation:
+            meta["explanation"] = self.explanation
+        states = []
+        for i, step in enumerate(self.steps):
+            smeta: dict[str, Any] = {"index": i}
+            if step.label is not None:
+                smeta["label"] = step.label.to_json()
+                smeta["text"] = str(step.label)
+            entry = {"#meta": smeta}
+            entry.update({k: encode(v) for k, v in m.to_vars(step.state).items()})
+            states.append(entry)
+        return {"#meta": meta, "vars": list(m.variables()), "states": states}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1) + "\n"
+
+
+# -- rebuilding a path from fingerprints ------------------------------------------------------
+
+def _explain(model: Model, prop: Property | None, *states: Any) -> str:
+    if prop is None or prop.explain is None:
+        return ""
+    try:
+        return prop.explain(*states)
+    except Exception as exc:  # an explanation must never hide the counterexample
+        return f"(could not explain: {exc})"
+
+
+def rebuild(model: Model, fps: list[Hashable], key: Callable[[Any], Hashable],
+            prop: Property | None) -> Trace:
+    """The real trace along a fingerprint path (``prop`` None means a deadlock)."""
+    steps = _walk(model, fps, key, prop)
+    last = steps[-1].state
+    if prop is None:
+        return Trace(model, "deadlock_free", DEADLOCK_KIND,
+                     "Deadlock freedom: every reachable state has at least one enabled transition.",
+                     steps, "no transition is enabled in the last state")
+    return Trace(model, prop.name, prop.kind, prop.summary, steps, _explain(model, prop, last))
+
+
+def rebuild_edge(model: Model, fps: list[Hashable], nfp: Hashable,
+                 key: Callable[[Any], Hashable], prop: Property) -> Trace:
+    """The trace to the end of ``fps`` plus one transition to ``nfp`` that breaks ``prop``."""
+    steps = _walk(model, fps, key, None)
+    s = steps[-1].state
+    for label, t in model.successors(s):
+        if key(t) == nfp and not prop.check(s, t):
+            steps.append(Step(label, t))
+            return Trace(model, prop.name, prop.kind, prop.summary, steps,
+                         _explain(model, prop, s, t))
+    raise TraceError(f"could not rebuild the step breaking {prop.name}: "
+                     "successors() and next_states() disagree")
+
+
+def _walk(model: Model, fps: list[Hashable], key: Callable[[Any], Hashable],
+          prop: Property | None) -> list[Step]:
+    inits = [s for s in model.initial_states() if key(s) == fps[0]]
+    if not inits:
+        raise TraceError("could not rebuild the trace: no initial state has its fingerprint")
+    cur = inits[0]
+    steps = [Step(None, cur)]
+    for i, fp in enumerate(fps[1:], start=1):
+        found = [(label, t) for label, t in model.successors(cur) if key(t) == fp]
+        if not found:
+            raise TraceError(f"could not rebuild step {i}: successors() and next_states() "
+                             "disagree, or the model is not deterministic")
+        label, t = found[0]
+        if i == len(fps) - 1 and prop is not None and prop.kind in (INVARIANT, QUIESCENT):
+            # Under symmetry prefer the orbit member that itself breaks the property.
+            breaking = [(lb, x) for lb, x in found if not prop.holds_at(x)]
+            if breaking:
+                label, t = breaking[0]
+        steps.append(Step(label, t))
+        cur = t
+    return steps
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+@dataclass
+class Replayed:
+    """A trace that replayed: its steps, and whether it shows a violation or a witness."""
+
+    trace: Trace
+    outcome: str  # "violation" or "witness"
+
+
+def read_meta(data: Any) -> dict[str, Any]:
+    """The ``#meta`` object of a trace file, with its format checked."""
+    if not isinstance(data, dict) or not isinstance(data.get("#meta"), dict):
+        raise TraceError("not a paxchain trace: no #meta object")
+    meta = data["#meta"]
+    if meta.get("format") != FORMAT:
+        raise TraceError(f"not a paxchain trace: format is {meta.get('format')!r}")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise TraceError(f"trace format version {meta.get('format_version')!r} is not supported "
+                         f"(this paxchain reads version {FORMAT_VERSION})")
+    for field in ("model", "property", "kind"):
+        if not isinstance(meta.get(field), str):
+            raise TraceError(f"trace #meta lacks {field!r}")
+    if not isinstance(meta.get("params", {}), dict):
+        raise TraceError("trace #meta params must be an object")
+    return meta
+
+
+def replay(model: Model, data: Any) -> Replayed:
+    """Re-execute a trace file's steps on ``model``; raise ``TraceError`` at the first bad one."""
+    meta = read_meta(data)
+    if data.get("vars") != list(model.variables()):
+        raise TraceError(f"trace vars {data.get('vars')!r} are not the model's "
+                         f"{list(model.variables())!r}")
+    raw = data.get("states")
+    if not isinstance(raw, list) or not raw:
+        raise TraceError("trace has no states")
+    states = []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise TraceError(f"state {i} is not an object")
+        try:
+            values = {v: decode(entry[v]) for v in model.variables()}
+            states.append(model.from_vars(values))
+        except KeyError as exc:
+            raise TraceError(f"state {i} lacks variable {exc.args[0]!r}") from None
+        except (ValueError, TypeError) as exc:
+            raise TraceError(f"state {i} is not a state of {model.name}: {exc}") from None
+    if states[0] not in list(model.initial_states()):
+        raise TraceError("state 0 is not an initial state of the model")
+    steps = [Step(None, states[0])]
+    for i in range(1, len(states)):
+        label_data = (raw[i].get("#meta") or {}).get("label")
+        if not isinstance(label_data, dict):
+            raise TraceError(f"step {i} has no label")
+        prev, cur = states[i - 1], states[i]
+        options = [(lb, t) for lb, t in model.successors(prev) if lb.matches(label_data)]
+        text = _label_text(label_data)
+        if not options:
+            raise TraceError(f"step {i}: {text} is not an enabled transition in state {i - 1}")
+        exact = [lb for lb, t in options if t == cur]
+        if not exact:
+            raise TraceError(f"step {i}: {text} is enabled in state {i - 1} but does not lead "
+                             f"to the recorded state {i}")
+        steps.append(Step(exact[0], cur))
+    kind, name = meta["kind"], meta["property"]
+    last = steps[-1].state
+    if kind == DEADLOCK_KIND:
+        if any(True for _ in model.successors(last)):
+            raise TraceError("the last state is not a deadlock: a transition is enabled")
+        return Replayed(Trace(model, name, kind, meta.get("summary", ""), steps), "violation")
+    prop = next((p for p in model.properties() if p.name == name), None)
+    if prop is None or prop.kind != kind:
+        raise TraceError(f"{model.name} has no {kind} property {name!r}")
+    if kind == TRANSITION:
+        if len(steps) < 2 or prop.check(steps[-2].state, last):
+            raise TraceError(f"the last step does not break {name}")
+        explanation = _explain(model, prop, steps[-2].state, last)
+    elif kind == SOMETIMES:
+        if not prop.check(last):
+            raise TraceError(f"the last state does not reach goal {name}")
+        explanation = ""
+    else:
+        if prop.holds_at(last):
+            raise TraceError(f"the last state does not break {name}")
+        explanation = _explain(model, prop, last)
+    trace = Trace(model, name, kind, prop.summary, steps, explanation)
+    return Replayed(trace, trace.outcome)
+
+
+def _label_text(data: Mapping[str, Any]) -> str:
+    args = data.get("args") or {}
+    inner = ", ".join(f"{k}={v}" for k, v in args.items()) if isinstance(args, dict) else "?"
+    return f"{data.get('action')}({inner})"

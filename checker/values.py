@@ -1,0 +1,107 @@
+"""Values of states as ITF-like JSON, and back.
+
+Integers, strings and booleans stand for themselves and ``None`` is ``null``; maps are
+``{"#map": [[key, value], ...]}``, sets ``{"#set": [...]}`` (sorted, so output is
+deterministic), tuples ``{"#tup": [...]}``, and records (messages) objects with a ``"type"``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+__all__ = ["Record", "TraceError", "encode", "decode", "show"]
+
+
+class TraceError(Exception):
+    """A trace that cannot be rebuilt, read or replayed; the message is one line."""
+
+
+@dataclass(frozen=True, order=True)
+class Record:
+    """An immutable record such as a message: a kind plus named fields.
+
+    ``str(Record("1b", (("acc", "a1"), ("bal", 0))))`` is ``1b(acc=a1, bal=0)``.
+    """
+
+    kind: str
+    fields: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, kind: str, **fields: Any) -> "Record":
+        return cls(kind, tuple(fields.items()))
+
+    def get(self, name: str) -> Any:
+        for key, value in self.fields:
+            if key == name:
+                return value
+        raise KeyError(name)
+
+    def __str__(self) -> str:
+        inner = ", ".join(f"{k}={show(v)}" for k, v in self.fields)
+        return f"{self.kind}({inner})"
+
+
+def show(value: Any) -> str:
+    return "None" if value is None else str(value)
+
+
+def encode(value: Any) -> Any:
+    """A Python value of a state as ITF-like JSON."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Record):
+        out: dict[str, Any] = {"type": value.kind}
+        out.update({k: encode(v) for k, v in value.fields})
+        return out
+    if isinstance(value, Mapping):
+        return {"#map": [[encode(k), encode(v)] for k, v in value.items()]}
+    if isinstance(value, (set, frozenset)):
+        items = [encode(v) for v in value]
+        return {"#set": sorted(items, key=lambda x: json.dumps(x, sort_keys=True))}
+    if isinstance(value, (tuple, list)):
+        return {"#tup": [encode(v) for v in value]}
+    raise TypeError(f"cannot encode {type(value).__name__} in a trace")
+
+
+def decode(value: Any) -> Any:
+    """Inverse of ``encode``; raises ``TraceError`` on anything it did not write."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, list):
+        raise TraceError("a bare JSON list is not a trace value")
+    if isinstance(value, dict):
+        if "#map" in value:
+            return {_hashable(decode(k)): decode(v) for k, v in _pairs(value["#map"])}
+        if "#set" in value:
+            return frozenset(_hashable(decode(v)) for v in _list(value["#set"]))
+        if "#tup" in value:
+            return tuple(decode(v) for v in _list(value["#tup"]))
+        if isinstance(value.get("type"), str):
+            return Record(value["type"], tuple((k, _hashable(decode(v)))
+                                               for k, v in value.items() if k != "type"))
+    raise TraceError(f"unrecognised trace value {json.dumps(value)[:60]}")
+
+
+def _list(x: Any) -> list[Any]:
+    if not isinstance(x, list):
+        raise TraceError("malformed trace value: expected a list")
+    return x
+
+
+def _pairs(x: Any) -> list[tuple[Any, Any]]:
+    out = []
+    for pair in _list(x):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise TraceError("malformed #map entry: expected [key, value]")
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def _hashable(x: Any) -> Any:
+    if isinstance(x, dict):
+        return tuple(sorted(x.items()))
+    return x
+
+

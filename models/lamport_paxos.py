@@ -1,0 +1,498 @@
+"""Lamport's single-decree Paxos (``../shared/specs/lamport-paxos.md``), transcribed exactly.
+
+Theory of operation. The state is exactly the spec's four variables and nothing else::
+
+    (maxBal, maxVBal, maxVal, msgs)
+
+``maxBal``, ``maxVBal`` and ``maxVal`` are tuples indexed by acceptor (values are numbered from
+0, ``None`` is stored as ``-1``); ``msgs``, the set of every message ever sent, is stored as a
+bitmask over the finite universe of well-typed messages (``Messages``), so adding a message is
+one ``|`` and the invariants reduce to a few masks and table look-ups. ``to_vars`` decodes a
+state into the spec's own terms (maps from acceptor names, a set of message records).
+
+Actions, as in the spec (the next-state relation is their union):
+
+- ``Phase1a(bal)`` — add ``1a(bal)``; no guard.
+- ``Phase1b(a, bal)`` — for a ``1a(bal)`` sent with ``bal > maxBal[a]``: promise it and report the
+  highest vote in ``1b(a, bal, maxVBal[a], maxVal[a])``.
+- ``Phase2a(bal, val)`` — no ``2a`` for ``bal`` yet, and some quorum has all sent ``1b`` for
+  ``bal`` whose highest reported vote (if any) is for ``val``: add ``2a(bal, val)``.
+- ``Phase2b(a, bal, val)`` — for a ``2a(bal, val)`` sent with ``bal >= maxBal[a]``: vote for it.
+
+Seeded bugs (``VARIANTS``) change exactly one rule each.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from checker.model import Label, Model, Record
+
+__all__ = ["LamportPaxos", "Messages", "VARIANTS", "majority_quorums"]
+
+LEADERS = "leaders"
+_WORD = (1 << 60) - 1
+VARIANTS = {
+    "ignore_votes": "Phase2a ignores the votes reported in 1b messages: any value may be proposed.",
+    "small_quorums": "Quorums of size n // 2, which need not intersect.",
+    "phase2b_ignores_promise": "Phase2b votes even when bal < maxBal[a], and lowers maxBal to it.",
+    "duplicate_2a": "Phase2a may send a second 2a for a ballot that already has one.",
+    "promise_off_by_one": "Phase1b records the promise as bal + 1, which can leave the ballot range.",
+    "strict_phase2b": "Phase2b needs bal > maxBal[a]: an acceptor cannot vote in a ballot it "
+                      "promised, so no value is ever chosen.",
+}
+
+
+def majority_quorums(n: int) -> tuple[frozenset[int], ...]:
+    """All subsets of size ``n // 2 + 1`` (the minimal majorities)."""
+    return tuple(frozenset(c) for c in itertools.combinations(range(n), n // 2 + 1))
+
+
+def _bits(x: int) -> Iterator[int]:
+    while x:
+        low = x & -x
+        yield low.bit_length() - 1
+        x ^= low
+
+
+@dataclass(frozen=True)
+class Messages:
+    """The finite universe of well-typed messages, each with one bit of ``msgs``.
+
+    Layout: ``1a(b)``; ``2a(b, v)``; per acceptor its ``2b`` votes, bit ``b * V + v`` of its own
+    block (so ``votes(msgs, a)`` is one shift and mask); per acceptor and ballot its ``1b``
+    reports, bit ``w`` of its block where ``w = 0`` is "no vote" and ``w = 1 + c * V + v`` reports
+    the vote ``(c, v)``.
+    """
+
+    n: int
+    nv: int
+    max_ballot: int
+
+    @property
+    def nb(self) -> int:
+        return self.max_ballot + 1
+
+    @property
+    def vote_width(self) -> int:
+        return self.nb * self.nv
+
+    @property
+    def report_width(self) -> int:
+        return 1 + self.nb * self.nv
+
+    @property
+    def base_2a(self) -> int:
+        return self.nb
+
+    @property
+    def base_2b(self) -> int:
+        return self.base_2a + self.nb * self.nv
+
+    @property
+    def base_1b(self) -> int:
+        return self.base_2b + self.n * self.vote_width
+
+    @property
+    def size(self) -> int:
+        return self.base_1b + self.n * self.nb * self.report_width
+
+    def bit_1a(self, b: int) -> int:
+        return b
+
+    def bit_2a(self, b: int, v: int) -> int:
+        return self.base_2a + b * self.nv + v
+
+    def bit_2b(self, a: int, b: int, v: int) -> int:
+        return self.base_2b + a * self.vote_width + b * self.nv + v
+
+    def report_index(self, mbal: int, mval: int) -> int:
+        return 0 if mbal < 0 else 1 + mbal * self.nv + mval
+
+    def bit_1b(self, a: int, b: int, mbal: int, mval: int) -> int:
+        return (self.base_1b + (a * self.nb + b) * self.report_width
+                + self.report_index(mbal, mval))
+
+    def votes(self, msgs: int, a: int) -> int:
+        """Acceptor ``a``'s votes: bit ``b * V + v`` set when ``2b(a, b, v)`` was sent."""
+        return (msgs >> (self.base_2b + a * self.vote_width)) & ((1 << self.vote_width) - 1)
+
+    def reports(self, msgs: int, a: int, b: int) -> int:
+        """The ``1b`` messages ``a`` sent for ballot ``b``, as a mask of report indices."""
+        shift = self.base_1b + (a * self.nb + b) * self.report_width
+        return (msgs >> shift) & ((1 << self.report_width) - 1)
+
+    def report_block(self, msgs: int, a: int) -> int:
+        """Every ``1b`` message of acceptor ``a``, as its block of bits."""
+        width = self.nb * self.report_width
+        return (msgs >> (self.base_1b + a * width)) & ((1 << width) - 1)
+
+    def decode(self, bit: int) -> tuple:
+        """The message at ``bit`` as a tuple ``(kind, fields...)`` of numbers."""
+        if bit < self.base_2a:
+            return ("1a", bit)
+        if bit < self.base_2b:
+            b, v = divmod(bit - self.base_2a, self.nv)
+            return ("2a", b, v)
+        if bit < self.base_1b:
+            a, rest = divmod(bit - self.base_2b, self.vote_width)
+            b, v = divmod(rest, self.nv)
+            return ("2b", a, b, v)
+        if bit < self.size:
+            ab, w = divmod(bit - self.base_1b, self.report_width)
+            a, b = divmod(ab, self.nb)
+            mbal, mval = (-1, -1) if w == 0 else divmod(w - 1, self.nv)
+            return ("1b", a, b, mbal, mval)
+        raise ValueError(f"bit {bit} is outside the message universe")
+
+
+class LamportPaxos(Model):
+    """Lamport's Paxos over ``acceptors`` × ``values`` × ballots ``0..max_ballot``."""
+
+    def __init__(self, acceptors: int = 3, values: int = 2, max_ballot: int = 1,
+                 quorums: tuple[frozenset[int], ...] | None = None,
+                 variant: str | None = None) -> None:
+        if acceptors < 1 or values < 1 or max_ballot < 0:
+            raise ValueError("need acceptors >= 1, values >= 1 and max_ballot >= 0")
+        if variant is not None and variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}")
+        if quorums is None:
+            if variant == "small_quorums":
+                quorums = tuple(frozenset(c) for c in
+                                itertools.combinations(range(acceptors), max(1, acceptors // 2)))
+            else:
+                quorums = majority_quorums(acceptors)
+        if not quorums or any(not q or not q <= set(range(acceptors)) for q in quorums):
+            raise ValueError("quorums must be non-empty sets of acceptors")
+        params: dict[str, Any] = {"acceptors": acceptors, "values": values,
+                                  "max_ballot": max_ballot}
+        if quorums != majority_quorums(acceptors):
+            params["quorums"] = ",".join("+".join(self.acc_name(a) for a in sorted(q))
+                                         for q in quorums)
+        super().__init__(name="lamport-paxos", params=params, variant=variant)
+        self.n, self.nv, self.max_ballot = acceptors, values, max_ballot
+        self.quorums = tuple(quorums)
+        self.msgs = Messages(acceptors, values, max_ballot)
+        self._tables()
+
+    # -- names --------------------------------------------------------------------------
+    @staticmethod
+    def acc_name(a: int) -> str:
+        return f"a{a + 1}"
+
+    @staticmethod
+    def val_name(v: int) -> str | None:
+        return None if v < 0 else f"v{v + 1}"
+
+    def lanes(self) -> tuple[str, ...]:
+        return tuple(self.acc_name(a) for a in range(self.n)) + (LEADERS,)
+
+    # -- precomputed tables -------------------------------------------------------------
+    def _tables(self) -> None:
+        m, n, nv, nb = self.msgs, self.n, self.nv, self.msgs.nb
+        self.quorum_masks = tuple(sum(1 << a for a in q) for q in self.quorums)
+        # has_quorum[S]: the acceptor set S (a bitmask) contains a quorum.
+        self.has_quorum = tuple(any(s & q == q for q in self.quorum_masks) for s in range(1 << n))
+        self.value_mask = (1 << nv) - 1
+        # For a 1b report mask at one ballot: the highest reported vote ballot (-1 if none)
+        # and the mask of values reported at that ballot.
+        top = []
+        for g in range(1 << m.report_width):
+            best, vals = -1, 0
+            for w in _bits(g):
+                if w == 0:
+                    continue
+                c, v = divmod(w - 1, nv)
+                if c > best:
+                    best, vals = c, 1 << v
+                elif c == best:
+                    vals |= 1 << v
+            top.append((best, vals))
+        self.report_top = tuple(top)
+        self.mask_1a = (1 << nb) - 1
+        self.ballots = tuple(range(nb))
+        self.value_bits = tuple(tuple(_bits(x)) for x in range(1 << nv))
+        self.universe = (1 << m.size) - 1
+        self.mask_2b = ((1 << m.base_1b) - 1) & ~((1 << m.base_2b) - 1)
+        self.mask_2a = ((1 << m.base_2b) - 1) & ~((1 << m.base_2a) - 1)
+        self.mask_2a_2b = self.mask_2a | self.mask_2b
+        # Memo tables for the properties (specs.lamport_paxos), keyed by the part of the state
+        # each one reads: results depend on this instance's parameters, so they live here.
+        self.memo: dict[str, dict] = collections.defaultdict(dict)
+
+    # -- the transition system ----------------------------------------------------------
+    def initial_states(self):
+        n = self.n
+        return [((-1,) * n, (-1,) * n, (-1,) * n, 0)]
+
+    def next_states(self, state):
+        return self._steps(state, False)
+
+    def successors(self, state):
+        return self._steps(state, True)
+
+    def _steps(self, state, labels: bool) -> list:
+        """Every enabled action's successor, in a fixed order: ``(label, next_state)`` pairs
+        when ``labels``, else just the states (the search's hot path builds no labels)."""
+        max_bal, max_vbal, max_val, msgs = state
+        m, nv, variant = self.msgs, self.nv, self.variant
+        out = []
+        # Phase1a(bal)
+        for b in self.ballots:
+            t = (max_bal, max_vbal, max_val, msgs | (1 << b))
+            out.append((self._label("Phase1a", (("bal", b),), LEADERS, (), (("1a", b),)), t) if labels else t)
+        sent_1a = msgs & self.mask_1a
+        # Phase1b(a, bal)
+        for a in range(self.n):
+            mb = max_bal[a]
+            for b in _bits(sent_1a):
+                if b > mb:
+                    promise = b + 1 if variant == "promise_off_by_one" else b
+                    nb_ = max_bal[:a] + (promise,) + max_bal[a + 1:]
+                    bit = m.bit_1b(a, b, max_vbal[a], max_val[a])
+                    t = (nb_, max_vbal, max_val, msgs | (1 << bit))
+                    out.append((self._label("Phase1b", (("a", a), ("bal", b)), a, (("1a", b),),
+                                            (m.decode(bit),)), t) if labels else t)
+        # Phase2a(bal, val)
+        for b in self.ballots:
+            sent_2a = (msgs >> m.bit_2a(b, 0)) & self.value_mask
+            if sent_2a and variant != "duplicate_2a":
+                continue
+            allowed, witness = self._proposable(state, b)
+            for v in self.value_bits[allowed]:
+                bit = m.bit_2a(b, v)
+                if sent_2a >> v & 1:
+                    continue  # duplicate_2a: a second, *different* 2a for this ballot
+                t = (max_bal, max_vbal, max_val, msgs | (1 << bit))
+                reads = tuple(("1b", a, b, *self._report(msgs, a, b)) for a in witness.get(v, ()))
+                out.append((self._label("Phase2a", (("bal", b), ("val", v)), LEADERS, reads,
+                                        (("2a", b, v),)), t) if labels else t)
+        # Phase2b(a, bal, val)
+        sent = msgs >> m.base_2a
+        for b in self.ballots:
+            for v in self.value_bits[(sent >> (b * nv)) & self.value_mask]:
+                for a in range(self.n):
+                    mb = max_bal[a]
+                    if variant == "strict_phase2b":
+                        ok = b > mb
+                    elif variant == "phase2b_ignores_promise":
+                        ok = True
+                    else:
+                        ok = b >= mb
+                    if not ok:
+                        continue
+                    t = (max_bal[:a] + (b,) + max_bal[a + 1:],
+                         max_vbal[:a] + (b,) + max_vbal[a + 1:],
+                         max_val[:a] + (v,) + max_val[a + 1:],
+                         msgs | (1 << m.bit_2b(a, b, v)))
+                    out.append((self._label("Phase2b", (("a", a), ("bal", b), ("val", v)), a,
+                                            (("2a", b, v),), (("2b", a, b, v),)), t) if labels else t)
+        return out
+
+    def _proposable(self, state, b: int) -> tuple[int, dict[int, tuple[int, ...]]]:
+        """Values Phase2a may propose at ballot ``b`` (a mask) and, per value, a quorum allowing it."""
+        msgs = state[3]
+        m = self.msgs
+        reports = [m.reports(msgs, a, b) for a in range(self.n)]
+        promised = sum(1 << a for a in range(self.n) if reports[a])
+        allowed, witness = 0, {}
+        for q, qmask in zip(self.quorums, self.quorum_masks):
+            if promised & qmask != qmask:
+                continue
+            if self.variant == "ignore_votes":
+                vals = self.value_mask
+            else:
+                best, vals = -1, 0
+                for a in q:
+                    c, vs = self.report_top[reports[a]]
+                    if c > best:
+                        best, vals = c, vs
+                    elif c == best:
+                        vals |= vs
+                if best < 0:
+                    vals = self.value_mask
+            for v in self.value_bits[vals & ~allowed]:
+                witness[v] = tuple(sorted(q))
+            allowed |= vals
+        return allowed, witness
+
+    def _report(self, msgs: int, a: int, b: int) -> tuple[int, int]:
+        g = self.msgs.reports(msgs, a, b)
+        w = g.bit_length() - 1
+        return (-1, -1) if w <= 0 else divmod(w - 1, self.nv)
+
+    def _label(self, action: str, args, lane, reads, sends) -> Label:
+        return Label(action, tuple((k, self._arg(k, v)) for k, v in args),
+                     lane if isinstance(lane, str) else self.acc_name(lane),
+                     tuple(self.record(x) for x in reads), tuple(self.record(x) for x in sends))
+
+    def _arg(self, key: str, value: int) -> Any:
+        return self.acc_name(value) if key == "a" else self.val_name(value) if key == "val" else value
+
+    # -- the state in the spec's terms --------------------------------------------------
+    def record(self, msg: tuple) -> Record:
+        """A numeric message tuple as a spec record, e.g. ``1b(acc=a1, bal=0, mbal=-1, mval=None)``."""
+        kind = msg[0]
+        if kind == "1a":
+            return Record.of("1a", bal=msg[1])
+        if kind == "2a":
+            return Record.of("2a", bal=msg[1], val=self.val_name(msg[2]))
+        if kind == "2b":
+            return Record.of("2b", acc=self.acc_name(msg[1]), bal=msg[2], val=self.val_name(msg[3]))
+        return Record.of("1b", acc=self.acc_name(msg[1]), bal=msg[2], mbal=msg[3],
+                         mval=self.val_name(msg[4]))
+
+    def messages(self, state) -> frozenset[Record]:
+        return frozenset(self.record(self.msgs.decode(i)) for i in _bits(state[3]))
+
+    def variables(self) -> tuple[str, ...]:
+        return ("maxBal", "maxVBal", "maxVal", "msgs")
+
+    def to_vars(self, state) -> dict[str, Any]:
+        max_bal, max_vbal, max_val, _ = state
+        accs = [self.acc_name(a) for a in range(self.n)]
+        return {"maxBal": dict(zip(accs, max_bal)), "maxVBal": dict(zip(accs, max_vbal)),
+                "maxVal": {x: self.val_name(v) for x, v in zip(accs, max_val)},
+                "msgs": self.messages(state)}
+
+    def from_vars(self, values: Mapping[str, Any]):
+        accs = [self.acc_name(a) for a in range(self.n)]
+        vals = {self.val_name(v): v for v in range(self.nv)}
+        vals[None] = -1
+
+        def per_acceptor(name: str, conv) -> tuple:
+            d = values[name]
+            if not isinstance(d, dict) or sorted(d) != sorted(accs):
+                raise ValueError(f"{name} must map exactly the acceptors {accs}")
+            return tuple(conv(d[x]) for x in accs)
+
+        def ballot(x: Any) -> int:
+            if isinstance(x, bool) or not isinstance(x, int):
+                raise ValueError(f"ballot {x!r} is not an integer")
+            return x
+
+        def value(x: Any) -> int:
+            if x not in vals:
+                raise ValueError(f"{x!r} is not a value or None")
+            return vals[x]
+
+        acc_index = {x: i for i, x in enumerate(accs)}
+        msgs = 0
+        raw = values["msgs"]
+        if not isinstance(raw, frozenset):
+            raise ValueError("msgs must be a set")
+        m = self.msgs
+        for r in raw:
+            try:
+                if not isinstance(r, Record):
+                    raise ValueError
+                f = dict(r.fields)
+                b = f["bal"]
+                if not (isinstance(b, int) and 0 <= b <= self.max_ballot):
+                    raise ValueError
+                if r.kind == "1a" and len(f) == 1:
+                    bit = m.bit_1a(b)
+                elif r.kind == "2a" and len(f) == 2:
+                    bit = m.bit_2a(b, vals[f["val"]])
+                elif r.kind == "2b" and len(f) == 3:
+                    bit = m.bit_2b(acc_index[f["acc"]], b, vals[f["val"]])
+                elif r.kind == "1b" and len(f) == 4:
+                    mb, mv = f["mbal"], vals[f["mval"]]
+                    if not (isinstance(mb, int) and -1 <= mb <= self.max_ballot) or (mb < 0) != (mv < 0):
+                        raise ValueError
+                    bit = m.bit_1b(acc_index[f["acc"]], b, mb, mv)
+                else:
+                    raise ValueError
+                if "val" in f and f["val"] is None:
+                    raise ValueError
+            except (ValueError, KeyError, TypeError):
+                raise ValueError(f"{r} is not a well-formed message") from None
+            msgs |= 1 << bit
+        return (per_acceptor("maxBal", ballot), per_acceptor("maxVBal", ballot),
+                per_acceptor("maxVal", value), msgs)
+
+    def fingerprint(self, state) -> int:
+        """``hash`` of the state with ``msgs`` split into words below 2**61 (see Model)."""
+        msgs = state[3]
+        if not msgs >> 60:
+            return hash(state)
+        if not msgs >> 120:
+            return hash((state[0], state[1], state[2], msgs & _WORD, msgs >> 60))
+        words = []
+        while msgs:
+            words.append(msgs & _WORD)
+            msgs >>= 60
+        return hash((state[0], state[1], state[2], *words))
+
+    # -- symmetry -----------------------------------------------------------------------
+    @property
+    def has_symmetry(self) -> bool:
+        full = set(self.quorums)
+        return all({frozenset(p[a] for a in q) for q in full} == full
+                   for p in itertools.permutations(range(self.n)))
+
+    def representative(self, state):
+        """The least of the state's images under all acceptor × value permutations."""
+        perms = self._perm_tables()
+        max_bal, max_vbal, max_val, msgs = state
+        chunks = [(i, (msgs >> (8 * i)) & 0xFF) for i in range(self._nchunks)]
+        best = None
+        for ap, vp, table in perms:
+            pm = 0
+            for i, byte in chunks:
+                if byte:
+                    pm |= table[i][byte]
+            img = (tuple(max_bal[x] for x in ap), tuple(max_vbal[x] for x in ap),
+                   tuple(vp[max_val[x]] for x in ap), pm)
+            if best is None or img < best:
+                best = img
+        return best
+
+    def _perm_tables(self):
+        cached = getattr(self, "_perms", None)
+        if cached is not None:
+            return cached
+        m = self.msgs
+        self._nchunks = (m.size + 7) // 8
+        perms = []
+        for ap in itertools.permutations(range(self.n)):
+            # ap[new] = old: the image's acceptor `new` is the original acceptor ap[new].
+            inv_a = {old: new for new, old in enumerate(ap)}
+            for vperm in itertools.permutations(range(self.nv)):
+                inv_v = {old: new for new, old in enumerate(vperm)}
+                vp = {-1: -1, **inv_v}
+                bitmap = [self._permute_bit(i, inv_a, vp) for i in range(m.size)]
+                table = []
+                for c in range(self._nchunks):
+                    row = [0] * 256
+                    for byte in range(1, 256):
+                        acc = 0
+                        for j in range(8):
+                            if byte >> j & 1 and 8 * c + j < m.size:
+                                acc |= 1 << bitmap[8 * c + j]
+                        row[byte] = acc
+                    table.append(row)
+                perms.append((ap, vp, table))
+        self._perms = perms
+        return perms
+
+    def _permute_bit(self, bit: int, pa: dict, pv: dict) -> int:
+        m = self.msgs
+        msg = m.decode(bit)
+        kind = msg[0]
+        if kind == "1a":
+            return bit
+        if kind == "2a":
+            return m.bit_2a(msg[1], pv[msg[2]])
+        if kind == "2b":
+            return m.bit_2b(pa[msg[1]], msg[2], pv[msg[3]])
+        return m.bit_1b(pa[msg[1]], msg[2], msg[3], pv[msg[4]])
+
+    # -- properties ---------------------------------------------------------------------
+    def properties(self):
+        from specs import lamport_paxos as spec
+
+        return [p.bind(self) for p in spec.PROPERTIES]
