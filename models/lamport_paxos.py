@@ -169,7 +169,7 @@ class LamportPaxos(Model):
             raise ValueError("quorums must be non-empty sets of acceptors")
         params: dict[str, Any] = {"acceptors": acceptors, "values": values,
                                   "max_ballot": max_ballot}
-        if quorums != majority_quorums(acceptors):
+        if set(quorums) != set(majority_quorums(acceptors)):
             params["quorums"] = ",".join("+".join(self.acc_name(a) for a in sorted(q))
                                          for q in quorums)
         super().__init__(name="lamport-paxos", params=params, variant=variant)
@@ -496,3 +496,57 @@ class LamportPaxos(Model):
         from specs import lamport_paxos as spec
 
         return [p.bind(self) for p in spec.PROPERTIES]
+
+
+# -- the CLI's view: parameters, variants, default checks ----------------------------------
+
+def _parse_quorums(text: str):
+    """``majority`` (the default), or quorums as ``a1+a2,a2+a3,...``."""
+    from models.registry import BadInput
+
+    if text in ("", "majority"):
+        return None
+    quorums = []
+    for part in text.split(","):
+        members = set()
+        for name in part.split("+"):
+            name = name.strip()
+            if not (name.startswith("a") and name[1:].isdigit() and int(name[1:]) >= 1):
+                raise BadInput(f"{name!r} is not an acceptor name like a1")
+            members.add(int(name[1:]) - 1)
+        quorums.append(frozenset(members))
+    return tuple(quorums)
+
+
+def _build(variant=None, acceptors=3, values=2, max_ballot=1, quorums=None):
+    if quorums is not None and any(max(q) >= acceptors for q in quorums):
+        raise ValueError(f"a quorum names an acceptor beyond a{acceptors}")
+    return LamportPaxos(acceptors, values, max_ballot, quorums, variant)
+
+
+def _entries():
+    from models.registry import ModelEntry, Param, SuiteCheck, int_param
+
+    small = {"acceptors": 3, "values": 2, "max_ballot": 1}
+    broken = {"ignore_votes": "agreement", "small_quorums": "agreement",
+              "phase2b_ignores_promise": "msg_1b", "duplicate_2a": "one_vote",
+              "promise_off_by_one": "type_ok", "strict_phase2b": "value_chosen"}
+    suite = (SuiteCheck("lamport-paxos", small),
+             SuiteCheck("lamport-paxos", {**small, "max_ballot": 2}, symmetry=True),
+             *(SuiteCheck("lamport-paxos", small, variant=v, expect="violated", property=p)
+               for v, p in broken.items()))
+    return [ModelEntry(
+        name="lamport-paxos",
+        summary="Lamport's single-decree Paxos (maxBal, maxVBal, maxVal, msgs)",
+        params=(Param("acceptors", int_param(1, 9), 3, "number of acceptors a1..aN"),
+                Param("values", int_param(1, 9), 2, "number of values v1..vK"),
+                Param("max_ballot", int_param(0, 9), 1, "ballots are 0..max_ballot"),
+                Param("quorums", _parse_quorums, None,
+                      "majority (minimal majorities) or a1+a2,a2+a3,...")),
+        variants=VARIANTS,
+        build=_build,
+        suite=suite,
+    )]
+
+
+ENTRIES = _entries()
