@@ -11,10 +11,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from checker.errors import UserError
+
 __all__ = ["Record", "TraceError", "encode", "decode", "show"]
 
 
-class TraceError(Exception):
+class TraceError(UserError):
     """A trace that cannot be rebuilt, read or replayed; the message is one line."""
 
 

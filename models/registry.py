@@ -13,13 +13,14 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from checker.errors import UserError
 from checker.model import Model
 
 __all__ = ["BadInput", "Param", "ModelEntry", "SuiteCheck", "entries", "entry", "build",
            "parse_params", "int_param"]
 
 
-class BadInput(ValueError):
+class BadInput(UserError, ValueError):
     """User input that names no model, variant or parameter, or gives a bad value."""
 
 

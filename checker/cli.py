@@ -1,0 +1,57 @@
+"""The ``paxchain`` command line: a click group whose commands live in ``checker/commands/``.
+
+Each module there defines ``command`` (a ``click.Command``); ``main`` collects them, so adding
+a command never edits this file. Exit codes are shared by every command:
+0 holds / confirmed, 1 violated, 2 bad input (a one-line error, never a traceback),
+3 incomplete or unproven.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+from checker import __version__
+from checker.errors import UserError
+
+__all__ = ["main", "cli"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="paxchain")
+def cli() -> None:
+    """paxchain: check consensus protocols exhaustively and with Z3; read, replay and draw
+    their counterexamples."""
+
+
+def _load_commands() -> None:
+    from checker import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"checker.commands.{info.name}")
+        command = getattr(module, "command", None)
+        if command is not None:
+            cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user errors into one line on stderr and exit 2."""
+    _load_commands()
+    try:
+        cli.main(args=argv, prog_name="paxchain", standalone_mode=False)
+    except UserError as exc:
+        click.echo(f"paxchain: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("paxchain: interrupted", err=True)
+        sys.exit(3)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(1)
