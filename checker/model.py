@@ -117,7 +117,16 @@ class Model:
         raise NotImplementedError
 
     def lanes(self) -> tuple[str, ...]:
+        """The actors of message-sequence drawings, left to right (labels name their lane)."""
         return ()
+
+    def drawings(self, states: Sequence[State]) -> dict[str, str]:
+        """Extra graphviz drawings of a trace's states, ``{file stem: dot source}``.
+
+        A chain model returns its block tree here; the trace writer renders each like the
+        message-sequence chart.
+        """
+        return {}
 
     def describe(self) -> str:
         """One line naming the instance: model, parameters, variant."""
