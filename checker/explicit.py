@@ -57,7 +57,7 @@ class _Search:
         self.stopped_by: str | None = None
         self.seen: dict[Hashable, Hashable | None] = {}
         if options.symmetry and not model.has_symmetry:
-            raise ValueError(f"{model.name} declares no symmetry")
+            raise ValueError(f"{model.describe()} has no symmetry to reduce by")
         canon = model.representative if options.symmetry else None
         if options.fingerprints:
             fingerprint = model.fingerprint

@@ -1,0 +1,171 @@
+"""``paxchain check``: search one model exhaustively, or run the default suite.
+
+With a MODEL: exit 0 when every property holds exhaustively within the bounds, 1 when one is
+violated (the trace is printed and, with ``--out``, written in every format), 3 when the search
+was cut short (a bound, the time limit, Ctrl-C), 2 on bad input.
+
+Without a MODEL: every check of the built-in default suite (each model's ``suite`` entries in
+the registry) must give its expected verdict: correct models hold, and every seeded bug variant
+violates the property it was seeded to break.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from checker.artifacts import write_trace
+from checker.errors import UserError
+from checker.explicit import check as run_check
+from checker.progress import progress_reporter
+from checker.render_text import trace_text
+from checker.report import header_text, summary_text
+from checker.result import HOLDS, VIOLATED, Options, Result
+
+__all__ = ["command", "parse_pairs"]
+
+
+def parse_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``("acceptors=3", ...)`` as a dict; a pair without ``=`` is bad input."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UserError(f"--param takes NAME=VALUE, not {pair!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _options(strategy, max_depth, max_states, time_limit, symmetry, deadlock, keep_going,
+             props, exact) -> Options:
+    for name, value in (("--max-depth", max_depth), ("--max-states", max_states),
+                        ("--time-limit", time_limit)):
+        if value is not None and value < 0:
+            raise UserError(f"{name} must not be negative")
+    return Options(strategy=strategy, max_depth=max_depth, max_states=max_states,
+                   time_limit=time_limit, symmetry=symmetry, deadlock=deadlock,
+                   keep_going=keep_going, only=tuple(props) or None, fingerprints=not exact)
+
+
+def _search(model, opts: Options, quiet: bool) -> Result:
+    from dataclasses import replace
+
+    with progress_reporter(quiet) as (callback, interval):
+        opts = replace(opts, progress=callback, progress_interval=interval)
+        try:
+            return run_check(model, opts)
+        except ValueError as exc:  # e.g. an unknown property name, symmetry not offered
+            raise UserError(str(exc)) from None
+
+
+@click.command("check")
+@click.argument("model", required=False)
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="Model parameter (repeatable); see `paxchain list`.")
+@click.option("--variant", default=None, help="A seeded bug variant of the model.")
+@click.option("--bfs", "strategy", flag_value="bfs", default=True,
+              help="Breadth-first search (default): counterexamples are shortest.")
+@click.option("--dfs", "strategy", flag_value="dfs", help="Depth-first search.")
+@click.option("--max-depth", type=int, default=None, help="Do not explore beyond this depth.")
+@click.option("--max-states", type=int, default=None, help="Stop after this many distinct states.")
+@click.option("--time-limit", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--symmetry", is_flag=True, help="Reduce by the model's symmetry group.")
+@click.option("--deadlock", is_flag=True, help="Report states with no enabled transition.")
+@click.option("--keep-going", is_flag=True,
+              help="Search past violations so that every property gets its own verdict.")
+@click.option("--property", "props", multiple=True, metavar="NAME",
+              help="Check only these properties (repeatable).")
+@click.option("--exact", is_flag=True,
+              help="Keep whole states in the visited set instead of 64-bit fingerprints.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Write each counterexample as trace.txt/.json/.dot/.svg here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+def command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry,
+            deadlock, keep_going, props, exact, out, as_json, quiet) -> None:
+    """Check MODEL's properties by explicit-state search (no MODEL: the default suite)."""
+    from models import registry
+
+    opts = _options(strategy, max_depth, max_states, time_limit, symmetry, deadlock,
+                    keep_going, props, exact)
+    if model is None:
+        if params or variant:
+            raise UserError("--param and --variant need a MODEL")
+        sys.exit(_run_suite(opts, out, as_json, quiet))
+    m = registry.build(model, parse_pairs(params), variant)
+    if not as_json:
+        click.echo(header_text(m.describe(), opts))
+    result = _search(m, opts, quiet or as_json)
+    written = _write_traces(result, out) if out else {}
+    if as_json:
+        data = result.to_json()
+        for p in data["properties"]:
+            if p["name"] in written:
+                p["files"] = [str(x) for x in written[p["name"]]]
+        click.echo(json.dumps(data, indent=1))
+    else:
+        click.echo(summary_text(result))
+        for p in result.violations():
+            if p.trace is not None:
+                click.echo("")
+                click.echo(trace_text(p.trace, str(written[p.name][0]) if p.name in written
+                                      else None), nl=False)
+        for name, paths in written.items():
+            click.echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
+    sys.exit(result.exit_code)
+
+
+def _write_traces(result: Result, out: str) -> dict[str, list[Path]]:
+    """One folder per violated property (``DIR`` itself when there is just one)."""
+    broken = [p for p in result.violations() if p.trace is not None]
+    written = {}
+    for p in broken:
+        folder = Path(out) if len(broken) == 1 else Path(out) / p.name
+        written[p.name] = write_trace(p.trace, folder)
+    return written
+
+
+def _run_suite(base: Options, out: str | None, as_json: bool, quiet: bool) -> int:
+    """Run every default-suite check; 0 when each gives its expected verdict, else 1."""
+    from dataclasses import replace
+
+    from models import registry
+
+    rows, failed = [], 0
+    checks = [c for e in registry.entries().values() for c in e.suite]
+    for i, c in enumerate(checks, start=1):
+        m = registry.build(c.model, {k: str(v) for k, v in c.params.items()}, c.variant)
+        only = (c.property,) if c.expect == VIOLATED and c.property else base.only
+        opts = replace(base, symmetry=c.symmetry or base.symmetry, only=only)
+        start = time.monotonic()
+        result = _search(m, opts, True)
+        seconds = time.monotonic() - start
+        if c.expect == VIOLATED:
+            got = result.get(c.property).verdict if c.property else result.verdict
+            ok = got == VIOLATED
+        else:
+            got = result.verdict
+            ok = got == HOLDS
+        failed += not ok
+        row = {"check": i, "model": m.describe(), "symmetry": opts.symmetry,
+               "expect": c.expect + (f" {c.property}" if c.property else ""),
+               "verdict": got, "ok": ok, "distinct": result.stats.distinct,
+               "seconds": round(seconds, 3)}
+        if out and result.violations():
+            row["files"] = [str(x) for x in write_trace(
+                result.violations()[0].trace, Path(out) / f"check{i:02d}")]
+        rows.append(row)
+        if not as_json:
+            mark = "ok  " if ok else "FAIL"
+            click.echo(f"{mark} {i:2d}. {m.describe()}{' (symmetry)' if opts.symmetry else ''}: "
+                       f"expected {row['expect']}, got {got} — {result.stats.distinct:,} states, "
+                       f"{seconds:.2f} s")
+    if as_json:
+        click.echo(json.dumps({"checks": rows, "failed": failed}, indent=1))
+    else:
+        click.echo(f"\n{len(rows) - failed} of {len(rows)} checks gave their expected verdict.")
+    return 1 if failed else 0

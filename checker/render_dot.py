@@ -1,0 +1,142 @@
+"""Message-sequence charts of traces, as graphviz source.
+
+One lane (column) per actor, in the model's ``lanes()`` order, steps top to bottom: step ``i``
+is a box in the lane of its label, on row ``i``. Each message a step sends is an arrow from that
+step to every later step that reads it; lane events (crash, restart, drop, timer) change the
+box's shape and colour. The last step and a note with the final state and the broken property
+are highlighted. Only ``Label`` fields are used, so any model with labelled lanes is drawn.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import graphviz
+
+from checker.render_text import format_value
+from checker.trace import Trace
+
+__all__ = ["message_sequence", "render_svg", "dot_available"]
+
+_EVENT_STYLE = {
+    "crash": {"shape": "octagon", "fillcolor": "#f4cccc"},
+    "restart": {"shape": "house", "fillcolor": "#d9ead3"},
+    "drop": {"shape": "box", "fillcolor": "#eeeeee", "style": "rounded,filled,dashed"},
+    "duplicate": {"shape": "box", "fillcolor": "#fff2cc"},
+    "timer": {"shape": "box", "fillcolor": "#cfe2f3"},
+}
+_PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+            "#ff7f0e"]
+
+
+def dot_available() -> bool:
+    """Whether graphviz's ``dot`` program is installed (needed for SVG, not for .dot)."""
+    return shutil.which("dot") is not None
+
+
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    out, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    out.append(line)
+    return "\\l".join(out) + "\\l"
+
+
+def message_sequence(trace: Trace) -> str:
+    """The trace's message-sequence chart as graphviz ``dot`` source."""
+    model = trace.model
+    steps = trace.steps
+    lanes = list(model.lanes())
+    for step in steps[1:]:
+        lane = step.label.lane if step.label else None
+        if lane and lane not in lanes:
+            lanes.append(lane)
+    if not lanes:
+        lanes = ["system"]
+    broken = trace.outcome == "violation"
+    g = graphviz.Digraph("trace", graph_attr={
+        "rankdir": "TB", "newrank": "true", "nodesep": "0.35", "ranksep": "0.25",
+        "fontname": "Helvetica", "labelloc": "t", "fontsize": "14",
+        "label": _esc(f"{model.describe()} — {trace.prop} "
+                      f"{'violated' if broken else 'reached'} in {len(steps) - 1} steps"),
+    }, node_attr={"fontname": "Helvetica", "fontsize": "10"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "8"})
+    rows = len(steps)
+    # Lane heads and lifelines: a node per (lane, row), chained vertically.
+    for li, lane in enumerate(lanes):
+        g.node(f"h{li}", _esc(lane), shape="box", style="filled,bold", fillcolor="#dddddd")
+        prev = f"h{li}"
+        for r in range(1, rows):
+            step = steps[r]
+            name = f"n{li}_{r}"
+            if step.label is not None and (step.label.lane or lanes[0]) == lane:
+                attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": "white"}
+                for ev in step.label.events:
+                    attrs.update(_EVENT_STYLE.get(ev, {}))
+                if r == rows - 1:
+                    attrs.update({"fillcolor": "#f4cccc" if broken else "#d9ead3",
+                                  "penwidth": "2", "color": "#cc0000" if broken else "#38761d"})
+                g.node(name, _esc(f"{r}. {step.label}"), **attrs)
+            else:
+                g.node(name, "", shape="point", width="0.03", color="#999999")
+            g.edge(prev, name, style="dashed", color="#bbbbbb", arrowhead="none", weight="100")
+            prev = name
+    with g.subgraph() as heads:  # keep the lanes in the model's order, left to right
+        heads.attr(rank="same")
+        for li in range(len(lanes)):
+            heads.node(f"h{li}")
+        for li in range(1, len(lanes)):
+            heads.edge(f"h{li - 1}", f"h{li}", style="invis", weight="10")
+    for r in range(1, rows):
+        with g.subgraph() as same:
+            same.attr(rank="same")
+            for li in range(len(lanes)):
+                same.node(f"n{li}_{r}")
+    # Messages: from the step that first sent each to every later step that reads it.
+    lane_index = {lane: i for i, lane in enumerate(lanes)}
+    sent_at: dict[Any, int] = {}
+    colour: dict[Any, str] = {}
+    for r in range(1, rows):
+        label = steps[r].label
+        if label is None:
+            continue
+        here = f"n{lane_index.get(label.lane or lanes[0], 0)}_{r}"
+        for msg in label.reads:
+            if msg in sent_at:
+                src_r = sent_at[msg]
+                src_label = steps[src_r].label
+                src = f"n{lane_index.get(src_label.lane or lanes[0], 0)}_{src_r}"
+                g.edge(src, here, _esc(str(msg)), color=colour[msg], fontcolor=colour[msg],
+                       constraint="false")
+        for msg in label.sends:
+            if msg not in sent_at:
+                sent_at[msg] = r
+                colour[msg] = _PALETTE[len(colour) % len(_PALETTE)]
+    # The final state and the broken property.
+    final = model.to_vars(steps[-1].state)
+    lines = [f"{'VIOLATED' if broken else 'REACHED'}: {trace.prop}", trace.summary]
+    if trace.explanation:
+        lines.append(trace.explanation)
+    lines.append("")
+    lines.append("final state:")
+    lines += [f"{k} = {format_value(v)}" for k, v in final.items()]
+    text = "".join(_wrap(_esc(line), 90) if line else "\\l" for line in lines)
+    g.node("final", text, shape="note", style="filled",
+           fillcolor="#fde9e9" if broken else "#eaf5e4",
+           color="#cc0000" if broken else "#38761d", penwidth="2", fontsize="9")
+    g.edge(f"n0_{rows - 1}" if rows > 1 else "h0", "final", style="invis", weight="100")
+    return g.source
+
+
+def render_svg(dot_source: str) -> bytes:
+    """SVG bytes of a drawing (needs the ``dot`` program)."""
+    return graphviz.Source(dot_source).pipe(format="svg")

@@ -1,0 +1,98 @@
+"""Traces as text: the initial state in full, then per step its label and only what changed.
+
+Maps show changed keys (``maxBal[a1]: -1 -> 0``), sets show added and removed elements
+(``msgs + 1b(acc=a1, bal=0, mbal=-1, mval=None)``), anything else old -> new. The end names the
+broken property, in words, with the values that break it, and how to reproduce the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from checker.trace import Trace
+from checker.values import Record
+
+__all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command"]
+
+_MISSING = object()
+
+
+def format_value(value: Any) -> str:
+    """A state value in the spec's notation: ``{a1: -1, a2: 0}``, ``{1a(bal=0), ...}``."""
+    if value is None:
+        return "None"
+    if isinstance(value, Record):
+        return str(value)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{format_value(k)}: {format_value(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(format_value(v) for v in value)) + "}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(format_value(v) for v in value) + ")"
+    return str(value)
+
+
+def diff_vars(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """One line per change from ``old`` to ``new`` (both as returned by ``Model.to_vars``)."""
+    lines = []
+    for var, n in new.items():
+        o = old.get(var, _MISSING)
+        if o == n:
+            continue
+        if isinstance(o, Mapping) and isinstance(n, Mapping):
+            for k in list(n) + [k for k in o if k not in n]:
+                ov, nv = o.get(k, _MISSING), n.get(k, _MISSING)
+                if ov == nv:
+                    continue
+                if ov is _MISSING:
+                    lines.append(f"{var}[{format_value(k)}] = {format_value(nv)} (new)")
+                elif nv is _MISSING:
+                    lines.append(f"{var}[{format_value(k)}] removed (was {format_value(ov)})")
+                else:
+                    lines.append(f"{var}[{format_value(k)}]: {format_value(ov)} -> {format_value(nv)}")
+        elif isinstance(o, (set, frozenset)) and isinstance(n, (set, frozenset)):
+            lines += [f"{var} + {format_value(x)}" for x in sorted(n - o, key=format_value)]
+            lines += [f"{var} - {format_value(x)}" for x in sorted(o - n, key=format_value)]
+        else:
+            was = "(none)" if o is _MISSING else format_value(o)
+            lines.append(f"{var}: {was} -> {format_value(n)}")
+    return lines
+
+
+def reproduce_command(trace: Trace) -> str:
+    """The ``paxchain check`` command line that finds this trace again."""
+    m = trace.model
+    parts = ["paxchain", "check", m.name]
+    for k, v in m.params.items():
+        text = ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+        parts += ["--param", f"{k}={text}"]
+    if m.variant:
+        parts += ["--variant", m.variant]
+    return " ".join(parts)
+
+
+def trace_text(trace: Trace, replay_hint: str | None = "trace.json") -> str:
+    """The whole trace as text, ending with the broken property (or the goal reached)."""
+    m = trace.model
+    n = len(trace.steps) - 1
+    what = "reached" if trace.outcome == "witness" else "violated"
+    head = [f"{trace.prop} ({trace.kind}) {what} in {n} step{'s' if n != 1 else ''}",
+            f"  {trace.summary}",
+            f"  model: {m.describe()}", ""]
+    prev = m.to_vars(trace.steps[0].state)
+    body = ["State 0 (initial)"] + [f"  {k} = {format_value(v)}" for k, v in prev.items()]
+    for i, step in enumerate(trace.steps[1:], start=1):
+        cur = m.to_vars(step.state)
+        lane = f"   [{step.label.lane}]" if step.label and step.label.lane else ""
+        body.append(f"Step {i}: {step.label}{lane}")
+        changes = diff_vars(prev, cur)
+        body += [f"  {c}" for c in changes] or ["  (no change: the state repeats)"]
+        prev = cur
+    tail = ["", f"{'Reached' if what == 'reached' else 'Violated'}: {trace.prop} — {trace.summary}"]
+    if trace.explanation:
+        tail.append(f"  {trace.explanation}")
+    tail += ["", f"Reproduce: {reproduce_command(trace)}"]
+    if replay_hint:
+        tail.append(f"Replay:    paxchain replay {replay_hint}")
+    return "\n".join(head + body + tail) + "\n"

@@ -1,0 +1,66 @@
+"""The human summary of a check run, in TLC's terms: what was searched, within which bounds,
+the statistics, each property's verdict, and the overall verdict with what it covers."""
+
+from __future__ import annotations
+
+from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
+                            STOP_MAX_STATES, STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Result)
+
+__all__ = ["summary_text", "header_text", "collision_probability"]
+
+_STOP_TEXT = {
+    STOP_MAX_DEPTH: "the depth bound was reached with states left beyond it",
+    STOP_MAX_STATES: "the distinct-state bound was reached",
+    STOP_TIME_LIMIT: "the time limit was reached",
+    STOP_INTERRUPTED: "the search was interrupted",
+    STOP_VIOLATION: "the search stopped at the first violation (use --keep-going for every "
+                    "property's verdict)",
+}
+
+
+def collision_probability(distinct: int, bits: int = 64) -> float:
+    """Birthday bound on a fingerprint collision among ``distinct`` states."""
+    return distinct * (distinct - 1) / 2 / 2.0 ** bits
+
+
+def header_text(model_desc: str, opts) -> str:
+    visited = "64-bit fingerprints" if opts.fingerprints else "exact states"
+    return (f"Checking {model_desc}\n"
+            f"  search: {opts.strategy.upper()}, symmetry {'on' if opts.symmetry else 'off'}, "
+            f"deadlock check {'on' if opts.deadlock else 'off'}, visited set of {visited}\n"
+            f"  bounds: {opts.bounds_text()}")
+
+
+def summary_text(result: Result) -> str:
+    s = result.stats
+    lines = [s.line()]
+    if result.options.fingerprints and s.distinct > 1:
+        lines.append(f"fingerprint collision probability ≤ "
+                     f"{collision_probability(s.distinct):.1e} (birthday bound, 64 bits)")
+    width = max([len(p.name) for p in result.properties] + [8])
+    lines.append("")
+    for p in result.properties:
+        note = ""
+        if p.trace is not None:
+            n = len(p.trace.steps) - 1
+            note = f" ({'witness' if p.verdict == HOLDS else 'trace'}: {n} step{'s' if n != 1 else ''})"
+        elif p.detail:
+            note = f" ({p.detail})"
+        lines.append(f"  {p.name:<{width}}  {p.kind:<10} {p.verdict}{note}")
+    lines.append("")
+    v = result.verdict
+    if v == HOLDS:
+        lines.append(f"Verdict: HOLDS — every property, exhaustively, over all {s.distinct:,} "
+                     f"reachable states (depth {s.depth}) of {result.model}; "
+                     f"{result.options.bounds_text()}.")
+    elif v == VIOLATED:
+        names = ", ".join(p.name for p in result.violations())
+        lines.append(f"Verdict: VIOLATED — {names}.")
+        if result.stopped_by:
+            lines.append(f"  Other properties are incomplete: {_STOP_TEXT[result.stopped_by]}.")
+    else:
+        why = _STOP_TEXT.get(result.stopped_by or "", "some property could not be decided")
+        lines.append(f"Verdict: INCOMPLETE — {why}; nothing beyond the "
+                     f"{s.distinct:,} states explored was checked.")
+    assert v in (HOLDS, VIOLATED, INCOMPLETE)
+    return "\n".join(lines)
