@@ -1,0 +1,331 @@
+"""A seeded, deterministic discrete-event simulator for any actors of ``impl.actor``.
+
+Theory of operation. One priority queue of events ordered by ``(global time, sequence
+number)``; the sequence number breaks ties in insertion order, so the run is a function of the
+actors, the ``SimConfig`` and nothing else. All randomness comes from one
+``random.Random(config.seed)`` instance, drawn in a fixed order (per ``Send``: loss, latency,
+duplication, the duplicate's latency). Same seed, same actors => the same log, byte for byte.
+
+The world the actors live in:
+
+- *Network*: every ``Send`` is lost with probability ``loss``; otherwise it is delivered after a
+  latency drawn from ``Latency`` and, with probability ``dup``, delivered a second time after an
+  independent latency. Messages to a node that is down when they arrive are dropped.
+- *Clocks*: node ``n`` reads ``local = offset + (1 + drift) * global``; a ``SetTimer(delay)``
+  fires when the *local* clock has advanced by ``delay``, i.e. ``delay / (1 + drift)`` global
+  time later. ``now`` passed to handlers is the local clock.
+- *Pauses* (``Pause(node, at, duration)``): the node handles nothing in ``[at, at+duration)``;
+  messages and timer expiries meant for it wait, and at the end of the pause it handles them
+  all, in arrival order, with its stale state -- late timers, old messages.
+- *Crashes* (``Crash(node, at, down_for)``): the volatile state, pending timers and waiting
+  events are lost; what the node last ``Persist``ed survives; after ``down_for`` (``None``:
+  never) it restarts through ``on_start(node, durable, now)``.
+
+Effects are applied in list order, so a ``Persist`` is durable before any later ``Send`` of the
+same handler leaves (write-ahead). A handler that raises is a bug in the actor, not a fault the
+simulator models: the exception propagates.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Mapping
+
+from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+
+__all__ = ["Latency", "Pause", "Crash", "Clock", "SimConfig", "SimResult", "Simulator",
+           "simulate"]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Message latency: ``uniform`` on ``[lo, hi]``, or ``exp``: ``lo`` + exponential with
+    mean ``mean`` (capped at ``hi`` if ``hi`` > ``lo``)."""
+
+    kind: str = "uniform"
+    lo: float = 1.0
+    hi: float = 10.0
+    mean: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("uniform", "exp"):
+            raise ValueError(f"latency kind must be uniform or exp, not {self.kind!r}")
+        if self.lo < 0 or self.hi < self.lo and self.kind == "uniform" or self.mean <= 0:
+            raise ValueError("latency needs 0 <= lo <= hi and mean > 0")
+
+    def sample(self, rng: random.Random) -> float:
+        if self.kind == "uniform":
+            return rng.uniform(self.lo, self.hi)
+        x = self.lo + rng.expovariate(1.0 / self.mean)
+        return min(x, self.hi) if self.hi > self.lo else x
+
+
+@dataclass(frozen=True)
+class Pause:
+    node: str
+    at: float
+    duration: float
+
+
+@dataclass(frozen=True)
+class Crash:
+    node: str
+    at: float
+    down_for: float | None = None
+
+
+@dataclass(frozen=True)
+class Clock:
+    offset: float = 0.0
+    drift: float = 0.0
+
+    def local(self, t: float) -> float:
+        return self.offset + (1.0 + self.drift) * t
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Everything a run depends on besides the actors. ``until`` bounds global time,
+    ``max_events`` the number of handled events (a livelock guard)."""
+
+    seed: int = 0
+    latency: Latency = Latency()
+    loss: float = 0.0
+    dup: float = 0.0
+    pauses: tuple[Pause, ...] = ()
+    crashes: tuple[Crash, ...] = ()
+    clocks: tuple[tuple[str, Clock], ...] = ()
+    until: float = 10_000.0
+    max_events: int = 200_000
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.loss < 1) or not (0 <= self.dup <= 1):
+            raise ValueError("need 0 <= loss < 1 and 0 <= dup <= 1")
+        if self.until <= 0 or self.max_events <= 0:
+            raise ValueError("until and max_events must be positive")
+        for p in self.pauses:
+            if p.at < 0 or p.duration < 0:
+                raise ValueError(f"pause of {p.node}: negative time")
+        for c in self.crashes:
+            if c.at < 0 or (c.down_for is not None and c.down_for < 0):
+                raise ValueError(f"crash of {c.node}: negative time")
+        for n, c in self.clocks:
+            if c.drift <= -1 or not math.isfinite(c.offset):
+                raise ValueError(f"clock of {n}: drift must be > -1")
+
+
+@dataclass
+class SimResult:
+    """What happened. ``outputs[node]`` lists ``(global time, value)``; ``log`` lists
+    ``(time, what, node, detail)`` tuples (detail is text) in the order they happened."""
+
+    outputs: dict[str, list[tuple[float, Hashable]]]
+    counts: dict[str, int]
+    log: list[tuple[float, str, str, str]]
+    sent: list[tuple[float, str, str, Any]]
+    states: dict[str, Any]
+    durable: dict[str, Any]
+    end_time: float
+    stopped: str  # "stop condition", "quiescent", "until", "max events"
+    events: int = 0
+
+
+@dataclass
+class _Node:
+    actor: Any
+    clock: Clock
+    state: Any = None
+    durable: Any = None
+    up: bool = True
+    paused: bool = False
+    waiting: list = field(default_factory=list)
+    timers: dict = field(default_factory=dict)  # name -> generation of the live timer
+
+
+class Simulator:
+    """Runs ``actors`` (node id -> actor) in the world described by ``config``.
+
+    ``stop(outputs)`` is asked after every event; a true answer ends the run early
+    (e.g. "every learner decided").
+    """
+
+    def __init__(self, actors: Mapping[str, Any], config: SimConfig,
+                 stop: Callable[[dict[str, list]], bool] | None = None) -> None:
+        unknown = {p.node for p in config.pauses} | {c.node for c in config.crashes} | {
+            n for n, _ in config.clocks}
+        unknown -= set(actors)
+        if unknown:
+            raise ValueError(f"unknown node(s) in the fault schedule: {sorted(unknown)}")
+        clocks = dict(config.clocks)
+        self.cfg = config
+        self.rng = random.Random(config.seed)
+        self.nodes = {n: _Node(a, clocks.get(n, Clock())) for n, a in actors.items()}
+        self.stop = stop
+        self.queue: list = []
+        self.seq = 0
+        self.now = 0.0
+        self.gen = 0
+        self.outputs: dict[str, list] = {n: [] for n in actors}
+        self.counts = {"sent": 0, "delivered": 0, "lost": 0, "duplicated": 0,
+                       "dropped_down": 0, "timers": 0}
+        self.log: list[tuple[float, str, str, str]] = []
+        self.sent: list[tuple[float, str, str, Any]] = []
+
+    # -- queue
+    def _push(self, t: float, kind: str, *data: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.queue, (t, self.seq, kind, data))
+
+    def _note(self, what: str, node: str, detail: str = "") -> None:
+        self.log.append((round(self.now, 6), what, node, detail))
+
+    # -- effects
+    def _apply(self, name: str, effects: list) -> None:
+        node = self.nodes[name]
+        for e in effects:
+            if isinstance(e, Persist):
+                node.durable = e.data
+            elif isinstance(e, Send):
+                self._send(name, e.dst, e.msg)
+            elif isinstance(e, SetTimer):
+                self.gen += 1
+                node.timers[e.name] = self.gen
+                fire = self.now + max(e.delay, 0.0) / (1.0 + node.clock.drift)
+                self._push(fire, "timer", name, e.name, self.gen)
+            elif isinstance(e, CancelTimer):
+                node.timers.pop(e.name, None)
+            elif isinstance(e, Output):
+                self.outputs[name].append((round(self.now, 6), e.value))
+                self._note("output", name, repr(e.value))
+            else:
+                raise TypeError(f"{name} returned an unknown effect {e!r}")
+
+    def _send(self, src: str, dst: str, msg: Any) -> None:
+        self.counts["sent"] += 1
+        self.sent.append((round(self.now, 6), src, dst, msg))
+        if self.rng.random() < self.cfg.loss:
+            self.counts["lost"] += 1
+            self._note("lose", src, f"{dst} {msg!r}")
+            return
+        self._push(self.now + self.cfg.latency.sample(self.rng), "deliver", src, dst, msg)
+        if self.cfg.dup and self.rng.random() < self.cfg.dup:
+            self.counts["duplicated"] += 1
+            self._push(self.now + self.cfg.latency.sample(self.rng), "deliver", src, dst, msg)
+
+    # -- handling
+    def _handle(self, kind: str, data: tuple) -> None:
+        if kind in ("pause", "resume", "crash", "restart"):
+            getattr(self, "_" + kind)(data[0])
+            return
+        name = data[1] if kind == "deliver" else data[0]
+        node = self.nodes[name]
+        if kind == "timer" and node.timers.get(data[1]) != data[2]:
+            return  # replaced, cancelled, or lost in a crash
+        if not node.up:
+            if kind == "deliver":
+                self.counts["dropped_down"] += 1
+                self._note("drop-down", name, f"from {data[0]} {data[2]!r}")
+            return
+        if node.paused:
+            node.waiting.append((kind, data))
+            return
+        self._run(kind, data)
+
+    def _run(self, kind: str, data: tuple) -> None:
+        if kind == "deliver":
+            src, name, msg = data
+            node = self.nodes[name]
+            self.counts["delivered"] += 1
+            self._note("deliver", name, f"from {src} {msg!r}")
+            node.state, effects = node.actor.on_message(name, node.state, src, msg,
+                                                        node.clock.local(self.now))
+        else:
+            name, timer, gen = data
+            node = self.nodes[name]
+            if node.timers.get(timer) != gen:
+                return
+            del node.timers[timer]
+            self.counts["timers"] += 1
+            self._note("timer", name, timer)
+            node.state, effects = node.actor.on_timer(name, node.state, timer,
+                                                      node.clock.local(self.now))
+        self._apply(name, effects)
+
+    def _pause(self, name: str) -> None:
+        node = self.nodes[name]
+        if node.up and not node.paused:
+            node.paused = True
+            self._note("pause", name)
+
+    def _resume(self, name: str) -> None:
+        node = self.nodes[name]
+        if not node.paused:
+            return
+        node.paused = False
+        self._note("resume", name, f"{len(node.waiting)} waiting")
+        waiting, node.waiting = node.waiting, []
+        for kind, data in waiting:
+            if node.up and not node.paused:
+                self._run(kind, data)
+
+    def _crash(self, name: str) -> None:
+        node = self.nodes[name]
+        if not node.up:
+            return
+        node.up, node.paused, node.waiting, node.timers = False, False, [], {}
+        node.state = None
+        self._note("crash", name)
+
+    def _restart(self, name: str) -> None:
+        node = self.nodes[name]
+        if node.up:
+            return
+        node.up = True
+        self._note("restart", name, repr(node.durable))
+        node.state, effects = node.actor.on_start(name, node.durable, node.clock.local(self.now))
+        self._apply(name, effects)
+
+    # -- the run
+    def run(self) -> SimResult:
+        for p in self.cfg.pauses:
+            self._push(p.at, "pause", p.node)
+            self._push(p.at + p.duration, "resume", p.node)
+        for c in self.cfg.crashes:
+            self._push(c.at, "crash", c.node)
+            if c.down_for is not None:
+                self._push(c.at + c.down_for, "restart", c.node)
+        for name, node in self.nodes.items():
+            self._note("start", name)
+            node.state, effects = node.actor.on_start(name, None, node.clock.local(0.0))
+            self._apply(name, effects)
+        events, stopped = 0, "quiescent"
+        while self.queue:
+            if self.stop is not None and self.stop(self.outputs):
+                stopped = "stop condition"
+                break
+            if self.queue[0][0] > self.cfg.until:
+                stopped = "until"
+                break
+            if events >= self.cfg.max_events:
+                stopped = "max events"
+                break
+            t, _, kind, data = heapq.heappop(self.queue)
+            self.now = t
+            events += 1
+            self._handle(kind, data)
+        else:
+            if self.stop is not None and self.stop(self.outputs):
+                stopped = "stop condition"
+        return SimResult(self.outputs, self.counts, self.log, self.sent,
+                         {n: x.state for n, x in self.nodes.items()},
+                         {n: x.durable for n, x in self.nodes.items()},
+                         round(self.now, 6), stopped, events)
+
+
+def simulate(actors: Mapping[str, Any], config: SimConfig,
+             stop: Callable[[dict[str, list]], bool] | None = None) -> SimResult:
+    """Run ``actors`` under ``config`` once (see ``Simulator``)."""
+    return Simulator(actors, config, stop).run()
