@@ -1,0 +1,474 @@
+"""A real runtime for any actors of ``impl.actor``: UDP on 127.0.0.1, one OS process per node.
+
+Theory of operation. The parent (``Cluster``) binds one UDP socket per node on 127.0.0.1 and
+starts each node as ``python -m impl.net NODE SPEC_FILE FD``, handing the bound socket down by
+file descriptor (``pass_fds``). The child rebuilds the actors with the spec's factory (e.g.
+``impl.paxos:make_cluster``), picks its own, and runs it on an asyncio loop:
+
+- ``now`` is the loop's monotonic clock, in seconds since the process started (so a restarted
+  node's clock starts again at 0, as a rebooted machine's might);
+- ``SetTimer`` / ``CancelTimer`` are ``loop.call_later`` handles, replaced by name;
+- ``Persist`` writes ``DATA_DIR/NODE.json``: a temp file in the same directory, ``fsync``,
+  ``os.replace``, then ``fsync`` of the directory; it happens synchronously, before any later
+  ``Send`` of the same handler leaves (write-ahead). ``on_start`` reads the file back;
+- ``Send`` is one JSON datagram ``{"src": ..., "msg": {"type": ..., ...}}`` (tuples as
+  ``{"#tup": [...]}``, sets as ``{"#set": [...]}``); injected loss drops it, injected delay
+  holds it up to ``delay_ms`` (seeded per node: ``random.Random`` instance, no globals);
+- a datagram that is not JSON, lacks a string ``src``, or names an unknown message type or
+  wrong fields is ignored and counted (``malformed``); a reply to an unknown ``src`` goes back
+  to the datagram's source address, so a test socket can talk to a node;
+- ``Output`` becomes a JSON line on stdout, which the parent reads; at ``SIGTERM`` the child
+  prints its counters and exits; it also exits on its own at the global deadline, or when its
+  stdin closes (the parent died), so no node outlives a run.
+
+Why one process per node, rather than one event loop hosting every node: a crash is then a real
+``SIGKILL`` that loses exactly the process's memory and keeps exactly what was fsync'ed, a pause
+is a real ``SIGSTOP``/``SIGCONT`` (the kernel queues datagrams, timers fire late), and nodes
+share nothing but the network -- no shared loop to serialise them by accident. The cost is
+~0.1-0.2 s of interpreter start-up per node. The parent keeps every socket open for the whole
+run, so a restarted node gets the *same* port back without a rebind race; datagrams that arrive
+while it is down wait in that socket's buffer and reach it after the restart, which is just a
+long network delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import importlib
+import json
+import os
+import random
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Callable
+
+from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+
+__all__ = ["NetSpec", "Cluster", "PortBusy", "encode_value", "decode_value", "encode_msg",
+           "decode_msg", "Malformed", "write_durable", "read_durable"]
+
+
+# -- wire format ------------------------------------------------------------------------------
+
+class Malformed(ValueError):
+    """A datagram or stored value that this runtime did not write."""
+
+
+def encode_value(v: Any) -> Any:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, tuple):
+        return {"#tup": [encode_value(x) for x in v]}
+    if isinstance(v, frozenset):
+        items = [encode_value(x) for x in v]
+        return {"#set": sorted(items, key=lambda x: json.dumps(x, sort_keys=True))}
+    if is_dataclass(v) and not isinstance(v, type):
+        out = {"type": type(v).__name__}
+        out.update({f.name: encode_value(getattr(v, f.name)) for f in fields(v)})
+        return out
+    raise TypeError(f"cannot send or store a {type(v).__name__}")
+
+
+def decode_value(v: Any, types: dict[str, type] | None = None) -> Any:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if isinstance(v, dict):
+        if set(v) == {"#tup"} and isinstance(v["#tup"], list):
+            return tuple(decode_value(x, types) for x in v["#tup"])
+        if set(v) == {"#set"} and isinstance(v["#set"], list):
+            try:
+                return frozenset(decode_value(x, types) for x in v["#set"])
+            except TypeError:
+                raise Malformed("unhashable set member") from None
+        if types is not None and isinstance(v.get("type"), str):
+            return decode_msg(v, types)
+    raise Malformed(f"not a value this runtime writes: {str(v)[:60]}")
+
+
+def encode_msg(msg: Any) -> dict[str, Any]:
+    if not (is_dataclass(msg) and not isinstance(msg, type)):
+        raise TypeError(f"messages must be dataclass instances, not {type(msg).__name__}")
+    return encode_value(msg)
+
+
+def decode_msg(d: Any, types: dict[str, type]) -> Any:
+    """The message ``d`` describes; ``Malformed`` for an unknown type or wrong field names."""
+    if not isinstance(d, dict) or d.get("type") not in types:
+        raise Malformed("unknown message type")
+    cls = types[d["type"]]
+    names = {f.name for f in fields(cls)}
+    if set(d) - {"type"} != names:
+        raise Malformed(f"wrong fields for {d['type']}")
+    return cls(**{k: decode_value(d[k], types) for k in names})
+
+
+def write_durable(path: str, value: Any) -> None:
+    """Replace ``path`` with ``value`` durably: temp file, fsync, rename, fsync the directory."""
+    directory = os.path.dirname(os.path.abspath(path))
+    data = json.dumps({"durable": encode_value(value)})
+    fd, tmp = tempfile.mkstemp(prefix=".durable.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def read_durable(path: str) -> Any:
+    """What ``write_durable`` stored at ``path``, or ``None`` (no file, or unreadable)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return decode_value(json.load(f)["durable"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _load(ref: str) -> Any:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _actors(spec: dict[str, Any]) -> dict[str, Any]:
+    built = _load(spec["factory"])(**spec["kwargs"])
+    return {n: (a[0] if isinstance(a, tuple) else a) for n, a in built.items()}
+
+
+# -- the node process --------------------------------------------------------------------------
+
+class _Node(asyncio.DatagramProtocol):
+    def __init__(self, name: str, spec: dict[str, Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.name, self.spec, self.loop = name, spec, loop
+        self.actor = _actors(spec)[name]
+        self.types = {cls.__name__: cls for cls in _load(spec["messages"])}
+        self.addresses = {n: ("127.0.0.1", p) for n, p in spec["addresses"].items()}
+        self.learned: dict[str, tuple] = {}
+        self.path = os.path.join(spec["data_dir"], f"{name}.json")
+        self.rng = random.Random(spec["seed"] * 1_000_003 + zlib.crc32(name.encode()))
+        self.t0 = loop.time()
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.counts = {"sent": 0, "received": 0, "lost": 0, "malformed": 0, "errors": 0}
+        self.transport: Any = None
+        self.state: Any = None
+
+    def now(self) -> float:
+        return self.loop.time() - self.t0
+
+    def emit(self, **event: Any) -> None:
+        sys.stdout.write(json.dumps({"node": self.name, **event}) + "\n")
+        sys.stdout.flush()
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.state, effects = self.actor.on_start(self.name, read_durable(self.path), self.now())
+        self.emit(event="ready", durable=encode_value(read_durable(self.path)))
+        self.apply(effects)
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        try:
+            env = json.loads(data.decode("utf-8"))
+            if not isinstance(env, dict) or not isinstance(env.get("src"), str):
+                raise Malformed("no src")
+            msg = decode_msg(env.get("msg"), self.types)
+        except (ValueError, TypeError, UnicodeDecodeError):
+            self.counts["malformed"] += 1
+            return
+        src = env["src"]
+        if src not in self.addresses:
+            self.learned[src] = addr
+        self.counts["received"] += 1
+        self.handle(lambda: self.actor.on_message(self.name, self.state, src, msg, self.now()))
+
+    def handle(self, call: Callable[[], Any]) -> None:
+        try:
+            state, effects = call()
+        except Exception as exc:  # an actor bug must not take the node down
+            self.counts["errors"] += 1
+            self.emit(event="error", error=f"{type(exc).__name__}: {exc}")
+            return
+        self.state = state
+        self.apply(effects)
+
+    def fire(self, name: str) -> None:
+        self.timers.pop(name, None)
+        self.handle(lambda: self.actor.on_timer(self.name, self.state, name, self.now()))
+
+    def apply(self, effects: list) -> None:
+        for e in effects:
+            if isinstance(e, Persist):
+                write_durable(self.path, e.data)
+            elif isinstance(e, Send):
+                self.send(e.dst, e.msg)
+            elif isinstance(e, SetTimer):
+                if e.name in self.timers:
+                    self.timers[e.name].cancel()
+                self.timers[e.name] = self.loop.call_later(max(e.delay, 0.0), self.fire, e.name)
+            elif isinstance(e, CancelTimer):
+                handle = self.timers.pop(e.name, None)
+                if handle is not None:
+                    handle.cancel()
+            elif isinstance(e, Output):
+                self.emit(event="output", t=round(self.now(), 6), value=encode_value(e.value))
+
+    def send(self, dst: str, msg: Any) -> None:
+        addr = self.addresses.get(dst) or self.learned.get(dst)
+        if addr is None:
+            return
+        self.counts["sent"] += 1
+        if self.rng.random() < self.spec["loss"]:
+            self.counts["lost"] += 1
+            return
+        data = json.dumps({"src": self.name, "msg": encode_msg(msg)}).encode("utf-8")
+        delay = self.rng.uniform(0, self.spec["delay_ms"]) / 1000 if self.spec["delay_ms"] else 0
+        if delay:
+            self.loop.call_later(delay, self._sendto, data, addr)
+        else:
+            self._sendto(data, addr)
+
+    def _sendto(self, data: bytes, addr: tuple) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(data, addr)
+
+    def stop(self) -> None:
+        self.emit(event="stats", **self.counts)
+        os._exit(0)
+
+
+def _node_main(name: str, spec_path: str, fd: int) -> None:
+    with open(spec_path, encoding="utf-8") as f:
+        spec = json.load(f)
+
+    def watch_stdin() -> None:  # the parent died or closed our stdin: leave
+        sys.stdin.read()
+        os._exit(0)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        node = _Node(name, spec, loop)
+        sock = socket.socket(fileno=fd)
+        await loop.create_datagram_endpoint(lambda: node, sock=sock)
+        loop.add_signal_handler(signal.SIGTERM, node.stop)
+        left = spec["deadline"] - time.time()
+        loop.call_later(max(left, 0.0), node.stop)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# -- the parent ----------------------------------------------------------------------------------
+
+class PortBusy(OSError):
+    """A requested port on 127.0.0.1 is in use."""
+
+
+@dataclass
+class NetSpec:
+    """What to run: ``factory`` (``"module:function"``) called with ``kwargs`` returns node id
+    -> actor (or ``(actor, role)``); ``messages`` (``"module:NAME"``) is the tuple of message
+    dataclasses. ``base_port`` 0 picks free ports. ``deadline`` bounds the run in seconds."""
+
+    factory: str
+    kwargs: dict[str, Any]
+    messages: str
+    data_dir: str
+    loss: float = 0.0
+    delay_ms: float = 0.0
+    seed: int = 0
+    base_port: int = 0
+    deadline: float = 20.0
+
+
+@dataclass
+class _Proc:
+    proc: Any
+    reader: Any
+    alive: bool = True
+    errors: list = field(default_factory=list)
+
+
+class Cluster:
+    """The nodes of ``spec`` as OS processes. Use as ``async with Cluster(spec) as c:``."""
+
+    def __init__(self, spec: NetSpec) -> None:
+        self.spec = spec
+        self.nodes = list(_actors({"factory": spec.factory, "kwargs": spec.kwargs}))
+        self.sockets: dict[str, socket.socket] = {}
+        self.procs: dict[str, _Proc] = {}
+        self.outputs: dict[str, list[tuple[float, Any]]] = {n: [] for n in self.nodes}
+        self.stats: dict[str, dict[str, int]] = {}
+        self.starts: dict[str, int] = {n: 0 for n in self.nodes}
+        self.ready: dict[str, asyncio.Event] = {}
+        self.changed = asyncio.Event()
+        self.t0 = time.monotonic()
+        self.deadline_wall = time.time() + spec.deadline
+        self.spec_path = ""
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {n: s.getsockname()[1] for n, s in self.sockets.items()}
+
+    async def __aenter__(self) -> "Cluster":
+        self._bind()
+        os.makedirs(self.spec.data_dir, exist_ok=True)
+        fd, self.spec_path = tempfile.mkstemp(prefix=".spec.", suffix=".json",
+                                              dir=self.spec.data_dir)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"factory": self.spec.factory, "kwargs": self.spec.kwargs,
+                       "messages": self.spec.messages, "addresses": self.ports,
+                       "data_dir": self.spec.data_dir, "loss": self.spec.loss,
+                       "delay_ms": self.spec.delay_ms, "seed": self.spec.seed,
+                       "deadline": self.deadline_wall}, f)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+    def _bind(self) -> None:
+        for i, n in enumerate(self.nodes):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            port = self.spec.base_port + i if self.spec.base_port else 0
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError as exc:
+                s.close()
+                for t in self.sockets.values():
+                    t.close()
+                if exc.errno == errno.EADDRINUSE:
+                    raise PortBusy(exc.errno, f"port {port} on 127.0.0.1 is busy") from None
+                raise
+            self.sockets[n] = s
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.t0
+
+    async def start(self, *names: str) -> None:
+        """Start (or restart) ``names`` and wait until each has read its storage."""
+        for n in names:
+            self.ready[n] = asyncio.Event()
+            fd = self.sockets[n].fileno()
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "impl.net", n, self.spec_path, str(fd), pass_fds=(fd,),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE)
+            p = _Proc(proc, None)
+            p.reader = asyncio.ensure_future(self._read(n, p))
+            self.procs[n] = p
+            self.starts[n] += 1
+        for n in names:
+            await self._until(self.ready[n].wait(), f"{n} did not start")
+
+    async def _until(self, aw: Any, what: str) -> Any:
+        left = self.deadline_wall - time.time()
+        try:
+            return await asyncio.wait_for(aw, max(left, 0.01))
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"{what} before the deadline") from None
+
+    async def _read(self, name: str, p: _Proc) -> None:
+        async def errors() -> None:
+            async for line in p.proc.stderr:
+                p.errors = (p.errors + [line.decode(errors="replace").rstrip()])[-20:]
+
+        err_task = asyncio.ensure_future(errors())
+        async for line in p.proc.stdout:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            kind = ev.get("event")
+            if kind == "ready":
+                self.ready[name].set()
+            elif kind == "output":
+                self.outputs[name].append((round(self.elapsed(), 3), decode_value(ev["value"])))
+            elif kind == "stats":
+                prev = self.stats.get(name, {})
+                self.stats[name] = {k: prev.get(k, 0) + v for k, v in ev.items()
+                                    if isinstance(v, int)}
+            self.changed.set()
+        await err_task
+        p.alive = False
+        self.changed.set()
+
+    async def wait_for(self, predicate: Callable[[dict[str, list]], bool]) -> bool:
+        """Wait until ``predicate(outputs)`` holds; ``False`` at the deadline."""
+        while not predicate(self.outputs):
+            self.changed.clear()
+            if time.time() >= self.deadline_wall:
+                return False
+            try:
+                await asyncio.wait_for(self.changed.wait(),
+                                       max(self.deadline_wall - time.time(), 0.01))
+            except asyncio.TimeoutError:
+                return predicate(self.outputs)
+        return True
+
+    async def kill(self, name: str) -> None:
+        """Crash ``name``: SIGKILL, losing everything it did not fsync."""
+        p = self.procs[name]
+        if p.proc.returncode is None:
+            p.proc.kill()
+        await p.proc.wait()
+        await p.reader
+
+    def pause(self, name: str, at: float, duration: float) -> None:
+        """SIGSTOP ``name`` ``at`` seconds from now, SIGCONT it ``duration`` later."""
+        loop = asyncio.get_running_loop()
+
+        def sig(s: int) -> None:
+            p = self.procs.get(name)
+            if p is not None and p.proc.returncode is None:
+                p.proc.send_signal(s)
+
+        loop.call_later(at, sig, signal.SIGSTOP)
+        loop.call_later(at + duration, sig, signal.SIGCONT)
+
+    async def stop(self) -> None:
+        """SIGTERM every node (it prints its counters), SIGKILL stragglers, close sockets."""
+        for p in self.procs.values():
+            if p.proc.returncode is None:
+                p.proc.send_signal(signal.SIGCONT)
+                p.proc.terminate()
+        for p in self.procs.values():
+            try:
+                await asyncio.wait_for(p.proc.wait(), 3.0)
+            except asyncio.TimeoutError:
+                p.proc.kill()
+                await p.proc.wait()
+            try:
+                await asyncio.wait_for(p.reader, 3.0)
+            except asyncio.TimeoutError:
+                pass
+            if p.proc.stdin is not None:
+                p.proc.stdin.close()
+        for s in self.sockets.values():
+            s.close()
+        self.sockets.clear()
+        if self.spec_path and os.path.exists(self.spec_path):
+            os.unlink(self.spec_path)
+
+    def errors(self, name: str) -> list[str]:
+        """The last lines a node wrote to stderr (for diagnosing a node that died)."""
+        p = self.procs.get(name)
+        return p.errors if p else []
+
+
+if __name__ == "__main__":
+    _node_main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
