@@ -248,7 +248,7 @@ class _Search:
                 it = iter(succs)
                 stack[-1] = (s, fp, it)
                 ticks += 1
-                if ticks % _TICK == 0:
+                if ticks % _TICK == 1:
                     now = time.monotonic()
                     if opt.time_limit is not None and now - start >= opt.time_limit:
                         self.stopped_by = STOP_TIME_LIMIT

@@ -1,0 +1,5 @@
+"""``python -m checker`` is ``paxchain``."""
+
+from checker.cli import main
+
+main()

@@ -1,0 +1,112 @@
+"""The ``paxchain`` command line: exit codes, one-line errors, files written whole."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SMALL = ["lamport-paxos", "-p", "acceptors=3", "-p", "values=2", "-p", "max_ballot=1"]
+
+
+def paxchain(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "checker", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("paxchain: error: "), proc.stderr
+
+
+def test_holds_exits_0_and_prints_statistics_and_bounds():
+    proc = paxchain("check", *SMALL)
+    assert proc.returncode == 0, proc.stderr
+    assert "22,995 states generated, 3,921 distinct states found, 0 states left on queue" in proc.stdout
+    assert "bounds: max depth none, max states none, time limit none" in proc.stdout
+    assert "Verdict: HOLDS" in proc.stdout
+
+
+def test_violation_exits_1_and_writes_every_format(tmp_path):
+    out = tmp_path / "cx"
+    proc = paxchain("check", *SMALL, "--variant", "small_quorums", "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    names = sorted(p.name for p in out.iterdir())
+    expected = ["trace.dot", "trace.json", "trace.txt"]
+    if "trace.svg" in names:
+        expected.append("trace.svg")
+    assert names == sorted(expected)  # and no temporary files left behind
+    text = (out / "trace.txt").read_text()
+    assert "Step 8: Phase2b(a=a1, bal=1, val=v2)" in text or "Step 8: Phase2b" in text
+    assert "Violated: agreement" in text and "chosen = {v1 at ballot" in text
+    dot = (out / "trace.dot").read_text()
+    assert "VIOLATED: agreement" in dot and "leaders" in dot
+
+    replayed = paxchain("replay", str(out / "trace.json"))
+    assert replayed.returncode == 1, replayed.stderr
+    assert "confirmed: agreement (invariant) is violated" in replayed.stdout
+
+
+def test_tampered_trace_exits_2_naming_the_step(tmp_path):
+    out = tmp_path / "cx"
+    paxchain("check", *SMALL, "--variant", "small_quorums", "--out", str(out))
+    data = json.loads((out / "trace.json").read_text())
+    data["states"][4]["maxBal"]["#map"][1][1] = 1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    proc = paxchain("replay", str(bad))
+    assert_one_line_error(proc)
+    assert "step 4" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "no-such-model"],
+    ["check", "lamport-paxos", "--variant", "no_such_bug"],
+    ["check", "lamport-paxos", "-p", "acceptors=zero"],
+    ["check", "lamport-paxos", "-p", "acceptors=0"],
+    ["check", "lamport-paxos", "-p", "nonsense=1"],
+    ["check", "lamport-paxos", "-p", "novalue"],
+    ["check", "lamport-paxos", "--property", "nope"],
+    ["check", "lamport-paxos", "--max-depth", "-1"],
+    ["check", "lamport-paxos", "-p", "quorums=a1+a2", "--symmetry"],
+    ["replay", "/no/such/file.json"],
+])
+def test_bad_input_is_one_line_and_exit_2(args):
+    assert_one_line_error(paxchain(*args))
+
+
+def test_bounds_give_incomplete_exit_3():
+    proc = paxchain("check", "lamport-paxos", "-p", "max_ballot=2", "--max-depth", "4", "-q")
+    assert proc.returncode == 3
+    assert "Verdict: INCOMPLETE — the depth bound was reached" in proc.stdout
+
+
+def test_json_output_is_the_whole_result():
+    proc = paxchain("check", *SMALL, "--variant", "ignore_votes", "--keep-going", "--json")
+    assert proc.returncode == 1
+    data = json.loads(proc.stdout)
+    verdicts = {p["name"]: p["verdict"] for p in data["properties"]}
+    assert verdicts["agreement"] == "violated" and verdicts["type_ok"] == "holds"
+    assert data["stats"]["distinct"] == 5329 and data["exhaustive"] is True
+    assert data["properties"][0]["trace"]["#meta"]["format"] == "paxchain-trace"
+
+
+def test_list_names_models_params_variants_and_properties():
+    proc = paxchain("list")
+    assert proc.returncode == 0
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("lamport-paxos"))
+    for word in ("max_ballot=1", "small_quorums", "agreement", "value_chosen"):
+        assert word in line
+
+
+def test_default_suite_meets_every_expectation():
+    proc = paxchain("check", "--json")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    data = json.loads(proc.stdout)
+    assert data["failed"] == 0 and all(row["ok"] for row in data["checks"])
+    assert any(row["expect"].startswith("violated") for row in data["checks"])
