@@ -102,6 +102,10 @@ def test_same_seed_same_output_byte_for_byte():
     assert "l1: decided v" in first.output
     other = cli_run(*args[:-8], "--seed", "8")
     assert other.output != first.output
+    # Separate processes with different string-hash seeds: nothing may depend on set order.
+    runs = [subprocess.run(["paxchain", *args, "--bug", "ballots_not_unique"], capture_output=True,
+                           env={**os.environ, "PYTHONHASHSEED": h}) for h in ("1", "2")]
+    assert runs[0].stdout == runs[1].stdout and runs[0].returncode == runs[1].returncode
 
 
 @pytest.mark.parametrize("sc", [
