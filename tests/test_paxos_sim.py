@@ -205,3 +205,13 @@ def test_replay_rejects_a_tampered_trace():
     data["#meta"]["params"]["acceptors"] = 0
     with pytest.raises(UserError):
         replay_data(data)
+
+
+def test_exit_codes_of_the_real_command():
+    def code(*args: str) -> int:
+        return subprocess.run(["paxchain", "simulate", "paxos", *args],
+                              capture_output=True).returncode
+
+    assert code("--seed", "1") == 0
+    assert code("--proposers", "3", "--bug", "ignore_promised_votes", "--to-quiescence") == 1
+    assert code("--until", "5") == 3  # no learner can decide within 5 time units

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 import tempfile
 
 import click
@@ -141,8 +142,8 @@ def subcommand(acceptors, proposers, learners, loss, delay_ms, pauses, crashes, 
                f"(nodes that exited cleanly)")
     if len(decided) > 1:
         click.echo(f"VIOLATED agreement: learners decided {sorted(decided)}")
-        raise click.exceptions.Exit(1)
+        sys.exit(1)
     if not done:
         click.echo("incomplete: not every learner decided before the deadline")
-        raise click.exceptions.Exit(3)
+        sys.exit(3)
     click.echo(f"agreement: holds ({decided.pop()})")

@@ -17,6 +17,7 @@ it, checks that every logged event is reproduced exactly, and re-checks the prop
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -416,4 +417,4 @@ def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses,
     if save:
         write_atomic(save, json.dumps(trace_json(sc, result, verdict), indent=1) + "\n")
         click.echo(f"trace: {save}")
-    raise click.exceptions.Exit(_exit_code(verdict))
+    sys.exit(_exit_code(verdict))
