@@ -134,7 +134,7 @@ def test_invalid_parameters_are_one_line_errors():
 # -- Hypothesis: random fault schedules on 5 acceptors / 3 proposers --------------------------------
 
 NODES = [f"a{i}" for i in range(1, 6)] + ["p1", "p2", "p3", "l1", "l2"]
-_time = st.integers(0, 300).map(float)
+_time = st.integers(0, 120).map(float)  # decisions typically happen by t ~ 30-100
 
 
 @st.composite
@@ -146,7 +146,8 @@ def scenarios(draw, bugs=()):
         latency=Latency("uniform", 1.0, float(draw(st.integers(1, 30)))),
         pauses=tuple(draw(st.lists(st.builds(Pause, st.sampled_from(NODES), _time, _time),
                                    max_size=3))),
-        crashes=tuple(draw(st.lists(st.builds(Crash, st.sampled_from(NODES), _time, _time),
+        crashes=tuple(draw(st.lists(st.builds(Crash, st.sampled_from(NODES), _time,
+                                                  st.none() | _time),
                                     max_size=2))),
         clocks=tuple(draw(st.lists(st.tuples(
             st.sampled_from(NODES),
@@ -175,7 +176,11 @@ def test_agreement_and_validity_under_random_fault_schedules(sc):
     # lose every Accepted), so only safety is asserted here.
 
 
-@pytest.mark.parametrize("bug", ["ignore_promised_votes", "ballots_not_unique"])
+# Found by random schedules within 100 examples; no_durable_storage, reuse_ballot_after_restart
+# and learner_mixes_ballots need crashes or reorderings at precise moments (or 4 ballots) and
+# were not found in 300 examples: that is the model checker's job (models/paxos_system.py).
+@pytest.mark.parametrize("bug", ["ignore_promised_votes", "ballots_not_unique",
+                                 "accept_below_promise"])
 def test_hypothesis_finds_a_seeded_bug_and_its_schedule_replays(bug, tmp_path):
     def broken(sc: Scenario) -> bool:
         return run_scenario(sc)[1].violated is not None

@@ -142,7 +142,12 @@ class Scenario:
             raise UserError(str(exc)) from None
 
     def cluster(self) -> dict[str, Any]:
-        nodes = make_cluster(self.acceptors, self.proposers, self.learners, bugs=self.bugs,
+        # A restarted proposer serves a new client request: p1 proposes v1, then v1r1 after its
+        # first restart, v1r2 after its second... (what makes a reused ballot harmful).
+        values = [(f"v{i}",) + tuple(f"v{i}r{k}" for k in range(1, 4))
+                  for i in range(1, self.proposers + 1)]
+        nodes = make_cluster(self.acceptors, self.proposers, self.learners, values,
+                             bugs=self.bugs,
                              timeout=self.timeout, backoff=self.backoff,
                              max_rounds=self.max_rounds)
         return {n: actor for n, (actor, _) in nodes.items()}
@@ -225,8 +230,10 @@ def check_result(sc: Scenario, result: SimResult) -> Verdict:
     twice = [n for n, ds in decisions.items() if len(ds) > 1]
     if len(decided | chosen_values) > 1:
         verdict.violated = "agreement"
-        verdict.explanation = (f"learners decided {_show(sorted(decided, key=repr))}; "
-                               f"chosen {_show(chosen)}")
+        chosen_text = ", ".join(f"{val} in ballot {b[0]}.{b[1]}" for b, val in chosen)
+        decided_text = ", ".join(map(str, sorted(decided, key=repr)))
+        verdict.explanation = (f"learners decided {decided_text or 'nothing'}; "
+                               f"chosen: {chosen_text or 'nothing'}")
     elif twice:
         verdict.violated = "agreement"
         verdict.explanation = f"learner {twice[0]} decided more than once"
