@@ -1,0 +1,104 @@
+"""Graphviz drawings of counterexamples to induction (``checker.induction.Cti``).
+
+Pre-state and post-state side by side, each a cluster: the universe's elements are nodes (one
+colour per sort); a unary relation is written inside its elements' nodes; a binary relation or
+a unary function is a labelled edge; a relation or function of higher arity is a small point
+node per tuple, labelled with the symbol's name, with numbered edges to its arguments. An order
+relation named in ``orders`` is drawn as its covering edges only. Tuples the step added are red,
+tuples it removed dashed grey. The title names the action and the broken conjunct. Knows no
+protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from checker.induction import Cti
+
+__all__ = ["cti_dot"]
+
+_COLOURS = ("#dbe9f6", "#fde2c8", "#d9f0d3", "#eadcf0", "#f6f1c1", "#f4d4d4")
+
+
+def _q(text: str) -> str:
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped + '"'
+
+
+def _tuples(value: Any) -> set[tuple]:
+    """A table as a set of tuples: a relation's rows, a function's (args..., result) rows."""
+    if isinstance(value, set):
+        return set(value)
+    if isinstance(value, dict):
+        return {k + (v,) for k, v in value.items() if v is not False}
+    return {(value,)}
+
+
+def _hasse(rows: set[tuple]) -> set[tuple]:
+    strict = {(x, y) for x, y in rows if x != y}
+    return {(x, y) for x, y in strict
+            if not any((x, z) in strict and (z, y) in strict for _, z in strict)}
+
+
+def cti_dot(cti: Cti, orders: Mapping[str, str] | None = None) -> str:
+    """The dot source of ``cti`` (see the module docstring)."""
+    orders = dict(orders or {})
+    what = f"{cti.action} breaks {cti.conjunct}" if cti.action else \
+        f"{cti.kind}: {cti.conjunct} fails"
+    args = ", ".join(f"{k}={v}" for k, v in cti.args.items())
+    title = f"counterexample to induction: {what}" + (f"\n{cti.action}({args})" if cti.action else "")
+    lines = ["digraph cti {", f"  label={_q(title)}; labelloc=t; fontsize=16; newrank=true;",
+             "  node [shape=ellipse, style=filled, fontsize=11]; edge [fontsize=9];"]
+    sides = [("pre", "state 0 (before)", cti.view(False))]
+    if cti.action is not None:
+        sides.append(("post", "state 1 (after)", cti.view(True)))
+    sort_of = {e: s for s, es in cti.structure.universe.items() for e in es}
+    colour = {s: _COLOURS[i % len(_COLOURS)] for i, s in enumerate(cti.structure.universe)}
+    pre_view = sides[0][2]
+    order_rels = set(orders.values())
+    for side, heading, view in sides:
+        lines.append(f"  subgraph cluster_{side} {{ label={_q(heading)}; style=rounded;")
+        unary: dict[str, list[str]] = {}
+        for name in cti.rigid + cti.state:
+            rows = _tuples(view[name])
+            if len(next(iter(rows), ())) == 1 and isinstance(view[name], set):
+                for (e,) in rows:
+                    unary.setdefault(e, []).append(name)
+        for e, s in sort_of.items():
+            extra = "\n" + ", ".join(unary[e]) if e in unary else ""
+            lines.append(f"    {_q(side + ':' + e)} [label={_q(e + extra)}, "
+                         f"fillcolor={_q(colour[s])}, tooltip={_q(s)}];")
+        k = 0
+        for name in cti.rigid + cti.state:
+            value = view[name]
+            if not isinstance(value, (set, dict)):
+                # a constant: the element's name already says it
+                continue
+            rows = _tuples(value)
+            if name in order_rels:
+                rows = _hasse(rows)
+            before = _tuples(pre_view[name]) if name in order_rels else _tuples(pre_view[name])
+            if name in order_rels:
+                before = _hasse(before)
+            added = rows - before if side == "post" else set()
+            removed = before - rows if side == "post" else set()
+            for row in sorted(rows | removed):
+                style = ("color=red, fontcolor=red, penwidth=2" if row in added else
+                         "color=grey, fontcolor=grey, style=dashed" if row in removed else "")
+                if len(row) == 1:
+                    continue
+                if len(row) == 2:
+                    lines.append(f"    {_q(side + ':' + row[0])} -> {_q(side + ':' + row[1])} "
+                                 f"[label={_q(name)}{', ' + style if style else ''}];")
+                    continue
+                k += 1
+                hub = f"{side}:{name}#{k}"
+                lines.append(f"    {_q(hub)} [shape=box, style={'dashed' if row in removed else 'solid'}, "
+                             f"label={_q(name)}, fontsize=9, height=0.2"
+                             f"{', color=red, fontcolor=red' if row in added else ''}];")
+                for i, el in enumerate(row):
+                    lines.append(f"    {_q(hub)} -> {_q(side + ':' + el)} [label={_q(str(i + 1))}, "
+                                 f"arrowsize=0.5{', ' + style if style else ''}];")
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
