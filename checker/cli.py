@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line on stderr and exit 2."""
     _load_commands()
     try:
-        cli.main(args=argv, prog_name="paxchain", standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of a click Exit.
+        rc = cli.main(args=argv, prog_name="paxchain", standalone_mode=False)
     except UserError as exc:
         click.echo(f"paxchain: error: {exc}", err=True)
         sys.exit(2)
@@ -55,3 +56,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(1)
+    sys.exit(rc if isinstance(rc, int) else 0)

@@ -55,6 +55,11 @@ class _Search:
         self.edge_props = [p for p in props if p.kind == TRANSITION]
         self.stats = Stats()
         self.stopped_by: str | None = None
+        self.coverage: dict[str, int] | None = None
+        self.nexts = model.next_states
+        if options.coverage:
+            self.coverage = dict.fromkeys(model.actions(), 0)
+            self.nexts = self._counting_nexts()
         self.seen: dict[Hashable, Hashable | None] = {}
         if options.symmetry and not model.has_symmetry:
             raise ValueError(f"{model.describe()} has no symmetry to reduce by")
@@ -65,6 +70,17 @@ class _Search:
                 (lambda s: fingerprint(canon(s))) if canon else fingerprint)
         else:
             self.key = canon if canon else (lambda s: s)
+
+    def _counting_nexts(self):
+        counts, by_action = self.coverage, self.model.next_states_by_action
+
+        def nexts(state):
+            out = []
+            for action, t in by_action(state):
+                counts[action] = counts.get(action, 0) + 1
+                out.append(t)
+            return out
+        return nexts
 
     # -- bookkeeping --------------------------------------------------------------------
     def _open(self, props: list[Property]) -> list[Property]:
@@ -146,7 +162,7 @@ class _Search:
                 else:
                     r.verdict = HOLDS
         return Result(self.model.describe(), self.opt, self.stats,
-                      list(self.results.values()), self.stopped_by)
+                      list(self.results.values()), self.stopped_by, self.coverage)
 
     def _initial(self) -> tuple[list[Any], list[Hashable]]:
         states, fps = [], []
@@ -165,7 +181,7 @@ class _Search:
 
     def _bfs(self, start: float) -> int:
         opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
-        nexts = self.model.next_states
+        nexts = self.nexts
         frontier, ffps = self._initial()
         if self.stopped_by:
             return len(frontier)
@@ -226,7 +242,7 @@ class _Search:
 
     def _dfs(self, start: float) -> int:
         opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
-        nexts = self.model.next_states
+        nexts = self.nexts
         roots, rfps = self._initial()
         if self.stopped_by:
             return len(roots)

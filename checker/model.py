@@ -86,6 +86,17 @@ class Model:
     def next_states(self, state: State) -> Iterable[State]:
         return [t for _, t in self.successors(state)]
 
+    def next_states_by_action(self, state: State) -> Iterable[tuple[str, State]]:
+        """Successors paired with their action names, for coverage counts.
+
+        The default derives it from ``successors``; a model overrides it to skip labels.
+        """
+        return [(label.action, t) for label, t in self.successors(state)]
+
+    def actions(self) -> tuple[str, ...]:
+        """Every action (and fault) kind the model can take; coverage warns of unfired ones."""
+        return ()
+
     def properties(self) -> Sequence[Property]:
         return ()
 

@@ -37,6 +37,9 @@ def summary_text(result: Result) -> str:
     if result.options.fingerprints and s.distinct > 1:
         lines.append(f"fingerprint collision probability ≤ "
                      f"{collision_probability(s.distinct):.1e} (birthday bound, 64 bits)")
+    if result.coverage:
+        lines.append("coverage: " + ", ".join(f"{name} {n:,}"
+                                              for name, n in result.coverage.items()))
     width = max([len(p.name) for p in result.properties] + [8])
     lines.append("")
     for p in result.properties:
@@ -62,5 +65,5 @@ def summary_text(result: Result) -> str:
         why = _STOP_TEXT.get(result.stopped_by or "", "some property could not be decided")
         lines.append(f"Verdict: INCOMPLETE — {why}; nothing beyond the "
                      f"{s.distinct:,} states explored was checked.")
-    assert v in (HOLDS, VIOLATED, INCOMPLETE)
+    lines += [f"WARNING: {w}: the check never exercised it." for w in result.warnings]
     return "\n".join(lines)

@@ -48,6 +48,7 @@ class Options:
     keep_going: bool = False
     fingerprints: bool = True
     only: tuple[str, ...] | None = None
+    coverage: bool = True
     progress: Callable[["Stats"], None] | None = None
     progress_interval: float = 1.0
 
@@ -61,7 +62,8 @@ class Options:
         return {"strategy": self.strategy, "max_depth": self.max_depth,
                 "max_states": self.max_states, "time_limit": self.time_limit,
                 "symmetry": self.symmetry, "deadlock": self.deadlock,
-                "keep_going": self.keep_going, "fingerprints": self.fingerprints}
+                "keep_going": self.keep_going, "fingerprints": self.fingerprints,
+                "coverage": self.coverage}
 
 
 @dataclass
@@ -118,6 +120,14 @@ class Result:
     stats: Stats
     properties: list[PropertyResult] = field(default_factory=list)
     stopped_by: str | None = None
+    coverage: dict[str, int] | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        """Actions that never fired: what a check never exercised, it has not checked."""
+        if not self.coverage:
+            return []
+        return [f"action {name} never fired" for name, n in self.coverage.items() if n == 0]
 
     @property
     def exhaustive(self) -> bool:
@@ -147,5 +157,6 @@ class Result:
     def to_json(self) -> dict[str, Any]:
         return {"model": self.model, "verdict": self.verdict, "exhaustive": self.exhaustive,
                 "stopped_by": self.stopped_by, "options": self.options.to_json(),
-                "stats": self.stats.to_json(),
+                "stats": self.stats.to_json(), "coverage": self.coverage,
+                "warnings": self.warnings,
                 "properties": [p.to_json() for p in self.properties]}

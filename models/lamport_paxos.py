@@ -228,22 +228,32 @@ class LamportPaxos(Model):
         n = self.n
         return [((-1,) * n, (-1,) * n, (-1,) * n, 0)]
 
+    ACTIONS = ("Phase1a", "Phase1b", "Phase2a", "Phase2b")
+
+    def actions(self) -> tuple[str, ...]:
+        return self.ACTIONS
+
     def next_states(self, state):
-        return self._steps(state, False)
+        return self._steps(state, None)
+
+    def next_states_by_action(self, state):
+        return self._steps(state, "action")
 
     def successors(self, state):
-        return self._steps(state, True)
+        return self._steps(state, "label")
 
-    def _steps(self, state, labels: bool) -> list:
-        """Every enabled action's successor, in a fixed order: ``(label, next_state)`` pairs
-        when ``labels``, else just the states (the search's hot path builds no labels)."""
+    def _steps(self, state, mode: str | None) -> list:
+        """Every enabled action's successor, in a fixed order: just the states when ``mode`` is
+        None (the search's hot path builds no labels), else ``(label, state)`` pairs for
+        ``"label"`` and ``(action name, state)`` pairs for ``"action"``."""
         max_bal, max_vbal, max_val, msgs = state
         m, nv, variant = self.msgs, self.nv, self.variant
         out = []
         # Phase1a(bal)
         for b in self.ballots:
             t = (max_bal, max_vbal, max_val, msgs | (1 << b))
-            out.append((self._label("Phase1a", (("bal", b),), LEADERS, (), (("1a", b),)), t) if labels else t)
+            out.append(t if mode is None else self._emit(
+                mode, t, "Phase1a", (("bal", b),), LEADERS, (), (("1a", b),)))
         sent_1a = msgs & self.mask_1a
         # Phase1b(a, bal)
         for a in range(self.n):
@@ -254,8 +264,9 @@ class LamportPaxos(Model):
                     nb_ = max_bal[:a] + (promise,) + max_bal[a + 1:]
                     bit = m.bit_1b(a, b, max_vbal[a], max_val[a])
                     t = (nb_, max_vbal, max_val, msgs | (1 << bit))
-                    out.append((self._label("Phase1b", (("a", a), ("bal", b)), a, (("1a", b),),
-                                            (m.decode(bit),)), t) if labels else t)
+                    out.append(t if mode is None else self._emit(
+                        mode, t, "Phase1b", (("a", a), ("bal", b)), a, (("1a", b),),
+                        (m.decode(bit),)))
         # Phase2a(bal, val)
         for b in self.ballots:
             sent_2a = (msgs >> m.bit_2a(b, 0)) & self.value_mask
@@ -267,9 +278,10 @@ class LamportPaxos(Model):
                 if sent_2a >> v & 1:
                     continue  # duplicate_2a: a second, *different* 2a for this ballot
                 t = (max_bal, max_vbal, max_val, msgs | (1 << bit))
-                reads = tuple(("1b", a, b, *self._report(msgs, a, b)) for a in witness.get(v, ()))
-                out.append((self._label("Phase2a", (("bal", b), ("val", v)), LEADERS, reads,
-                                        (("2a", b, v),)), t) if labels else t)
+                out.append(t if mode is None else self._emit(
+                    mode, t, "Phase2a", (("bal", b), ("val", v)), LEADERS,
+                    tuple(("1b", a, b, *self._report(msgs, a, b)) for a in witness.get(v, ())),
+                    (("2a", b, v),)))
         # Phase2b(a, bal, val)
         sent = msgs >> m.base_2a
         for b in self.ballots:
@@ -288,8 +300,9 @@ class LamportPaxos(Model):
                          max_vbal[:a] + (b,) + max_vbal[a + 1:],
                          max_val[:a] + (v,) + max_val[a + 1:],
                          msgs | (1 << m.bit_2b(a, b, v)))
-                    out.append((self._label("Phase2b", (("a", a), ("bal", b), ("val", v)), a,
-                                            (("2a", b, v),), (("2b", a, b, v),)), t) if labels else t)
+                    out.append(t if mode is None else self._emit(
+                        mode, t, "Phase2b", (("a", a), ("bal", b), ("val", v)), a,
+                        (("2a", b, v),), (("2b", a, b, v),)))
         return out
 
     def _proposable(self, state, b: int) -> tuple[int, dict[int, tuple[int, ...]]]:
@@ -323,6 +336,11 @@ class LamportPaxos(Model):
         g = self.msgs.reports(msgs, a, b)
         w = g.bit_length() - 1
         return (-1, -1) if w <= 0 else divmod(w - 1, self.nv)
+
+    def _emit(self, mode: str, t, action: str, args, lane, reads, sends):
+        if mode == "action":
+            return action, t
+        return self._label(action, args, lane, reads, sends), t
 
     def _label(self, action: str, args, lane, reads, sends) -> Label:
         return Label(action, tuple((k, self._arg(k, v)) for k, v in args),

@@ -40,13 +40,26 @@ class Reference:
         out = []
         for b in self.B:
             out.append((mb, mvb, mv, msgs | {("1a", b)}))
-        for a in self.A:
-            for m in sorted(x for x in msgs if x[0] == "1a"):
+        for m in msgs:
+            if m[0] == "1a":
                 b = m[1]
-                if b > mb[a]:
-                    nb = list(mb)
-                    nb[a] = b + 1 if var == "promise_off_by_one" else b
-                    out.append((tuple(nb), mvb, mv, msgs | {("1b", a, b, mvb[a], mv[a])}))
+                for a in self.A:
+                    if b > mb[a]:
+                        nb = list(mb)
+                        nb[a] = b + 1 if var == "promise_off_by_one" else b
+                        out.append((tuple(nb), mvb, mv, msgs | {("1b", a, b, mvb[a], mv[a])}))
+            elif m[0] == "2a":
+                b, v = m[1], m[2]
+                for a in self.A:
+                    if var is None or var not in ("strict_phase2b", "phase2b_ignores_promise"):
+                        ok = b >= mb[a]
+                    else:
+                        ok = b > mb[a] if var == "strict_phase2b" else True
+                    if ok:
+                        nb, nvb, nv = list(mb), list(mvb), list(mv)
+                        nb[a], nvb[a], nv[a] = b, b, v
+                        out.append((tuple(nb), tuple(nvb), tuple(nv),
+                                    msgs | {("2b", a, b, v)}))
         for b in self.B:
             sent = {m[2] for m in msgs if m[0] == "2a" and m[1] == b}
             if sent and var != "duplicate_2a":
@@ -56,15 +69,6 @@ class Reference:
                     continue
                 if any(self._q_allows(msgs, q, b, v) for q in self.Q):
                     out.append((mb, mvb, mv, msgs | {("2a", b, v)}))
-        for m in sorted(x for x in msgs if x[0] == "2a"):
-            b, v = m[1], m[2]
-            for a in self.A:
-                ok = {"strict_phase2b": b > mb[a], "phase2b_ignores_promise": True}.get(
-                    var, b >= mb[a])
-                if ok:
-                    nb, nvb, nv = list(mb), list(mvb), list(mv)
-                    nb[a], nvb[a], nv[a] = b, b, v
-                    out.append((tuple(nb), tuple(nvb), tuple(nv), msgs | {("2b", a, b, v)}))
         return out
 
     def _q_allows(self, msgs, q, b, v):

@@ -121,11 +121,11 @@ def test_ctrl_c_stops_cleanly_with_partial_statistics():
     class Interrupted(Counters):
         calls = 0
 
-        def next_states(self, state):
+        def successors(self, state):
             self.calls += 1
             if self.calls == 3:
                 raise KeyboardInterrupt
-            return super().next_states(state)
+            return super().successors(state)
 
     r = check(Interrupted(props=[always_true]))
     assert r.verdict == INCOMPLETE and r.stopped_by == STOP_INTERRUPTED
@@ -135,3 +135,15 @@ def test_ctrl_c_stops_cleanly_with_partial_statistics():
 def test_unknown_property_is_rejected():
     with pytest.raises(ValueError, match="unknown property"):
         check(Counters(props=[always_true]), Options(only=("nope",)))
+
+
+def test_coverage_counts_every_generated_transition_per_action():
+    # 6 IncX + 6 IncY (see the first test); Reset never fires without reset=True.
+    class WithReset(Counters):
+        def actions(self):
+            return ("IncX", "IncY", "Reset")
+
+    r = check(WithReset(props=[always_true]))
+    assert r.coverage == {"IncX": 6, "IncY": 6, "Reset": 0}
+    assert r.warnings == ["action Reset never fired"]
+    assert check(WithReset(props=[always_true]), Options(coverage=False)).coverage is None

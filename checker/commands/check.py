@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -24,7 +23,7 @@ from checker.explicit import check as run_check
 from checker.progress import progress_reporter
 from checker.render_text import trace_text
 from checker.report import header_text, summary_text
-from checker.result import HOLDS, VIOLATED, Options, Result
+from checker.result import Options, Result
 
 __all__ = ["command", "parse_pairs"]
 
@@ -41,14 +40,15 @@ def parse_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _options(strategy, max_depth, max_states, time_limit, symmetry, deadlock, keep_going,
-             props, exact) -> Options:
+             props, exact, coverage) -> Options:
     for name, value in (("--max-depth", max_depth), ("--max-states", max_states),
                         ("--time-limit", time_limit)):
         if value is not None and value < 0:
             raise UserError(f"{name} must not be negative")
     return Options(strategy=strategy, max_depth=max_depth, max_states=max_states,
                    time_limit=time_limit, symmetry=symmetry, deadlock=deadlock,
-                   keep_going=keep_going, only=tuple(props) or None, fingerprints=not exact)
+                   keep_going=keep_going, only=tuple(props) or None, fingerprints=not exact,
+                   coverage=coverage)
 
 
 def _search(model, opts: Options, quiet: bool) -> Result:
@@ -81,21 +81,25 @@ def _search(model, opts: Options, quiet: bool) -> Result:
               help="Check only these properties (repeatable).")
 @click.option("--exact", is_flag=True,
               help="Keep whole states in the visited set instead of 64-bit fingerprints.")
+@click.option("--no-coverage", is_flag=True,
+              help="Do not count transitions per action (slightly faster).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Write each counterexample as trace.txt/.json/.dot/.svg here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry,
-            deadlock, keep_going, props, exact, out, as_json, quiet) -> None:
+            deadlock, keep_going, props, exact, no_coverage, out, as_json, quiet) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the default suite)."""
     from models import registry
 
     opts = _options(strategy, max_depth, max_states, time_limit, symmetry, deadlock,
-                    keep_going, props, exact)
+                    keep_going, props, exact, not no_coverage)
     if model is None:
         if params or variant:
             raise UserError("--param and --variant need a MODEL")
-        sys.exit(_run_suite(opts, out, as_json, quiet))
+        from checker.suite import run_suite
+
+        sys.exit(run_suite(opts, out, as_json, lambda m, o: _search(m, o, True)))
     m = registry.build(model, parse_pairs(params), variant)
     if not as_json:
         click.echo(header_text(m.describe(), opts))
@@ -127,45 +131,3 @@ def _write_traces(result: Result, out: str) -> dict[str, list[Path]]:
         folder = Path(out) if len(broken) == 1 else Path(out) / p.name
         written[p.name] = write_trace(p.trace, folder)
     return written
-
-
-def _run_suite(base: Options, out: str | None, as_json: bool, quiet: bool) -> int:
-    """Run every default-suite check; 0 when each gives its expected verdict, else 1."""
-    from dataclasses import replace
-
-    from models import registry
-
-    rows, failed = [], 0
-    checks = [c for e in registry.entries().values() for c in e.suite]
-    for i, c in enumerate(checks, start=1):
-        m = registry.build(c.model, {k: str(v) for k, v in c.params.items()}, c.variant)
-        only = (c.property,) if c.expect == VIOLATED and c.property else base.only
-        opts = replace(base, symmetry=c.symmetry or base.symmetry, only=only)
-        start = time.monotonic()
-        result = _search(m, opts, True)
-        seconds = time.monotonic() - start
-        if c.expect == VIOLATED:
-            got = result.get(c.property).verdict if c.property else result.verdict
-            ok = got == VIOLATED
-        else:
-            got = result.verdict
-            ok = got == HOLDS
-        failed += not ok
-        row = {"check": i, "model": m.describe(), "symmetry": opts.symmetry,
-               "expect": c.expect + (f" {c.property}" if c.property else ""),
-               "verdict": got, "ok": ok, "distinct": result.stats.distinct,
-               "seconds": round(seconds, 3)}
-        if out and result.violations():
-            row["files"] = [str(x) for x in write_trace(
-                result.violations()[0].trace, Path(out) / f"check{i:02d}")]
-        rows.append(row)
-        if not as_json:
-            mark = "ok  " if ok else "FAIL"
-            click.echo(f"{mark} {i:2d}. {m.describe()}{' (symmetry)' if opts.symmetry else ''}: "
-                       f"expected {row['expect']}, got {got} — {result.stats.distinct:,} states, "
-                       f"{seconds:.2f} s")
-    if as_json:
-        click.echo(json.dumps({"checks": rows, "failed": failed}, indent=1))
-    else:
-        click.echo(f"\n{len(rows) - failed} of {len(rows)} checks gave their expected verdict.")
-    return 1 if failed else 0
