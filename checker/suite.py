@@ -21,9 +21,15 @@ from checker.result import HOLDS, VIOLATED, Options, Result
 __all__ = ["run_suite"]
 
 
-def run_suite(base: Options, out: str | None, as_json: bool,
-              search: Callable[[Model, Options], Result]) -> int:
-    """Run every default-suite check; 0 when each gives its expected verdict, else 1."""
+def run_suite(base: Options, *, out: str | None, json_path: str | None,
+              junit_path: str | None, summary_path: str | None, artifacts_dir: str | None,
+              checks_file: str | None, search: Callable[[Model, Options], Result]) -> int:
+    """Run every default-suite check; 0 when each gives its expected verdict, else 1.
+
+    ``json_path`` is ``"-"`` for stdout. The reports, artifacts and checks-file arguments are
+    not implemented yet (issue 6).
+    """
+    as_json = json_path == "-"
     from dataclasses import replace
 
     from models import registry

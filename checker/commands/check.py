@@ -85,10 +85,21 @@ def _search(model, opts: Options, quiet: bool) -> Result:
               help="Do not count transitions per action (slightly faster).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Write each counterexample as trace.txt/.json/.dot/.svg here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+@click.option("--json", "as_json", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
+              help="The whole result as JSON: on stdout, or into FILE.")
+@click.option("--checks", "checks_file", type=click.Path(dir_okay=False), default=None,
+              help="Without MODEL: the checks file (default: paxchain.toml or "
+                   "[tool.paxchain] in pyproject.toml, else the built-in suite).")
+@click.option("--junit", type=click.Path(dir_okay=False), default=None,
+              help="Without MODEL: write a JUnit XML report here.")
+@click.option("--summary", type=click.Path(dir_okay=False), default=None,
+              help="Without MODEL: write a Markdown summary (for a CI job summary) here.")
+@click.option("--artifacts", type=click.Path(file_okay=False), default=None,
+              help="Without MODEL: one folder per failed check with its trace in every format.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry,
-            deadlock, keep_going, props, exact, no_coverage, out, as_json, quiet) -> None:
+            deadlock, keep_going, props, exact, no_coverage, out, as_json, checks_file, junit,
+            summary, artifacts, quiet) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the default suite)."""
     from models import registry
 
@@ -99,13 +110,24 @@ def command(model, params, variant, strategy, max_depth, max_states, time_limit,
             raise UserError("--param and --variant need a MODEL")
         from checker.suite import run_suite
 
-        sys.exit(run_suite(opts, out, as_json, lambda m, o: _search(m, o, True)))
+        sys.exit(run_suite(opts, out=out, json_path=as_json, junit_path=junit,
+                           summary_path=summary, artifacts_dir=artifacts,
+                           checks_file=checks_file,
+                           search=lambda m, o: _search(m, o, True)))
+    for flag, value in (("--checks", checks_file), ("--junit", junit), ("--summary", summary),
+                        ("--artifacts", artifacts)):
+        if value is not None:
+            raise UserError(f"{flag} goes with a checks run (no MODEL)")
     m = registry.build(model, parse_pairs(params), variant)
-    if not as_json:
+    if as_json != "-":
         click.echo(header_text(m.describe(), opts))
-    result = _search(m, opts, quiet or as_json)
+    result = _search(m, opts, quiet or as_json == "-")
     written = _write_traces(result, out) if out else {}
-    if as_json:
+    if as_json and as_json != "-":
+        from checker.files import write_atomic
+
+        write_atomic(as_json, json.dumps(result.to_json(), indent=1) + "\n")
+    if as_json == "-":
         data = result.to_json()
         for p in data["properties"]:
             if p["name"] in written:
