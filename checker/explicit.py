@@ -189,68 +189,81 @@ class _Search:
         deadlock = opt.deadlock
         depth = 0
         last_report = start
-        while frontier:
-            at_bound = opt.max_depth is not None and depth >= opt.max_depth
-            stats.depth = depth
-            new_states: list[Any] = []
-            new_fps: list[Hashable] = []
-            for i, (s, fp) in enumerate(zip(frontier, ffps)):
-                if i % _TICK == 0:
-                    now = time.monotonic()
-                    if opt.time_limit is not None and now - start >= opt.time_limit:
-                        self.stopped_by = STOP_TIME_LIMIT
-                        return len(frontier) - i + len(new_states)
-                    if now - last_report >= opt.progress_interval:
-                        last_report = now
-                        stats.distinct = len(seen)
-                        self._progress(start, len(frontier) - i + len(new_states))
-                any_succ = False
-                for t in nexts(s):
-                    any_succ = True
-                    stats.generated += 1
-                    tfp = key(t)
-                    if self.edge_props and self._edge(s, fp, t, tfp):
+        i, new_states = 0, []
+        try:
+            while frontier:
+                at_bound = opt.max_depth is not None and depth >= opt.max_depth
+                stats.depth = depth
+                new_states: list[Any] = []
+                new_fps: list[Hashable] = []
+                for i, (s, fp) in enumerate(zip(frontier, ffps)):
+                    if i % _TICK == 0:
+                        now = time.monotonic()
+                        if opt.time_limit is not None and now - start >= opt.time_limit:
+                            self.stopped_by = STOP_TIME_LIMIT
+                            return len(frontier) - i + len(new_states)
+                        if now - last_report >= opt.progress_interval:
+                            last_report = now
+                            stats.distinct = len(seen)
+                            self._progress(start, len(frontier) - i + len(new_states))
+                    any_succ = False
+                    for t in nexts(s):
+                        any_succ = True
+                        stats.generated += 1
+                        tfp = key(t)
+                        if self.edge_props and self._edge(s, fp, t, tfp):
+                            self.stopped_by = STOP_VIOLATION
+                            return len(frontier) - i + len(new_states)
+                        if tfp in seen:
+                            continue
+                        if at_bound:
+                            # A new state lies beyond the depth bound: the search is not exhaustive.
+                            self.stopped_by = STOP_MAX_DEPTH
+                            continue
+                        seen[tfp] = fp
+                        if max_states is not None and len(seen) > max_states:
+                            del seen[tfp]
+                            self.stopped_by = STOP_MAX_STATES
+                            return len(frontier) - i + len(new_states)
+                        new_states.append(t)
+                        new_fps.append(tfp)
+                        if self._discover(t, tfp):
+                            self.stopped_by = STOP_VIOLATION
+                            stats.depth = depth + 1
+                            return len(frontier) - i - 1 + len(new_states)
+                    if deadlock and not any_succ and self._deadlock(fp):
                         self.stopped_by = STOP_VIOLATION
-                        return len(frontier) - i + len(new_states)
-                    if tfp in seen:
-                        continue
-                    if at_bound:
-                        # A new state lies beyond the depth bound: the search is not exhaustive.
-                        self.stopped_by = STOP_MAX_DEPTH
-                        continue
-                    seen[tfp] = fp
-                    if max_states is not None and len(seen) > max_states:
-                        del seen[tfp]
-                        self.stopped_by = STOP_MAX_STATES
-                        return len(frontier) - i + len(new_states)
-                    new_states.append(t)
-                    new_fps.append(tfp)
-                    if self._discover(t, tfp):
-                        self.stopped_by = STOP_VIOLATION
-                        stats.depth = depth + 1
                         return len(frontier) - i - 1 + len(new_states)
-                if deadlock and not any_succ and self._deadlock(fp):
-                    self.stopped_by = STOP_VIOLATION
-                    return len(frontier) - i - 1 + len(new_states)
-            if at_bound:
-                break
-            frontier, ffps = new_states, new_fps
-            if frontier:
-                depth += 1
+                if at_bound:
+                    break
+                frontier, ffps, i, new_states = new_states, new_fps, 0, []
+                if frontier:
+                    depth += 1
+        except KeyboardInterrupt:
+            self.stopped_by = STOP_INTERRUPTED
+            stats.depth = depth
+            return len(frontier) - i + len(new_states)
         stats.depth = depth
         return 0
 
     def _dfs(self, start: float) -> int:
-        opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
-        nexts = self.nexts
         roots, rfps = self._initial()
         if self.stopped_by:
             return len(roots)
         stack: list[tuple[Any, Hashable, Any]] = []
-        ticks = 0
-        last_report = start
         for root, rfp in zip(reversed(roots), reversed(rfps)):
             stack.append((root, rfp, None))
+        try:
+            return self._dfs_loop(stack, start)
+        except KeyboardInterrupt:
+            self.stopped_by = STOP_INTERRUPTED
+            return len(stack)
+
+    def _dfs_loop(self, stack: list, start: float) -> int:
+        opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
+        nexts = self.nexts
+        ticks = 0
+        last_report = start
         while stack:
             s, fp, it = stack[-1]
             if it is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,21 @@ def test_bounds_give_incomplete_exit_3():
     proc = paxchain("check", "lamport-paxos", "-p", "max_ballot=2", "--max-depth", "4", "-q")
     assert proc.returncode == 3
     assert "Verdict: INCOMPLETE — the depth bound was reached" in proc.stdout
+
+
+def test_ctrl_c_prints_partial_statistics_and_exits_3():
+    # 3 acceptors / 2 values / ballots 0..3 has 8.2 million states: still running when the
+    # first plain progress line (after 5 s) tells us the search has started.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "checker", "check", "lamport-paxos", "-p", "max_ballot=3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stderr.readline().startswith("progress: ")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3 and "Traceback" not in err
+    assert "Verdict: INCOMPLETE — the search was interrupted" in out
+    assert "states left on queue" in out and "agreement         invariant  incomplete" in out
 
 
 def test_json_output_is_the_whole_result():

@@ -129,7 +129,8 @@ def test_ctrl_c_stops_cleanly_with_partial_statistics():
 
     r = check(Interrupted(props=[always_true]))
     assert r.verdict == INCOMPLETE and r.stopped_by == STOP_INTERRUPTED
-    assert r.stats.distinct >= 3
+    # Interrupted while expanding the 3rd state: (1,0) and (0,1) were found, (1,1)... are not done.
+    assert r.stats.distinct >= 3 and r.stats.queue > 0
 
 
 def test_unknown_property_is_rejected():
