@@ -453,23 +453,45 @@ class LamportPaxos(Model):
                    for p in itertools.permutations(range(self.n)))
 
     def representative(self, state):
-        """The least of the state's images under all acceptor × value permutations."""
-        perms = self._perm_tables()
+        """The least image of the state under all acceptor × value permutations.
+
+        Images compare as tuples ``(maxBal, maxVBal, maxVal, msgs)``, so the search narrows
+        stage by stage: first the acceptor permutations giving the least ``(maxBal, maxVBal)``,
+        then the value permutations giving the least ``maxVal``; only the survivors pay for
+        permuting ``msgs`` (table look-ups, a byte at a time).
+        """
         max_bal, max_vbal, max_val, msgs = state
-        chunks = [(i, (msgs >> (8 * i)) & 0xFF) for i in range(self._nchunks)]
-        best = None
-        for ap, vp, table in perms:
+        best, tied = None, []
+        for order, vperms in self._perm_tables():
+            key = (order(max_bal), order(max_vbal))
+            if best is None or key < best:
+                best, tied = key, [(order, vperms)]
+            elif key == best:
+                tied.append((order, vperms))
+        best_val, tables = None, []
+        for order, vperms in tied:
+            vals = order(max_val)
+            for vmap, table in vperms:
+                img = tuple([vmap[v] for v in vals])
+                if best_val is None or img < best_val:
+                    best_val, tables = img, [table]
+                elif img == best_val:
+                    tables.append(table)
+        chunks = [(i, byte) for i in range(self._nchunks)
+                  if (byte := (msgs >> (8 * i)) & 0xFF)]
+        best_msgs = None
+        for table in tables:
             pm = 0
             for i, byte in chunks:
-                if byte:
-                    pm |= table[i][byte]
-            img = (tuple(max_bal[x] for x in ap), tuple(max_vbal[x] for x in ap),
-                   tuple(vp[max_val[x]] for x in ap), pm)
-            if best is None or img < best:
-                best = img
-        return best
+                pm |= table[i][byte]
+            if best_msgs is None or pm < best_msgs:
+                best_msgs = pm
+        return (best[0], best[1], best_val, best_msgs)
 
     def _perm_tables(self):
+        """Per acceptor permutation: a tuple-reordering function and, per value permutation,
+        the value map (a list indexed by value, ``[-1]`` mapping None to None) and the
+        byte-wise tables that permute ``msgs``. Built on first use."""
         cached = getattr(self, "_perms", None)
         if cached is not None:
             return cached
@@ -479,9 +501,12 @@ class LamportPaxos(Model):
         for ap in itertools.permutations(range(self.n)):
             # ap[new] = old: the image's acceptor `new` is the original acceptor ap[new].
             inv_a = {old: new for new, old in enumerate(ap)}
+            order = (lambda t, ap=ap: tuple([t[x] for x in ap]))
+            vperms = []
             for vperm in itertools.permutations(range(self.nv)):
                 inv_v = {old: new for new, old in enumerate(vperm)}
                 vp = {-1: -1, **inv_v}
+                vmap = [inv_v[v] for v in range(self.nv)] + [-1]
                 bitmap = [self._permute_bit(i, inv_a, vp) for i in range(m.size)]
                 table = []
                 for c in range(self._nchunks):
@@ -493,7 +518,8 @@ class LamportPaxos(Model):
                                 acc |= 1 << bitmap[8 * c + j]
                         row[byte] = acc
                     table.append(row)
-                perms.append((ap, vp, table))
+                vperms.append((vmap, table))
+            perms.append((order, vperms))
         self._perms = perms
         return perms
 
