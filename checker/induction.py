@@ -25,6 +25,7 @@ spec evaluate its Z3 invariant on explicit states of a finite model (the cross-c
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -109,6 +110,7 @@ class TransitionSystem:
     safety: tuple[Conjunct, ...]
     orders: Mapping[str, str] = field(default_factory=dict)  # sort name -> its order relation
     solver_options: Mapping[str, Any] = field(default_factory=dict)  # Z3 parameters
+    finite_sizes: tuple[int, ...] = (2, 3)  # universe sizes tried when looking for a CTI
 
     def vocab(self, suffix: str = "") -> Vocab:
         decls = {s.name: s.decl() for s in self.rigid}
@@ -154,6 +156,11 @@ def evaluate(f: z3.ExprRef, structure: Structure) -> bool:
     return bool(compile_formula(f)(structure.env()))
 
 
+_ARITH = {z3.Z3_OP_ADD: "+", z3.Z3_OP_SUB: "-", z3.Z3_OP_MUL: "*", z3.Z3_OP_IDIV: "//",
+          z3.Z3_OP_MOD: "%", z3.Z3_OP_LE: "<=", z3.Z3_OP_LT: "<", z3.Z3_OP_GE: ">=",
+          z3.Z3_OP_GT: ">"}
+
+
 def _gen(e: z3.ExprRef, env: list[str], names: list[str]) -> str:
     if z3.is_var(e):
         return env[-1 - z3.get_var_index(e)]
@@ -169,6 +176,8 @@ def _gen(e: z3.ExprRef, env: list[str], names: list[str]) -> str:
         return "True"
     if z3.is_false(e):
         return "False"
+    if z3.is_int_value(e):
+        return str(e.as_long())
     k = e.decl().kind()
     args = [_gen(c, env, names) for c in e.children()]
     if k == z3.Z3_OP_AND:
@@ -187,6 +196,10 @@ def _gen(e: z3.ExprRef, env: list[str], names: list[str]) -> str:
         return f"(len({{{', '.join(args)}}}) == {len(args)})"
     if k == z3.Z3_OP_ITE:
         return f"({args[1]} if {args[0]} else {args[2]})"
+    if k in _ARITH:
+        return "(" + f" {_ARITH[k]} ".join(args) + ")"
+    if k == z3.Z3_OP_UMINUS:
+        return f"(-{args[0]})"
     if k == z3.Z3_OP_UNINTERPRETED:
         name = e.decl().name()
         if not args:
@@ -279,18 +292,33 @@ def _show(v: Any) -> str:
 
 
 def _extract(system: TransitionSystem, model: z3.ModelRef, decls: Mapping[str, z3.FuncDeclRef],
-             params: Mapping[str, z3.ExprRef]) -> Structure:
+             params: Mapping[str, z3.ExprRef],
+             bounded: Mapping[str, list[z3.ExprRef]] | None = None) -> Structure:
     """The finite structure of a Z3 model, elements renamed readably (constants keep their names,
-    an ordered sort is numbered along its order)."""
+    an ordered sort is numbered along its order). ``bounded``: the universe is the values of
+    these elements (finite model finding), not the whole of Z3's universe."""
     raw: dict[str, list[z3.ExprRef]] = {}
     for s in system.sorts:
+        if bounded is not None:
+            vals: dict[int, z3.ExprRef] = {}
+            for e in bounded[s.name()]:
+                v = model.eval(e, model_completion=True)
+                vals.setdefault(v.get_id(), v)
+            raw[s.name()] = list(vals.values())
+            continue
         u = model.get_universe(s)
         raw[s.name()] = list(u) if u is not None else []
     names: dict[str, dict[Any, str]] = {s: {} for s in raw}
-    consts = {n: d for n, d in decls.items() if d.arity() == 0 and d.range().name() in raw}
-    for n, d in sorted(consts.items(), key=lambda kv: (kv[0].endswith(POST), kv[0])):
-        el = model.eval(d(), model_completion=True)
-        names[d.range().name()].setdefault(el.get_id(), n if n.isidentifier() else n)
+    # Elements are named after a constant denoting them: rigid constants first, then the
+    # action's parameters, then state constants before and after the step.
+    rigid = {s.name for s in system.rigid}
+    named = sorted([(0 if n in rigid else 3 if n.endswith(POST) else 2, n, d())
+                    for n, d in decls.items() if d.arity() == 0 and d.range().name() in raw]
+                   + [(1, n, c) for n, c in params.items() if c.sort().name() in raw],
+                   key=lambda t: (t[0], t[1]))
+    for _, n, term in named:
+        el = model.eval(term, model_completion=True)
+        names[term.sort().name()].setdefault(el.get_id(), n)
     for sort, els in raw.items():
         prefix = sort.lower()[:1]
         order = system.orders.get(sort)
@@ -309,6 +337,8 @@ def _extract(system: TransitionSystem, model: z3.ModelRef, decls: Mapping[str, z
     def name_of(x: z3.ExprRef) -> Any:
         if z3.is_bool(x):
             return z3.is_true(x)
+        if z3.is_int_value(x):
+            return x.as_long()
         return names[x.sort().name()][model.eval(x, model_completion=True).get_id()] \
             if x.sort().name() in names else str(x)
 
@@ -331,7 +361,6 @@ def _extract(system: TransitionSystem, model: z3.ModelRef, decls: Mapping[str, z
 
 
 def _product(doms: Sequence[Sequence[Any]]) -> Iterable[tuple]:
-    import itertools
     return itertools.product(*doms)
 
 
@@ -431,12 +460,15 @@ def check(system: TransitionSystem, timeout_ms: int = 10_000,
 
     out: list[Obligation] = []
 
-    def solver(ms: int | None = None) -> z3.Solver:
+    def solver(ms: int | None = None, bare: bool = False) -> z3.Solver:
         s = z3.Solver()
         for k, v in opts.items():
             s.set(k, v)
         s.set("timeout", min(ms, timeout_ms) if ms else timeout_ms)
-        s.add(*axioms)
+        if bare:
+            s.axioms = axioms  # type: ignore[attr-defined]  # the caller adds them, ground
+        else:
+            s.add(*axioms)
         return s
 
     def discharge(c: Conjunct, hyps: list[z3.BoolRef], goal: z3.BoolRef, ob: Obligation,
@@ -444,7 +476,8 @@ def check(system: TransitionSystem, timeout_ms: int = 10_000,
         """With ``uses`` hints, a counterexample must still satisfy the *whole* invariant
         before it is reported (else dropping an unused conjunct would look necessary)."""
         r = _discharge(solver, assumed(c) + hyps, goal, ob, system, decls, params)
-        if r.verdict == FAILED and c.uses is not None:
+        if r.verdict == FAILED and c.uses is not None and not _confirm(
+                r.cti, system, inv_pre + hyps, goal, params):
             t = r.seconds
             r = _discharge(solver, inv_pre + hyps, goal, Obligation(ob.kind, ob.action, ob.conjunct),
                            system, decls, params, bounded_first=True)
@@ -472,8 +505,9 @@ def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef]
                params: Mapping[str, z3.ExprRef], bounded_first: bool = False) -> Obligation:
     """One obligation ``axioms ∧ hyps ⇒ goal``, on a fresh solver: Z3's incremental mode
     (push/pop) switches to a weaker quantifier configuration, so none is shared.
-    ``bounded_first`` skips the first unbounded attempt (a counterexample is expected)."""
+    ``bounded_first``: a counterexample is expected, so look for a finite one first."""
     t0 = time.perf_counter()
+    universe = None
     r = z3.unknown
     if not bounded_first:
         s = solver(FIRST_TRY_MS)
@@ -481,13 +515,23 @@ def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef]
         r = s.check()
     if r == z3.unknown:
         # Finite model finding: a model with small universes is still a counterexample, so an
-        # unknown is retried with every sort bounded to `size` elements. Unsat under a bound
-        # proves nothing: the obligation then gets the rest of its time unbounded.
-        for size in FINITE_SIZES:
-            b = solver(None)
-            b.add(*hyps, z3.Not(goal), *_bounded(system.sorts, size))
+        # unknown is retried with every sort bounded to `size` elements, first with a domain-
+        # closure axiom (MBQI), then with every quantifier expanded over the elements (ground).
+        # Unsat under a bound proves nothing: the obligation then gets its full time unbounded.
+        # MBQI is weak on arithmetic, so systems with integer symbols are ground first.
+        order = (True, False) if _arithmetic(system) else (False, True)
+        for size, ground in itertools.product(system.finite_sizes, order):
+            b = solver(BOUNDED_TRY_MS, bare=True)
+            els = {srt.name(): [z3.Const(f"{srt.name()}!{i}", srt) for i in range(size)]
+                   for srt in system.sorts}
+            fs = b.axioms + hyps + [z3.Not(goal)]
+            if ground:
+                b.add(*[_ground(f, els) for f in fs])
+                b.add(*_closure(els, list(decls.values()) + list(params.values())))
+            else:
+                b.add(*fs, *_closure_axioms(els))
             if b.check() == z3.sat:
-                r, s = z3.sat, b
+                r, s, universe = z3.sat, b, els
                 break
         else:
             s = solver(None)
@@ -497,7 +541,7 @@ def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef]
         ob.verdict = PROVED
     elif r == z3.sat:
         ob.verdict = FAILED
-        st = _extract(system, s.model(), decls, {k: v for k, v in params.items()})
+        st = _extract(system, s.model(), decls, params, universe)
         ob.cti = Cti(ob.kind, ob.conjunct, ob.action, {k: st.tables.pop(k) for k in params},
                      st, tuple(x.name for x in system.rigid), tuple(x.name for x in system.state))
         ob.cti.verified = _confirm(ob.cti, system, hyps, goal, params)
@@ -508,16 +552,65 @@ def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef]
     return ob
 
 
-FINITE_SIZES = (2, 3)
-FIRST_TRY_MS = 500  # the first, unbounded attempt; every proof of paxos takes < 0.2 s
+FIRST_TRY_MS = 1000   # the first, unbounded attempt; every proof of paxos takes < 0.2 s
+BOUNDED_TRY_MS = 2000  # each finite-model-finding attempt
 
 
-def _bounded(sorts: Sequence[z3.SortRef], size: int) -> list[z3.BoolRef]:
+def _arithmetic(system: TransitionSystem) -> bool:
+    return any(srt.kind() in (z3.Z3_INT_SORT, z3.Z3_REAL_SORT)
+               for sym in system.rigid + system.state for srt in sym.domain + (sym.range,))
+
+
+def _closure_axioms(els: Mapping[str, list[z3.ExprRef]]) -> list[z3.BoolRef]:
+    """Every element of a bounded sort is one of the named elements (one quantifier per sort)."""
     out = []
-    for srt in sorts:
-        els = [z3.Const(f"{srt.name()}!{i}", srt) for i in range(size)]
-        x = z3.Const(f"{srt.name()}!x", srt)
-        out.append(z3.ForAll([x], z3.Or(*[x == e for e in els])))
+    for name, es in els.items():
+        x = z3.Const(f"{name}!x", es[0].sort())
+        out.append(z3.ForAll([x], z3.Or(*[x == e for e in es])))
+    return out
+
+
+def _ground(f: z3.ExprRef, els: Mapping[str, list[z3.ExprRef]]) -> z3.ExprRef:
+    """``f`` with every quantifier over a bounded sort expanded over that sort's elements."""
+    memo: dict[tuple, z3.ExprRef] = {}
+
+    def go(e: z3.ExprRef, env: tuple) -> z3.ExprRef:
+        if z3.is_var(e):
+            return env[-1 - z3.get_var_index(e)]
+        key = (e.get_id(), tuple(x.get_id() for x in env))
+        if key in memo:
+            return memo[key]
+        if z3.is_quantifier(e):
+            sorts = [e.var_sort(i) for i in range(e.num_vars())]
+            if not all(srt.name() in els for srt in sorts):
+                raise ValueError("a quantifier over an unbounded sort cannot be ground")
+            parts = [go(e.body(), env + combo)
+                     for combo in itertools.product(*(els[srt.name()] for srt in sorts))]
+            out = z3.And(*parts) if e.is_forall() else z3.Or(*parts)
+        elif z3.is_app(e) and e.num_args() > 0:
+            out = e.decl()(*[go(c, env) for c in e.children()])
+        else:
+            out = e
+        memo[key] = out
+        return out
+    return go(f, ())
+
+
+def _closure(els: Mapping[str, list[z3.ExprRef]], symbols: Sequence[Any]) -> list[z3.BoolRef]:
+    """Every constant, and every function applied to elements, of a bounded sort is one of
+    its elements: the model restricted to the elements is then a model of the ground formulas."""
+    out = []
+    for sym in symbols:
+        d = sym if isinstance(sym, z3.FuncDeclRef) else sym.decl()
+        rng = d.range().name()
+        if rng not in els:
+            continue
+        doms = [d.domain(i).name() for i in range(d.arity())]
+        if not all(x in els for x in doms):
+            continue
+        for args in itertools.product(*(els[x] for x in doms)):
+            term = d(*args)
+            out.append(z3.Or(*[term == e for e in els[rng]]))
     return out
 
 

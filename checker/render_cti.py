@@ -59,20 +59,31 @@ def cti_dot(cti: Cti, orders: Mapping[str, str] | None = None) -> str:
     for side, heading, view in sides:
         lines.append(f"  subgraph cluster_{side} {{ label={_q(heading)}; style=rounded;")
         unary: dict[str, list[str]] = {}
+        values: list[str] = []
         for name in cti.rigid + cti.state:
-            rows = _tuples(view[name])
-            if len(next(iter(rows), ())) == 1 and isinstance(view[name], set):
-                for (e,) in rows:
+            v = view[name]
+            if isinstance(v, set) and all(len(t) == 1 for t in v):
+                for (e,) in v:
                     unary.setdefault(e, []).append(name)
+            elif isinstance(v, dict) and any(x not in sort_of for x in v.values()):
+                # a function into integers (or Booleans): written inside its argument's node
+                for args, x in v.items():
+                    if len(args) == 1:
+                        unary.setdefault(args[0], []).append(f"{name}={x}")
+            elif not isinstance(v, (set, dict)) and (v not in sort_of or name in cti.state):
+                values.append(f"{name}={v}")
+        if values:
+            lines.append(f"    {_q(side + ':#values')} [shape=note, label={_q(', '.join(values))}];")
         for e, s in sort_of.items():
-            extra = "\n" + ", ".join(unary[e]) if e in unary else ""
+            extra = "\n" + "\n".join(unary[e]) if e in unary else ""
             lines.append(f"    {_q(side + ':' + e)} [label={_q(e + extra)}, "
                          f"fillcolor={_q(colour[s])}, tooltip={_q(s)}];")
         k = 0
         for name in cti.rigid + cti.state:
             value = view[name]
-            if not isinstance(value, (set, dict)):
-                # a constant: the element's name already says it
+            if not isinstance(value, (set, dict)) or (
+                    isinstance(value, dict) and any(x not in sort_of for x in value.values())):
+                # a constant (its element is named after it) or an integer-valued function
                 continue
             rows = _tuples(value)
             if name in order_rels:
