@@ -1,0 +1,116 @@
+"""The block tree of a chain-system trace, as graphviz source (``ChainSystem.drawings``).
+
+Every block that appears anywhere in the trace's states (chains, side blocks, orphans, persisted
+chains, messages in flight) is a box labelled with its short hash, height, miner and timestamp,
+with an edge to its parent; genesis is at the top and heights grow downwards. In the last state
+each node's tip is marked by a node-coloured tag pointing at it; blocks that are orphans of some
+node are dashed. The first height at which two nodes' chains differ (the fork point of the
+deepest disagreement) is highlighted: the blocks at that height on the nodes' chains are red,
+and a note names the nodes and the height.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from impl.chain_block import Block
+from impl.chain_node import BlockMsg
+
+__all__ = ["block_tree", "first_divergence"]
+
+_PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+def _blocks_of(state) -> set[Block]:
+    nodes, persisted, flight = state[0], state[1], state[2]
+    out: set[Block] = set()
+    for st in nodes:
+        out.update(st.chain)
+        out.update(st.side)
+        out.update(st.orphans)
+    for p in persisted:
+        if p is not None:
+            out.update(p[0])
+            out.update(p[1])
+    for e in flight:
+        if isinstance(e[-1], BlockMsg):
+            out.add(e[-1].block)
+    return out
+
+
+def first_divergence(chains: Sequence[Sequence[Block]]) -> tuple[int, list[int]] | None:
+    """The least height at which two of ``chains`` differ, and the chains that disagree there.
+
+    A chain that ends below that height does not disagree (it is a prefix). ``None`` when every
+    chain is a prefix of every other.
+    """
+    best: tuple[int, list[int]] | None = None
+    for i, a in enumerate(chains):
+        for j, b in enumerate(chains):
+            if j <= i:
+                continue
+            for h, (x, y) in enumerate(zip(a, b)):
+                if x != y:
+                    if best is None or h < best[0]:
+                        best = (h, [i, j])
+                    elif h == best[0]:
+                        best[1].extend(k for k in (i, j) if k not in best[1])
+                    break
+    return best
+
+
+def _q(text: str) -> str:
+    """A dot string; ``\\n`` in ``text`` stays a line break, quotes are escaped."""
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def block_tree(model: Any, states: Sequence[Any]) -> str:
+    """Graphviz source of the block tree of ``states`` (a trace), last state's view marked."""
+    blocks: set[Block] = set()
+    for s in states:
+        blocks |= _blocks_of(s)
+    last = states[-1]
+    nodes = last[0]
+    names = model.names
+    chains = [st.chain for st in nodes]
+    div = first_divergence(chains)
+    red: set[Block] = set()
+    if div is not None:
+        h, which = div
+        red = {chains[i][h] for i in which if len(chains[i]) > h}
+    orphan_any = set().union(*(st.orphans for st in nodes))
+    lines = ["digraph blocktree {", "  rankdir=TB;",
+             '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", '
+             'fontname="Helvetica", fontsize=10];', '  edge [dir=back, color="#666666"];']
+    by_height: dict[int, list[Block]] = {}
+    for b in sorted(blocks, key=lambda b: (b.height, b.hash)):
+        by_height.setdefault(b.height, []).append(b)
+        text = (f"{b.short}\\nh={b.height} {b.miner}\\nt={b.timestamp}"
+                if b.height else f"genesis {b.short}\\nt={b.timestamp}")
+        attrs = [f"label={_q(text)}"]
+        if b in red:
+            attrs.append('fillcolor="#f4cccc", color="#cc0000", penwidth=2')
+        elif any(b in st.chain for st in nodes):
+            attrs.append('fillcolor="#e8f0fe"')
+        if b in orphan_any:
+            attrs.append('style="rounded,filled,dashed"')
+        lines.append(f"  b_{b.hash[:16]} [{', '.join(attrs)}];")
+    for b in sorted(blocks, key=lambda b: (b.height, b.hash)):
+        parent = next((p for p in blocks if p.hash == b.parent), None)
+        if parent is not None:
+            lines.append(f"  b_{parent.hash[:16]} -> b_{b.hash[:16]};")
+    for h, row in sorted(by_height.items()):
+        lines.append("  { rank=same; " + " ".join(f"b_{b.hash[:16]};" for b in row) + " }")
+    for i, (name, st) in enumerate(zip(names, nodes)):
+        color = _PALETTE[i % len(_PALETTE)]
+        lines.append(f'  tip_{name} [label={_q(name + " tip")}, shape=cds, fillcolor="{color}", '
+                     f'fontcolor="#ffffff"];')
+        lines.append(f'  b_{st.tip.hash[:16]} -> tip_{name} [dir=forward, style=dashed, '
+                     f'color="{color}", constraint=false];')
+    if div is not None:
+        h, which = div
+        who = ", ".join(names[i] for i in sorted(which))
+        lines.append(f"  note [shape=note, fillcolor=\"#fff2cc\", label="
+                     f"{_q(f'chains of {who} first differ at height {h}')}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,509 @@
+"""The chain system: ``impl.chain`` nodes on an adversarial network, as a transition system.
+
+Theory of operation. A state is a tuple::
+
+    (nodes, persisted, in_flight, mined, drops_left, dups_left, crashes_left, offsets)
+
+``nodes`` holds each node's ``NodeState`` (the real protocol state of ``impl.chain_node``);
+``persisted`` what each node last wrote with ``Persist`` (``None`` before its first write);
+``in_flight`` the messages sent and not yet delivered, a multiset kept as a sorted tuple of
+``(dst, src, kind, key, sent, msg)`` where ``sent`` is the value of ``mined`` when it was sent; ``mined`` the number of blocks found so far; the fault budgets
+left; and ``offsets``, each node's clock offset, chosen once in the initial state from the
+``offsets`` parameter (every combination is an initial state).
+
+Time. Global time advances only when a block is found: it is ``mined * interval``, and node
+``i`` reads ``mined * interval + offsets[i]`` as ``now``. Clock drift (rate) is left to the
+simulator; here clocks differ by a constant offset.
+
+Actions, in this order (the order is fixed, so traces can be rebuilt):
+
+- ``Mine(node)`` — while ``mined < budget`` and, when ``delay`` is set, no message in flight
+  was sent ``delay`` or more blocks ago: the node's ``mine`` timer fires and it finds a block (a
+  real SHA-256 nonce search against a tiny target, deterministic: nonces 0, 1, ...).
+  ``delay`` is the network bound, counted in blocks: every message is delivered (or dropped)
+  before ``delay`` further blocks are found after it was sent (``delay=0``: mining only when
+  nothing is in flight, a lock-step network; unset: an asynchronous network).
+- ``Deliver(src, dst, msg)`` — any message in flight, in any order (delay and reordering).
+- ``Drop(src, dst, msg)`` — lose one in-flight message (``drops`` budget).
+- ``Duplicate(src, dst, msg)`` — add a second copy of one (``dups`` budget).
+- ``CrashRestart(node)`` — the node loses its volatile state and restarts at once from its
+  persisted chain (``crashes`` budget). Messages in flight stay in flight: a message lost to a
+  down node is a ``Drop``.
+
+Handlers are pure, so their results are memoised per ``(node, node state, event, now)``.
+Properties live in ``specs.chain``; drawings in ``models.chain_drawing``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterable, Mapping
+
+from checker.model import Label, Model, Record
+from impl.actor import Output, Persist, Send, SetTimer, CancelTimer
+from impl.chain_block import BUGS, GENESIS, TIE_RULES, Block, Rules
+from impl.chain_node import MINE_TIMER, BlockMsg, ChainNode, GetBlock, GetTip, NodeState
+
+__all__ = ["ChainSystem", "VARIANTS", "find_min_k", "ENTRIES"]
+
+VARIANTS = dict(BUGS)
+NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPS, CRASHES, OFFSETS = range(8)
+
+
+def _entry(dst: int, src: int, msg: Any, sent: int = 0) -> tuple:
+    """An in-flight message: sorts by destination, sender, kind and block, then send time."""
+    if isinstance(msg, BlockMsg):
+        return (dst, src, 0, msg.block.hash, sent, msg)
+    if isinstance(msg, GetBlock):
+        return (dst, src, 1, msg.hash, sent, msg)
+    return (dst, src, 2, "", sent, msg)
+
+
+def _with_time(e: tuple, sent: int) -> tuple:
+    return e[:4] + (sent, e[5])
+
+
+class ChainSystem(Model):
+    """``nodes`` chain nodes, ``budget`` blocks to mine, and fault budgets; see the module doc."""
+
+    def __init__(self, nodes: int = 3, budget: int = 3, delay: int | None = 1, drops: int = 0,
+                 dups: int = 0, crashes: int = 1, tie: str = "first-seen", k: int = 1,
+                 offsets: tuple[int, ...] = (0,), difficulty: int = 1, interval: int = 10,
+                 max_drift: int = 10, window: int = 11, variant: str | None = None) -> None:
+        if not 1 <= nodes <= 6:
+            raise ValueError("nodes must be 1..6")
+        if budget < 0 or drops < 0 or dups < 0 or crashes < 0 or k < 0:
+            raise ValueError("budgets and k must be non-negative")
+        if delay is not None and delay < 0:
+            raise ValueError("delay must be non-negative (or unset: unbounded)")
+        if tie not in TIE_RULES:
+            raise ValueError(f"tie must be one of {', '.join(TIE_RULES)}")
+        if not offsets:
+            raise ValueError("offsets needs at least one clock offset")
+        if not 0 <= difficulty <= 16:
+            raise ValueError("difficulty must be 0..16 bits in the model checker")
+        if interval < 1 or window < 1 or max_drift < 0:
+            raise ValueError("need interval >= 1, window >= 1, max_drift >= 0")
+        if variant is not None and variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}")
+        offsets = tuple(sorted(set(offsets)))
+        params: dict[str, Any] = {"nodes": nodes, "budget": budget,
+                                  "delay": "none" if delay is None else delay, "drops": drops,
+                                  "dups": dups, "crashes": crashes, "tie": tie, "k": k,
+                                  "offsets": offsets, "difficulty": difficulty,
+                                  "interval": interval, "max_drift": max_drift,
+                                  "window": window}
+        super().__init__(name="chain", params=params, variant=variant)
+        self.n, self.budget, self.k, self.delay = nodes, budget, k, delay
+        self.drops, self.dups, self.crashes = drops, dups, crashes
+        self.offset_set, self.interval = offsets, interval
+        self.names = tuple(f"n{i + 1}" for i in range(nodes))
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.rules = Rules.with_difficulty(
+            difficulty, mtp_window=window, max_drift=max_drift, tie=tie, genesis=GENESIS,
+            bugs=frozenset([variant]) if variant else frozenset())
+        self.actor = ChainNode(self.rules, self.names, sync_on_restart=False)
+        self._memo: dict[tuple, tuple] = {}
+
+    # -- time ---------------------------------------------------------------------------
+    def now(self, state, i: int, mined: int | None = None) -> int:
+        """Node ``i``'s local clock in ``state`` (or after ``mined`` blocks)."""
+        m = state[MINED] if mined is None else mined
+        return m * self.interval + state[OFFSETS][i]
+
+    def lanes(self) -> tuple[str, ...]:
+        return self.names
+
+    # -- driving the actors ---------------------------------------------------------------
+    def _run(self, kind: str, i: int, st: Any, arg: Any, src: int, now: int) -> tuple:
+        key = (kind, i, st, arg, src, now)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        name = self.names[i]
+        if kind == "start":
+            new, effects = self.actor.on_start(name, arg, now)
+        elif kind == "timer":
+            new, effects = self.actor.on_timer(name, st, arg, now)
+        else:
+            new, effects = self.actor.on_message(name, st, self.names[src], arg, now)
+        persist, sends = None, []
+        for e in effects:
+            if isinstance(e, Persist):
+                persist = e.data
+            elif isinstance(e, Send):
+                sends.append(_entry(self.index[e.dst], i, e.msg))
+            elif not isinstance(e, (Output, SetTimer, CancelTimer)):
+                raise TypeError(f"unexpected effect {e!r}")
+        out = (new, persist, tuple(sends))
+        self._memo[key] = out
+        return out
+
+    def _after(self, state, i: int, result: tuple, flight: tuple, **changes: Any):
+        new, persist, sends = result
+        if sends:
+            sent = changes.get("mined", state[MINED])
+            sends = tuple(_with_time(e, sent) for e in sends)
+        nodes = state[NODES]
+        nodes = nodes[:i] + (new,) + nodes[i + 1:]
+        persisted = state[PERSISTED]
+        if persist is not None:
+            persisted = persisted[:i] + (persist,) + persisted[i + 1:]
+        if sends:
+            flight = tuple(sorted(flight + sends))
+        out = [nodes, persisted, flight, *state[MINED:]]
+        for k, v in changes.items():
+            out[{"mined": MINED, "drops": DROPS, "dups": DUPS, "crashes": CRASHES}[k]] = v
+        return tuple(out)
+
+    # -- the transition system ------------------------------------------------------------
+    def initial_states(self):
+        out = []
+        for offs in itertools.product(self.offset_set, repeat=self.n):
+            nodes = tuple(self._run("start", i, None, None, -1, offs[i])[0]
+                          for i in range(self.n))
+            out.append((nodes, (None,) * self.n, (), 0, self.drops, self.dups, self.crashes,
+                        offs))
+        return out
+
+    def next_states(self, state):
+        return self._steps(state, None)
+
+    def next_states_by_action(self, state):
+        return self._steps(state, False)
+
+    def successors(self, state):
+        return self._steps(state, True)
+
+    def actions(self) -> tuple[str, ...]:
+        out = ["Mine", "Deliver"]
+        out += ["Drop"] if self.drops else []
+        out += ["Duplicate"] if self.dups else []
+        out += ["CrashRestart"] if self.crashes else []
+        return tuple(out)
+
+    def _steps(self, state, labels: bool | None) -> list:
+        """Successors in a fixed order: states (``labels`` None), ``(action name, state)``
+        pairs (False) or ``(Label, state)`` pairs (True)."""
+        nodes, _, flight, mined, drops, dups, crashes, offs = state
+        out: list = []
+
+        def emit(action: str, t, make_label) -> None:
+            if labels is None:
+                out.append(t)
+            elif labels:
+                out.append((make_label(), t))
+            else:
+                out.append((action, t))
+
+        if mined < self.budget and (self.delay is None or not flight
+                                    or min(e[4] for e in flight) > mined - self.delay):
+            for i in range(self.n):
+                now = (mined + 1) * self.interval + offs[i]
+                r = self._run("timer", i, nodes[i], MINE_TIMER, -1, now)
+                t = self._after(state, i, r, flight, mined=mined + 1)
+                emit("Mine", t, lambda: self._label("Mine", i, None, r, ("mine",)))
+        distinct = [e for j, e in enumerate(flight) if j == 0 or flight[j - 1] != e]
+        for e in distinct:
+            j = flight.index(e)
+            rest = flight[:j] + flight[j + 1:]
+            dst, src, msg = e[0], e[1], e[5]
+            r = self._run("msg", dst, nodes[dst], msg, src, mined * self.interval + offs[dst])
+            t = self._after(state, dst, r, rest)
+            emit("Deliver", t, lambda: self._label("Deliver", dst, e, r, ()))
+        if drops:
+            for e in distinct:
+                j = flight.index(e)
+                t = (nodes, state[PERSISTED], flight[:j] + flight[j + 1:], mined, drops - 1,
+                     dups, crashes, offs)
+                emit("Drop", t, lambda: self._label("Drop", e[0], e, None, ("drop",)))
+        if dups:
+            for e in distinct:
+                t = (nodes, state[PERSISTED], tuple(sorted(flight + (e,))), mined, drops,
+                     dups - 1, crashes, offs)
+                emit("Duplicate", t,
+                     lambda: self._label("Duplicate", e[0], e, None, ("duplicate",)))
+        if crashes:
+            for i in range(self.n):
+                r = self._run("start", i, None, state[PERSISTED][i], -1,
+                              mined * self.interval + offs[i])
+                t = self._after(state, i, r, flight, crashes=crashes - 1)
+                emit("CrashRestart", t,
+                     lambda: self._label("CrashRestart", i, None, r, ("crash", "restart")))
+        return out
+
+    # -- labels and records -----------------------------------------------------------------
+    def msg_text(self, e: tuple) -> str:
+        msg = e[5]
+        if isinstance(msg, BlockMsg):
+            return f"block {msg.block.short}"
+        if isinstance(msg, GetBlock):
+            return f"get_block {msg.hash[:8]}"
+        return "get_tip"
+
+    def msg_record(self, e: tuple) -> Record:
+        """A message in flight as a record for drawings: kind, src, dst, short block facts."""
+        src, dst, msg = self.names[e[1]], self.names[e[0]], e[5]
+        if isinstance(msg, BlockMsg):
+            b = msg.block
+            return Record.of("block", src=src, dst=dst, hash=b.short, height=b.height,
+                             miner=b.miner, timestamp=b.timestamp)
+        if isinstance(msg, GetBlock):
+            return Record.of("get_block", src=src, dst=dst, hash=msg.hash[:8])
+        return Record.of("get_tip", src=src, dst=dst)
+
+    def _label(self, action: str, i: int, e: tuple | None, r: tuple | None,
+               events: tuple[str, ...]) -> Label:
+        if e is None:
+            args: tuple = (("node", self.names[i]),)
+            reads: tuple = ()
+        else:
+            args = (("src", self.names[e[1]]), ("dst", self.names[e[0]]),
+                    ("msg", self.msg_text(e)), ("sent", e[4]))
+            reads = (self.msg_record(e),) if action == "Deliver" else ()
+        sends = tuple(self.msg_record(s) for s in r[2]) if r is not None else ()
+        if action == "Mine" and r is not None and r[0].tip.height > 0:
+            b = r[0].tip
+            events = events + (f"found {b.short} h={b.height}",)
+        return Label(action, args, self.names[i], reads, sends, events)
+
+    # -- naming the parts of a state --------------------------------------------------------
+    def variables(self) -> tuple[str, ...]:
+        return ("chain", "side", "orphans", "rejected", "persisted", "in_flight", "mined",
+                "drops_left", "dups_left", "crashes_left", "clock_offset")
+
+    def to_vars(self, state) -> dict[str, Any]:
+        nodes, persisted, flight, mined, drops, dups, crashes, offs = state
+        names = self.names
+        return {
+            "chain": {names[i]: tuple(block_record(b) for b in s.chain)
+                      for i, s in enumerate(nodes)},
+            "side": {names[i]: frozenset(block_record(b) for b in s.side)
+                     for i, s in enumerate(nodes)},
+            "orphans": {names[i]: frozenset(block_record(b) for b in s.orphans)
+                        for i, s in enumerate(nodes)},
+            "rejected": {names[i]: s.rejected for i, s in enumerate(nodes)},
+            "persisted": {names[i]: None if p is None else tuple(block_record(b) for b in p)
+                          for i, p in enumerate(persisted)},
+            "in_flight": tuple(_flight_record(names, e) for e in flight),
+            "mined": mined, "drops_left": drops, "dups_left": dups, "crashes_left": crashes,
+            "clock_offset": {names[i]: o for i, o in enumerate(offs)},
+        }
+
+    def from_vars(self, values: Mapping[str, Any]):
+        names = self.names
+
+        def per_node(var: str) -> list:
+            d = values[var]
+            if not isinstance(d, dict) or sorted(d) != sorted(names):
+                raise ValueError(f"{var} must map exactly the nodes {list(names)}")
+            return [d[n] for n in names]
+
+        def ints(v: Any) -> int:
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ValueError(f"{v!r} is not an integer")
+            return v
+
+        chains = [tuple(block_from_record(r) for r in _seq(c)) for c in per_node("chain")]
+        sides = [frozenset(block_from_record(r) for r in _set(c)) for c in per_node("side")]
+        orphans = [frozenset(block_from_record(r) for r in _set(c)) for c in per_node("orphans")]
+        rejected = [ints(v) for v in per_node("rejected")]
+        nodes = tuple(NodeState(chain=c, side=s, orphans=o, rejected=r)
+                      for c, s, o, r in zip(chains, sides, orphans, rejected))
+        persisted = tuple(None if p is None else tuple(block_from_record(r) for r in _seq(p))
+                          for p in per_node("persisted"))
+        flight = tuple(sorted(_flight_entry(self.index, r) for r in _seq(values["in_flight"])))
+        offs = tuple(ints(v) for v in per_node("clock_offset"))
+        return (nodes, persisted, flight, ints(values["mined"]), ints(values["drops_left"]),
+                ints(values["dups_left"]), ints(values["crashes_left"]), offs)
+
+    # -- properties and drawings ----------------------------------------------------------
+    def properties(self):
+        from specs import chain as spec
+
+        return [p.bind(self) for p in spec.PROPERTIES]
+
+    def drawings(self, states) -> dict[str, str]:
+        from models.chain_drawing import block_tree
+
+        return {"blocktree": block_tree(self, states)}
+
+
+# -- records of blocks and messages (for to_vars / from_vars) ------------------------------
+
+def block_record(b: Block) -> Record:
+    return Record.of("block", hash=b.hash, height=b.height, parent=b.parent,
+                     timestamp=b.timestamp, payload=b.payload, miner=b.miner, nonce=b.nonce)
+
+
+def block_from_record(r: Any) -> Block:
+    if not isinstance(r, Record) or r.kind != "block":
+        raise ValueError(f"{r!r} is not a block record")
+    f = dict(r.fields)
+    try:
+        b = Block(f["height"], f["parent"], f["timestamp"], tuple(f["payload"]), f["miner"],
+                  f["nonce"])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"malformed block record: {exc}") from None
+    if f.get("hash", b.hash) != b.hash:
+        raise ValueError(f"block record's hash {f.get('hash')} is not the block's hash")
+    return b
+
+
+def _flight_record(names: tuple[str, ...], e: tuple) -> Record:
+    src, dst, sent, msg = names[e[1]], names[e[0]], e[4], e[5]
+    if isinstance(msg, BlockMsg):
+        return Record.of("block_msg", src=src, dst=dst, sent=sent,
+                         block=block_record(msg.block))
+    if isinstance(msg, GetBlock):
+        return Record.of("get_block", src=src, dst=dst, sent=sent, hash=msg.hash)
+    return Record.of("get_tip", src=src, dst=dst, sent=sent)
+
+
+def _flight_entry(index: Mapping[str, int], r: Any) -> tuple:
+    if not isinstance(r, Record):
+        raise ValueError(f"{r!r} is not a message record")
+    f = dict(r.fields)
+    try:
+        dst, src, sent = index[f["dst"]], index[f["src"]], f["sent"]
+    except KeyError:
+        raise ValueError(f"message {r} names an unknown node or lacks a field") from None
+    if isinstance(sent, bool) or not isinstance(sent, int):
+        raise ValueError(f"message {r}: sent must be an integer")
+    if r.kind == "block_msg":
+        return _entry(dst, src, BlockMsg(block_from_record(f.get("block"))), sent)
+    if r.kind == "get_block":
+        return _entry(dst, src, GetBlock(f.get("hash")), sent)
+    if r.kind == "get_tip":
+        return _entry(dst, src, GetTip(), sent)
+    raise ValueError(f"unknown message kind {r.kind!r}")
+
+
+def _seq(x: Any) -> tuple:
+    if not isinstance(x, tuple):
+        raise ValueError("expected a tuple")
+    return x
+
+
+def _set(x: Any) -> frozenset:
+    if not isinstance(x, frozenset):
+        raise ValueError("expected a set")
+    return x
+
+
+# -- the smallest k for prefix consistency ---------------------------------------------------
+
+def find_min_k(params: Mapping[str, Any], options: Any = None,
+               variant: str | None = None) -> tuple[int | None, dict[int, Any]]:
+    """The least k for which ``prefix_consistency`` holds exhaustively, and the result per k.
+
+    ``params`` are ``ChainSystem`` keyword arguments (``k`` is ignored); ``options`` a
+    ``checker.result.Options`` (its ``only`` is replaced). k runs from 0 upwards; each violated
+    k stops at its shortest counterexample, the first k that holds is searched exhaustively.
+    Returns ``(k, results)``; k is ``None`` when a search was cut short by a bound before any k
+    held (the answer is then unknown: every k below the incomplete one is violated, nothing is
+    claimed about it). Since chains share the genesis block, k = budget always holds, so at
+    most ``budget + 1`` searches run.
+    """
+    from dataclasses import replace
+
+    from checker.explicit import check
+    from checker.result import HOLDS, VIOLATED, Options
+
+    opts = replace(options or Options(), only=("prefix_consistency",))
+    base = {k: v for k, v in params.items() if k != "k"}
+    results: dict[int, Any] = {}
+    for k in range(0, int(base.get("budget", 3)) + 1):
+        result = check(ChainSystem(**base, k=k, variant=variant), opts)
+        results[k] = result
+        verdict = result.get("prefix_consistency").verdict
+        if verdict == HOLDS and result.exhaustive:
+            return k, results
+        if verdict != VIOLATED:
+            return None, results
+    return None, results
+
+
+# -- the CLI's view: parameters, variants, default checks ----------------------------------
+
+def _parse_offsets(text: str) -> tuple[int, ...]:
+    from models.registry import BadInput
+
+    try:
+        values = tuple(int(x) for x in str(text).split(",") if x.strip())
+    except ValueError:
+        raise BadInput(f"{text!r} is not a comma-separated list of integers") from None
+    if not values or any(abs(v) > 10_000 for v in values):
+        raise BadInput("offsets must be 1 or more integers within -10000..10000")
+    return values
+
+
+def _parse_delay(text: str) -> int | None:
+    from models.registry import BadInput, int_param
+
+    if str(text).strip().lower() in ("none", "unbounded", ""):
+        return None
+    try:
+        return int_param(0, 20)(str(text))
+    except BadInput as exc:
+        raise BadInput(f"{exc} (or 'none' for an asynchronous network)") from None
+
+
+def _parse_tie(text: str) -> str:
+    from models.registry import BadInput
+
+    if text not in TIE_RULES:
+        raise BadInput(f"{text!r} is not a tie rule ({', '.join(TIE_RULES)})")
+    return text
+
+
+def _build(variant=None, **params) -> ChainSystem:
+    return ChainSystem(variant=variant, **params)
+
+
+def _entries():
+    from models.registry import ModelEntry, Param, SuiteCheck, int_param
+
+    # Suite bound: 3 nodes, 2 blocks, delay 1, one crash-restart (a few thousand states).
+    small = {"nodes": 3, "budget": 2, "delay": 1, "crashes": 1, "tie": "lowest-hash", "k": 2}
+    # Bugs are searched with 3 blocks (a fork plus one block on top); each search stops at its
+    # shortest counterexample. The timestamp bug needs a slow clock: offsets 0 and -20.
+    bug = {**small, "budget": 3}
+    skew = {**small, "offsets": (0, -20), "crashes": 0}
+    broken = {"no_hash_link_check": ("hash_links", bug),
+              "latest_arrival_fork_choice": ("tip_max_work", bug),
+              "no_timestamp_check": ("chain_valid", skew),
+              "adopt_unknown_parent": ("genesis_agreement", bug),
+              "reorg_forgets_old_branch": ("known_blocks_kept", bug)}
+    suite = (SuiteCheck("chain", small),
+             SuiteCheck("chain", {**small, "tie": "first-seen"}, expect="violated",
+                        property="convergence"),
+             SuiteCheck("chain", {**small, "k": 1}, expect="violated",
+                        property="prefix_consistency"),
+             *(SuiteCheck("chain", ps, variant=v, expect="violated", property=p)
+               for v, (p, ps) in broken.items()))
+    return [ModelEntry(
+        name="chain",
+        summary="hash-linked proof-of-work timestamp chain (impl.chain nodes) on an "
+                "adversarial network",
+        params=(Param("nodes", int_param(1, 6), 3, "number of nodes n1..nN"),
+                Param("budget", int_param(0, 12), 3, "blocks that may be mined in total"),
+                Param("delay", _parse_delay, 1, "a message is delivered before this many "
+                      "more blocks are mined; none = asynchronous"),
+                Param("drops", int_param(0, 9), 0, "messages the network may lose"),
+                Param("dups", int_param(0, 9), 0, "messages the network may duplicate"),
+                Param("crashes", int_param(0, 9), 1, "crash-restarts from the persisted chain"),
+                Param("tie", _parse_tie, "first-seen", "tie rule: first-seen or lowest-hash"),
+                Param("k", int_param(0, 99), 1, "blocks cut off in prefix consistency"),
+                Param("offsets", _parse_offsets, (0,), "clock offsets each node may have"),
+                Param("difficulty", int_param(0, 16), 1, "proof-of-work leading zero bits"),
+                Param("interval", int_param(1, 10_000), 10, "global time per mined block"),
+                Param("max_drift", int_param(0, 100_000), 10, "max timestamp ahead of clock"),
+                Param("window", int_param(1, 99), 11, "median-time-past window")),
+        variants=VARIANTS,
+        build=_build,
+        suite=suite,
+    )]
+
+
+ENTRIES = _entries()
