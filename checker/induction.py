@@ -237,29 +237,9 @@ class Cti:
         return out
 
     def text(self) -> str:
-        lines = []
-        what = f"{self.action} breaks {self.conjunct}" if self.action else self.conjunct
-        lines.append(f"counterexample to induction ({self.kind}): {what}"
-                     + ("" if self.verified else "  [NOT confirmed by the evaluator]"))
-        lines.append("universe:")
-        for s, es in self.structure.universe.items():
-            lines.append(f"  {s}: {', '.join(es) if es else '(empty)'}")
-        lines.append("rigid:")
-        pre = self.view(False)
-        for n in self.rigid:
-            lines.append(f"  {n} = {_show(pre[n])}")
-        lines.append("state 0:")
-        for n in self.state:
-            lines.append(f"  {n} = {_show(pre[n])}")
-        if self.action is not None:
-            args = ", ".join(f"{k}={v}" for k, v in self.args.items())
-            lines.append(f"transition {self.action}({args})")
-            lines.append("state 1:")
-            post = self.view(True)
-            for n in self.state:
-                mark = "" if post[n] == pre[n] else "   (changed)"
-                lines.append(f"  {n} = {_show(post[n])}{mark}")
-        return "\n".join(lines) + "\n"
+        """The counterexample as mypyvy prints one: universe, rigid symbols, states, step."""
+        from checker.render_cti import cti_text
+        return cti_text(self)
 
     def to_json(self) -> dict[str, Any]:
         def j(v: Any) -> Any:
@@ -280,15 +260,6 @@ class Cti:
             states.append({n: j(post[n]) for n in self.state})
         out["states"] = states
         return out
-
-
-def _show(v: Any) -> str:
-    if isinstance(v, set):
-        items = sorted("(" + ", ".join(t) + ")" if len(t) != 1 else t[0] for t in v)
-        return "{" + ", ".join(items) + "}"
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{','.join(k)}: {x}" for k, x in sorted(v.items())) + "}"
-    return str(v)
 
 
 def _extract(system: TransitionSystem, model: z3.ModelRef, decls: Mapping[str, z3.FuncDeclRef],
@@ -515,12 +486,13 @@ def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef]
         r = s.check()
     if r == z3.unknown:
         # Finite model finding: a model with small universes is still a counterexample, so an
-        # unknown is retried with every sort bounded to `size` elements, first with a domain-
-        # closure axiom (MBQI), then with every quantifier expanded over the elements (ground).
+        # unknown is retried with every sort bounded to `size` elements, by a domain-closure
+        # axiom (MBQI) and by expanding every quantifier over the elements (ground).
         # Unsat under a bound proves nothing: the obligation then gets its full time unbounded.
-        # MBQI is weak on arithmetic, so systems with integer symbols are ground first.
-        order = (True, False) if _arithmetic(system) else (False, True)
-        for size, ground in itertools.product(system.finite_sizes, order):
+        # MBQI is weak with arithmetic: systems with integer symbols are only expanded (ground);
+        # the others try MBQI first, then the (slower to build) expansion.
+        modes = (True,) if _arithmetic(system) else (False, True)
+        for size, ground in itertools.product(system.finite_sizes, modes):
             b = solver(BOUNDED_TRY_MS, bare=True)
             els = {srt.name(): [z3.Const(f"{srt.name()}!{i}", srt) for i in range(size)]
                    for srt in system.sorts}
@@ -553,7 +525,7 @@ def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef]
 
 
 FIRST_TRY_MS = 1000   # the first, unbounded attempt; every proof of paxos takes < 0.2 s
-BOUNDED_TRY_MS = 2000  # each finite-model-finding attempt
+BOUNDED_TRY_MS = 5000  # each finite-model-finding attempt
 
 
 def _arithmetic(system: TransitionSystem) -> bool:

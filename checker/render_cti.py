@@ -1,6 +1,8 @@
-"""Graphviz drawings of counterexamples to induction (``checker.induction.Cti``).
+"""Counterexamples to induction (``checker.induction.Cti``) as text and as graphviz drawings.
 
-Pre-state and post-state side by side, each a cluster: the universe's elements are nodes (one
+The text follows mypyvy's printout: universe, rigid symbols, state 0, the step, state 1.
+
+The drawing puts the pre-state and post-state side by side, each a cluster: the universe's elements are nodes (one
 colour per sort); a unary relation is written inside its elements' nodes; a binary relation or
 a unary function is a labelled edge; a relation or function of higher arity is a small point
 node per tuple, labelled with the symbol's name, with numbered edges to its arguments. An order
@@ -15,9 +17,45 @@ from typing import Any, Mapping
 
 from checker.induction import Cti
 
-__all__ = ["cti_dot"]
+__all__ = ["cti_dot", "cti_text"]
 
 _COLOURS = ("#dbe9f6", "#fde2c8", "#d9f0d3", "#eadcf0", "#f6f1c1", "#f4d4d4")
+
+
+def cti_text(cti: Cti) -> str:
+    """The counterexample as text: universe, rigid symbols, state 0, the step, state 1."""
+    lines = []
+    what = f"{cti.action} breaks {cti.conjunct}" if cti.action else cti.conjunct
+    lines.append(f"counterexample to induction ({cti.kind}): {what}"
+                 + ("" if cti.verified else "  [NOT confirmed by the evaluator]"))
+    lines.append("universe:")
+    for s, es in cti.structure.universe.items():
+        lines.append(f"  {s}: {', '.join(es) if es else '(empty)'}")
+    lines.append("rigid:")
+    pre = cti.view(False)
+    for n in cti.rigid:
+        lines.append(f"  {n} = {_show(pre[n])}")
+    lines.append("state 0:")
+    for n in cti.state:
+        lines.append(f"  {n} = {_show(pre[n])}")
+    if cti.action is not None:
+        args = ", ".join(f"{k}={v}" for k, v in cti.args.items())
+        lines.append(f"transition {cti.action}({args})")
+        lines.append("state 1:")
+        post = cti.view(True)
+        for n in cti.state:
+            mark = "" if post[n] == pre[n] else "   (changed)"
+            lines.append(f"  {n} = {_show(post[n])}{mark}")
+    return "\n".join(lines) + "\n"
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, set):
+        items = sorted("(" + ", ".join(t) + ")" if len(t) != 1 else t[0] for t in v)
+        return "{" + ", ".join(items) + "}"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{','.join(k)}: {x}" for k, x in sorted(v.items())) + "}"
+    return str(v)
 
 
 def _q(text: str) -> str:
@@ -88,7 +126,7 @@ def cti_dot(cti: Cti, orders: Mapping[str, str] | None = None) -> str:
             rows = _tuples(value)
             if name in order_rels:
                 rows = _hasse(rows)
-            before = _tuples(pre_view[name]) if name in order_rels else _tuples(pre_view[name])
+            before = _tuples(pre_view[name])
             if name in order_rels:
                 before = _hasse(before)
             added = rows - before if side == "post" else set()

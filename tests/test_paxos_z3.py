@@ -3,12 +3,14 @@ the explicit model (models/lamport_paxos.py)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
 import pytest
 
 from checker import induction
+from checker.cli import main
 from checker.render_cti import cti_dot
 from models.lamport_paxos import LamportPaxos
 from specs import lamport_paxos as spec
@@ -65,10 +67,10 @@ def test_every_conjunct_is_necessary(name):
         assert svg.returncode == 0 and "<svg" in svg.stdout
 
 
-@pytest.mark.parametrize("variant, action, conjunct", [
-    ("small_quorums", None, "agreement"),
-    ("ignore_votes", "Phase2a", "msg_2a"),
-])
+# One variant keeps the suite fast; `paxchain prove paxos --variant NAME` and
+# benchmarks/prove_paxos.py run the others (ignore_votes, duplicate_2a: Phase2a breaks msg_2a;
+# phase2b_ignores_promise: Phase2b breaks vote_bookkeeping, msg_1b and msg_2a).
+@pytest.mark.parametrize("variant, action, conjunct", [("small_quorums", None, "agreement")])
 def test_seeded_bugs_give_a_counterexample_to_induction(variant, action, conjunct):
     report = induction.check(paxos_z3.system(variant=variant))
     assert report.verdict == induction.FAILED
@@ -129,3 +131,38 @@ def test_spec_names_match():
         if c.name in ("msg_2b",):
             continue  # not a property of the explicit spec (every vote answers a 2a)
         assert c.name in names
+
+
+def _run(argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    return exc.value.code
+
+
+def test_cli_prove_paxos_exit_codes_and_cti_files(tmp_path, capsys):
+    assert _run(["prove", "paxos"]) == 0
+    assert "28 obligations, 28 proved" in capsys.readouterr().out
+    out = tmp_path / "cti"
+    assert _run(["prove", "paxos", "--drop-conjunct", "msg_2a", "--out", str(out)]) == 1
+    text = capsys.readouterr().out
+    assert "implies agreement ... no!" in text and "counterexample to induction" in text
+    assert (out / "cti.txt").exists() and (out / "cti.dot").read_text().startswith("digraph")
+    assert (out / "cti.svg").exists() == bool(shutil.which("dot"))
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    # A 1 ms budget per obligation cannot prove agreement: unproven, exit 3, never "proved".
+    assert _run(["prove", "paxos", "--timeout", "0.001"]) == 3
+    assert "unknown (unproven)" in capsys.readouterr().out
+
+
+def test_cli_prove_paxos_bad_input(capsys):
+    assert _run(["prove", "paxos", "--drop-conjunct", "nope"]) == 2
+    assert _run(["prove", "paxos", "--variant", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown conjunct 'nope'" in err and "Traceback" not in err
+
+
+def test_cli_prove_paxos_json(capsys):
+    assert _run(["prove", "paxos", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "proved" and data["counts"]["proved"] == 28
+    assert {o["kind"] for o in data["obligations"]} == {"init", "consecution", "safety"}

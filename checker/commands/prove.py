@@ -107,9 +107,7 @@ def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weight
     """Prove that any two quorums intersect, or show two disjoint quorums."""
     from specs import quorums_z3
 
-    chosen = sum(x is not None and x is not False for x in (acceptors, explicit, weights)) + \
-        (1 if all_sizes else 0)
-    if chosen != 1:
+    if sum(x is not None for x in (acceptors, explicit, weights)) + all_sizes != 1:
         raise UserError("give exactly one of --acceptors N, --all-sizes, --quorums, --weights")
     if (weights is None) != (threshold is None):
         raise UserError("--weights and --threshold go together")
