@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from checker.errors import UserError
-from checker.result import INCOMPLETE, VIOLATED
+from checker.result import (INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options, PropertyResult,
+                            Result, Stats)
 from checker.trace import Step, Trace
 
 if TYPE_CHECKING:
     import z3
     from checker.bmc import SymbolicSystem
 
-__all__ = ["PaxosEncoding", "run_bmc", "symbolic", "PROPERTIES"]
+__all__ = ["PaxosEncoding", "run_bmc", "check_bmc", "symbolic", "PROPERTIES"]
 
 
 def _load_z3() -> None:
@@ -249,3 +250,40 @@ def run_bmc(model: Any, property_name: str, depth: int,
     trace = Trace(model, prop.name, prop.kind, prop.summary, steps, explanation)
     return VIOLATED, trace, result.per_depth
 
+
+
+def check_bmc(model: Any, depth: int, props: tuple[str, ...] | None = None,
+              timeout_ms: int | None = None) -> Result:
+    """``run_bmc`` for each state invariant of ``model`` (or those named in ``props``), as a
+    ``checker.result.Result`` like the explicit engine's, so ``paxchain check`` can print and
+    save it unchanged. A property without a violation up to ``depth`` is *incomplete* (a bounded
+    claim), never *holds*; a goal (``value_chosen``) is left incomplete: BMC here refutes
+    invariants only."""
+    import time
+
+    known = {p.name: p for p in model.properties()}
+    names = list(props) if props else list(known)
+    for n in names:
+        if n not in known:
+            raise UserError(f"unknown property {n!r} for {model.name}; known: "
+                            f"{', '.join(sorted(known))}")
+    start = time.perf_counter()
+    results, deepest = [], 0
+    for n in names:
+        p = known[n]
+        r = PropertyResult(p.name, p.kind, p.summary)
+        if n not in PROPERTIES:
+            r.detail = "bounded model checking refutes state invariants only"
+        else:
+            verdict, trace, per_depth = run_bmc(model, n, depth, timeout_ms)
+            deepest = max(deepest, per_depth[-1][0] if per_depth else 0)
+            times = " ".join(f"{k}:{t:.2f}s" for k, t in per_depth)
+            r.verdict, r.trace = verdict, trace
+            r.detail = (f"shortest violation at depth {len(trace.steps) - 1}" if trace else
+                        f"no violation up to depth {depth} (bounded model checking)") + \
+                f"; solver time per depth {times}"
+        results.append(r)
+    stats = Stats(depth=deepest, seconds=time.perf_counter() - start)
+    stopped = STOP_MAX_DEPTH if any(r.verdict == INCOMPLETE for r in results) else None
+    return Result(model.describe(), Options(strategy="bmc", max_depth=depth), stats, results,
+                  stopped)

@@ -67,3 +67,19 @@ def test_generic_unroller_on_a_counter():
     assert found.verdict == VIOLATION and found.depth == 5
     assert found.states == [0, 1, 2, 3, 4, 5]
     assert unroll(system, 4).verdict == NONE_UP_TO_DEPTH
+
+
+def test_check_bmc_gives_a_result_like_the_explicit_engine():
+    from models.lamport_paxos_bmc import check_bmc
+
+    result = check_bmc(LamportPaxos(3, 2, 1, variant="duplicate_2a"), 5,
+                       ("msg_2a", "agreement", "value_chosen"))
+    assert result.verdict == VIOLATED and result.exit_code == 1
+    assert result.get("msg_2a").verdict == VIOLATED
+    assert len(result.get("msg_2a").trace.steps) - 1 == 5
+    # Nothing found up to the bound is a bounded claim; a goal is outside BMC of invariants.
+    assert result.get("agreement").verdict == INCOMPLETE
+    assert "no violation up to depth 5" in result.get("agreement").detail
+    assert result.get("value_chosen").verdict == INCOMPLETE
+    with pytest.raises(UserError):
+        check_bmc(LamportPaxos(3, 2, 1), 2, ("nope",))
