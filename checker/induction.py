@@ -287,9 +287,12 @@ def _extract(system: TransitionSystem, model: z3.ModelRef, decls: Mapping[str, z
                     for n, d in decls.items() if d.arity() == 0 and d.range().name() in raw]
                    + [(1, n, c) for n, c in params.items() if c.sort().name() in raw],
                    key=lambda t: (t[0], t[1]))
+    used: set[str] = set()
     for _, n, term in named:
         el = model.eval(term, model_completion=True)
-        names[term.sort().name()].setdefault(el.get_id(), n)
+        if el.get_id() not in names[term.sort().name()] and n not in used:
+            names[term.sort().name()][el.get_id()] = n
+            used.add(n)
     for sort, els in raw.items():
         prefix = sort.lower()[:1]
         order = system.orders.get(sort)
@@ -300,8 +303,10 @@ def _extract(system: TransitionSystem, model: z3.ModelRef, decls: Mapping[str, z
         i = 0
         for el in els:
             if el.get_id() not in names[sort]:
+                while f"{prefix}{i}" in used:
+                    i += 1
                 names[sort][el.get_id()] = f"{prefix}{i}"
-                i += 1
+                used.add(f"{prefix}{i}")
         raw[sort] = els
     universe = {s: [names[s][e.get_id()] for e in els] for s, els in raw.items()}
 
@@ -320,7 +325,7 @@ def _extract(system: TransitionSystem, model: z3.ModelRef, decls: Mapping[str, z
             tables[n] = name_of(model.eval(d(), model_completion=True))
             continue
         rows: Iterable[tuple] = _product(doms)
-        if z3.is_bool(d(*[z3.FreshConst(d.domain(i)) for i in range(d.arity())])):
+        if d.range() == z3.BoolSort():
             tables[n] = {tuple(name_of(a) for a in row) for row in rows
                          if z3.is_true(model.eval(d(*row), model_completion=True))}
         else:
