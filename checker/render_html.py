@@ -1,0 +1,238 @@
+"""A counterexample as one self-contained HTML page: step list, state with changes highlighted,
+message-sequence chart with the current step highlighted, keyboard navigation.
+
+Contract of ``trace_html(trace)``: the page loads nothing from the network (CSS, script and SVG
+are inline), works from ``file://``, and is byte-identical for the same trace. Each state is
+pre-rendered (so the page reads without script); the script only shows one at a time:
+
+- ``#steps li.step`` — one per state (``data-i``), the selected one has class ``current``;
+- ``#states .state`` — one per state, all but the selected one ``hidden``; changed parts
+  (map entries, set elements added or removed, scalars) carry class ``changed``;
+- ``#chart svg g.node`` — graphviz nodes; the selected step's node (titled ``n{lane}_{row}``,
+  as ``checker.render_dot`` names them) gets class ``current``;
+- ``#broken`` — the broken property (or the goal reached), shown at the last step only.
+
+Keys: → / ↓ / j next, ← / ↑ / k previous, Home first, End last. Without graphviz's ``dot``
+the chart is replaced by its dot source and a note.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any, Mapping
+
+from checker.render_dot import dot_available, message_sequence, render_svg
+from checker.render_text import format_value, reproduce_command
+from checker.trace import Trace
+
+__all__ = ["trace_html", "step_nodes"]
+
+_MISSING = object()
+
+
+def step_nodes(trace: Trace) -> list[str | None]:
+    """The graphviz node name of each step in ``message_sequence(trace)`` (None for state 0),
+    computed with the same lane order as ``checker.render_dot``."""
+    lanes = list(trace.model.lanes())
+    for step in trace.steps[1:]:
+        lane = step.label.lane if step.label else None
+        if lane and lane not in lanes:
+            lanes.append(lane)
+    lanes = lanes or ["system"]
+    out: list[str | None] = [None]
+    for r, step in enumerate(trace.steps[1:], start=1):
+        lane = (step.label.lane if step.label else None) or lanes[0]
+        out.append(f"n{lanes.index(lane)}_{r}")
+    return out
+
+
+def _svg(dot_source: str) -> str:
+    """Inline SVG of a drawing, or its dot source when ``dot`` is missing or fails."""
+    if dot_available():
+        try:
+            svg = render_svg(dot_source).decode("utf-8")
+            svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", "", svg, flags=re.S)
+            return svg.strip()
+        except Exception as exc:  # a drawing must never hide the trace
+            note = f"graphviz failed ({type(exc).__name__}); the dot source follows."
+    else:
+        note = "graphviz's dot program is not installed; the dot source follows."
+    return (f'<p class="note">{html.escape(note)}</p>'
+            f'<pre class="dot">{html.escape(dot_source)}</pre>')
+
+
+def _value_html(var: str, old: Any, new: Any) -> str:
+    e = html.escape
+    if isinstance(new, Mapping) and (old is _MISSING or isinstance(old, Mapping)):
+        rows = []
+        for k, v in new.items():
+            ov = _MISSING if old is _MISSING else old.get(k, _MISSING)
+            changed = old is not _MISSING and ov != v
+            was = (f' <span class="was">was {e(format_value(ov))}</span>'
+                   if changed and ov is not _MISSING else "")
+            rows.append(f'<tr class="{"changed" if changed else ""}"><th>{e(format_value(k))}'
+                        f'</th><td>{e(format_value(v))}{was}</td></tr>')
+        return f'<table class="map">{"".join(rows)}</table>'
+    if isinstance(new, (set, frozenset)) and (old is _MISSING or isinstance(old, (set, frozenset))):
+        items = []
+        for x in sorted(new, key=format_value):
+            added = old is not _MISSING and x not in old
+            items.append(f'<li class="{"changed added" if added else ""}">{e(format_value(x))}'
+                         f'</li>')
+        if old is not _MISSING:
+            for x in sorted(old - new, key=format_value):
+                items.append(f'<li class="changed removed">{e(format_value(x))}</li>')
+        return f'<ul class="set">{"".join(items) or "<li class=empty>(empty)</li>"}</ul>'
+    changed = old is not _MISSING and old != new
+    was = f' <span class="was">was {e(format_value(old))}</span>' if changed else ""
+    return f'<span class="{"changed" if changed else ""}">{e(format_value(new))}</span>{was}'
+
+
+def _state_html(i: int, trace: Trace, prev: dict | None, cur: dict, hidden: bool) -> str:
+    e = html.escape
+    step = trace.steps[i]
+    if step.label is None:
+        title = "State 0 (initial)"
+    else:
+        lane = f" [{step.label.lane}]" if step.label.lane else ""
+        title = f"After step {i}: {step.label}{lane}"
+    rows = []
+    for var, value in cur.items():
+        old = _MISSING if prev is None else prev.get(var, _MISSING)
+        changed = prev is not None and old != value
+        rows.append(f'<div class="var{" changed-var" if changed else ""}"><h3>{e(var)}</h3>'
+                    f'{_value_html(var, old, value)}</div>')
+    return (f'<div class="state" data-i="{i}"{" hidden" if hidden else ""}>'
+            f'<h2>{e(title)}</h2>{"".join(rows)}</div>')
+
+
+def trace_html(trace: Trace) -> str:
+    """The viewer page for ``trace`` (see the module docstring)."""
+    e = html.escape
+    m = trace.model
+    n = len(trace.steps) - 1
+    broken = trace.outcome == "violation"
+    what = "violated" if broken else "reached"
+    title = f"{m.describe()} — {trace.prop} {what} in {n} step{'s' if n != 1 else ''}"
+    steps_html, states_html = [], []
+    prev = None
+    for i, step in enumerate(trace.steps):
+        cur = m.to_vars(step.state)
+        text = "initial state" if step.label is None else str(step.label)
+        lane = f' <span class="lane">{e(step.label.lane)}</span>' if step.label and step.label.lane else ""
+        steps_html.append(f'<li class="step" data-i="{i}" id="step-{i}">'
+                          f'<span class="num">{i}.</span> {e(text)}{lane}</li>')
+        states_html.append(_state_html(i, trace, prev, cur, hidden=i != 0))
+        prev = cur
+    drawings = "".join(
+        f'<section class="drawing"><h2>{e(name)}</h2>{_svg(src)}</section>'
+        for name, src in m.drawings([s.state for s in trace.steps]).items())
+    explanation = f"<p>{e(trace.explanation)}</p>" if trace.explanation else ""
+    data = json.dumps({"nodes": step_nodes(trace), "last": n}, ensure_ascii=False)
+    return _PAGE.format(
+        title=e(title), css=_CSS, js=_JS, data=data.replace("</", "<\\/"),
+        summary=e(trace.summary), steps="".join(steps_html), states="".join(states_html),
+        chart=_svg(message_sequence(trace)), drawings=drawings,
+        broken_class="violated" if broken else "reached",
+        broken_head=e(f"{what.upper()}: {trace.prop} ({trace.kind})"),
+        explanation=explanation, reproduce=e(reproduce_command(trace)), n=n)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{css}</style></head>
+<body>
+<header><h1>{title}</h1><p class="summary">{summary}</p>
+<p class="help">← / → step through · Home / End first / last · click a step or a box in the chart
+· <span id="position">step 0 of {n}</span></p></header>
+<main>
+<nav id="steps" aria-label="steps"><ol>{steps}</ol></nav>
+<section id="state-panel">
+<div id="broken" class="{broken_class}" hidden><strong>{broken_head}</strong>
+<p>{summary}</p>{explanation}<p class="repro">Reproduce: <code>{reproduce}</code></p></div>
+<div id="states">{states}</div>
+</section>
+<section id="chart"><h2>Message sequence</h2>{chart}</section>
+{drawings}
+</main>
+<script type="application/json" id="trace-data">{data}</script>
+<script>{js}</script>
+</body></html>
+"""
+
+_CSS = """
+body{font:14px/1.4 system-ui,Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
+header{padding:8px 16px;background:#fff;border-bottom:1px solid #ddd}
+h1{font-size:18px;margin:4px 0}h2{font-size:15px;margin:4px 0 8px}h3{font-size:13px;margin:0 0 2px}
+.help{color:#666;font-size:12px;margin:2px 0}
+main{display:grid;grid-template-columns:minmax(220px,1fr) minmax(300px,2fr);gap:12px;padding:12px}
+#steps{grid-row:span 2;max-height:90vh;overflow:auto;background:#fff;border:1px solid #ddd}
+#steps ol{list-style:none;margin:0;padding:0}
+.step{padding:4px 8px;border-bottom:1px solid #eee;cursor:pointer;font-family:monospace;font-size:12px}
+.step:hover{background:#f0f4ff}
+.step.current{background:#ffe8b3;font-weight:bold;border-left:4px solid #e69138}
+.lane{color:#888}.num{color:#888;display:inline-block;min-width:2em}
+#state-panel,#chart,.drawing{background:#fff;border:1px solid #ddd;padding:8px;overflow:auto}
+.var{margin:6px 0}.map{border-collapse:collapse;font-family:monospace;font-size:12px}
+.map th{text-align:left;padding:1px 8px 1px 0;color:#555;font-weight:normal}
+.map td{padding:1px 4px}
+.set{margin:0;padding-left:18px;font-family:monospace;font-size:12px}
+.changed{background:#fff2a8}tr.changed td,tr.changed th{background:#fff2a8}
+.added::before{content:"+ ";color:#38761d}.removed{text-decoration:line-through;color:#999}
+.was{color:#999;font-size:11px}
+#broken{padding:8px;margin-bottom:8px;border:2px solid}
+#broken.violated{border-color:#cc0000;background:#fde9e9}
+#broken.reached{border-color:#38761d;background:#eaf5e4}
+#chart{grid-column:2;max-height:85vh}.drawing{grid-column:1/3}
+#chart svg,.drawing svg{max-width:none;height:auto}
+g.node.current polygon,g.node.current ellipse,g.node.current path{stroke:#e69138;stroke-width:4}
+g.node{cursor:pointer}.note{color:#a61c00}pre.dot{font-size:11px;max-height:300px;overflow:auto}
+"""
+
+_JS = """
+(function(){
+  var data = JSON.parse(document.getElementById('trace-data').textContent);
+  var steps = Array.prototype.slice.call(document.querySelectorAll('#steps li.step'));
+  var states = Array.prototype.slice.call(document.querySelectorAll('#states .state'));
+  var nodes = {};
+  document.querySelectorAll('#chart g.node').forEach(function(g){
+    var t = g.querySelector('title'); if (t) nodes[t.textContent.trim()] = g;
+  });
+  var current = 0;
+  function select(i){
+    i = Math.max(0, Math.min(steps.length - 1, i)); current = i;
+    steps.forEach(function(li, j){
+      li.classList.toggle('current', j === i);
+      if (j === i) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
+    });
+    states.forEach(function(d, j){ d.hidden = j !== i; });
+    Object.keys(nodes).forEach(function(k){ nodes[k].classList.remove('current'); });
+    var name = data.nodes[i];
+    if (name && nodes[name]) {
+      nodes[name].classList.add('current');
+      if (nodes[name].scrollIntoView) nodes[name].scrollIntoView({block: 'nearest', inline: 'nearest'});
+    }
+    document.getElementById('broken').hidden = i !== data.last;
+    document.getElementById('position').textContent = 'step ' + i + ' of ' + data.last;
+    if (steps[i].scrollIntoView) steps[i].scrollIntoView({block: 'nearest'});
+  }
+  document.addEventListener('keydown', function(ev){
+    var k = ev.key;
+    if (k === 'ArrowRight' || k === 'ArrowDown' || k === 'j') select(current + 1);
+    else if (k === 'ArrowLeft' || k === 'ArrowUp' || k === 'k') select(current - 1);
+    else if (k === 'Home') select(0);
+    else if (k === 'End') select(data.last);
+    else return;
+    ev.preventDefault();
+  });
+  steps.forEach(function(li, j){ li.addEventListener('click', function(){ select(j); }); });
+  data.nodes.forEach(function(name, j){
+    if (name && nodes[name]) nodes[name].addEventListener('click', function(){ select(j); });
+  });
+  select(0);
+})();
+"""

@@ -1,0 +1,249 @@
+"""Reports of a gate run: JSON (the whole run), JUnit XML, a Markdown job summary, and an
+artifacts folder per failed check.
+
+Determinism contract: for the same code and checks, every report is byte-identical except for
+timings, which live only in marked places — the JSON's top-level ``"timings"`` object, JUnit's
+``time`` attributes, and the Markdown table's *Time* column. Everything else is ordered as the
+checks are, and sets/maps come out in the order the model and ``json.dumps`` give them.
+Every file is written atomically (``checker.files.write_atomic``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from checker import __version__
+from checker.artifacts import write_trace
+from checker.files import write_atomic
+from checker.properties import SOMETIMES
+from checker.render_text import trace_text
+from checker.result import HOLDS, INCOMPLETE, VIOLATED
+
+__all__ = ["Run", "run_json", "json_text", "write_json", "junit_text", "write_junit",
+           "summary_markdown", "write_summary", "write_artifacts", "FORMAT"]
+
+FORMAT = "paxchain-check-report"
+
+
+@dataclass
+class Run:
+    origin: str           # the checks file, or "built-in suite"
+    outcomes: list        # list[checker.suite.Outcome]
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list:
+        return [o for o in self.outcomes if not o.passed]
+
+
+# -- artifacts -------------------------------------------------------------------------------
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_.+" else "_" for ch in text)
+
+
+def write_artifacts(outcomes: list, out_dir: str | os.PathLike[str]) -> None:
+    """One folder ``<out_dir>/<check name>`` per failed check with a trace: each violated
+    property's trace as ``<property>.json/.txt/.dot/.svg/.html`` (and model drawings).
+    Records the paths in each outcome's ``artifacts``."""
+    from checker.render_html import trace_html
+
+    for o in outcomes:
+        if o.passed:
+            continue
+        for p in o.result.properties:
+            if p.verdict != VIOLATED or p.trace is None:
+                continue
+            folder = Path(out_dir) / _slug(o.spec.name)
+            stem = _slug(p.name)
+            paths = write_trace(p.trace, folder, stem)
+            paths.append(write_atomic(folder / f"{stem}.html", trace_html(p.trace)))
+            o.artifacts[p.name] = [str(x) for x in paths]
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+def _property_json(p, with_trace: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": p.name, "kind": p.kind, "verdict": p.verdict}
+    if p.detail:
+        out["detail"] = p.detail
+    if p.trace is not None:
+        key = "witness_length" if p.kind == SOMETIMES else "trace_length"
+        out[key] = len(p.trace.steps) - 1
+        if with_trace and p.verdict == VIOLATED:
+            out["trace"] = p.trace.to_json()
+    return out
+
+
+def _check_json(o) -> dict[str, Any]:
+    r = o.result
+    s = r.stats
+    return {
+        "name": o.spec.name, "line": o.spec.line, "spec": o.spec.to_json(), "model": o.model,
+        "expect": o.spec.expect, "violates": o.spec.violates, "verdict": o.verdict,
+        "passed": o.passed, "why": o.why, "exhaustive": r.exhaustive,
+        "stopped_by": r.stopped_by, "options": r.options.to_json(),
+        "stats": {"generated": s.generated, "distinct": s.distinct, "queue_left": s.queue,
+                  "depth": s.depth},
+        "coverage": r.coverage, "warnings": r.warnings,
+        "properties": [_property_json(p, True) for p in r.properties],
+        "artifacts": o.artifacts,
+    }
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    """The whole run as JSON; timings only under ``"timings"``."""
+    return {
+        "format": FORMAT, "format_version": 1, "tool_version": __version__,
+        "checks_file": run.origin, "passed": len(run.outcomes) - len(run.failed),
+        "failed": len(run.failed), "ok": not run.failed,
+        "checks": [_check_json(o) for o in run.outcomes],
+        "timings": {"total_seconds": round(run.seconds, 3),
+                    "checks": {o.spec.name: round(o.seconds, 3) for o in run.outcomes}},
+    }
+
+
+def json_text(run: Run) -> str:
+    return json.dumps(run_json(run), indent=1, ensure_ascii=False) + "\n"
+
+
+def write_json(run: Run, path: str) -> None:
+    write_atomic(path, json_text(run))
+
+
+# -- JUnit -----------------------------------------------------------------------------------
+
+def _case(suite: ET.Element, o, name: str, seconds: float) -> ET.Element:
+    return ET.SubElement(suite, "testcase", {"classname": f"paxchain.{o.spec.name}",
+                                             "name": name, "time": f"{seconds:.3f}"})
+
+
+def _outcome_cases(suite: ET.Element, o) -> tuple[int, int]:
+    """Add ``o``'s test cases; return (tests, failures)."""
+    props = o.result.properties
+    share = o.seconds / max(1, len(props))
+    tests = failures = 0
+    notes = "\n".join([o.model] + [f"warning: {w}" for w in o.result.warnings])
+    if o.spec.expect == VIOLATED:
+        p = o.result.get(o.spec.violates)
+        case = _case(suite, o, f"expect violated: {p.name}", o.seconds)
+        tests += 1
+        if not o.passed:
+            failures += 1
+            ET.SubElement(case, "failure", {"type": p.verdict, "message": o.why}).text = notes
+        else:
+            ET.SubElement(case, "system-out").text = (
+                notes + "\n\n" + (trace_text(p.trace, None) if p.trace else ""))
+        return tests, failures
+    for p in props:
+        case = _case(suite, o, p.name, share)
+        tests += 1
+        if p.verdict == VIOLATED:
+            failures += 1
+            msg = (f"goal {p.name} never reached ({p.detail})" if p.kind == SOMETIMES
+                   else f"{p.name} violated in {len(p.trace.steps) - 1} steps" if p.trace
+                   else f"{p.name} violated")
+            body = trace_text(p.trace, None) if p.trace else (p.detail or msg)
+            ET.SubElement(case, "failure", {"type": VIOLATED, "message": msg}).text = (
+                notes + "\n\n" + body)
+        elif p.verdict == INCOMPLETE:
+            msg = f"{p.name} incomplete: {o.result.stopped_by or 'undecided'}"
+            if o.spec.incomplete_fails:
+                failures += 1
+                ET.SubElement(case, "failure", {"type": INCOMPLETE, "message": msg}).text = notes
+            else:
+                ET.SubElement(case, "skipped", {"message": msg + " (tolerated)"})
+        else:
+            out = notes
+            if p.trace is not None:
+                out += f"\nwitness: {len(p.trace.steps) - 1} steps"
+            ET.SubElement(case, "system-out").text = out
+    if o.result.warnings or o.spec.fail_on_unfired:
+        case = _case(suite, o, "coverage", 0.0)
+        tests += 1
+        text = "\n".join(f"{k}: {v}" for k, v in (o.result.coverage or {}).items())
+        if o.spec.fail_on_unfired and o.result.warnings:
+            failures += 1
+            ET.SubElement(case, "failure", {"type": "unfired",
+                                            "message": "; ".join(o.result.warnings)}).text = text
+        else:
+            ET.SubElement(case, "system-out").text = notes + "\n\n" + text
+    return tests, failures
+
+
+def junit_text(run: Run) -> str:
+    """JUnit XML: one ``testsuite`` per run, one ``testcase`` per check and property."""
+    root = ET.Element("testsuites", {"name": "paxchain"})
+    suite = ET.SubElement(root, "testsuite", {"name": f"paxchain check ({run.origin})"})
+    tests = failures = 0
+    for o in run.outcomes:
+        t, f = _outcome_cases(suite, o)
+        tests, failures = tests + t, failures + f
+    for el in (root, suite):
+        el.set("tests", str(tests))
+        el.set("failures", str(failures))
+        el.set("errors", "0")
+        el.set("time", f"{run.seconds:.3f}")
+    ET.indent(root, space=" ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def write_junit(run: Run, path: str) -> None:
+    write_atomic(path, junit_text(run))
+
+
+# -- Markdown --------------------------------------------------------------------------------
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(run: Run, summary_path: str | None = None,
+                     artifacts_dir: str | None = None) -> str:
+    """A Markdown job summary: headline, a table of checks, then failures and warnings.
+
+    Artifact links are relative to the summary file's folder."""
+    n, bad = len(run.outcomes), len(run.failed)
+    head = (f"## paxchain check: {'✅ all' if not bad else f'❌ {bad} of'} {n} checks "
+            f"{'passed' if not bad else 'failed'}\n\nChecks: `{run.origin}`\n")
+    rows = ["| | Check | Model | Expected | Verdict | States | Depth | Time | Artifacts |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    base = Path(summary_path).parent if summary_path else Path(".")
+    for o in run.outcomes:
+        s = o.result.stats
+        expect = o.spec.expect + (f" `{o.spec.violates}`" if o.spec.violates else "")
+        verdict = o.verdict + (" ⚠" if o.result.warnings else "")
+        links = []
+        for prop, files in o.artifacts.items():
+            html = next((f for f in files if f.endswith(".html")), files[0])
+            links.append(f"[{_md(prop)}]({_rel(html, base)})")
+        rows.append(f"| {'✅' if o.passed else '❌'} | {_md(o.spec.name)} | {_md(o.model)}"
+                    f"{' (symmetry)' if o.spec.symmetry else ''} | {expect} | {verdict} | "
+                    f"{s.distinct:,} | {s.depth} | {o.seconds:.2f} s | {' '.join(links)} |")
+    notes = []
+    for o in run.outcomes:
+        if o.why:
+            notes.append(f"- **{_md(o.spec.name)}**: {_md(o.why)}")
+        goals = [p for p in o.result.properties if p.kind == SOMETIMES and p.trace is not None]
+        for p in goals:
+            notes.append(f"- {_md(o.spec.name)}: goal `{p.name}` reached "
+                         f"(witness: {len(p.trace.steps) - 1} steps)")
+        notes += [f"- ⚠ {_md(o.spec.name)}: {_md(w)}" for w in o.result.warnings]
+    tail = ["", "### Notes", ""] + notes if notes else []
+    return head + "\n" + "\n".join(rows + tail) + "\n"
+
+
+def _rel(path: str, base: Path) -> str:
+    try:
+        return os.path.relpath(path, base).replace(os.sep, "/")
+    except ValueError:
+        return path
+
+
+def write_summary(run: Run, path: str, artifacts_dir: str | None = None) -> None:
+    write_atomic(path, summary_markdown(run, path, artifacts_dir))
