@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from checker.errors import UserError
-from checker.result import (INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options, PropertyResult,
+from checker.result import (HOLDS, INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options, PropertyResult,
                             Result, Stats)
 from checker.trace import Step, Trace
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import z3
     from checker.bmc import SymbolicSystem
 
-__all__ = ["PaxosEncoding", "run_bmc", "check_bmc", "symbolic", "PROPERTIES"]
+__all__ = ["PaxosEncoding", "run_bmc", "check_bmc", "symbolic", "PROPERTIES", "GOALS"]
 
 
 def _load_z3() -> None:
@@ -158,6 +158,11 @@ class PaxosEncoding:
                   for v in range(self.m.nv)]
         return z3.AtMost(*chosen, 1) if len(chosen) > 1 else z3.BoolVal(True)
 
+    def value_chosen(self, s: Vars) -> z3.BoolRef:
+        """The goal: some value is chosen (every member of a quorum voted for it at a ballot)."""
+        return z3.Or(*[z3.And(*[self.voted(s, a, b, v) for a in q]) for q in self.m.quorums
+                       for b in range(self.nb) for v in range(self.m.nv)])
+
     def type_ok(self, s: Vars) -> z3.BoolRef:
         hi = self.m.max_ballot
         return z3.And(*[z3.And(-1 <= x, x <= hi) for x in s.mb + s.vb],
@@ -212,26 +217,31 @@ class PaxosEncoding:
 
 PROPERTIES = ("agreement", "type_ok", "vote_bookkeeping", "msg_1b", "msg_2a", "one_vote",
               "votes_safe")
+GOALS = ("value_chosen",)
 
 
 def symbolic(model: Any, property_name: str) -> "SymbolicSystem":
     from checker.bmc import SymbolicSystem
 
-    if property_name not in PROPERTIES:
-        raise UserError(f"bmc cannot check {property_name!r} (state invariants only: "
-                        f"{', '.join(PROPERTIES)})")
+    if property_name not in PROPERTIES + GOALS:
+        raise UserError(f"bmc cannot check {property_name!r} (state invariants and goals: "
+                        f"{', '.join(PROPERTIES + GOALS)})")
     enc = PaxosEncoding(model)
     prop: Callable[[Vars], z3.BoolRef] = getattr(enc, property_name)
-    return SymbolicSystem(enc.fresh, enc.init, enc.trans, lambda s: z3.Not(prop(s)), enc.decode)
+    # An invariant is refuted by a state breaking it; a goal is shown by a state reaching it.
+    target = prop if property_name in GOALS else (lambda s: z3.Not(prop(s)))
+    return SymbolicSystem(enc.fresh, enc.init, enc.trans, target, enc.decode)
 
 
 def run_bmc(model: Any, property_name: str, depth: int,
             timeout_ms: int | None = None) -> tuple[str, Trace | None, list[tuple[int, float]]]:
-    """Bounded model checking of ``model`` (a ``LamportPaxos``) for a state invariant.
+    """Bounded model checking of ``model`` (a ``LamportPaxos``) for a state invariant or goal.
 
     Returns ``(verdict, trace, per_depth_times)``: ``"violated"`` with a shortest trace of real
     labelled states (its JSON replays with ``checker.trace.replay``), or ``"incomplete"`` with
     ``None`` when no violation exists up to ``depth`` (a bounded claim) or the solver gave up.
+    For a goal (``value_chosen``): ``"holds"`` with a shortest witness trace, or
+    ``"incomplete"`` when it is not reached up to ``depth`` (the strict_phase2b bug shows so).
     """
     from checker.bmc import VIOLATION, unroll
 
@@ -246,9 +256,9 @@ def run_bmc(model: Any, property_name: str, depth: int,
             raise RuntimeError(f"bmc step {i} is not a transition of the explicit model: "
                                "the encoding and models/lamport_paxos.py disagree")
         steps.append(Step(found[0], state))
-    explanation = prop.explain(steps[-1].state) if prop.explain else ""
+    explanation = prop.explain(steps[-1].state) if prop.explain and property_name not in GOALS else ""
     trace = Trace(model, prop.name, prop.kind, prop.summary, steps, explanation)
-    return VIOLATED, trace, result.per_depth
+    return (HOLDS if property_name in GOALS else VIOLATED), trace, result.per_depth
 
 
 
@@ -256,9 +266,9 @@ def check_bmc(model: Any, depth: int, props: tuple[str, ...] | None = None,
               timeout_ms: int | None = None) -> Result:
     """``run_bmc`` for each state invariant of ``model`` (or those named in ``props``), as a
     ``checker.result.Result`` like the explicit engine's, so ``paxchain check`` can print and
-    save it unchanged. A property without a violation up to ``depth`` is *incomplete* (a bounded
-    claim), never *holds*; a goal (``value_chosen``) is left incomplete: BMC here refutes
-    invariants only."""
+    save it unchanged. An invariant without a violation up to ``depth`` is *incomplete* (a
+    bounded claim), never *holds*; a goal (``value_chosen``) *holds* with a witness when reached,
+    and is incomplete when not reached up to ``depth``."""
     import time
 
     known = {p.name: p for p in model.properties()}
@@ -272,15 +282,16 @@ def check_bmc(model: Any, depth: int, props: tuple[str, ...] | None = None,
     for n in names:
         p = known[n]
         r = PropertyResult(p.name, p.kind, p.summary)
-        if n not in PROPERTIES:
-            r.detail = "bounded model checking refutes state invariants only"
+        if n not in PROPERTIES + GOALS:
+            r.detail = "bounded model checking handles state invariants and goals only"
         else:
             verdict, trace, per_depth = run_bmc(model, n, depth, timeout_ms)
             deepest = max(deepest, per_depth[-1][0] if per_depth else 0)
             times = " ".join(f"{k}:{t:.2f}s" for k, t in per_depth)
             r.verdict, r.trace = verdict, trace
-            r.detail = (f"shortest violation at depth {len(trace.steps) - 1}" if trace else
-                        f"no violation up to depth {depth} (bounded model checking)") + \
+            what = "witness" if n in GOALS else "violation"
+            r.detail = (f"shortest {what} at depth {len(trace.steps) - 1}" if trace else
+                        f"no {what} up to depth {depth} (bounded model checking)") + \
                 f"; solver time per depth {times}"
         results.append(r)
     stats = Stats(depth=deepest, seconds=time.perf_counter() - start)

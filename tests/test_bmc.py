@@ -12,14 +12,14 @@ import z3
 from checker import Options, check
 from checker.bmc import NONE_UP_TO_DEPTH, VIOLATION, SymbolicSystem, unroll
 from checker.errors import UserError
-from checker.result import INCOMPLETE, VIOLATED
+from checker.result import HOLDS, INCOMPLETE, VIOLATED
 from checker.trace import replay
 from models.lamport_paxos import LamportPaxos
 from models.lamport_paxos_bmc import PROPERTIES, run_bmc
 
 # One (variant, property) per seeded bug, with the property the registry's suite names where it
-# is a state invariant (strict_phase2b only breaks the goal value_chosen, which BMC of invariants
-# cannot show; see test_bmc_checks_invariants_only). The depth bounds are the explicit BFS's
+# is a state invariant (strict_phase2b only breaks the goal value_chosen; see
+# test_bmc_goal_witness_and_strict_phase2b). The depth bounds are the explicit BFS's
 # shortest lengths, which the test also recomputes.
 SEEDED = [("small_quorums", "agreement"), ("ignore_votes", "msg_2a"),
           ("phase2b_ignores_promise", "msg_1b"), ("duplicate_2a", "one_vote"),
@@ -50,9 +50,17 @@ def test_bmc_finds_nothing_in_the_correct_model(prop):
     assert len(per_depth) == 6
 
 
-def test_bmc_checks_invariants_only():
+def test_bmc_goal_witness_and_strict_phase2b():
+    """value_chosen is reached in the correct model (shortest witness: 1a, two 1b, 2a, two 2b
+    = 6 steps, which replays) and not up to that depth in strict_phase2b, whose bug is exactly
+    that no value is ever chosen. Not reaching it within a bound is incomplete, not a proof."""
+    verdict, trace, _ = run_bmc(LamportPaxos(3, 2, 1), "value_chosen", 8)
+    assert verdict == HOLDS and len(trace.steps) - 1 == 6
+    assert replay(LamportPaxos(3, 2, 1), json.loads(trace.dumps())).outcome == "witness"
+    verdict, trace, _ = run_bmc(LamportPaxos(3, 2, 1, variant="strict_phase2b"), "value_chosen", 6)
+    assert verdict == INCOMPLETE and trace is None
     with pytest.raises(UserError):
-        run_bmc(LamportPaxos(3, 2, 1, variant="strict_phase2b"), "value_chosen", 3)
+        run_bmc(LamportPaxos(3, 2, 1), "deadlock_free", 3)
 
 
 def test_generic_unroller_on_a_counter():
@@ -77,7 +85,8 @@ def test_check_bmc_gives_a_result_like_the_explicit_engine():
     assert result.verdict == VIOLATED and result.exit_code == 1
     assert result.get("msg_2a").verdict == VIOLATED
     assert len(result.get("msg_2a").trace.steps) - 1 == 5
-    # Nothing found up to the bound is a bounded claim; a goal is outside BMC of invariants.
+    # Nothing found up to the bound is a bounded claim; the goal is not reached in 5 steps
+    # (it needs 6).
     assert result.get("agreement").verdict == INCOMPLETE
     assert "no violation up to depth 5" in result.get("agreement").detail
     assert result.get("value_chosen").verdict == INCOMPLETE
