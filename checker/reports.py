@@ -90,7 +90,7 @@ def _check_json(o) -> dict[str, Any]:
         "stopped_by": r.stopped_by, "options": r.options.to_json(),
         "stats": {"generated": s.generated, "distinct": s.distinct, "queue_left": s.queue,
                   "depth": s.depth},
-        "coverage": r.coverage, "warnings": r.warnings,
+        "coverage": r.coverage, "warnings": o.warnings,
         "properties": [_property_json(p, True) for p in r.properties],
         "artifacts": o.artifacts,
     }
@@ -128,7 +128,7 @@ def _outcome_cases(suite: ET.Element, o) -> tuple[int, int]:
     props = o.result.properties
     share = o.seconds / max(1, len(props))
     tests = failures = 0
-    notes = "\n".join([o.model] + [f"warning: {w}" for w in o.result.warnings])
+    notes = "\n".join([o.model] + [f"warning: {w}" for w in o.warnings])
     if o.spec.expect == VIOLATED:
         p = o.result.get(o.spec.violates)
         case = _case(suite, o, f"expect violated: {p.name}", o.seconds)
@@ -170,7 +170,7 @@ def _outcome_cases(suite: ET.Element, o) -> tuple[int, int]:
         if o.spec.fail_on_unfired and o.result.warnings:
             failures += 1
             ET.SubElement(case, "failure", {"type": "unfired",
-                                            "message": "; ".join(o.result.warnings)}).text = text
+                                            "message": "; ".join(o.warnings)}).text = text
         else:
             ET.SubElement(case, "system-out").text = notes + "\n\n" + text
     return tests, failures
@@ -217,14 +217,14 @@ def summary_markdown(run: Run, summary_path: str | None = None,
     for o in run.outcomes:
         s = o.result.stats
         expect = o.spec.expect + (f" `{o.spec.violates}`" if o.spec.violates else "")
-        verdict = o.verdict + (" ⚠" if o.result.warnings else "")
+        verdict = o.verdict + (" ⚠" if o.warnings else "")
         links = []
         for prop, files in o.artifacts.items():
             html = next((f for f in files if f.endswith(".html")), files[0])
             links.append(f"[{_md(prop)}]({_rel(html, base)})")
         rows.append(f"| {'✅' if o.passed else '❌'} | {_md(o.spec.name)} | {_md(o.model)}"
                     f"{' (symmetry)' if o.spec.symmetry else ''} | {expect} | {verdict} | "
-                    f"{s.distinct:,} | {s.depth} | {o.seconds:.2f} s | {' '.join(links)} |")
+                    f"{o.states_text.removesuffix(' states')} | {s.depth} | {o.seconds:.2f} s | {' '.join(links)} |")
     notes = []
     for o in run.outcomes:
         if o.why:
@@ -233,7 +233,7 @@ def summary_markdown(run: Run, summary_path: str | None = None,
         for p in goals:
             notes.append(f"- {_md(o.spec.name)}: goal `{p.name}` reached "
                          f"(witness: {len(p.trace.steps) - 1} steps)")
-        notes += [f"- ⚠ {_md(o.spec.name)}: {_md(w)}" for w in o.result.warnings]
+        notes += [f"- ⚠ {_md(o.spec.name)}: {_md(w)}" for w in o.warnings]
     tail = ["", "### Notes", ""] + notes if notes else []
     return head + "\n" + "\n".join(rows + tail) + "\n"
 

@@ -50,6 +50,21 @@ class Outcome:
     artifacts: dict[str, list[str]] = field(default_factory=dict)  # property -> files
 
     @property
+    def warnings(self) -> list[str]:
+        """Unfired actions; after a search cut short, qualified as such (they may fire later)."""
+        ws = self.result.warnings
+        if self.result.exhaustive:
+            return ws
+        return [f"{w} (before the search stopped: {self.result.stopped_by})" for w in ws]
+
+    @property
+    def states_text(self) -> str:
+        """Distinct states searched, or what a BMC run covered (it enumerates no states)."""
+        if self.spec.engine == "bmc":
+            return f"bmc to depth {self.spec.max_depth}"
+        return f"{self.result.stats.distinct:,} states"
+
+    @property
     def incomplete_only(self) -> bool:
         return not self.passed and self.verdict == INCOMPLETE
 
@@ -111,7 +126,7 @@ def _options(base: Options, spec: CheckSpec) -> Options:
 
 def judge(spec: CheckSpec, result: Result) -> tuple[str, bool, str]:
     """``(verdict, passed, why)`` for ``result`` against ``spec``'s expectation."""
-    warnings = result.warnings
+    warnings = result.warnings  # judged unqualified: unfired in what was searched
     if spec.expect == VIOLATED:
         got = result.get(spec.violates).verdict
         if got == VIOLATED:
@@ -170,10 +185,10 @@ def line_of(i: int, o: Outcome) -> str:
     expect = o.spec.expect + (f" {o.spec.violates}" if o.spec.violates else "")
     sym = " (symmetry)" if o.spec.symmetry else ""
     text = (f"{mark} {i:2d}. {o.spec.name}: {o.model}{sym}: expected {expect}, got "
-            f"{o.verdict} — {o.result.stats.distinct:,} states, {o.seconds:.2f} s")
+            f"{o.verdict} — {o.states_text}, {o.seconds:.2f} s")
     if o.why:
         text += f"\n        {o.why}"
-    for w in o.result.warnings:
+    for w in o.warnings:
         text += f"\n        warning: {w}"
     return text
 

@@ -1,0 +1,115 @@
+"""Assertions for pytest (or any test runner): "this model, at these bounds, satisfies these
+properties" — with the counterexample as the failure message.
+
+For example::
+
+    from checker.testing import assert_holds, assert_violated
+
+    def test_paxos_is_safe():
+        assert_holds("lamport-paxos", params={"acceptors": 3, "max_ballot": 1},
+                     properties=["agreement"])
+
+    def test_small_quorums_break_agreement():
+        trace = assert_violated("lamport-paxos", "agreement", variant="small_quorums")
+        assert len(trace.steps) - 1 == 8
+
+Contracts: ``assert_holds`` passes only on an exhaustive search within the given bounds (an
+incomplete search fails unless ``allow_incomplete=True``, and even then nothing violated may
+be found); it returns the ``Result``. ``assert_violated`` passes only when the property is
+violated and returns the trace. Every ``AssertionError`` message holds the model, the bounds,
+the statistics and, where there is one, the trace text (``checker.render_text.trace_text``).
+Bad model names, parameters or properties raise ``checker.errors.UserError``, not
+``AssertionError``: a typo is not a verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from checker.errors import UserError
+from checker.explicit import check as _check
+from checker.model import Model
+from checker.render_text import trace_text
+from checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result
+from checker.trace import Trace
+
+__all__ = ["assert_holds", "assert_violated", "assert_reached", "run"]
+
+
+def _model(model: str | Model, params: Mapping[str, Any] | None, variant: str | None) -> Model:
+    if isinstance(model, Model):
+        if params or variant:
+            raise UserError("params and variant go with a model name, not a Model instance")
+        return model
+    from models import registry
+
+    return registry.build(model, {k: str(v) for k, v in (params or {}).items()}, variant)
+
+
+def run(model: str | Model, *, params: Mapping[str, Any] | None = None,
+        variant: str | None = None, properties: Iterable[str] | None = None,
+        max_depth: int | None = None, max_states: int | None = None,
+        time_limit: float | None = None, symmetry: bool = False, strategy: str = "bfs",
+        keep_going: bool = True) -> Result:
+    """Search ``model`` (a registry name or a ``Model``) and return the ``Result``."""
+    m = _model(model, params, variant)
+    opts = Options(strategy=strategy, max_depth=max_depth, max_states=max_states,
+                   time_limit=time_limit, symmetry=symmetry, keep_going=keep_going,
+                   only=tuple(properties) if properties is not None else None)
+    try:
+        return _check(m, opts)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _stats(result: Result) -> str:
+    lines = [f"model: {result.model}", f"bounds: {result.options.bounds_text()}",
+             f"stats: {result.stats.line()}"]
+    if result.stopped_by:
+        lines.append(f"stopped by: {result.stopped_by}")
+    lines += [f"  {p.name}: {p.verdict}" + (f" ({p.detail})" if p.detail else "")
+              for p in result.properties]
+    lines += [f"warning: {w}" for w in result.warnings]
+    return "\n".join(lines)
+
+
+def assert_holds(model: str | Model, *, allow_incomplete: bool = False,
+                 **kwargs: Any) -> Result:
+    """Assert that every (selected) property holds; see the module docstring."""
+    result = run(model, **kwargs)
+    broken = result.violations()
+    if broken:
+        p = broken[0]
+        text = trace_text(p.trace, None) if p.trace is not None else (p.detail or "")
+        raise AssertionError(f"{p.name} ({p.kind}) is violated\n{_stats(result)}\n\n{text}")
+    if result.verdict == INCOMPLETE and not allow_incomplete:
+        raise AssertionError(f"the search was incomplete ({result.stopped_by}): no violation "
+                             f"found, but that is not 'holds'\n{_stats(result)}")
+    assert result.verdict in (HOLDS, INCOMPLETE)
+    return result
+
+
+def assert_violated(model: str | Model, prop: str, **kwargs: Any) -> Trace:
+    """Assert that ``prop`` is violated; return its (shortest, under BFS) trace."""
+    kwargs.setdefault("properties", [prop])
+    kwargs.setdefault("keep_going", False)
+    result = run(model, **kwargs)
+    p = result.get(prop)
+    if p.verdict != VIOLATED or p.trace is None:
+        why = "it holds" if p.verdict == HOLDS else f"the search was {p.verdict}"
+        raise AssertionError(f"expected {prop} to be violated, but {why}\n{_stats(result)}")
+    return p.trace
+
+
+def assert_reached(model: str | Model, goal: str, **kwargs: Any) -> Trace:
+    """Assert that the sometimes-goal ``goal`` is reached; return the witness trace."""
+    kwargs.setdefault("properties", [goal])
+    result = run(model, **kwargs)
+    p = result.get(goal)
+    if p.kind != "sometimes":
+        raise UserError(f"{goal} is a {p.kind} property, not a sometimes goal")
+    if p.verdict != HOLDS or p.trace is None:
+        why = (f"no reachable state satisfies it" if p.verdict == VIOLATED
+               else f"the search was {p.verdict}")
+        raise AssertionError(f"goal {goal} not reached: {why}\n{_stats(result)}")
+    return p.trace
