@@ -350,17 +350,20 @@ def _check_bmc(c: dict, fail, model_name: str, props: dict) -> None:
         raise fail(f"engine \"bmc\" has no encoding of {model_name}", "engine")
     if "max_depth" not in c:
         raise fail("engine \"bmc\" needs max_depth (the unrolling depth)", "engine")
-    for key in ("max_states", "symmetry", "strategy", "sometimes", "deadlock"):
+    for key in ("max_states", "symmetry", "strategy", "deadlock"):
         if key in c:
             raise fail(f"{key} does not apply to engine \"bmc\"", key)
-    wanted = [c["violates"]] if c.get("expect") == "violated" else c.get("properties", [])
+    if c.get("expect") == "violated":
+        wanted = [("violates", c["violates"])]
+    else:
+        wanted = [(k, n) for k in ("properties", "sometimes") for n in c.get(k, [])]
     if not wanted:
-        raise fail("engine \"bmc\" needs properties = [...] (state invariants it encodes: "
+        raise fail("engine \"bmc\" needs properties = [...] or sometimes = [...] (it encodes: "
                    f"{', '.join(supported)})", "engine")
-    for name in wanted:
+    for key, name in wanted:
         if name not in supported:
             raise fail(f"engine \"bmc\" cannot check {name!r} (it encodes: "
-                       f"{', '.join(supported)})", "violates" if c.get("expect") else "properties")
+                       f"{', '.join(supported)})", key)
 
 
 def _toml_type(value: Any) -> str:

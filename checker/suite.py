@@ -79,19 +79,20 @@ def _bmc_module(model_name: str):
 
 
 def bmc_properties(model_name: str) -> tuple[str, ...] | None:
-    """The properties the model's BMC encoding (``models/<model>_bmc.py``) can check, or None
-    when it has none."""
+    """The properties (invariants, then goals) the model's BMC encoding
+    (``models/<model>_bmc.py``) can check, or None when it has none."""
     mod = _bmc_module(model_name)
     if mod is None or not hasattr(mod, "run_bmc"):
         return None
-    return tuple(getattr(mod, "PROPERTIES", ()))
+    return tuple(getattr(mod, "PROPERTIES", ())) + tuple(getattr(mod, "GOALS", ()))
 
 
 def _run_bmc(model: Model, spec: CheckSpec) -> Result:
-    """BMC as a ``Result``: a violation found is ``violated`` with a shortest trace; none up to
-    the depth is ``incomplete`` (stopped by max_depth) — never ``holds``."""
+    """BMC as a ``Result``. An invariant violated up to the depth is ``violated`` with a
+    shortest trace, a goal reached ``holds`` with a shortest witness; anything else is
+    ``incomplete`` (stopped by max_depth) — a bounded search never makes an invariant hold."""
     mod = _bmc_module(spec.model)
-    names = spec.checked() or ()
+    names = spec.checked() if spec.checked() is not None else spec.sometimes
     timeout = int(spec.time_limit * 1000) if spec.time_limit else None
     start = time.monotonic()
     props = {p.name: p for p in model.properties()}
@@ -99,12 +100,16 @@ def _run_bmc(model: Model, spec: CheckSpec) -> Result:
     for name in names:
         verdict, trace, _ = mod.run_bmc(model, name, spec.max_depth, timeout)
         p = props[name]
-        detail = "" if verdict == VIOLATED else f"no violation up to depth {spec.max_depth}"
+        detail = ""
+        if verdict == INCOMPLETE:
+            detail = (f"not reached up to depth {spec.max_depth}" if p.kind == SOMETIMES
+                      else f"no violation up to depth {spec.max_depth}")
         results.append(PropertyResult(name, p.kind, p.summary, verdict, trace, detail))
     stats = Stats(depth=spec.max_depth or 0, seconds=time.monotonic() - start)
     opts = Options(strategy="bmc", max_depth=spec.max_depth, time_limit=spec.time_limit,
                    coverage=False)
-    return Result(model.describe(), opts, stats, results, STOP_MAX_DEPTH, None)
+    stopped = STOP_MAX_DEPTH if any(r.verdict == INCOMPLETE for r in results) else None
+    return Result(model.describe(), opts, stats, results, stopped, None)
 
 
 def _options(base: Options, spec: CheckSpec) -> Options:

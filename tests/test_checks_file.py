@@ -114,8 +114,10 @@ def test_bmc_engine_where_an_encoding_exists():
         pytest.skip("models/lamport_paxos_bmc.py is not there")
     assert _error(HEAD + 'engine = "bmc"\n').startswith(
         "f.toml:4: check 'c': engine \"bmc\" needs max_depth")
-    assert _error(HEAD + 'engine = "bmc"\nmax_depth = 4\nproperties = ["value_chosen"]\n'
-                  ).startswith("f.toml:6: check 'c': engine \"bmc\" cannot check 'value_chosen'")
+    assert _error(HEAD + 'engine = "bmc"\nmax_depth = 4\nmax_states = 9\nproperties = ["agreement"]\n'
+                  ).startswith("f.toml:6: check 'c': max_states does not apply to engine \"bmc\"")
+    assert _error(HEAD + 'engine = "bmc"\nmax_depth = 4\n').startswith(
+        "f.toml:4: check 'c': engine \"bmc\" needs properties = [...] or sometimes = [...]")
     (c,) = parse_checks(HEAD + 'engine = "bmc"\nmax_depth = 8\nexpect = "violated"\n'
                         'violates = "agreement"\nvariant = "small_quorums"\n', "f.toml")
     assert c.engine == "bmc"

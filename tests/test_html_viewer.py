@@ -54,6 +54,21 @@ def test_page_is_self_contained_and_deterministic(trace, page):
     assert "VIOLATED: agreement" in text
 
 
+def test_chain_traces_carry_the_models_drawings():
+    if "chain" not in registry.entries():
+        pytest.skip("no chain model registered")
+    from checker.testing import assert_violated
+
+    trace = assert_violated("chain", "tip_max_work", variant="latest_arrival_fork_choice",
+                            params={"nodes": 3, "budget": 3, "tie": "lowest-hash", "k": 2})
+    text = trace_html(trace)
+    drawings = trace.model.drawings([s.state for s in trace.steps])
+    assert drawings  # the block tree
+    for name in drawings:
+        assert f'<section class="drawing"><h2>{name}</h2>' in text
+    assert text.count("<svg") == 1 + len(drawings) or not shutil.which("dot")
+
+
 def test_step_nodes_name_the_chart_boxes(trace):
     nodes = step_nodes(trace)
     assert nodes[0] is None and len(nodes) == len(trace.steps)
