@@ -100,7 +100,7 @@ def test_same_named_properties_agree_with_the_explicit_spec(variant):
     shared = [n for n in ("agreement", "vote_bookkeeping", "msg_1b", "msg_2a", "one_vote",
                           "votes_safe")]
     falsified = set()
-    for s in _reached(model, limit=1500):
+    for s in _reached(model, limit=1000):
         z = paxos_z3.evaluate(model, s)
         for n in shared:
             assert z[n] == props[n].check(s), (n, model.to_vars(s))
