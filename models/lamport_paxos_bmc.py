@@ -296,5 +296,5 @@ def check_bmc(model: Any, depth: int, props: tuple[str, ...] | None = None,
         results.append(r)
     stats = Stats(depth=deepest, seconds=time.perf_counter() - start)
     stopped = STOP_MAX_DEPTH if any(r.verdict == INCOMPLETE for r in results) else None
-    return Result(model.describe(), Options(strategy="bmc", max_depth=depth), stats, results,
-                  stopped)
+    opts = Options(strategy="bmc", max_depth=depth, coverage=False)  # no per-action counts
+    return Result(model.describe(), opts, stats, results, stopped)
