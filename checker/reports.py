@@ -86,7 +86,7 @@ def _check_json(o) -> dict[str, Any]:
     return {
         "name": o.spec.name, "line": o.spec.line, "spec": o.spec.to_json(), "model": o.model,
         "expect": o.spec.expect, "violates": o.spec.violates, "verdict": o.verdict,
-        "passed": o.passed, "why": o.why, "exhaustive": r.exhaustive,
+        "ok": o.passed, "why": o.why, "exhaustive": r.exhaustive,
         "stopped_by": r.stopped_by, "options": r.options.to_json(),
         "stats": {"generated": s.generated, "distinct": s.distinct, "queue_left": s.queue,
                   "depth": s.depth},

@@ -69,6 +69,14 @@ def test_chain_traces_carry_the_models_drawings():
     assert text.count("<svg") == 1 + len(drawings) or not shutil.which("dot")
 
 
+def test_a_witness_is_shown_as_reached():
+    from checker.testing import assert_reached
+
+    text = trace_html(assert_reached("lamport-paxos", "value_chosen"))
+    assert '<div id="broken" class="reached" hidden><strong>REACHED: value_chosen (sometimes)' in text
+    assert "VIOLATED" not in text.split("<section id=\"chart\">")[0]
+
+
 def test_step_nodes_name_the_chart_boxes(trace):
     nodes = step_nodes(trace)
     assert nodes[0] is None and len(nodes) == len(trace.steps)

@@ -72,7 +72,7 @@ def test_verdicts_and_exit_code(runs):
     (code, d), _ = runs
     assert code == 1  # a violation among the failures: 1, not 3
     data = json.loads((d / "r.json").read_text())
-    got = {c["name"]: (c["verdict"], c["passed"]) for c in data["checks"]}
+    got = {c["name"]: (c["verdict"], c["ok"]) for c in data["checks"]}
     assert got == {"ok-holds": ("holds", True), "ok-violated": ("violated", True),
                    "bad-violated": ("violated", False), "bad-incomplete": ("incomplete", False),
                    "bad-expectation": ("holds", False)}
