@@ -19,7 +19,9 @@ be found); it returns the ``Result``. ``assert_violated`` passes only when the p
 violated and returns the trace. Every ``AssertionError`` message holds the model, the bounds,
 the statistics and, where there is one, the trace text (``checker.render_text.trace_text``).
 Bad model names, parameters or properties raise ``checker.errors.UserError``, not
-``AssertionError``: a typo is not a verdict.
+``AssertionError``: a typo is not a verdict. Failures are ``CheckFailure`` (an
+``AssertionError``); with the pytest plugin (``pytest -p checker.pytest_plugin
+--paxchain-traces DIR``) each failing test's trace is also written to DIR in every format.
 """
 
 from __future__ import annotations
@@ -33,7 +35,17 @@ from checker.render_text import trace_text
 from checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result
 from checker.trace import Trace
 
-__all__ = ["assert_holds", "assert_violated", "assert_reached", "run"]
+__all__ = ["assert_holds", "assert_violated", "assert_reached", "run", "CheckFailure"]
+
+
+class CheckFailure(AssertionError):
+    """A failed ``assert_*``: the message is the readable report; ``trace`` (a violation's
+    trace, or None) and ``result`` are kept for tools such as ``checker.pytest_plugin``."""
+
+    def __init__(self, message: str, result: Result, trace: Trace | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+        self.trace = trace
 
 
 def _model(model: str | Model, params: Mapping[str, Any] | None, variant: str | None) -> Model:
@@ -81,10 +93,11 @@ def assert_holds(model: str | Model, *, allow_incomplete: bool = False,
     if broken:
         p = broken[0]
         text = trace_text(p.trace, None) if p.trace is not None else (p.detail or "")
-        raise AssertionError(f"{p.name} ({p.kind}) is violated\n{_stats(result)}\n\n{text}")
+        raise CheckFailure(f"{p.name} ({p.kind}) is violated\n{_stats(result)}\n\n{text}",
+                           result, p.trace)
     if result.verdict == INCOMPLETE and not allow_incomplete:
-        raise AssertionError(f"the search was incomplete ({result.stopped_by}): no violation "
-                             f"found, but that is not 'holds'\n{_stats(result)}")
+        raise CheckFailure(f"the search was incomplete ({result.stopped_by}): no violation "
+                           f"found, but that is not 'holds'\n{_stats(result)}", result)
     assert result.verdict in (HOLDS, INCOMPLETE)
     return result
 
@@ -97,7 +110,7 @@ def assert_violated(model: str | Model, prop: str, **kwargs: Any) -> Trace:
     p = result.get(prop)
     if p.verdict != VIOLATED or p.trace is None:
         why = "it holds" if p.verdict == HOLDS else f"the search was {p.verdict}"
-        raise AssertionError(f"expected {prop} to be violated, but {why}\n{_stats(result)}")
+        raise CheckFailure(f"expected {prop} to be violated, but {why}\n{_stats(result)}", result)
     return p.trace
 
 
@@ -111,5 +124,5 @@ def assert_reached(model: str | Model, goal: str, **kwargs: Any) -> Trace:
     if p.verdict != HOLDS or p.trace is None:
         why = (f"no reachable state satisfies it" if p.verdict == VIOLATED
                else f"the search was {p.verdict}")
-        raise AssertionError(f"goal {goal} not reached: {why}\n{_stats(result)}")
+        raise CheckFailure(f"goal {goal} not reached: {why}\n{_stats(result)}", result)
     return p.trace

@@ -7,6 +7,8 @@ import pytest
 from checker.errors import UserError
 from checker.testing import assert_holds, assert_reached, assert_violated
 
+pytest_plugins = ["pytester"]  # for the plugin test at the end
+
 SMALL = {"acceptors": 3, "values": 2, "max_ballot": 1}
 
 
@@ -57,3 +59,20 @@ def test_typos_are_user_errors_not_verdicts():
         assert_holds("lamport-paxos", params={"acceptorz": 3})
     with pytest.raises(UserError):
         assert_holds("lamport-paxos", params=SMALL, properties=["agreemnt"])
+
+
+def test_pytest_plugin_writes_the_failing_trace(pytester, tmp_path):
+    pytester.makepyfile(test_model="""
+        from checker.testing import assert_holds
+
+        def test_small_quorums_are_safe():
+            assert_holds("lamport-paxos", variant="small_quorums", properties=["agreement"])
+    """)
+    out = tmp_path / "traces"
+    result = pytester.runpytest_inprocess("-p", "checker.pytest_plugin",
+                                          "--paxchain-traces", str(out), "-rA")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*agreement (invariant) is violated*", "*paxchain trace*"])
+    (folder,) = out.iterdir()
+    assert folder.name == "test_model.py__test_small_quorums_are_safe"
+    assert {"trace.json", "trace.txt", "trace.html"} <= {p.name for p in folder.iterdir()}
