@@ -33,7 +33,10 @@ def header_text(model_desc: str, opts) -> str:
 
 def summary_text(result: Result) -> str:
     s = result.stats
-    lines = [s.line()]
+    if result.engine == "bmc":
+        lines = [f"bounded model checking to depth {s.depth}, {s.seconds:.2f} s"]
+    else:
+        lines = [s.line()]
     if result.options.fingerprints and s.distinct > 1:
         lines.append(f"fingerprint collision probability ≤ "
                      f"{collision_probability(s.distinct):.1e} (birthday bound, 64 bits)")
@@ -61,6 +64,9 @@ def summary_text(result: Result) -> str:
         lines.append(f"Verdict: VIOLATED — {names}.")
         if result.stopped_by:
             lines.append(f"  Other properties are incomplete: {_STOP_TEXT[result.stopped_by]}.")
+    elif result.engine == "bmc":
+        lines.append(f"Verdict: INCOMPLETE — no violation in any run of up to {s.depth} steps; "
+                     f"bounded model checking claims nothing about longer runs.")
     else:
         why = _STOP_TEXT.get(result.stopped_by or "", "some property could not be decided")
         lines.append(f"Verdict: INCOMPLETE — {why}; nothing beyond the "

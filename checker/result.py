@@ -121,6 +121,7 @@ class Result:
     properties: list[PropertyResult] = field(default_factory=list)
     stopped_by: str | None = None
     coverage: dict[str, int] | None = None
+    engine: str = "explicit"
 
     @property
     def warnings(self) -> list[str]:
@@ -155,7 +156,8 @@ class Result:
         return [p for p in self.properties if p.verdict == VIOLATED]
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "verdict": self.verdict, "exhaustive": self.exhaustive,
+        return {"model": self.model, "engine": self.engine, "verdict": self.verdict,
+                "exhaustive": self.exhaustive,
                 "stopped_by": self.stopped_by, "options": self.options.to_json(),
                 "stats": self.stats.to_json(), "coverage": self.coverage,
                 "warnings": self.warnings,

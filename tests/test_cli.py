@@ -126,3 +126,23 @@ def test_default_suite_meets_every_expectation():
     data = json.loads(proc.stdout)
     assert data["failed"] == 0 and all(row["ok"] for row in data["checks"])
     assert any(row["expect"].startswith("violated") for row in data["checks"])
+
+
+def test_bmc_engine_finds_the_shortest_violation_and_its_trace_replays(tmp_path):
+    out = tmp_path / "bmc"
+    proc = paxchain("check", *SMALL, "--variant", "small_quorums", "--engine", "bmc",
+                    "--depth", "8", "--property", "agreement", "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    assert "agreement (invariant) violated in 8 steps" in proc.stdout
+    assert paxchain("replay", str(out / "trace.json")).returncode == 1
+
+
+def test_bmc_without_a_violation_is_a_bounded_claim_exit_3():
+    proc = paxchain("check", *SMALL, "--engine", "bmc", "--depth", "3", "--property", "agreement")
+    assert proc.returncode == 3
+    assert "claims nothing about longer runs" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["--engine", "bmc"], ["--depth", "3"]])
+def test_bmc_flags_must_go_together(args):
+    assert_one_line_error(paxchain("check", *SMALL, *args))

@@ -67,6 +67,12 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="Model parameter (repeatable); see `paxchain list`.")
 @click.option("--variant", default=None, help="A seeded bug variant of the model.")
+@click.option("--engine", type=click.Choice(["explicit", "bmc"]), default="explicit",
+              show_default=True,
+              help="explicit: exhaustive search; bmc: Z3 bounded model checking to --depth.")
+@click.option("--depth", type=int, default=None,
+              help="With --engine bmc: unroll this many steps (a bounded claim: no violation "
+                   "up to K is incomplete, never holds).")
 @click.option("--bfs", "strategy", flag_value="bfs", default=True,
               help="Breadth-first search (default): counterexamples are shortest.")
 @click.option("--dfs", "strategy", flag_value="dfs", help="Depth-first search.")
@@ -97,7 +103,7 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--artifacts", type=click.Path(file_okay=False), default=None,
               help="Without MODEL: one folder per failed check with its trace in every format.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def command(model, params, variant, strategy, max_depth, max_states, time_limit, symmetry,
+def command(model, params, variant, engine, depth, strategy, max_depth, max_states, time_limit, symmetry,
             deadlock, keep_going, props, exact, no_coverage, out, as_json, checks_file, junit,
             summary, artifacts, quiet) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the default suite)."""
@@ -119,9 +125,15 @@ def command(model, params, variant, strategy, max_depth, max_states, time_limit,
         if value is not None:
             raise UserError(f"{flag} goes with a checks run (no MODEL)")
     m = registry.build(model, parse_pairs(params), variant)
-    if as_json != "-":
-        click.echo(header_text(m.describe(), opts))
-    result = _search(m, opts, quiet or as_json == "-")
+    if engine == "bmc":
+        result = _bmc(m, depth, tuple(props) or None, as_json != "-")
+    else:
+        if depth is not None:
+            raise UserError("--depth goes with --engine bmc (the explicit engine takes "
+                            "--max-depth)")
+        if as_json != "-":
+            click.echo(header_text(m.describe(), opts))
+        result = _search(m, opts, quiet or as_json == "-")
     written = _write_traces(result, out) if out else {}
     if as_json and as_json != "-":
         from checker.files import write_atomic
@@ -143,6 +155,25 @@ def command(model, params, variant, strategy, max_depth, max_states, time_limit,
         for name, paths in written.items():
             click.echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
     sys.exit(result.exit_code)
+
+
+def _bmc(model, depth: int | None, props, announce: bool) -> Result:
+    """Bounded model checking with Z3, for models that ship a ``models/<name>_bmc.py``."""
+    import importlib
+
+    if depth is None or depth < 0:
+        raise UserError("--engine bmc needs --depth K (K >= 0)")
+    module_name = "models." + model.name.replace("-", "_") + "_bmc"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        raise UserError(f"no bounded model checking for {model.name} "
+                        f"(it needs {module_name.replace('.', '/')}.py)") from None
+    if announce:
+        click.echo(f"Bounded model checking {model.describe()} with Z3, depth 0..{depth}")
+    result = module.check_bmc(model, depth, props)
+    result.engine = "bmc"
+    return result
 
 
 def _write_traces(result: Result, out: str) -> dict[str, list[Path]]:
