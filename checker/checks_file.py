@@ -19,6 +19,13 @@ A checks file is TOML with one ``[[check]]`` table per check (``[[tool.paxchain.
     violates = "agreement"           # ... naming the property the seeded bug must break
     incomplete_fails = true          # default true: an incomplete search fails the gate
     fail_on_unfired = false          # true: an action that never fired fails the check
+    deadlock = false                 # true: a state without successors is a violation
+
+Command-line bounds (``--max-depth`` ...) apply to checks that set none of their own; a check
+with ``expect = "holds"`` searches past violations so every property gets its own verdict.
+Engines ``prove`` and ``simulate`` are recognised but rejected: they do not run from a checks
+file yet (``paxchain prove``, ``paxchain simulate``). ``bmc`` needs ``max_depth`` and a model
+with ``models/<model>_bmc.py``; it never makes an invariant hold (at best incomplete).
 
 Contract of ``load``: every check it returns names an existing model, variant, parameters and
 properties, with values of the right types, and an engine that can run it. Anything else raises

@@ -103,7 +103,9 @@ def _run_bmc(model: Model, spec: CheckSpec) -> Result:
         detail = ""
         if verdict == INCOMPLETE:
             detail = (f"not reached up to depth {spec.max_depth}" if p.kind == SOMETIMES
-                      else f"no violation up to depth {spec.max_depth}")
+                      else f"no violation found up to depth {spec.max_depth}")
+            if spec.time_limit:  # run_bmc also says incomplete when the solver gives up
+                detail += " (or the solver ran out of time)"
         results.append(PropertyResult(name, p.kind, p.summary, verdict, trace, detail))
     stats = Stats(depth=spec.max_depth or 0, seconds=time.monotonic() - start)
     opts = Options(strategy="bmc", max_depth=spec.max_depth, time_limit=spec.time_limit,
