@@ -1,7 +1,9 @@
 """The ``paxchain`` command line: a click group whose commands live in ``checker/commands/``.
 
-Each module there defines ``command`` (a ``click.Command``); ``main`` collects them, so adding
-a command never edits this file. Exit codes are shared by every command:
+Each module there whose name has no underscore defines ``command`` (a ``click.Command``) named
+like the module; it is imported only when that command runs (or for ``--help``), so start-up
+stays small and adding a command never edits this file. Modules with an underscore
+(``simulate_paxos``...) are sub-commands that their group module collects. Exit codes are shared by every command:
 0 holds / confirmed, 1 violated, 2 bad input (a one-line error, never a traceback),
 3 incomplete or unproven.
 """
@@ -20,26 +22,30 @@ from checker.errors import UserError
 __all__ = ["main", "cli"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Finds commands by module name in ``checker.commands`` and imports them on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from checker import commands
+
+        return sorted(i.name for i in pkgutil.iter_modules(commands.__path__)
+                      if "_" not in i.name)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.list_commands(ctx):
+            return None
+        return importlib.import_module(f"checker.commands.{name}").command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paxchain")
 def cli() -> None:
     """paxchain: check consensus protocols exhaustively and with Z3; read, replay and draw
     their counterexamples."""
 
 
-def _load_commands() -> None:
-    from checker import commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"checker.commands.{info.name}")
-        command = getattr(module, "command", None)
-        if command is not None:
-            cli.add_command(command)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line on stderr and exit 2."""
-    _load_commands()
     try:
         # Without standalone mode click returns (not raises) the code of a click Exit.
         rc = cli.main(args=argv, prog_name="paxchain", standalone_mode=False)
