@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from checker.cli import _load_commands, cli
+from checker.cli import cli
 from checker.commands.simulate_paxos import (Scenario, replay_data, run_scenario, summary_text,
                                              trace_json)
 from checker.errors import UserError
@@ -22,7 +22,6 @@ from impl.simulator import Clock, Crash, Latency, Pause, SimConfig, simulate
 
 
 def cli_run(*args: str):
-    _load_commands()
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
