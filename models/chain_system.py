@@ -5,7 +5,8 @@ Theory of operation. A state is a tuple::
     (nodes, persisted, in_flight, mined, drops_left, dups_left, crashes_left, offsets)
 
 ``nodes`` holds each node's ``NodeState`` (the real protocol state of ``impl.chain_node``);
-``persisted`` what each node last wrote with ``Persist`` (``None`` before its first write);
+``persisted`` what each node last wrote with ``Persist`` (its ``(chain, orphans)``; ``None``
+before its first write);
 ``in_flight`` the messages sent and not yet delivered, a multiset kept as a sorted tuple of
 ``(dst, src, kind, key, sent, msg)`` where ``sent`` is the value of ``mined`` when it was sent; ``mined`` the number of blocks found so far; the fault budgets
 left; and ``offsets``, each node's clock offset, chosen once in the initial state from the
@@ -283,8 +284,9 @@ class ChainSystem(Model):
             "orphans": {names[i]: frozenset(block_record(b) for b in s.orphans)
                         for i, s in enumerate(nodes)},
             "rejected": {names[i]: s.rejected for i, s in enumerate(nodes)},
-            "persisted": {names[i]: None if p is None else tuple(block_record(b) for b in p)
-                          for i, p in enumerate(persisted)},
+            "persisted": {names[i]: None if p is None else (
+                tuple(block_record(b) for b in p[0]), frozenset(block_record(b) for b in p[1]))
+                for i, p in enumerate(persisted)},
             "in_flight": tuple(_flight_record(names, e) for e in flight),
             "mined": mined, "drops_left": drops, "dups_left": dups, "crashes_left": crashes,
             "clock_offset": {names[i]: o for i, o in enumerate(offs)},
@@ -310,8 +312,7 @@ class ChainSystem(Model):
         rejected = [ints(v) for v in per_node("rejected")]
         nodes = tuple(NodeState(chain=c, side=s, orphans=o, rejected=r)
                       for c, s, o, r in zip(chains, sides, orphans, rejected))
-        persisted = tuple(None if p is None else tuple(block_from_record(r) for r in _seq(p))
-                          for p in per_node("persisted"))
+        persisted = tuple(None if p is None else _durable(p) for p in per_node("persisted"))
         flight = tuple(sorted(_flight_entry(self.index, r) for r in _seq(values["in_flight"])))
         offs = tuple(ints(v) for v in per_node("clock_offset"))
         return (nodes, persisted, flight, ints(values["mined"]), ints(values["drops_left"]),
@@ -377,6 +378,13 @@ def _flight_entry(index: Mapping[str, int], r: Any) -> tuple:
     if r.kind == "get_tip":
         return _entry(dst, src, GetTip(), sent)
     raise ValueError(f"unknown message kind {r.kind!r}")
+
+
+def _durable(p: Any) -> tuple:
+    if not isinstance(p, tuple) or len(p) != 2:
+        raise ValueError("persisted must be None or a pair (chain, orphans)")
+    return (tuple(block_from_record(r) for r in _seq(p[0])),
+            frozenset(block_from_record(r) for r in _set(p[1])))
 
 
 def _seq(x: Any) -> tuple:
@@ -469,7 +477,7 @@ def _entries():
     # Bugs are searched with 3 blocks (a fork plus one block on top); each search stops at its
     # shortest counterexample. The timestamp bug needs a slow clock: offsets 0 and -20.
     bug = {**small, "budget": 3}
-    skew = {**small, "offsets": (0, -20), "crashes": 0}
+    skew = {**small, "offsets": "0,-20", "crashes": 0}
     broken = {"no_hash_link_check": ("hash_links", bug),
               "latest_arrival_fork_choice": ("tip_max_work", bug),
               "no_timestamp_check": ("chain_valid", skew),
