@@ -1,0 +1,104 @@
+"""Benchmarks of the Paxos system model: the CI bound, bigger bounds, the 4-ballot learner bug.
+
+Usage::
+
+    python benchmarks/paxos_system.py                 # every case below
+    python benchmarks/paxos_system.py --only learner  # cases whose name contains "learner"
+    python benchmarks/paxos_system.py --time-limit 600
+
+Each case runs the explicit BFS (``checker.check``) and records distinct and generated
+states, depth, seconds, states/s (generated per second), peak memory (the process's maximum
+resident set, which only grows, so cases run in a fresh subprocess each) and the verdicts with
+trace lengths; results go to ``benchmarks/results/paxos_system.json``. A case cut short by the
+time limit says so (``stopped_by``): its counts are lower bounds, not the size of the space.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "benchmarks" / "results" / "paxos_system.json"
+CI = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 2, "crashes": 1}
+
+# name -> (model parameters, variant, symmetry, properties to check (None: all))
+CASES = {
+    "small_1round_nocrash": ({**CI, "max_rounds": 1, "crashes": 0}, None, True, None),
+    "small_1round_crash": ({**CI, "max_rounds": 1}, None, True, None),
+    "small_budgeted_1proposer": ({**CI, "proposers": 1, "max_rounds": 1, "network": "budgeted",
+                                  "drops": 1, "duplicates": 1}, None, True, None),
+    "ci_bound": (CI, None, True, None),
+    "ci_bound_budgeted": ({**CI, "network": "budgeted", "drops": 1, "duplicates": 1}, None,
+                          True, None),
+    "learner_mixes_ballots_2x2": ({**CI, "crashes": 0}, "learner_mixes_ballots", True,
+                                  ("agreement",)),
+    "learner_mixes_ballots_ci": (CI, "learner_mixes_ballots", True, ("agreement",)),
+}
+
+
+def run_case(name: str, time_limit: float | None) -> dict:
+    from checker import Options, check
+    from models.paxos_system import PaxosSystem
+
+    params, variant, symmetry, only = CASES[name]
+    model = PaxosSystem(variant=variant, **params)
+    start = time.monotonic()
+    result = check(model, Options(symmetry=symmetry, only=only, time_limit=time_limit,
+                                  keep_going=variant is None))
+    seconds = time.monotonic() - start
+    st = result.stats
+    return {
+        "case": name, "model": model.describe(), "symmetry": symmetry,
+        "properties": list(only) if only else "all", "verdict": result.verdict,
+        "exhaustive": result.exhaustive, "stopped_by": result.stopped_by,
+        "distinct": st.distinct, "generated": st.generated, "depth": st.depth,
+        "seconds": round(seconds, 1),
+        "states_per_second": round(st.generated / seconds) if seconds else None,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "results": {p.name: {"verdict": p.verdict,
+                             "trace_steps": len(p.trace.steps) - 1 if p.trace else None}
+                    for p in result.properties},
+        "python": sys.version.split()[0],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="", help="run the cases whose name contains this")
+    ap.add_argument("--time-limit", type=float, default=600.0, help="seconds per case")
+    ap.add_argument("--case", help=argparse.SUPPRESS)  # one case, in this process
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.time_limit)))
+        return
+    rows = json.loads(OUT.read_text()) if OUT.exists() else []
+    for name in CASES:
+        if args.only not in name:
+            continue
+        proc = subprocess.run([sys.executable, __file__, "--case", name,
+                               "--time-limit", str(args.time_limit)],
+                              capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode != 0:
+            print(f"{name}: failed\n{proc.stderr}", file=sys.stderr)
+            continue
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        row["load_average_1m"] = round(os.getloadavg()[0], 2)
+        print(json.dumps(row), flush=True)
+        rows = [r for r in rows if r.get("case") != name] + [row]
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        tmp = OUT.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(rows, indent=1) + "\n")
+        os.replace(tmp, OUT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,680 @@
+"""Any ``impl/`` actors on an adversarial network, as a transition system (like Stateright's
+``ActorModel``, written from its description, not its code).
+
+Theory of operation. A global state is::
+
+    nodes × network × budgets × history × outputs
+
+- per node: *up* flag, *durable* value (the last ``Persist``; ``None`` before any), *state*
+  (the actor's volatile state; ``None`` while down) and the names of its set *timers*;
+- the *network*: the multiset of in-flight envelopes ``(src, dst, msg)``;
+- the remaining fault *budgets*: drops, duplicates, crashes;
+- an optional auxiliary *history* (``record(history, src, dst, msg)`` folds in every message
+  ever sent, like Stateright's ``record_msg_out``): a refinement mapping that needs "every
+  message ever sent" reads it; without ``record`` it is a constant ``None``;
+- *outputs*: the set of ``(node, value)`` of every ``Output`` effect ever emitted, so that a
+  decision survives the crash of the node that made it.
+
+Networks (``NETWORKS``), as Stateright's unordered (non-)duplicating networks:
+
+- ``budgeted``: the network is a multiset; a delivery consumes one copy; ``Drop`` and
+  ``Duplicate`` steps lose or copy one envelope, at most ``drops`` / ``duplicates`` times.
+- ``duplicating``: the network is the *set* of every envelope ever sent, and a delivery
+  leaves it there. Any message may be delivered any number of times (duplication without
+  bound), or never (loss without bound), in any order; the budgets are unused. For safety this
+  covers every behaviour of every budgeted network, usually with far fewer states, because
+  the set only grows and mostly follows the senders' states.
+
+Transitions, in this fixed order (so successors are deterministic):
+
+1. ``Deliver(src, dst, msg)`` of any in-flight envelope to an up node: the handler runs (on a
+   budgeted network one copy leaves it). Any envelope may be delivered next, so the network
+   reorders freely. A message to a down node waits (it may be delivered after the restart).
+2. ``Drop(src, dst, msg)``: one copy is lost (budgeted network, drops budget).
+3. ``Duplicate(src, dst, msg)``: one more copy (budgeted network, duplicates budget).
+4. ``Timer(node, name)``: any set timer fires, at any time. Time reaches a node *only* as the
+   firing of its timers (``now`` is a constant, below), and every interleaving of firings with
+   every other step is explored; so whatever a process pause or a skewed or drifting clock can
+   do — make a timer fire early, late, or while messages wait — is one of the explored orders.
+   This covers pauses and clock skew *for safety*; it says nothing about liveness (a timer
+   that fires "too early" forever is an explored behaviour, not an unfair one).
+5. ``Crash(node)``: an up node loses its volatile state and timers and keeps its durable value
+   (crashes budget; only ``crashable`` nodes).
+6. ``Restart(node)``: a down node runs ``on_start`` with its durable value (no budget: each
+   crash allows one restart).
+
+Effects are applied in the order a handler emits them: ``Persist`` replaces the durable value,
+``Send`` adds an envelope (and is recorded in the history), ``SetTimer`` / ``CancelTimer`` set
+and clear a timer name (the delay is ignored: see Timer above), ``Output`` is added to outputs.
+
+``now`` is the constant ``0`` for every handler call. A logical clock would make every state
+carry a counter that grows along each path, so the state space would never close; and since
+timers may fire at any moment, no value of ``now`` constrains what happens next. This is exact
+for actors whose *decisions* depend on time only through timers (the actor API's rule); an
+actor that compares ``now`` readings (leases, say) would be checked at a single clock reading.
+
+No-op pruning (Stateright's ``is_no_op``): a delivery whose handler leaves the node's state
+unchanged and has no effects is not a transition, and the message stays in flight; likewise a
+step whose successor equals its state (a self-loop) is left out. Neither changes which node
+states, outputs or histories are reachable (a state with an extra, ignorable message in flight
+can do everything the state without it can), so properties that do not read the network are
+checked exactly; a property that reads the network would have to allow such messages.
+
+Dead messages (optional ``dead(node, Node, msg)``): an envelope whose receiver, in its
+current entry, ``dead`` says can never again be changed by it — now or in any state it can
+reach — is removed from the network after every step. Such a delivery could only ever be a
+no-op, so the states with and without it have the same futures of node states, outputs and
+history; removing it merges them. The hook is the model's promise and must be conservative
+(the Paxos model's is tested against the unreduced search).
+
+Performance. Node entries, envelopes, histories and output sets are interned: a global state
+is a flat tuple of small integers, so hashing and comparing it is cheap, and handler results
+are memoised per ``(node, entry, event)`` — sound because handlers are pure (the actor API's
+rule). Layout: ``state[:N]`` node entry ids, ``state[N:N+3]`` budgets (drops, duplicates,
+crashes), ``state[N+3]`` history id, ``state[N+4]`` outputs id, ``state[N+5:]`` the in-flight
+envelope ids, sorted (a multiset: a duplicated envelope appears twice).
+
+Symmetry (opt-in, ``symmetric=[("a1", "a2", "a3")]``): ``representative`` is the least image of
+the state under every permutation of each group's ids, renaming the ids consistently inside
+node states, durable values, messages, the history and outputs (``rename``; by default every
+string equal to a renamed id, inside tuples, frozensets and dataclasses). It is sound only when
+the actors' code treats the group's members alike (no member is singled out by its id, no
+ordered collection of them is significant); offer it only for such groups.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+
+from checker.model import Label, Model
+from checker.values import Record
+from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+
+__all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "rename_ids"]
+
+NOW = 0
+NETWORKS = {
+    "budgeted": "a multiset; deliveries consume; drops and duplicates within their budgets",
+    "duplicating": "the set of every message ever sent; each deliverable any number of times "
+                   "or never (unbounded loss, duplication and reordering)",
+}
+_DROPS, _DUPS, _CRASHES = 0, 1, 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    """One node's part of a global state, as the specs read it."""
+
+    up: bool
+    durable: Any
+    state: Any
+    timers: tuple[str, ...]
+
+
+class _Interned:
+    """Values to small ints and back (ids are assigned in first-seen order)."""
+
+    __slots__ = ("ids", "values")
+
+    def __init__(self) -> None:
+        self.ids: dict[Hashable, int] = {}
+        self.values: list[Any] = []
+
+    def __call__(self, value: Hashable) -> int:
+        i = self.ids.get(value)
+        if i is None:
+            i = self.ids[value] = len(self.values)
+            self.values.append(value)
+        return i
+
+
+# -- plain values (for traces) -------------------------------------------------------------
+
+def to_plain(value: Any) -> Any:
+    """A value of an actor state or message as trace values: dataclasses become ``Record``s."""
+    if value is None or isinstance(value, (bool, int, str, Record)):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return Record(type(value).__name__,
+                      tuple((f.name, to_plain(getattr(value, f.name)))
+                            for f in dataclasses.fields(value)))
+    if isinstance(value, tuple):
+        return tuple(to_plain(v) for v in value)
+    if isinstance(value, frozenset):
+        return frozenset(to_plain(v) for v in value)
+    raise TypeError(f"cannot show a {type(value).__name__} in a trace")
+
+
+def from_plain(value: Any, types: Mapping[str, type]) -> Any:
+    """Inverse of ``to_plain``: ``Record``s whose kind names a class in ``types`` are rebuilt."""
+    if isinstance(value, Record):
+        cls = types.get(value.kind)
+        if cls is None:
+            raise ValueError(f"unknown record type {value.kind!r}")
+        return cls(**{k: from_plain(v, types) for k, v in value.fields})
+    if isinstance(value, tuple):
+        return tuple(from_plain(v, types) for v in value)
+    if isinstance(value, frozenset):
+        return frozenset(from_plain(v, types) for v in value)
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    raise ValueError(f"{value!r} is not a value of this model")
+
+
+def rename_ids(value: Any, mapping: Mapping[str, str]) -> Any:
+    """``value`` with every string that is a key of ``mapping`` replaced by its image."""
+    if isinstance(value, str):
+        return mapping.get(value, value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, tuple):
+        return tuple(rename_ids(v, mapping) for v in value)
+    if isinstance(value, frozenset):
+        return frozenset(rename_ids(v, mapping) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: rename_ids(getattr(value, f.name), mapping)
+                                             for f in dataclasses.fields(value) if f.init})
+    return value
+
+
+class ActorSystem(Model):
+    """Actors ``[(node id, actor), ...]`` on a network that loses, duplicates and reorders.
+
+    ``types`` lists the dataclasses of messages, states and durable values (to read traces
+    back); ``crashable`` the nodes that may crash (default all); ``record``/``history`` the
+    auxiliary history (see the module docstring); ``rename`` the id renaming for symmetry.
+    """
+
+    def __init__(self, actors: Sequence[tuple[str, Any]], *, network: str = "budgeted",
+                 drops: int = 0,
+                 duplicates: int = 0, crashes: int = 0, crashable: Iterable[str] | None = None,
+                 symmetric: Sequence[Sequence[str]] = (), types: Iterable[type] = (),
+                 record: Callable[[Any, str, str, Any], Any] | None = None,
+                 history: Any = None, rename: Callable[[Any, Mapping[str, str]], Any] = rename_ids,
+                 show_history: Callable[[Any], Any] = to_plain,
+                 read_history: Callable[[Any], Any] | None = None,
+                 dead: Callable[[str, Node, Any], bool] | None = None,
+                 name: str = "actor-system", params: Mapping[str, Any] | None = None,
+                 variant: str | None = None) -> None:
+        if min(drops, duplicates, crashes) < 0:
+            raise ValueError("fault budgets must be >= 0")
+        if network not in NETWORKS:
+            raise ValueError(f"unknown network {network!r} (known: {', '.join(NETWORKS)})")
+        self.duplicating = network == "duplicating"
+        if self.duplicating:
+            drops = duplicates = 0
+        super().__init__(name=name, params=params, variant=variant)
+        self.ids = tuple(n for n, _ in actors)
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("node ids must be distinct")
+        self.actors = tuple(a for _, a in actors)
+        self.index = {n: i for i, n in enumerate(self.ids)}
+        self.n = len(self.ids)
+        self.budgets = (drops, duplicates, crashes)
+        self.crashable = tuple(self.index[x] for x in (crashable if crashable is not None
+                                                       else self.ids))
+        self.types = {t.__name__: t for t in types}
+        self.record = record
+        self.history0 = history
+        self.rename = rename
+        self.show_history = show_history
+        self.dead = dead
+        self._dead_memo: dict[int, bool] = {}
+        self._dst: list[int] = []
+        self.read_history = read_history or (lambda v: from_plain(v, self.types))
+        for group in symmetric:
+            unknown = [x for x in group if x not in self.index]
+            if unknown:
+                raise ValueError(f"symmetric group names unknown node {unknown[0]!r}")
+        self.groups = tuple(tuple(g) for g in symmetric if len(g) > 1)
+        self.entries = _Interned()    # (up, durable, state, timers)
+        self.envs = _Interned()       # (src, dst, msg)
+        self.hist = _Interned()       # history values
+        self.outs = _Interned()       # frozensets of (node, value)
+        self._react: dict[tuple, tuple] = {}
+        self._hist_memo: dict[tuple[int, tuple[int, ...]], int] = {}
+        self._out_memo: dict[tuple[int, tuple], int] = {}
+        self._perms: list[tuple[dict[str, str], tuple[int, ...]]] | None = None
+        self._rename_memo: list[dict[tuple[str, int], int]] = []
+
+    # -- reading a state -------------------------------------------------------------------
+    def node(self, state: tuple, node: str) -> Node:
+        return Node(*self.entries.values[state[self.index[node]]])
+
+    def node_view(self, entry: int) -> Node:
+        """The node entry with id ``entry``."""
+        return Node(*self.entries.values[entry])
+
+    def nodes(self, state: tuple) -> dict[str, Node]:
+        return {x: Node(*self.entries.values[state[i]]) for i, x in enumerate(self.ids)}
+
+    def network(self, state: tuple) -> list[tuple[str, str, Any]]:
+        return [self.envs.values[e] for e in state[self.n + 5:]]
+
+    def history(self, state: tuple) -> Any:
+        return self.hist.values[state[self.n + 3]]
+
+    def outputs(self, state: tuple) -> frozenset:
+        return self.outs.values[state[self.n + 4]]
+
+    def remaining(self, state: tuple) -> tuple[int, int, int]:
+        return state[self.n:self.n + 3]
+
+    # -- handlers, memoised ------------------------------------------------------------------
+    def _effects(self, i: int, durable: Any, state: Any, timers: tuple[str, ...],
+                 effects: list) -> tuple:
+        """Apply a handler's effects: (entry id, sent envelope ids, outputs)."""
+        src = self.ids[i]
+        sends, outs = [], []
+        tset = set(timers)
+        for e in effects:
+            if isinstance(e, Send):
+                sends.append(self.envs((src, e.dst, e.msg)))
+            elif isinstance(e, Persist):
+                durable = e.data
+            elif isinstance(e, SetTimer):
+                tset.add(e.name)
+            elif isinstance(e, CancelTimer):
+                tset.discard(e.name)
+            elif isinstance(e, Output):
+                outs.append((src, e.value))
+            else:
+                raise TypeError(f"{src}: unknown effect {e!r}")
+        return self.entries((True, durable, state, tuple(sorted(tset)))), tuple(sends), tuple(outs)
+
+    def _start(self, i: int, durable: Any) -> tuple:
+        key = (i, "start", durable)
+        r = self._react.get(key)
+        if r is None:
+            st, eff = self.actors[i].on_start(self.ids[i], durable, NOW)
+            r = self._react[key] = self._effects(i, durable, st, (), eff)
+        return r
+
+    def _deliver(self, i: int, entry: int, env: int) -> tuple | None:
+        """Reaction of node ``i`` in ``entry`` to envelope ``env``; None for a no-op."""
+        key = (i, entry, env)
+        r = self._react.get(key, key)
+        if r is key:
+            up, durable, st, timers = self.entries.values[entry]
+            src, _, msg = self.envs.values[env]
+            st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, NOW)
+            r = None if (st2 == st and not eff) else self._effects(i, durable, st2, timers, eff)
+            self._react[key] = r
+        return r
+
+    def _fire(self, i: int, entry: int, name: str) -> tuple:
+        key = (i, entry, name)
+        r = self._react.get(key)
+        if r is None:
+            up, durable, st, timers = self.entries.values[entry]
+            st2, eff = self.actors[i].on_timer(self.ids[i], st, name, NOW)
+            r = self._react[key] = self._effects(
+                i, durable, st2, tuple(t for t in timers if t != name), eff)
+        return r
+
+    def _fold(self, s: tuple, sends: tuple, outs: tuple) -> tuple[int, int]:
+        n = self.n
+        h, o = s[n + 3], s[n + 4]
+        if sends and self.record is not None:
+            k = (h, sends)
+            h2 = self._hist_memo.get(k)
+            if h2 is None:
+                value = self.hist.values[h]
+                for e in sends:
+                    value = self.record(value, *self.envs.values[e])
+                h2 = self._hist_memo[k] = self.hist(value)
+            h = h2
+        if outs:
+            k2 = (o, outs)
+            o2 = self._out_memo.get(k2)
+            if o2 is None:
+                o2 = self._out_memo[k2] = self.outs(self.outs.values[o] | frozenset(outs))
+            o = o2
+        return h, o
+
+    # -- the transition system ---------------------------------------------------------------
+    def initial_states(self) -> list[tuple]:
+        n = self.n
+        s = (0,) * n + self.budgets + (self.hist(self.history0), self.outs(frozenset()))
+        entries, net = [], []
+        for i in range(n):
+            entry, sends, outs = self._start(i, None)
+            entries.append(entry)
+            net.extend(sends)
+            h, o = self._fold(s, sends, outs)
+            s = s[:n + 3] + (h, o)
+        net = set(net) if self.duplicating else net
+        t = tuple(entries) + s[n:n + 5] + tuple(sorted(net))
+        return [self._bury(t) if self.dead is not None else t]
+
+    def next_states(self, state: tuple) -> list[tuple]:
+        return self._expand(state, 0)
+
+    def successors(self, state: tuple) -> list[tuple[Label, tuple]]:
+        return self._expand(state, 1)
+
+    def next_states_by_action(self, state: tuple) -> list[tuple[str, tuple]]:
+        return self._expand(state, 2)
+
+    def actions(self) -> tuple[str, ...]:
+        acts = ["Deliver"]
+        if not self.duplicating:
+            acts += [a for a, b in (("Drop", self.budgets[0]), ("Duplicate", self.budgets[1])) if b]
+        acts.append("Timer")
+        if self.budgets[2] and self.crashable:
+            acts += ["Crash", "Restart"]
+        return tuple(acts)
+
+    def _expand(self, s: tuple, mode: int) -> list:
+        """Successors: states (mode 0), (label, state) (mode 1), (action, state) (mode 2)."""
+        n = self.n
+        base = n + 5
+        net = s[base:]
+        drops, dups, crashes = s[n:n + 3]
+        out: list = []
+        env_values, entry_values = self.envs.values, self.entries.values
+        distinct = net if self.duplicating else sorted(set(net))
+        for e in distinct:
+            src, dst, msg = env_values[e]
+            j = self.index[dst]
+            entry = s[j]
+            if not entry_values[entry][0]:
+                continue
+            r = self._deliver(j, entry, e)
+            if r is None:
+                continue
+            if self.duplicating:
+                t = self._step(s, j, r, net)
+            else:
+                k = net.index(e)
+                t = self._step(s, j, r, net[:k] + net[k + 1:])
+            if t != s:
+                out.append(t if not mode else ("Deliver", t) if mode == 2
+                           else (self._label("Deliver", dst, e, r, ()), t))
+        if drops:
+            for e in distinct:
+                k = net.index(e)
+                t = s[:n] + (drops - 1,) + s[n + 1:base] + net[:k] + net[k + 1:]
+                out.append(t if not mode else ("Drop", t) if mode == 2
+                           else (self._label("Drop", None, e, None, ("drop",)), t))
+        if dups:
+            for e in distinct:
+                k = net.index(e)
+                t = s[:n + 1] + (dups - 1,) + s[n + 2:base] + net[:k] + (e,) + net[k:]
+                out.append(t if not mode else ("Duplicate", t) if mode == 2
+                           else (self._label("Duplicate", None, e, None, ("duplicate",)), t))
+        for i in range(n):
+            up, durable, st, timers = entry_values[s[i]]
+            for name in timers:
+                r = self._fire(i, s[i], name)
+                t = self._step(s, i, r, net)
+                if t != s:
+                    out.append(t if not mode else ("Timer", t) if mode == 2
+                               else (self._timer_label(i, name, r), t))
+        if crashes:
+            for i in self.crashable:
+                up, durable, st, timers = entry_values[s[i]]
+                if up:
+                    t = (s[:i] + (self.entries((False, durable, None, ())),) + s[i + 1:n]
+                         + (drops, dups, crashes - 1) + s[n + 3:])
+                    if self.dead is not None:
+                        t = self._bury(t)
+                    out.append(t if not mode else ("Crash", t) if mode == 2
+                               else (self._node_label("Crash", i, ("crash",), None), t))
+        for i in range(n):
+            up, durable, st, timers = entry_values[s[i]]
+            if not up:
+                r = self._start(i, durable)
+                t = self._step(s, i, r, net)
+                out.append(t if not mode else ("Restart", t) if mode == 2
+                           else (self._node_label("Restart", i, ("restart",), r), t))
+        return out
+
+    def _step(self, s: tuple, i: int, r: tuple, net: tuple) -> tuple:
+        entry, sends, outs = r
+        n = self.n
+        h, o = self._fold(s, sends, outs)
+        if sends:
+            if self.duplicating:
+                net = tuple(sorted(set(net).union(sends)))
+            else:
+                net = tuple(sorted(net + sends))
+        t = s[:i] + (entry,) + s[i + 1:n + 3] + (h, o) + net
+        return self._bury(t) if self.dead is not None else t
+
+    def _bury(self, t: tuple) -> tuple:
+        """``t`` without the envelopes that ``dead`` says can never again take effect."""
+        n = self.n
+        dst, values = self._dst, self.envs.values
+        while len(dst) < len(values):
+            dst.append(self.index[values[len(dst)][1]])
+        net = t[n + 5:]
+        keys = [t[dst[e]] << 24 | e for e in net]
+        flags = list(map(self._dead_memo.get, keys))
+        if None in flags:
+            for k, (key, f) in enumerate(zip(keys, flags)):
+                if f is None:
+                    e = net[k]
+                    j = dst[e]
+                    up, durable, st, timers = self.entries.values[t[j]]
+                    f = bool(self.dead(self.ids[j], Node(up, durable, st, timers),
+                                       values[e][2]))
+                    flags[k] = self._dead_memo[key] = f
+        if True not in flags:
+            return t
+        return t[:n + 5] + tuple(e for e, f in zip(net, flags) if not f)
+
+    # -- labels ----------------------------------------------------------------------------
+    def envelope_record(self, e: int) -> Record:
+        src, dst, msg = self.envs.values[e]
+        return to_plain(msg)
+
+    def _sends(self, r: tuple | None) -> tuple[Record, ...]:
+        if r is None:
+            return ()
+        return tuple(Record(rec.kind, (("src", s), ("dst", d)) + rec.fields)
+                     for s, d, rec in ((s, d, to_plain(m))
+                                       for s, d, m in (self.envs.values[x] for x in r[1])))
+
+    def _label(self, action: str, lane: str | None, e: int, r: tuple | None,
+               events: tuple[str, ...]) -> Label:
+        src, dst, msg = self.envs.values[e]
+        rec = to_plain(msg)
+        read = Record(rec.kind, (("src", src), ("dst", dst)) + rec.fields)
+        return Label(action, (("src", src), ("dst", dst), ("msg", rec)), lane or src,
+                     (read,), self._sends(r), events)
+
+    def _timer_label(self, i: int, name: str, r: tuple) -> Label:
+        return Label("Timer", (("node", self.ids[i]), ("timer", name)), self.ids[i], (),
+                     self._sends(r), ("timer",))
+
+    def _node_label(self, action: str, i: int, events: tuple[str, ...], r: tuple | None) -> Label:
+        return Label(action, (("node", self.ids[i]),), self.ids[i], (), self._sends(r), events)
+
+    # -- symmetry --------------------------------------------------------------------------
+    @property
+    def has_symmetry(self) -> bool:
+        return bool(self.groups)
+
+    def _permutations(self) -> list[tuple[dict[str, str], tuple[int, ...]]]:
+        """Every non-identity product of group permutations: (id mapping, where), where
+        ``where[i]`` is the position node ``i``'s renamed entry moves to."""
+        if self._perms is None:
+            perms = []
+            for combo in itertools.product(*(itertools.permutations(g) for g in self.groups)):
+                mapping = {}
+                for g, img in zip(self.groups, combo):
+                    mapping.update(zip(g, img))
+                if all(k == v for k, v in mapping.items()):
+                    continue
+                perms.append((mapping, tuple(self.index[mapping.get(x, x)] for x in self.ids)))
+            self._perms = perms
+            self._rename_memo = [{} for _ in perms]
+            self._env_maps: list[dict[int, int]] = [{} for _ in perms]
+            self._perm_of = {tuple(sorted(m.items())): p for p, (m, _) in enumerate(perms)}
+            self._group_pos = tuple(tuple(self.index[x] for x in g) for g in self.groups)
+            self._invariant: dict[int, bool] = {}
+            self._cand_memo: dict[tuple, list] = {}
+        return self._perms
+
+    def _renamed(self, p: int, mapping: Mapping[str, str], table: _Interned, kind: str,
+                 x: int) -> int:
+        memo = self._rename_memo[p]
+        key = (kind, x)
+        y = memo.get(key)
+        if y is None:
+            y = memo[key] = table(self.rename(table.values[x], mapping))
+        return y
+
+    def _candidates(self, s: tuple) -> list[int | None]:
+        """The permutations worth trying for ``s`` (None = identity).
+
+        When every entry of a group is unchanged by renaming (its members' states do not
+        mention the group's ids), the least image sorts the group's entries by id, so only the
+        permutations that do so (all orders within runs of equal entries) are tried; the set
+        of their images depends only on the orbit, so the result is still canonical.
+        Otherwise every permutation is tried.
+        """
+        key = tuple(s[i] for pos in self._group_pos for i in pos)
+        out = self._cand_memo.get(key)
+        if out is None:
+            out = self._cand_memo[key] = self._find_candidates(s)
+        return out
+
+    def _find_candidates(self, s: tuple) -> list[int | None]:
+        perms = self._perms
+        choices = []
+        for g, pos in zip(self.groups, self._group_pos):
+            ents = [s[i] for i in pos]
+            if not all(self._is_invariant(e) for e in ents):
+                return [None] + list(range(len(perms)))
+            order = sorted(range(len(g)), key=lambda j: ents[j])
+            blocks, k = [], 0
+            while k < len(order):
+                j = k
+                while j < len(order) and ents[order[j]] == ents[order[k]]:
+                    j += 1
+                blocks.append(order[k:j])
+                k = j
+            opts = []
+            for combo in itertools.product(*(itertools.permutations(b) for b in blocks)):
+                flat = [x for b in combo for x in b]
+                # the member at sorted position r is renamed to g[r]
+                opts.append({g[flat[r]]: g[r] for r in range(len(g))})
+            choices.append(opts)
+        out: list[int | None] = []
+        for combo in itertools.product(*choices):
+            mapping = {}
+            for m in combo:
+                mapping.update(m)
+            key = tuple(sorted((a, b) for a, b in mapping.items() if a != b))
+            out.append(self._perm_of[tuple(sorted(mapping.items()))] if key else None)
+        return out
+
+    def _env_image(self, p: int, mapping: Mapping[str, str], e: int) -> int:
+        y = self._env_maps[p][e] = self.envs(self.rename(self.envs.values[e], mapping))
+        return y
+
+    def _is_invariant(self, entry: int) -> bool:
+        ok = self._invariant.get(entry)
+        if ok is None:
+            ok = self._invariant[entry] = all(
+                self._renamed(p, m, self.entries, "e", entry) == entry
+                for p, (m, _) in enumerate(self._perms))
+        return ok
+
+    def representative(self, s: tuple) -> tuple:
+        """The least image of ``s`` under the permutations of the symmetric groups."""
+        perms = self._permutations()
+        n = self.n
+        base = n + 5
+        best = None
+        for p in self._candidates(s):
+            if p is None:
+                img = s
+            else:
+                mapping, where = perms[p]
+                ent = [0] * n
+                memo = self._rename_memo[p]
+                for i in range(n):
+                    y = memo.get(("e", s[i]))
+                    ent[where[i]] = (y if y is not None
+                                     else self._renamed(p, mapping, self.entries, "e", s[i]))
+                h = (s[n + 3] if self.record is None
+                     else self._renamed(p, mapping, self.hist, "h", s[n + 3]))
+                o = self._renamed(p, mapping, self.outs, "o", s[n + 4])
+                emap = self._env_maps[p]
+                net = [emap.get(e, -1) for e in s[base:]]
+                if -1 in net:
+                    net = [emap[e] if e in emap else self._env_image(p, mapping, e)
+                           for e in s[base:]]
+                net.sort()
+                net = tuple(net)
+                img = tuple(ent) + s[n:n + 3] + (h, o) + net
+            if best is None or img < best:
+                best = img
+        return best
+
+    # -- naming the parts of a state ---------------------------------------------------------
+    def variables(self) -> tuple[str, ...]:
+        return ("up", "durable", "state", "timers", "network", "budgets", "history", "outputs")
+
+    def lanes(self) -> tuple[str, ...]:
+        return self.ids
+
+    def to_vars(self, s: tuple) -> dict[str, Any]:
+        nodes = self.nodes(s)
+        drops, dups, crashes = self.remaining(s)
+        net = sorted((Record("envelope", (("src", a), ("dst", b), ("msg", to_plain(m))))
+                      for a, b, m in self.network(s)), key=str)
+        return {"up": {x: v.up for x, v in nodes.items()},
+                "durable": {x: to_plain(v.durable) for x, v in nodes.items()},
+                "state": {x: to_plain(v.state) for x, v in nodes.items()},
+                "timers": {x: frozenset(v.timers) for x, v in nodes.items()},
+                "network": tuple(net),
+                "budgets": {"drops": drops, "duplicates": dups, "crashes": crashes},
+                "history": self.show_history(self.history(s)),
+                "outputs": frozenset((x, to_plain(v)) for x, v in self.outputs(s))}
+
+    def from_vars(self, values: Mapping[str, Any]) -> tuple:
+        def per_node(name: str) -> dict:
+            d = values[name]
+            if not isinstance(d, dict) or sorted(d) != sorted(self.ids):
+                raise ValueError(f"{name} must map exactly the nodes {list(self.ids)}")
+            return d
+
+        up, durable, state, timers = (per_node(k) for k in ("up", "durable", "state", "timers"))
+        types = self.types
+        entries = []
+        for x in self.ids:
+            if not isinstance(up[x], bool) or not isinstance(timers[x], frozenset):
+                raise ValueError(f"node {x}: bad up flag or timers")
+            entries.append(self.entries((up[x], from_plain(durable[x], types),
+                                         from_plain(state[x], types),
+                                         tuple(sorted(timers[x])))))
+        b = values["budgets"]
+        if (not isinstance(b, dict) or set(b) != {"drops", "duplicates", "crashes"}
+                or not all(type(v) is int and v >= 0 for v in b.values())):
+            raise ValueError("budgets must map drops, duplicates and crashes to counts")
+        net = []
+        raw = values["network"]
+        if not isinstance(raw, tuple):
+            raise ValueError("network must be a tuple of envelopes")
+        for r in raw:
+            if not isinstance(r, Record) or r.kind != "envelope":
+                raise ValueError(f"{r} is not an envelope")
+            f = dict(r.fields)
+            if f.get("src") not in self.index or f.get("dst") not in self.index:
+                raise ValueError(f"{r} names an unknown node")
+            net.append(self.envs((f["src"], f["dst"], from_plain(f["msg"], types))))
+        if self.duplicating and len(set(net)) != len(net):
+            raise ValueError("a duplicating network holds each envelope once")
+        outs = values["outputs"]
+        if not isinstance(outs, frozenset):
+            raise ValueError("outputs must be a set")
+        return (tuple(entries) + (b["drops"], b["duplicates"], b["crashes"])
+                + (self.hist(self.read_history(values["history"])),
+                   self.outs(frozenset((x, from_plain(v, types)) for x, v in outs)))
+                + tuple(sorted(net)))

@@ -1,0 +1,355 @@
+"""The Paxos of ``impl/paxos.py`` on an adversarial network: an ``ActorSystem`` instance.
+
+Theory of operation. Nodes are ``a1..aN`` (acceptors), ``p1..pM`` (proposers) and ``l1..lK``
+(learners), built by ``impl.paxos.make_cluster``; the network loses, duplicates and reorders
+within the fault budgets, and any node may crash (keeping its persisted state) and restart
+(see ``models.actor_system``). Proposer ``pi``'s k-th incarnation proposes value
+``v((i - 1 + k) mod V) + 1``, so a restarted proposer brings a new client value — which is what
+makes a reused ballot harmful. ``max_rounds`` bounds each proposer's rounds (ballots
+``(round, pid)``, rounds ``1..max_rounds``): it, the budgets, and the finite messages keep the
+state space finite.
+
+History. Lamport's ``msgs`` is "every message ever sent", which a network that drops and
+delivers cannot provide, so the system state carries an auxiliary history (like Stateright's
+``record_msg_out``): the set of abstract messages ever sent, stored in exactly Lamport's
+encoding (a bitmask over ``models.lamport_paxos.Messages``: ``Prepare`` is ``1a``, ``Promise``
+``1b``, ``Accept`` ``2a``, ``Accepted`` ``2b``; ``Nack`` has no abstract counterpart). It is
+what the refinement mapping and the "chosen" half of agreement read; ``history=False`` drops it
+(and with it those properties) to measure its cost: states that differ only in a message that
+was sent and then dropped or consumed become distinct.
+
+Ballots map to Lamport's integer ballots by their order: the sorted list of every ballot the
+proposers can use (``(r, p)`` for ``r`` in ``1..max_rounds``, ``p`` in ``1..M``; ``(r, 0)``
+under ``ballots_not_unique``) indexed from 0.
+
+Variants: the six bug flags of ``impl.paxos.BUGS`` and one fault-model variant,
+``corrupt_storage`` — not an implementation bug: a restarted acceptor reads back a vote whose
+value was corrupted on disk (Paxos Made Live's disk corruption); it exists to show that
+validity can fail, since none of the implementation bugs invents a value.
+
+Symmetry (opt-in: ``Options(symmetry=True)``, ``--symmetry``) is over the acceptors: the acceptor, proposer and learner code never singles
+out an acceptor by its id (quorums are counts of distinct ids; proposers send to all acceptors,
+whose order only fixes the order of ``Send`` effects, which land in a multiset), so renaming
+acceptors maps behaviours to behaviours and preserves every property here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Mapping
+
+from checker.values import Record
+from impl import paxos as px
+from models.actor_system import NETWORKS, ActorSystem, Node, rename_ids
+from models.lamport_paxos import LamportPaxos
+
+__all__ = ["PaxosSystem", "VARIANTS", "ENTRIES", "CORRUPT", "CORRUPT_VALUE"]
+
+CORRUPT = "corrupt_storage"
+CORRUPT_VALUE = "v?"
+VARIANTS = {**px.BUGS,
+            CORRUPT: "fault model, not a bug: a restarted acceptor reads back a vote whose "
+                     "value was corrupted on disk (shows that validity can fail)"}
+
+
+class _CorruptingAcceptor:
+    """An acceptor whose disk returns its vote with the value replaced by ``CORRUPT_VALUE``."""
+
+    def __init__(self, inner: px.Acceptor) -> None:
+        self.inner = inner
+
+    def on_start(self, node, durable, now):
+        if type(durable) is tuple and len(durable) == 2 and durable[1] is not None:
+            durable = (durable[0], (durable[1][0], CORRUPT_VALUE))
+        return self.inner.on_start(node, durable, now)
+
+    def on_message(self, node, state, src, msg, now):
+        return self.inner.on_message(node, state, src, msg, now)
+
+    def on_timer(self, node, state, name, now):
+        return self.inner.on_timer(node, state, name, now)
+
+
+class PaxosSystem(ActorSystem):
+    """``impl.paxos`` with ``acceptors`` × ``proposers`` × ``learners`` under fault budgets."""
+
+    def __init__(self, acceptors: int = 3, proposers: int = 2, values: int = 2,
+                 max_rounds: int = 2, learners: int = 1, network: str = "duplicating",
+                 drops: int = 0, duplicates: int = 0, crashes: int = 1, history: bool = True,
+                 bury: bool = True, variant: str | None = None) -> None:
+        if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 1 or learners < 0:
+            raise ValueError("need acceptors, proposers, values, max_rounds >= 1, learners >= 0")
+        if variant is not None and variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r} (known: {', '.join(VARIANTS)})")
+        self.value_names = tuple(f"v{i + 1}" for i in range(values))
+        plan = [tuple(self.value_names[(i + k) % values] for k in range(values))
+                for i in range(proposers)]
+        bugs = frozenset({variant}) if variant in px.BUGS else frozenset()
+        cluster = px.make_cluster(acceptors, proposers, learners, values=plan, bugs=bugs,
+                                  max_rounds=max_rounds)
+        actors = [(x, _CorruptingAcceptor(a) if variant == CORRUPT and role == "acceptor" else a)
+                  for x, (a, role) in cluster.items()]
+        self.acceptor_ids = tuple(x for x, (_, r) in cluster.items() if r == "acceptor")
+        self.proposer_ids = tuple(x for x, (_, r) in cluster.items() if r == "proposer")
+        self.learner_ids = tuple(x for x, (_, r) in cluster.items() if r == "learner")
+        self.plan = dict(zip(self.proposer_ids, plan))
+        pids = [0] if variant == "ballots_not_unique" else range(1, proposers + 1)
+        self.ballots = tuple(sorted((r, p) for r in range(1, max_rounds + 1) for p in pids))
+        self.ballot_index = {b: i for i, b in enumerate(self.ballots)}
+        abs_values = self.value_names + ((CORRUPT_VALUE,) if variant == CORRUPT else ())
+        self.value_index = {v: i for i, v in enumerate(abs_values)}
+        self.abstract = LamportPaxos(acceptors, len(abs_values), len(self.ballots) - 1)
+        self.acc_index = {x: i for i, x in enumerate(self.acceptor_ids)}
+        self._learner_set = frozenset(self.learner_ids)
+        self._proposer_set = frozenset(self.proposer_ids)
+        self._proposer_actor = {x: a for x, (a, r) in cluster.items() if r == "proposer"}
+        self.with_history = history
+        params = {"acceptors": acceptors, "proposers": proposers, "values": values,
+                  "max_rounds": max_rounds, "learners": learners, "network": network}
+        if network != "duplicating":
+            params.update(drops=drops, duplicates=duplicates)
+        params["crashes"] = crashes
+        if not history:
+            params["history"] = 0
+        if not bury:
+            params["bury"] = 0
+        super().__init__(
+            actors, network=network, drops=drops, duplicates=duplicates, crashes=crashes,
+            symmetric=[self.acceptor_ids],
+            types=(*px.MESSAGES, px.ProposerState, px.AcceptorState, px.LearnerState),
+            record=self._record if history else None, history=0 if history else None,
+            rename=self._rename, show_history=self._show_history,
+            read_history=self._read_history, dead=self._dead if bury else None,
+            name="paxos-system", params=params,
+            variant=variant)
+        self.spec_memo: dict[str, dict] = {}
+        self._abs_memo: dict[tuple, tuple] = {}
+        self._acc_memo: dict[int, tuple[int, int, int]] = {}
+
+    # -- the history: Lamport's msgs ------------------------------------------------------
+    def abstract_message(self, msg: Any) -> tuple | None:
+        """``msg`` as a Lamport message tuple (``("1a", b)``, ...), None for a Nack."""
+        bi, vi, ai = self.ballot_index, self.value_index, self.acc_index
+        t = type(msg)
+        if t is px.Prepare:
+            return ("1a", bi[msg.ballot])
+        if t is px.Promise:
+            if msg.voted_ballot is None:
+                return ("1b", ai[msg.acceptor], bi[msg.ballot], -1, -1)
+            return ("1b", ai[msg.acceptor], bi[msg.ballot], bi[msg.voted_ballot],
+                    vi[msg.voted_value])
+        if t is px.Accept:
+            return ("2a", bi[msg.ballot], vi[msg.value])
+        if t is px.Accepted:
+            return ("2b", ai[msg.acceptor], bi[msg.ballot], vi[msg.value])
+        return None
+
+    def _bit(self, am: tuple) -> int:
+        m = self.abstract.msgs
+        kind = am[0]
+        if kind == "1a":
+            return m.bit_1a(am[1])
+        if kind == "2a":
+            return m.bit_2a(am[1], am[2])
+        if kind == "2b":
+            return m.bit_2b(am[1], am[2], am[3])
+        return m.bit_1b(am[1], am[2], am[3], am[4])
+
+    def _record(self, history: int, src: str, dst: str, msg: Any) -> int:
+        am = self.abstract_message(msg)
+        return history if am is None else history | (1 << self._bit(am))
+
+    def _show_history(self, history: Any) -> Any:
+        if history is None:
+            return None
+        return frozenset(self.abstract.messages((None, None, None, history)))
+
+    def _read_history(self, value: Any) -> Any:
+        if value is None:
+            if self.with_history:
+                raise ValueError("history must be a set of messages")
+            return None
+        if not self.with_history or not isinstance(value, frozenset):
+            raise ValueError("history must be a set of Lamport messages")
+        n = self.abstract.n
+        state = self.abstract.from_vars({"maxBal": {self.abstract.acc_name(a): -1 for a in range(n)},
+                                         "maxVBal": {self.abstract.acc_name(a): -1 for a in range(n)},
+                                         "maxVal": {self.abstract.acc_name(a): None for a in range(n)},
+                                         "msgs": value})
+        return state[3]
+
+    def _rename(self, value: Any, mapping: Mapping[str, str]) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and self.with_history:
+            return self._rename_history(value, mapping)
+        return rename_ids(value, mapping)
+
+    def _rename_history(self, history: int, mapping: Mapping[str, str]) -> int:
+        m = self.abstract.msgs
+        pa = {self.acc_index[a]: self.acc_index[b] for a, b in mapping.items()
+              if a in self.acc_index}
+        out = 0
+        x = history
+        while x:
+            low = x & -x
+            bit = low.bit_length() - 1
+            x ^= low
+            msg = m.decode(bit)
+            kind = msg[0]
+            if kind == "1b":
+                bit = m.bit_1b(pa.get(msg[1], msg[1]), msg[2], msg[3], msg[4])
+            elif kind == "2b":
+                bit = m.bit_2b(pa.get(msg[1], msg[1]), msg[2], msg[3])
+            out |= 1 << bit
+        return out
+
+    def fingerprint(self, state: tuple) -> int:
+        return hash(state)  # a flat tuple of small interned ids (see ActorSystem)
+
+    # -- dead messages ---------------------------------------------------------------------
+    def _dead(self, node: str, view: Node, msg: Any) -> bool:
+        """Whether ``msg`` can never again change ``node`` (see ``ActorSystem``'s ``dead``).
+
+        Learner: once decided (persisted, kept across restarts) it ignores every message.
+        Proposer: it only reacts to a message for its current ballot, in a phase that reads
+        that kind (Promise: preparing; Accepted: preparing or accepting, since preparing moves
+        on to accepting in the same ballot; Nack: either). Every later ballot has a round
+        above ``min(round, persisted round)``: while up the round only grows, and a restart
+        resumes one above the persisted round. A message for a ballot whose round is at most
+        that and that is not the current ballot in a reading phase is dead. Under
+        ``reuse_ballot_after_restart`` the persisted round is 0, so nothing is dead there
+        except at a decided learner. Acceptors: never (they answer old ballots with Nacks).
+        """
+        t = type(msg)
+        if t is px.Accepted and node in self._learner_set:
+            if view.up:
+                return view.state.decided is not None
+            return view.durable is not None
+        if node not in self._proposer_set or t not in (px.Promise, px.Accepted, px.Nack):
+            return False
+        actor = self._proposer_actor[node]
+        d = view.durable[0] if view.durable is not None else 0
+        if view.up:
+            st = view.state
+            floor = min(st.round, d)
+            reading = ((px.PREPARING,) if t is px.Promise
+                       else (px.PREPARING, px.ACCEPTING))
+            if st.phase in reading and msg.ballot == actor.ballot(st.round):
+                return False
+        else:
+            floor = d
+        return msg.ballot[0] <= floor  # every later ballot is (r, pid) with r > floor
+
+    # -- the abstraction function ------------------------------------------------------------
+    def _acceptor_abs(self, entry: int) -> tuple[int, int, int]:
+        """(maxBal, maxVBal, maxVal) of one acceptor entry, read from its *durable* value."""
+        r = self._acc_memo.get(entry)
+        if r is None:
+            durable = self.entries.values[entry][1]
+            promised, vote = durable if durable is not None else (None, None)
+            mb = -1 if promised is None else self.ballot_index[promised]
+            if vote is None:
+                r = (mb, -1, -1)
+            else:
+                r = (mb, self.ballot_index[vote[0]], self.value_index[vote[1]])
+            self._acc_memo[entry] = r
+        return r
+
+    def abstraction(self, state: tuple) -> tuple:
+        """The Lamport state ``(maxBal, maxVBal, maxVal, msgs)`` this system state maps to.
+
+        ``maxBal[a]``, ``maxVBal[a]`` and ``maxVal[a]`` are read from acceptor ``a``'s
+        *persisted* ``(promised, vote)`` — what Lamport's acceptor has committed to, the part
+        that survives a crash — and ``msgs`` is the history. An acceptor that replies before
+        persisting therefore fails refinement at that very reply.
+        """
+        na = len(self.acceptor_ids)
+        key = state[:na] + (state[self.n + 3],)
+        r = self._abs_memo.get(key)
+        if r is None:
+            parts = [self._acceptor_abs(e) for e in state[:na]]
+            r = (tuple(p[0] for p in parts), tuple(p[1] for p in parts),
+                 tuple(p[2] for p in parts), self.hist.values[state[self.n + 3]])
+            self._abs_memo[key] = r
+        return r
+
+    # -- what the specs read -------------------------------------------------------------------
+    def promise(self, node: Node) -> Any:
+        """An acceptor's current promise: its volatile one while up, its persisted one while
+        down (what it will restart with). ``None`` when it has promised nothing."""
+        if node.up:
+            return node.state.promised
+        return node.durable[0] if node.durable is not None else None
+
+    def decisions(self, state: tuple) -> frozenset:
+        """Values output as decided by some learner (a decision survives its learner's crash)."""
+        return frozenset(v[1] for _, v in self.outputs(state)
+                         if isinstance(v, tuple) and len(v) == 2 and v[0] == "decided")
+
+    def proposed(self) -> frozenset:
+        """Every value some proposer incarnation may propose (its clients' requests)."""
+        return frozenset(itertools.chain.from_iterable(self.plan.values()))
+
+    def properties(self):
+        from specs import paxos_system as spec
+
+        props = spec.PROPERTIES if self.with_history else spec.WITHOUT_HISTORY
+        return [p.bind(self) for p in props]
+
+
+# -- the CLI's view ----------------------------------------------------------------------------
+
+def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learners=1,
+           network="duplicating", drops=0, duplicates=0, crashes=1, history=1):
+    if network == "duplicating" and (drops or duplicates):
+        raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
+                         "network loses and duplicates without bound)")
+    return PaxosSystem(acceptors, proposers, values, max_rounds, learners, network, drops,
+                       duplicates, crashes, bool(history), variant)
+
+
+def _network(text: str) -> str:
+    from models.registry import BadInput
+
+    if text not in NETWORKS:
+        raise BadInput(f"{text!r} is not a network (known: {', '.join(NETWORKS)})")
+    return text
+
+
+def _entries():
+    from models.registry import ModelEntry, Param, SuiteCheck, int_param
+
+    tiny = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 1, "drops": 0,
+            "duplicates": 0, "crashes": 0}
+    suite = (
+        SuiteCheck("paxos-system", tiny),
+        SuiteCheck("paxos-system", {**tiny, "crashes": 1}, symmetry=True),
+        SuiteCheck("paxos-system", tiny, variant="ballots_not_unique", expect="violated",
+                   property="refinement"),
+        SuiteCheck("paxos-system", tiny, variant="ignore_promised_votes", expect="violated",
+                   property="refinement"),
+        SuiteCheck("paxos-system", {**tiny, "crashes": 1}, variant="no_durable_storage",
+                   expect="violated", property="refinement"),
+    )
+    return [ModelEntry(
+        name="paxos-system",
+        summary="impl/paxos.py actors on a lossy, duplicating, reordering network with crashes",
+        params=(Param("acceptors", int_param(1, 7), 3, "number of acceptors a1..aN"),
+                Param("proposers", int_param(1, 5), 2, "number of proposers p1..pM"),
+                Param("values", int_param(1, 5), 2, "number of values v1..vK"),
+                Param("max_rounds", int_param(1, 6), 2, "rounds (ballots) per proposer"),
+                Param("learners", int_param(0, 3), 1, "number of learners l1..lK"),
+                Param("network", _network, "duplicating",
+                      "; ".join(f"{k}: {v}" for k, v in NETWORKS.items())),
+                Param("drops", int_param(0, 9), 0, "message losses allowed (budgeted network)"),
+                Param("duplicates", int_param(0, 9), 0,
+                      "message duplications allowed (budgeted network)"),
+                Param("crashes", int_param(0, 9), 1, "crash-restarts allowed"),
+                Param("history", int_param(0, 1), 1,
+                      "1: record every message sent (needed by refinement and chosen)")),
+        variants=VARIANTS,
+        build=_build,
+        suite=suite,
+    )]
+
+
+ENTRIES = _entries()

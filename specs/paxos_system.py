@@ -1,0 +1,138 @@
+"""Properties of the Paxos system model (``models.paxos_system``), each a function of
+``(model, state)`` or, for transition properties, ``(model, state, next_state)``.
+
+*Decided* values are those some learner output as ``("decided", v)`` (outputs are kept in the
+state, so a decision survives its learner's crash). *Chosen* values are Lamport's: ``v`` is
+chosen when every member of some quorum sent ``Accepted(b, a, v)`` for one ballot ``b``, read
+from the history of messages ever sent.
+
+Seeded variants that break each one (``tests/test_paxos_system.py`` asserts them):
+
+=================== =====================================================================
+property            broken by
+=================== =====================================================================
+agreement           learner_mixes_ballots (needs 4 ballots); also ballots_not_unique, ...
+validity            corrupt_storage (a fault-model variant: no implementation bug invents
+                    a value)
+promise_monotonic   no_durable_storage (a crash forgets the promise)
+refinement          no_durable_storage, ignore_promised_votes, ballots_not_unique,
+                    reuse_ballot_after_restart, accept_below_promise
+value_decided       learners=0 (no learner: the goal is never reached)
+=================== =====================================================================
+"""
+
+from __future__ import annotations
+
+from checker.properties import invariant, sometimes, transition
+from specs.lamport_paxos import chosen_mask
+
+__all__ = ["PROPERTIES", "WITHOUT_HISTORY", "agreement", "validity", "promise_monotonic",
+           "refinement", "value_decided", "chosen_values"]
+
+
+def chosen_values(m, s) -> frozenset:
+    """Values chosen in the history (Lamport's ``chosen``), by name."""
+    if not m.with_history:
+        return frozenset()
+    mask = chosen_mask(m.abstract, (None, None, None, m.history(s)))
+    names = [v for v, i in sorted(m.value_index.items(), key=lambda x: x[1])]
+    return frozenset(names[i] for i in range(len(names)) if mask >> i & 1)
+
+
+def _explain_agreement(m, s) -> str:
+    return (f"decided = {sorted(m.decisions(s))}, chosen = {sorted(chosen_values(m, s))}")
+
+
+@invariant(explain=_explain_agreement)
+def agreement(m, s) -> bool:
+    """Agreement: no two different values are decided by learners or chosen by acceptors.
+
+    Learners' decisions must agree with each other and with Lamport's *chosen* (a quorum
+    accepted the value in one ballot), so that even a single learner that decides a value no
+    quorum chose in one ballot is caught. Memoised on (outputs, history), all it reads.
+    """
+    n = m.n
+    key = (s[n + 3], s[n + 4])
+    memo = m.spec_memo.setdefault("agreement", {})
+    ok = memo.get(key)
+    if ok is None:
+        ok = memo[key] = len(m.decisions(s) | chosen_values(m, s)) <= 1
+    return ok
+
+
+@invariant(explain=lambda m, s: f"decided = {sorted(m.decisions(s))}, proposed = "
+                                f"{sorted(m.proposed())}")
+def validity(m, s) -> bool:
+    """Validity: every decided value was proposed by some proposer (one of its clients' values)."""
+    return m.decisions(s) <= m.proposed()
+
+
+def _promise_drops(m, s, t) -> list[str]:
+    out = []
+    for x in m.acceptor_ids:
+        before, after = m.promise(m.node(s, x)), m.promise(m.node(t, x))
+        if before is not None and (after is None or after < before):
+            out.append(f"{x}: promise {before} -> {after}")
+    return out
+
+
+@transition(explain=lambda m, s, t: "; ".join(_promise_drops(m, s, t)))
+def promise_monotonic(m, s, t) -> bool:
+    """Promise monotonicity: an acceptor's promise never decreases, across crashes and restarts.
+
+    While an acceptor is down its promise is the one it persisted (what it restarts with), so a
+    crash that forgets a promise is a decrease. Checked on the acceptors whose entry changed.
+    """
+    for i in range(len(m.acceptor_ids)):
+        if s[i] != t[i] and _promise_drops(m, s, t):
+            return False
+    return True
+
+
+def _explain_refinement(m, s, t) -> str:
+    a, b = m.abstraction(s), m.abstraction(t)
+    lp = m.abstract
+    before, after = lp.to_vars(a), lp.to_vars(b)
+    diffs = []
+    for k in ("maxBal", "maxVBal", "maxVal"):
+        for x in before[k]:
+            if before[k][x] != after[k][x]:
+                diffs.append(f"{k}[{x}]: {before[k][x]} -> {after[k][x]}")
+    new = sorted(map(str, after["msgs"] - before["msgs"]))
+    if new:
+        diffs.append("msgs += " + ", ".join(new))
+    gone = sorted(map(str, before["msgs"] - after["msgs"]))
+    if gone:
+        diffs.append("msgs -= " + ", ".join(gone))
+    return ("the abstract step is no action of Lamport's Paxos (ballots numbered "
+            + ", ".join(f"{i}={b}" for i, b in enumerate(m.ballots)) + "): " + "; ".join(diffs))
+
+
+@transition(explain=_explain_refinement)
+def refinement(m, s, t) -> bool:
+    """Refinement: every step maps to a step of Lamport's Paxos or leaves its image unchanged.
+
+    The abstraction (``PaxosSystem.abstraction``) reads each acceptor's persisted promise and
+    vote and the history of messages ever sent; the step is allowed when the image of the next
+    state equals the image of this one (a stutter) or is among
+    ``LamportPaxos.next_states(image of this one)``. Memoised per abstract state.
+    """
+    a = m.abstraction(s)
+    b = m.abstraction(t)
+    if a == b:
+        return True
+    memo = m.spec_memo.setdefault("refinement", {})
+    nexts = memo.get(a)
+    if nexts is None:
+        nexts = memo[a] = frozenset(m.abstract.next_states(a))
+    return b in nexts
+
+
+@sometimes()
+def value_decided(m, s) -> bool:
+    """Some learner decides a value (a reachability goal, so that a vacuous pass shows)."""
+    return bool(m.decisions(s))
+
+
+PROPERTIES = [agreement, validity, promise_monotonic, refinement, value_decided]
+WITHOUT_HISTORY = [agreement, validity, promise_monotonic, value_decided]

@@ -1,0 +1,217 @@
+"""The Paxos system model (``models.paxos_system``) and its properties (``specs.paxos_system``).
+
+Fast tier: the correct implementation holds at small bounds; every seeded variant is violated
+with a shortest (BFS) trace that survives a JSON round trip and replays, and draws; the
+refinement check fails at the very step where the implementation leaves Lamport's algorithm;
+the dead-message reduction and the acceptor symmetry are checked against the unreduced search.
+Slow tier (``-m slow``): the 4-ballot learner bug.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from checker import HOLDS, VIOLATED, Options, check
+from checker.trace import replay
+from models.paxos_system import VARIANTS, PaxosSystem
+
+# Smallest bounds at which each variant shows, the property that breaks first, and the
+# shortest trace length (steps after the initial state) the BFS finds:
+# - no_durable_storage: an acceptor's first Promise is sent without persisting its promise,
+#   so the abstract maxBal does not move while a 1b appears: step 1 (Prepare delivered).
+# - ignore_promised_votes: p1 gets a1, a2 to promise (1,1) (2 deliveries + 2 Promises), a1
+#   votes v1 (1); p2 gets promises from a1 (reporting that vote) and a3 (2 + 2) and proposes
+#   its own v2: 9 steps.
+# - ballots_not_unique: p1 and p2 both use ballot (1, 0); each collects two promises
+#   (8 deliveries), and the second Accept of ballot (1, 0) carries another value: 8 steps.
+# - reuse_ballot_after_restart: p1 collects two promises and sends Accept(v1) (4), crashes,
+#   restarts at the same ballot with its next value v2 (2), re-reads the two Promises still
+#   in the network (2) and sends Accept(v2) for the same ballot: 8 steps.
+# - accept_below_promise: p1 reaches Accept for (1,1) (4), a1 promises p2's (1,2) (1), then
+#   votes for the Accept of (1,1) below its promise (1): 6 steps.
+# - corrupt_storage (fault model): refinement breaks at the corrupted restart (8 steps); the
+#   validity trace is 16 steps: p1 gets a1 to vote (5), a1 crashes and restarts with its vote's
+#   value corrupted (2), p1 times out (1), prepares round 2 at a1 and a2 (2 + 2), adopts the
+#   corrupted value, a1 and a2 accept it (2) and the learner hears both (2).
+CASES = {
+    "no_durable_storage": ({"proposers": 1, "max_rounds": 1, "crashes": 0}, "refinement", 1),
+    "ignore_promised_votes": ({"proposers": 2, "max_rounds": 1, "crashes": 0}, "refinement", 9),
+    "ballots_not_unique": ({"proposers": 2, "max_rounds": 1, "crashes": 0}, "refinement", 8),
+    "reuse_ballot_after_restart": ({"proposers": 1, "max_rounds": 1, "crashes": 1},
+                                   "refinement", 8),
+    "accept_below_promise": ({"proposers": 2, "max_rounds": 1, "crashes": 0}, "refinement", 6),
+    "corrupt_storage": ({"proposers": 2, "max_rounds": 1, "crashes": 1}, "refinement", 8),
+}
+
+
+def _violation(variant, params, only=None):
+    m = PaxosSystem(variant=variant, **params)
+    r = check(m, Options(only=only))
+    assert r.verdict == VIOLATED
+    return m, r.violations()[0]
+
+
+def _assert_replays_and_draws(variant, params, trace):
+    fresh = PaxosSystem(variant=variant, **params)
+    again = replay(fresh, json.loads(trace.dumps()))
+    assert again.outcome == "violation"
+    assert len(again.trace.steps) == len(trace.steps)
+    try:
+        from checker.render_dot import message_sequence
+    except ImportError:  # the renderer is optional for this model's tests
+        return
+    dot = message_sequence(again.trace)
+    assert dot.startswith("digraph") and "p1" in dot
+
+
+@pytest.mark.parametrize("variant", sorted(CASES))
+def test_every_variant_is_violated_with_a_shortest_replayable_trace(variant):
+    params, prop, length = CASES[variant]
+    params = {"acceptors": 3, **params}
+    m, bad = _violation(variant, params)
+    assert (bad.name, len(bad.trace.steps) - 1) == (prop, length)
+    _assert_replays_and_draws(variant, params, bad.trace)
+
+
+def test_the_cases_cover_every_variant_but_the_learner_bug():
+    assert set(CASES) | {"learner_mixes_ballots"} == set(VARIANTS)
+
+
+def test_refinement_fails_where_the_acceptor_replies_without_persisting():
+    _, bad = _violation("no_durable_storage", {"proposers": 1, "max_rounds": 1, "crashes": 0})
+    last = bad.trace.steps[-1].label
+    assert (last.action, last.lane, last.reads[0].kind, last.sends[0].kind) == (
+        "Deliver", "a1", "Prepare", "Promise")
+    assert "maxBal" not in bad.trace.explanation and "msgs += 1b" in bad.trace.explanation
+
+
+def test_refinement_fails_where_the_acceptor_votes_below_its_promise():
+    _, bad = _violation("accept_below_promise", {"proposers": 2, "max_rounds": 1, "crashes": 0})
+    last = bad.trace.steps[-1].label
+    assert (last.action, last.reads[0].kind, last.sends[0].kind) == (
+        "Deliver", "Accept", "Accepted")
+    assert "msgs += 2b" in bad.trace.explanation
+
+
+def test_refinement_fails_where_the_proposer_ignores_a_reported_vote():
+    _, bad = _violation("ignore_promised_votes",
+                        {"proposers": 2, "max_rounds": 1, "crashes": 0})
+    last = bad.trace.steps[-1].label
+    assert (last.action, last.lane, last.reads[0].kind) == ("Deliver", "p2", "Promise")
+    assert {r.kind for r in last.sends} == {"Accept"}
+    assert "msgs += 2a(bal=1, val=v2)" in bad.trace.explanation
+
+
+def test_promise_monotonicity_fails_when_a_crash_forgets_the_promise():
+    # a1 promises without persisting (1), then crashes (1): its promise falls to None.
+    params = {"acceptors": 3, "proposers": 1, "max_rounds": 1, "crashes": 1}
+    _, bad = _violation("no_durable_storage", params, only=("promise_monotonic",))
+    assert len(bad.trace.steps) - 1 == 2 and bad.trace.steps[-1].label.action == "Crash"
+    _assert_replays_and_draws("no_durable_storage", params, bad.trace)
+
+
+def test_validity_fails_only_with_a_corrupted_disk():
+    params = {"acceptors": 3, "proposers": 1, "max_rounds": 2, "crashes": 1}
+    _, bad = _violation("corrupt_storage", params, only=("validity",))
+    assert len(bad.trace.steps) - 1 == 16
+    assert "v?" in bad.trace.explanation
+    _assert_replays_and_draws("corrupt_storage", params, bad.trace)
+
+
+def test_the_decision_goal_fails_without_learners():
+    r = check(PaxosSystem(proposers=1, max_rounds=1, crashes=0, learners=0), Options())
+    assert r.get("value_decided").verdict == VIOLATED
+    assert r.get("agreement").verdict == HOLDS
+
+
+# State counts of the correct implementation at small bounds, as measured (not derivable by
+# hand; they pin the model's semantics so that a change in either shows). Symmetry over the
+# three acceptors divides by at most 3! = 6; states where acceptors are alike are fixed by
+# some permutations, hence the smaller ratios.
+@pytest.mark.parametrize("params, symmetry, distinct", [
+    ({"proposers": 1, "max_rounds": 1, "crashes": 1}, False, 2788),
+    ({"proposers": 1, "max_rounds": 1, "crashes": 1}, True, 617),
+    ({"proposers": 1, "max_rounds": 2, "crashes": 0}, True, 6994),
+    ({"acceptors": 2, "proposers": 2, "max_rounds": 1, "crashes": 0}, False, 5528),
+])
+def test_the_correct_implementation_holds(params, symmetry, distinct):
+    r = check(PaxosSystem(**params), Options(symmetry=symmetry, keep_going=True))
+    assert r.verdict == HOLDS and r.exhaustive
+    assert all(p.verdict == HOLDS for p in r.properties)
+    assert r.stats.distinct == distinct
+
+
+def test_budgeted_network_with_loss_and_duplication_holds():
+    m = PaxosSystem(proposers=1, max_rounds=1, crashes=1, network="budgeted", drops=1,
+                    duplicates=1)
+    r = check(m, Options(symmetry=True, keep_going=True))
+    assert r.verdict == HOLDS and r.exhaustive
+    assert {"Drop", "Duplicate", "Crash", "Restart"} <= set(m.actions())
+
+
+def _reachable(m):
+    seen = set(m.initial_states())
+    frontier = list(seen)
+    while frontier:
+        nxt = []
+        for s in frontier:
+            for t in m.next_states(s):
+                if t not in seen:
+                    seen.add(t)
+                    nxt.append(t)
+        frontier = nxt
+    return seen
+
+
+def _projection(m, s):
+    n = m.n
+    return (tuple(m.entries.values[x] for x in s[:n]), m.hist.values[s[n + 3]],
+            m.outs.values[s[n + 4]])
+
+
+@pytest.mark.parametrize("variant, params", [
+    (None, {"proposers": 1, "max_rounds": 1, "crashes": 1}),
+    ("reuse_ballot_after_restart", {"proposers": 1, "max_rounds": 1, "crashes": 1}),
+    (None, {"acceptors": 2, "proposers": 2, "max_rounds": 1, "crashes": 1}),
+    ("ballots_not_unique", {"acceptors": 2, "proposers": 2, "max_rounds": 1, "crashes": 1}),
+])
+def test_burying_dead_messages_loses_no_node_state(variant, params):
+    # The reduction only merges states that differ in messages no receiver can ever react
+    # to: the reachable (node states, history, outputs) are exactly those of the plain search,
+    # and no buried message would have changed its receiver in any state it was buried from.
+    plain = PaxosSystem(variant=variant, bury=False, **params)
+    reduced = PaxosSystem(variant=variant, **params)
+    states = _reachable(plain)
+    assert ({_projection(plain, s) for s in states}
+            == {_projection(reduced, s) for s in _reachable(reduced)})
+    pairs = {(s[plain.index[plain.envs.values[e][1]]], e)
+             for s in states for e in s[plain.n + 5:]}
+    for entry, e in pairs:
+        src, dst, msg = plain.envs.values[e]
+        up, durable, state, timers = plain.entries.values[entry]
+        if up and reduced._dead(dst, plain.node_view(entry), msg):
+            after, effects = plain.actors[plain.index[dst]].on_message(dst, state, src, msg, 0)
+            assert after == state and not effects
+
+
+def test_symmetry_maps_reachable_states_to_reachable_states():
+    m = PaxosSystem(proposers=1, max_rounds=1, crashes=1)
+    states = _reachable(m)
+    reps = {m.representative(s) for s in states}
+    assert reps <= states
+    assert len(reps) == 617  # the symmetric search's count above
+
+
+def test_bad_parameters_are_rejected():
+    from models.registry import BadInput, build
+
+    with pytest.raises(BadInput):
+        build("paxos-system", {"acceptors": "0"})
+    with pytest.raises(BadInput):
+        build("paxos-system", {"drops": "1"})  # budgets need the budgeted network
+    with pytest.raises(BadInput):
+        build("paxos-system", {"network": "ordered"})
+    with pytest.raises(BadInput):
+        build("paxos-system", {}, variant="no_such_bug")
