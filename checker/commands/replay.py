@@ -17,6 +17,7 @@ from checker.artifacts import write_trace
 from checker.errors import UserError
 from checker.render_text import trace_text
 from checker.trace import read_meta, replay
+from checker.values import decode
 
 __all__ = ["command", "load_trace_file"]
 
@@ -39,7 +40,9 @@ def load_trace_file(path: str):
 
 
 def _param_text(value) -> str:
-    if isinstance(value, list):
+    """A parameter as it was given on the command line (trace files store it as a value)."""
+    value = decode(value)
+    if isinstance(value, (list, tuple)):
         return ",".join(map(str, value))
     return str(value)
 
