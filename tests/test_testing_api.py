@@ -69,8 +69,8 @@ def test_pytest_plugin_writes_the_failing_trace(pytester, tmp_path):
             assert_holds("lamport-paxos", variant="small_quorums", properties=["agreement"])
     """)
     out = tmp_path / "traces"
-    result = pytester.runpytest_inprocess("-p", "checker.pytest_plugin",
-                                          "--paxchain-traces", str(out), "-rA")
+    # The plugin is registered by the package's pytest11 entry point (pyproject.toml).
+    result = pytester.runpytest_inprocess("--paxchain-traces", str(out), "-rA")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*agreement (invariant) is violated*", "*paxchain trace*"])
     (folder,) = out.iterdir()
