@@ -47,7 +47,7 @@ from impl.chain_block import (Block, Rules, chain_work, check_block, is_hash, mi
                               verify_chain)
 
 __all__ = ["NodeState", "BlockMsg", "GetBlock", "GetTip", "Submit", "ChainNode", "MINE_TIMER",
-           "ANNOUNCE_TIMER", "fresh_state"]
+           "ANNOUNCE_TIMER", "MESSAGES", "fresh_state", "as_block", "make_network"]
 
 MINE_TIMER = "mine"
 ANNOUNCE_TIMER = "announce"
@@ -142,11 +142,9 @@ class ChainNode:
         effects: list[Effect] = []
         state = fresh_state(self.rules)
         if durable is not None:
-            ok = (isinstance(durable, tuple) and len(durable) == 2 and _is_chain(durable[0])
-                  and isinstance(durable[1], frozenset)
-                  and all(isinstance(b, Block) for b in durable[1]))
-            if ok and verify_chain(durable[0], self.rules):
-                state = NodeState(chain=durable[0], orphans=durable[1] - set(durable[0]))
+            chain, orphans = _as_durable(durable)
+            if chain is not None and verify_chain(chain, self.rules):
+                state = NodeState(chain=chain, orphans=orphans - set(chain))
             else:
                 state = replace(state, rejected=1)
             if self.sync_on_restart:
@@ -155,14 +153,17 @@ class ChainNode:
             effects.append(SetTimer(MINE_TIMER, self.mine_delay))
         if self.announce_every is not None:
             effects.append(SetTimer(ANNOUNCE_TIMER, self.announce_every))
+        effects.append(Output(("start", state.tip.hash, state.tip.height)))
         return state, effects
 
     # -- messages ---------------------------------------------------------------------------
     def on_message(self, node: str, state: NodeState, src: str, msg: Any, now: float) -> Handled:
         """Handle one message; malformed ones are counted and otherwise ignored."""
         now = int(now)
-        if isinstance(msg, BlockMsg) and isinstance(msg.block, Block):
-            return self._on_block(node, state, src, msg.block, now)
+        if isinstance(msg, BlockMsg):
+            b = as_block(msg.block)
+            if b is not None:
+                return self._on_block(node, state, src, b, now)
         if isinstance(msg, GetBlock) and is_hash(msg.hash):
             b = state.find(msg.hash)
             return state, ([Send(src, BlockMsg(b))] if b is not None else [])
@@ -224,7 +225,8 @@ class ChainNode:
                 return state, []
             orphans = state.orphans | {b}
             return (replace(state, orphans=orphans),
-                    [Persist((state.chain, orphans)), Send(src, GetBlock(b.parent))])
+                    [Persist((state.chain, orphans)), Send(src, GetBlock(b.parent)),
+                     Output(("orphan", b.hash, b.height))])
         if check_block(b, parents, now, rules) is not None:
             return replace(state, rejected=state.rejected + 1), []
         accepted = [parents + (b,)]
@@ -338,5 +340,44 @@ def _unconfirmed(pending: tuple[str, ...], *blocks: Block) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in pending if i not in done))
 
 
-def _is_chain(x: Any) -> bool:
-    return isinstance(x, tuple) and len(x) > 0 and all(isinstance(b, Block) for b in x)
+def as_block(x: Any) -> Block | None:
+    """``x`` as a block: a ``Block``, or the plain 8-tuple a wire or disk decoder gives back
+    (its stated hash must be the block's hash); ``None`` for anything else."""
+    if isinstance(x, Block):
+        return x
+    if not isinstance(x, tuple) or len(x) != 8:
+        return None
+    try:
+        b = Block(*x[1:7])
+    except (TypeError, ValueError):
+        return None
+    return b if b.hash == x[0] else None
+
+
+def _as_durable(x: Any) -> tuple[tuple[Block, ...] | None, frozenset[Block]]:
+    """The ``(chain, orphans)`` a node persisted, or ``(None, {})`` when malformed."""
+    if not isinstance(x, tuple) or len(x) != 2 or not isinstance(x[0], tuple) or not x[0]:
+        return None, frozenset()
+    chain = tuple(as_block(b) for b in x[0])
+    orphans = frozenset(as_block(b) for b in x[1]) if isinstance(x[1], frozenset) else None
+    if None in chain or orphans is None or None in orphans:
+        return None, frozenset()
+    return chain, orphans
+
+
+MESSAGES = (BlockMsg, GetBlock, GetTip, Submit)
+
+
+def make_network(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
+                 max_drift: int = 2000, mtp_window: int = 11, mine_tries: int | None = 2000,
+                 mine_delay: float | None = 0.0, announce_every: float | None = 1.0,
+                 sync_on_restart: bool = True, salt: int = 0,
+                 bugs: tuple[str, ...] = ()) -> dict[str, ChainNode]:
+    """Node id -> actor for ``nodes`` nodes ``n1..nN`` sharing one set of rules (a factory
+    for drivers such as ``impl.net``; JSON-friendly arguments only)."""
+    rules = Rules.with_difficulty(difficulty, tie=tie, max_drift=max_drift,
+                                  mtp_window=mtp_window, bugs=frozenset(bugs))
+    names = tuple(f"n{i + 1}" for i in range(nodes))
+    return {n: ChainNode(rules, names, mine_tries, mine_delay, sync_on_restart,
+                         announce_every, salt + (i << 40))
+            for i, n in enumerate(names)}
