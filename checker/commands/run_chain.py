@@ -1,0 +1,204 @@
+"""``paxchain run chain``: impl/chain_node.py on real UDP sockets, one OS process per node.
+
+Each node mines with real proof of work (``--difficulty`` bits, ``--tries`` nonces per timer
+tick), gossips blocks, and persists its chain to ``DATA_DIR/NODE.json`` through ``impl.net``
+(write-ahead, fsync'ed). ``--crash NODE:AT:DOWN_FOR`` kills a node with SIGKILL and restarts it;
+the restarted node resumes from its file (the run prints the height it resumed at) and asks
+its peers for their tips. The run ends when every node's tip has reached ``--blocks`` (or at
+the deadline); the nodes' chains are then read back from disk and compared.
+
+Clocks: ``impl.net`` hands a node its process's monotonic time, which restarts at 0 with the
+process; block timestamps need one timeline for all nodes, so this driver wraps each actor to
+pass milliseconds of wall time since the run's start (plus ``--clock-offset``) as ``now``.
+The wrapper is driver code: ``impl/`` still reads no clock.
+
+Exit 0: every node reached ``--blocks`` and the persisted chains satisfy prefix consistency
+with ``--k`` (each minus its last k blocks is a prefix of every other); 1: prefix consistency
+is violated; 3: the deadline came first; 2: bad input (including a busy ``--base-port``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+import time
+from typing import Any
+
+import click
+
+from checker.commands.simulate_paxos import _n, parse_crash, parse_node_value
+from checker.errors import UserError
+from impl.chain_block import BUGS, TIE_RULES
+from impl.chain_node import _as_durable, make_network
+from impl.net import Cluster, NetSpec, PortBusy, read_durable
+
+__all__ = ["subcommand", "make_nodes", "run_cluster", "WallClock"]
+
+
+class WallClock:
+    """An actor whose ``now`` is wall-clock milliseconds since ``epoch``, plus an offset."""
+
+    def __init__(self, actor: Any, epoch: float, offset_ms: int = 0) -> None:
+        self.actor, self.epoch, self.offset_ms = actor, epoch, offset_ms
+
+    def _now(self) -> int:
+        return int((time.time() - self.epoch) * 1000) + self.offset_ms
+
+    def on_start(self, node: str, durable: Any, now: float):
+        return self.actor.on_start(node, durable, self._now())
+
+    def on_message(self, node: str, state: Any, src: str, msg: Any, now: float):
+        return self.actor.on_message(node, state, src, msg, self._now())
+
+    def on_timer(self, node: str, state: Any, name: str, now: float):
+        return self.actor.on_timer(node, state, name, self._now())
+
+
+def make_nodes(nodes: int, difficulty: int, tie: str, tries: int, tick: float, epoch: float,
+               max_drift_ms: int = 5000, offsets_ms: dict[str, int] | None = None,
+               bugs: tuple[str, ...] = (), salt: int = 0) -> dict[str, WallClock]:
+    """The ``impl.net`` factory: chain nodes on a shared wall-clock timeline."""
+    actors = make_network(nodes, difficulty, tie, max_drift_ms, mine_tries=tries,
+                          mine_delay=tick, announce_every=1.0, salt=salt, bugs=tuple(bugs))
+    offsets_ms = offsets_ms or {}
+    return {n: WallClock(a, epoch, int(offsets_ms.get(n, 0))) for n, a in actors.items()}
+
+
+async def run_cluster(spec: NetSpec, blocks: int, crashes=()) -> tuple[Cluster, bool]:
+    """Run until every node's latest tip has height >= ``blocks``; return the stopped cluster
+    and whether that happened before the deadline."""
+    cluster = Cluster(spec)
+
+    def tall(outputs: dict[str, list]) -> bool:
+        return all(any(v[0] == "tip" for _, v in out) and
+                   [v for _, v in out if v[0] in ("tip", "start")][-1][2] >= blocks
+                   for out in outputs.values())
+
+    async with cluster:
+        await cluster.start(*cluster.nodes)
+
+        async def crash(c) -> None:
+            await asyncio.sleep(c.at)
+            await cluster.kill(c.node)
+            if c.down_for is not None:
+                await asyncio.sleep(c.down_for)
+                await cluster.start(c.node)
+
+        tasks = [asyncio.ensure_future(crash(c)) for c in crashes]
+        done = await cluster.wait_for(tall)
+        if done:
+            await asyncio.gather(*tasks, return_exceptions=True)
+            done = await cluster.wait_for(tall)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return cluster, done
+
+
+@click.command("chain")
+@click.option("--nodes", type=int, default=3, show_default=True)
+@click.option("--blocks", type=int, default=8, show_default=True,
+              help="run until every node's tip has this height")
+@click.option("--difficulty", type=int, default=14, show_default=True, help="PoW bits")
+@click.option("--tries", type=int, default=300, show_default=True, help="nonces per tick")
+@click.option("--tick", type=float, default=0.01, show_default=True, help="seconds")
+@click.option("--tie", default="first-seen", show_default=True)
+@click.option("--k", "k", type=int, default=2, show_default=True,
+              help="blocks cut off when comparing the persisted chains")
+@click.option("--loss", type=float, default=0.0, show_default=True)
+@click.option("--delay", "delay_ms", type=float, default=0.0, show_default=True, metavar="MS",
+              help="extra delay per datagram, uniform in [0, MS] milliseconds")
+@click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]",
+              help="SIGKILL NODE at AT seconds; restart it DOWN_FOR seconds later")
+@click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:MS")
+@click.option("--base-port", type=int, default=0, show_default=True,
+              help="first UDP port (nodes get consecutive ports); 0 = free ports")
+@click.option("--deadline", type=float, default=60.0, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="keep the nodes' chain files here (default: a temporary directory)")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--bug", "bugs", multiple=True, help=f"seeded bug: {', '.join(BUGS)}")
+def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, crashes,
+               offsets, base_port, deadline, data_dir, seed, bugs) -> None:
+    """Run the proof-of-work chain over UDP on 127.0.0.1 (one process per node, chains
+    persisted to disk); compare the chains at the end."""
+    if not 1 <= nodes <= 16 or blocks < 1 or k < 0:
+        raise UserError("need 1 <= --nodes <= 16, --blocks >= 1 and --k >= 0")
+    if not 1 <= difficulty <= 32 or tries < 1 or tick < 0:
+        raise UserError("need --difficulty in 1..32, --tries >= 1 and --tick >= 0")
+    if tie not in TIE_RULES:
+        raise UserError(f"--tie must be one of {', '.join(TIE_RULES)}")
+    if not 0 <= loss < 1 or delay_ms < 0 or deadline <= 0:
+        raise UserError("need 0 <= --loss < 1, --delay >= 0 and --deadline > 0")
+    if base_port and not 1024 <= base_port <= 65535 - nodes:
+        raise UserError(f"--base-port must be in 1024..{65535 - nodes} (or 0 for free ports)")
+    if set(bugs) - set(BUGS):
+        raise UserError(f"unknown bug {sorted(set(bugs) - set(BUGS))[0]!r}")
+    names = [f"n{i + 1}" for i in range(nodes)]
+    crash_list = [parse_crash(c) for c in crashes]
+    offs = dict(parse_node_value(o, "--clock-offset") for o in offsets)
+    for who in [c.node for c in crash_list] + list(offs):
+        if who not in names:
+            raise UserError(f"unknown node {who!r} (nodes: {', '.join(names)})")
+    for c in crash_list:
+        if c.at < 0 or (c.down_for or 0) < 0:
+            raise UserError(f"negative time for {c.node}")
+    tmp = None if data_dir else tempfile.mkdtemp(prefix="paxchain-chain-")
+    directory = data_dir or tmp
+    spec = NetSpec("checker.commands.run_chain:make_nodes",
+                   {"nodes": nodes, "difficulty": difficulty, "tie": tie, "tries": tries,
+                    "tick": tick, "epoch": time.time(), "offsets_ms": offs,
+                    "bugs": list(bugs), "salt": seed << 20},
+                   "impl.chain_node:MESSAGES", directory, loss=loss, delay_ms=delay_ms,
+                   seed=seed, base_port=base_port, deadline=deadline)
+    try:
+        cluster, done = asyncio.run(run_cluster(spec, blocks, crash_list))
+        chains = {n: _as_durable(read_durable(os.path.join(directory, f"{n}.json")))[0]
+                  for n in names}
+    except PortBusy as exc:
+        raise UserError(f"{exc.strerror}; choose another --base-port or 0") from None
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(_report(cluster, done, chains, names, blocks, k, deadline, crash_list))
+
+
+def _report(cluster, done, chains, names, blocks, k, deadline, crash_list) -> int:
+    click.echo(f"chain on 127.0.0.1: {_n(len(names), 'node')}, one OS process per node; "
+               f"until height {blocks}; deadline {deadline:g} s")
+    for c in crash_list:
+        click.echo(f"fault: crash {c.node} at {c.at:g}s"
+                   + ("" if c.down_for is None else f", restart after {c.down_for:g}s"))
+    for n in names:
+        starts = [v for _, v in cluster.outputs[n] if v[0] == "start"]
+        mined = sum(1 for _, v in cluster.outputs[n] if v[0] == "mined")
+        reorgs = [v[1] for _, v in cluster.outputs[n] if v[0] == "reorg"]
+        c = chains[n]
+        disk = f"height {c[-1].height}, tip {c[-1].short}" if c else "no readable chain"
+        line = f"{n}: on disk {disk}; mined {mined}; reorgs {len(reorgs)}"
+        if len(starts) > 1:
+            line += "; resumed from disk at height " + ", ".join(str(s[2]) for s in starts[1:])
+        click.echo(line)
+    ok_chains = {n: c for n, c in chains.items() if c}
+    bad = []
+    for a in ok_chains:
+        for b in ok_chains:
+            ca, cb = ok_chains[a], ok_chains[b]
+            cut = ca[:max(len(ca) - k, 0)]
+            if a != b and cb[:len(cut)] != cut:
+                bad.append(f"{a} minus {k} is not a prefix of {b}")
+    if len(ok_chains) < len(names):
+        bad.append("some node left no readable chain")
+    if bad:
+        click.echo(f"VIOLATED prefix consistency (k={k}): " + "; ".join(bad))
+        return 1
+    if not done:
+        click.echo("incomplete: not every node reached the height before the deadline")
+        return 3
+    common = min(len(c) for c in ok_chains.values()) - 1
+    click.echo(f"prefix consistency (k={k}) of the persisted chains: holds "
+               f"(all agree up to height {common - k if common >= k else 0} at least)")
+    return 0
