@@ -14,28 +14,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from impl.chain_block import Block
-from impl.chain_node import BlockMsg
 
 __all__ = ["block_tree", "first_divergence"]
 
 _PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-
-
-def _blocks_of(state) -> set[Block]:
-    nodes, persisted, flight = state[0], state[1], state[2]
-    out: set[Block] = set()
-    for st in nodes:
-        out.update(st.chain)
-        out.update(st.side)
-        out.update(st.orphans)
-    for p in persisted:
-        if p is not None:
-            out.update(p[0])
-            out.update(p[1])
-    for e in flight:
-        if isinstance(e[-1], BlockMsg):
-            out.add(e[-1].block)
-    return out
 
 
 def first_divergence(chains: Sequence[Sequence[Block]]) -> tuple[int, list[int]] | None:
@@ -66,9 +48,11 @@ def _q(text: str) -> str:
 
 def block_tree(model: Any, states: Sequence[Any]) -> str:
     """Graphviz source of the block tree of ``states`` (a trace), last state's view marked."""
+    from models.chain_system import state_blocks
+
     blocks: set[Block] = set()
     for s in states:
-        blocks |= _blocks_of(s)
+        blocks |= state_blocks(s)
     last = states[-1]
     nodes = last[0]
     names = model.names

@@ -270,24 +270,30 @@ class ChainSystem(Model):
 
     # -- naming the parts of a state --------------------------------------------------------
     def variables(self) -> tuple[str, ...]:
-        return ("chain", "side", "orphans", "rejected", "persisted", "in_flight", "mined",
-                "drops_left", "dups_left", "crashes_left", "clock_offset")
+        return ("blocks", "chain", "side", "orphans", "rejected", "persisted", "in_flight",
+                "mined", "drops_left", "dups_left", "crashes_left", "clock_offset")
 
     def to_vars(self, state) -> dict[str, Any]:
+        """The state by name. ``blocks`` maps a short id (the hash's first 8 hex digits, or
+        the whole hash should two blocks of the state share them) to each block of the state;
+        everything else names blocks by that id."""
         nodes, persisted, flight, mined, drops, dups, crashes, offs = state
         names = self.names
+        blocks = state_blocks(state)
+        width = 8 if len({b.hash[:8] for b in blocks}) == len(blocks) else 64
+
+        def ids(bs) -> tuple:
+            return tuple(b.hash[:width] for b in bs)
+
         return {
-            "chain": {names[i]: tuple(block_record(b) for b in s.chain)
-                      for i, s in enumerate(nodes)},
-            "side": {names[i]: frozenset(block_record(b) for b in s.side)
-                     for i, s in enumerate(nodes)},
-            "orphans": {names[i]: frozenset(block_record(b) for b in s.orphans)
-                        for i, s in enumerate(nodes)},
+            "blocks": {b.hash[:width]: block_record(b) for b in sorted(blocks)},
+            "chain": {names[i]: ids(s.chain) for i, s in enumerate(nodes)},
+            "side": {names[i]: frozenset(ids(s.side)) for i, s in enumerate(nodes)},
+            "orphans": {names[i]: frozenset(ids(s.orphans)) for i, s in enumerate(nodes)},
             "rejected": {names[i]: s.rejected for i, s in enumerate(nodes)},
-            "persisted": {names[i]: None if p is None else (
-                tuple(block_record(b) for b in p[0]), frozenset(block_record(b) for b in p[1]))
-                for i, p in enumerate(persisted)},
-            "in_flight": tuple(_flight_record(names, e) for e in flight),
+            "persisted": {names[i]: None if p is None else (ids(p[0]), frozenset(ids(p[1])))
+                          for i, p in enumerate(persisted)},
+            "in_flight": tuple(_flight_record(names, e, width) for e in flight),
             "mined": mined, "drops_left": drops, "dups_left": dups, "crashes_left": crashes,
             "clock_offset": {names[i]: o for i, o in enumerate(offs)},
         }
@@ -306,14 +312,31 @@ class ChainSystem(Model):
                 raise ValueError(f"{v!r} is not an integer")
             return v
 
-        chains = [tuple(block_from_record(r) for r in _seq(c)) for c in per_node("chain")]
-        sides = [frozenset(block_from_record(r) for r in _set(c)) for c in per_node("side")]
-        orphans = [frozenset(block_from_record(r) for r in _set(c)) for c in per_node("orphans")]
+        table = values["blocks"]
+        if not isinstance(table, dict):
+            raise ValueError("blocks must map ids to block records")
+        by_id = {}
+        for key, rec in table.items():
+            b = block_from_record(rec)
+            if not isinstance(key, str) or not b.hash.startswith(key) or len(key) < 8:
+                raise ValueError(f"block id {key!r} is not a prefix of the block's hash")
+            by_id[key] = b
+
+        def block(key: Any) -> Block:
+            if key not in by_id:
+                raise ValueError(f"unknown block id {key!r}")
+            return by_id[key]
+
+        chains = [tuple(block(x) for x in _seq(c)) for c in per_node("chain")]
+        sides = [frozenset(block(x) for x in _set(c)) for c in per_node("side")]
+        orphans = [frozenset(block(x) for x in _set(c)) for c in per_node("orphans")]
         rejected = [ints(v) for v in per_node("rejected")]
         nodes = tuple(NodeState(chain=c, side=s, orphans=o, rejected=r)
                       for c, s, o, r in zip(chains, sides, orphans, rejected))
-        persisted = tuple(None if p is None else _durable(p) for p in per_node("persisted"))
-        flight = tuple(sorted(_flight_entry(self.index, r) for r in _seq(values["in_flight"])))
+        persisted = tuple(None if p is None else _durable(p, block)
+                          for p in per_node("persisted"))
+        flight = tuple(sorted(_flight_entry(self.index, r, block)
+                              for r in _seq(values["in_flight"])))
         offs = tuple(ints(v) for v in per_node("clock_offset"))
         return (nodes, persisted, flight, ints(values["mined"]), ints(values["drops_left"]),
                 ints(values["dups_left"]), ints(values["crashes_left"]), offs)
@@ -332,9 +355,28 @@ class ChainSystem(Model):
 
 # -- records of blocks and messages (for to_vars / from_vars) ------------------------------
 
+def state_blocks(state) -> set[Block]:
+    """Every block a state holds: chains, side blocks, orphans, persisted data, messages."""
+    nodes, persisted, flight = state[NODES], state[PERSISTED], state[FLIGHT]
+    out: set[Block] = set()
+    for st in nodes:
+        out.update(st.chain)
+        out.update(st.side)
+        out.update(st.orphans)
+    for p in persisted:
+        if p is not None:
+            out.update(p[0])
+            out.update(p[1])
+    for e in flight:
+        if isinstance(e[5], BlockMsg):
+            out.add(e[5].block)
+    return out
+
+
 def block_record(b: Block) -> Record:
-    return Record.of("block", hash=b.hash, height=b.height, parent=b.parent,
-                     timestamp=b.timestamp, payload=b.payload, miner=b.miner, nonce=b.nonce)
+    """A block's six fields as a record (its hash is recomputed from them)."""
+    return Record.of("block", height=b.height, parent=b.parent, timestamp=b.timestamp,
+                     payload=b.payload, miner=b.miner, nonce=b.nonce)
 
 
 def block_from_record(r: Any) -> Block:
@@ -342,26 +384,22 @@ def block_from_record(r: Any) -> Block:
         raise ValueError(f"{r!r} is not a block record")
     f = dict(r.fields)
     try:
-        b = Block(f["height"], f["parent"], f["timestamp"], tuple(f["payload"]), f["miner"],
-                  f["nonce"])
+        return Block(f["height"], f["parent"], f["timestamp"], tuple(f["payload"]), f["miner"],
+                     f["nonce"])
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed block record: {exc}") from None
-    if f.get("hash", b.hash) != b.hash:
-        raise ValueError(f"block record's hash {f.get('hash')} is not the block's hash")
-    return b
 
 
-def _flight_record(names: tuple[str, ...], e: tuple) -> Record:
+def _flight_record(names: tuple[str, ...], e: tuple, width: int) -> Record:
     src, dst, sent, msg = names[e[1]], names[e[0]], e[4], e[5]
     if isinstance(msg, BlockMsg):
-        return Record.of("block_msg", src=src, dst=dst, sent=sent,
-                         block=block_record(msg.block))
+        return Record.of("block_msg", src=src, dst=dst, sent=sent, block=msg.block.hash[:width])
     if isinstance(msg, GetBlock):
         return Record.of("get_block", src=src, dst=dst, sent=sent, hash=msg.hash)
     return Record.of("get_tip", src=src, dst=dst, sent=sent)
 
 
-def _flight_entry(index: Mapping[str, int], r: Any) -> tuple:
+def _flight_entry(index: Mapping[str, int], r: Any, block: Any) -> tuple:
     if not isinstance(r, Record):
         raise ValueError(f"{r!r} is not a message record")
     f = dict(r.fields)
@@ -372,7 +410,7 @@ def _flight_entry(index: Mapping[str, int], r: Any) -> tuple:
     if isinstance(sent, bool) or not isinstance(sent, int):
         raise ValueError(f"message {r}: sent must be an integer")
     if r.kind == "block_msg":
-        return _entry(dst, src, BlockMsg(block_from_record(f.get("block"))), sent)
+        return _entry(dst, src, BlockMsg(block(f.get("block"))), sent)
     if r.kind == "get_block":
         return _entry(dst, src, GetBlock(f.get("hash")), sent)
     if r.kind == "get_tip":
@@ -380,11 +418,10 @@ def _flight_entry(index: Mapping[str, int], r: Any) -> tuple:
     raise ValueError(f"unknown message kind {r.kind!r}")
 
 
-def _durable(p: Any) -> tuple:
+def _durable(p: Any, block: Any) -> tuple:
     if not isinstance(p, tuple) or len(p) != 2:
         raise ValueError("persisted must be None or a pair (chain, orphans)")
-    return (tuple(block_from_record(r) for r in _seq(p[0])),
-            frozenset(block_from_record(r) for r in _set(p[1])))
+    return (tuple(block(x) for x in _seq(p[0])), frozenset(block(x) for x in _set(p[1])))
 
 
 def _seq(x: Any) -> tuple:

@@ -1,0 +1,115 @@
+"""Benchmarks of the chain system model: the CI bound, bigger bounds, and min-k searches.
+
+Usage::
+
+    python benchmarks/chain_system.py                 # every case below
+    python benchmarks/chain_system.py --only ci       # cases whose name contains "ci"
+    python benchmarks/chain_system.py --time-limit 600
+
+Each case runs in a fresh subprocess (so the peak resident memory is its own) and records
+distinct and generated states, depth, seconds, states/s, the verdict per property with trace
+lengths, or, for ``min_k`` cases, the least k for which prefix consistency holds and the
+searches behind it. Results go to ``benchmarks/results/chain_system.json``. A case cut short by
+the time limit says so (``stopped_by``): its counts are lower bounds, not the size of the space.
+Figures depend on the machine and its load (``load_average_1m`` is recorded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "benchmarks" / "results" / "chain_system.json"
+CI = {"nodes": 3, "budget": 3, "delay": 1, "crashes": 1, "k": 2}
+
+# name -> (kind, model parameters, variant)
+CASES = {
+    "ci_bound_first_seen": ("check", {**CI, "tie": "first-seen"}, None),
+    "ci_bound_lowest_hash": ("check", {**CI, "tie": "lowest-hash"}, None),
+    "ci_bound_min_k": ("min_k", {**CI, "tie": "first-seen"}, None),
+    "budget4_nocrash_lowest_hash": ("check", {**CI, "budget": 4, "crashes": 0,
+                                              "tie": "lowest-hash", "k": 3}, None),
+    "budget4_nocrash_min_k": ("min_k", {**CI, "budget": 4, "crashes": 0}, None),
+    "ci_bound_drop_dup": ("check", {**CI, "drops": 1, "dups": 1, "tie": "lowest-hash"}, None),
+    "budget4_crash": ("check", {**CI, "budget": 4, "tie": "lowest-hash", "k": 3}, None),
+    "nodes4_budget3_nocrash": ("check", {**CI, "nodes": 4, "crashes": 0,
+                                         "tie": "lowest-hash"}, None),
+}
+
+
+def run_case(name: str, time_limit: float | None) -> dict:
+    from checker.explicit import check
+    from checker.result import Options
+    from models.chain_system import ChainSystem, find_min_k
+
+    kind, params, variant = CASES[name]
+    start = time.monotonic()
+    row: dict = {"case": name, "params": params, "variant": variant}
+    if kind == "min_k":
+        k, results = find_min_k(params, Options(time_limit=time_limit), variant)
+        row.update({"min_k": k if k is not None else "unknown (a search was cut short)",
+                    "per_k": {str(j): {"verdict": r.get("prefix_consistency").verdict,
+                                       "exhaustive": r.exhaustive,
+                                       "distinct": r.stats.distinct,
+                                       "trace_steps": _steps(r.get("prefix_consistency"))}
+                              for j, r in results.items()}})
+    else:
+        model = ChainSystem(variant=variant, **params)
+        result = check(model, Options(time_limit=time_limit, keep_going=True))
+        st = result.stats
+        row.update({"model": model.describe(), "verdict": result.verdict,
+                    "exhaustive": result.exhaustive, "stopped_by": result.stopped_by,
+                    "distinct": st.distinct, "generated": st.generated, "depth": st.depth,
+                    "states_per_second": round(st.states_per_second),
+                    "results": {p.name: {"verdict": p.verdict, "trace_steps": _steps(p)}
+                                for p in result.properties}})
+    row["seconds"] = round(time.monotonic() - start, 1)
+    row["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    row["python"] = sys.version.split()[0]
+    return row
+
+
+def _steps(p) -> int | None:
+    return len(p.trace.steps) - 1 if p.trace else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="", help="run the cases whose name contains this")
+    ap.add_argument("--time-limit", type=float, default=600.0, help="seconds per search")
+    ap.add_argument("--case", help=argparse.SUPPRESS)  # one case, in this process
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case, args.time_limit)))
+        return
+    rows = json.loads(OUT.read_text()) if OUT.exists() else []
+    for name in CASES:
+        if args.only not in name:
+            continue
+        proc = subprocess.run([sys.executable, __file__, "--case", name,
+                               "--time-limit", str(args.time_limit)],
+                              capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode != 0:
+            print(f"{name}: failed\n{proc.stderr}", file=sys.stderr)
+            continue
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        row["load_average_1m"] = round(os.getloadavg()[0], 2)
+        print(json.dumps(row), flush=True)
+        rows = [r for r in rows if r.get("case") != name] + [row]
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        tmp = OUT.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(rows, indent=1) + "\n")
+        os.replace(tmp, OUT)
+
+
+if __name__ == "__main__":
+    main()
