@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 __all__ = ["Block", "Rules", "BUGS", "ZERO_HASH", "GENESIS", "genesis_block", "block_work",
-           "chain_work", "median_time_past", "check_block", "verify_chain", "chain_problems", "mine_block",
-           "block_to_json", "block_from_json", "is_hash", "TIE_RULES"]
+           "chain_work", "median_time_past", "check_block", "verify_chain", "chain_problems",
+           "mine_block", "block_to_json", "block_from_json", "is_hash", "TIE_RULES"]
 
 ZERO_HASH = "0" * 64
 TIE_RULES = ("first-seen", "lowest-hash")
