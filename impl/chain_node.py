@@ -122,12 +122,15 @@ class ChainNode:
 
     ``peers`` names every node of the network (a node skips itself). ``mine_tries`` bounds a
     ``mine`` tick's nonce search (``None``: search until found); ``mine_delay``, when set, is the
-    delay at which the ``mine`` timer is re-armed (the runtime's mining loop).
+    delay at which the ``mine`` timer is re-armed (the runtime's mining loop); ``salt`` is
+    where nonce searches start; ``stop_height`` stops mining once the tip is that high (so a
+    finite run can settle).
     """
 
     def __init__(self, rules: Rules, peers: tuple[str, ...], mine_tries: int | None = None,
                  mine_delay: float | None = None, sync_on_restart: bool = True,
-                 announce_every: float | None = None, salt: int = 0) -> None:
+                 announce_every: float | None = None, salt: int = 0,
+                 stop_height: int | None = None) -> None:
         self.rules = rules
         self.peers = tuple(peers)
         self.mine_tries = mine_tries
@@ -135,6 +138,7 @@ class ChainNode:
         self.sync_on_restart = sync_on_restart
         self.announce_every = announce_every
         self.salt = salt
+        self.stop_height = stop_height
 
     # -- start and restart ------------------------------------------------------------------
     def on_start(self, node: str, durable: Hashable | None, now: float) -> Handled:
@@ -191,6 +195,8 @@ class ChainNode:
         rearm: list[Effect] = ([SetTimer(MINE_TIMER, self.mine_delay)]
                                if self.mine_delay is not None else [])
         tip = state.tip
+        if self.stop_height is not None and tip.height >= self.stop_height:
+            return state, rearm
         start, stamp = self.salt, now
         if state.mining is not None and state.mining[0] == tip.hash:
             _, stamp, start = state.mining
@@ -371,13 +377,13 @@ MESSAGES = (BlockMsg, GetBlock, GetTip, Submit)
 def make_network(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
                  max_drift: int = 2000, mtp_window: int = 11, mine_tries: int | None = 2000,
                  mine_delay: float | None = 0.0, announce_every: float | None = 1.0,
-                 sync_on_restart: bool = True, salt: int = 0,
-                 bugs: tuple[str, ...] = ()) -> dict[str, ChainNode]:
+                 sync_on_restart: bool = True, salt: int = 0, bugs: tuple[str, ...] = (),
+                 stop_height: int | None = None) -> dict[str, ChainNode]:
     """Node id -> actor for ``nodes`` nodes ``n1..nN`` sharing one set of rules (a factory
     for drivers such as ``impl.net``; JSON-friendly arguments only)."""
     rules = Rules.with_difficulty(difficulty, tie=tie, max_drift=max_drift,
                                   mtp_window=mtp_window, bugs=frozenset(bugs))
     names = tuple(f"n{i + 1}" for i in range(nodes))
     return {n: ChainNode(rules, names, mine_tries, mine_delay, sync_on_restart,
-                         announce_every, salt + (i << 40))
+                         announce_every, salt + (i << 40), stop_height)
             for i, n in enumerate(names)}

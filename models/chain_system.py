@@ -31,7 +31,11 @@ Actions, in this order (the order is fixed, so traces can be rebuilt):
   persisted chain (``crashes`` budget). Messages in flight stay in flight: a message lost to a
   down node is a ``Drop``.
 
-Handlers are pure, so their results are memoised per ``(node, node state, event, now)``.
+Nodes run without ``sync_on_restart`` and without the periodic ``announce`` timer (both
+``impl.chain_node`` options for the simulator and real runs): a crash-restart here is
+instantaneous and in-flight messages survive it, so a restarted node misses nothing, and lost
+messages are excluded from convergence. Handlers are pure, so their results are memoised per
+``(node, node state, event, now)``.
 Properties live in ``specs.chain``; drawings in ``models.chain_drawing``.
 """
 

@@ -291,3 +291,27 @@ def test_restart_resumes_from_the_persisted_chain_and_asks_for_tips():
     st, _ = n.on_start("n1", "garbage", 50)
     assert st.chain == (GENESIS,) and st.rejected == 1
     assert verify_chain(chain, n.rules) and not verify_chain(tampered[0], n.rules)
+
+
+def test_mining_stops_at_the_stop_height():
+    n = ChainNode(RULES, PEERS, mine_delay=1.0, stop_height=1)
+    st, _ = n.on_timer("n1", fresh_state(n.rules), "mine", 10)
+    assert st.tip.height == 1
+    again, eff = n.on_timer("n1", st, "mine", 20)
+    assert again == st and eff == [SetTimer("mine", 1.0)]
+
+
+def test_wire_and_disk_decoders_give_plain_tuples_that_the_node_accepts():
+    from impl.chain_node import as_block
+    from impl.net import decode_value, encode_value
+
+    b = mine((GENESIS,), "n2")
+    plain = decode_value(encode_value(b))
+    assert type(plain) is tuple and as_block(plain) == b
+    forged = (("0" * 64,) + plain[1:])
+    assert as_block(forged) is None and as_block("x") is None
+    n = node()
+    st, _ = n.on_message("n1", fresh_state(n.rules), "n2", BlockMsg(plain), 100)
+    assert st.tip == b
+    st, _ = n.on_message("n1", fresh_state(n.rules), "n2", BlockMsg(forged), 100)
+    assert st.rejected == 1

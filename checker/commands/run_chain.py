@@ -4,8 +4,9 @@ Each node mines with real proof of work (``--difficulty`` bits, ``--tries`` nonc
 tick), gossips blocks, and persists its chain to ``DATA_DIR/NODE.json`` through ``impl.net``
 (write-ahead, fsync'ed). ``--crash NODE:AT:DOWN_FOR`` kills a node with SIGKILL and restarts it;
 the restarted node resumes from its file (the run prints the height it resumed at) and asks
-its peers for their tips. The run ends when every node's tip has reached ``--blocks`` (or at
-the deadline); the nodes' chains are then read back from disk and compared.
+its peers for their tips. Nodes stop mining at height ``--blocks``; once every node's tip is
+there the run lets gossip settle for 1.5 s and ends (or ends at the deadline); the nodes'
+chains are then read back from disk and compared.
 
 Clocks: ``impl.net`` hands a node its process's monotonic time, which restarts at 0 with the
 process; block timestamps need one timeline for all nodes, so this driver wraps each actor to
@@ -37,6 +38,8 @@ from impl.net import Cluster, NetSpec, PortBusy, read_durable
 
 __all__ = ["subcommand", "make_nodes", "run_cluster", "WallClock"]
 
+SETTLE = 1.5  # seconds of gossip after every node reached the target height
+
 
 class WallClock:
     """An actor whose ``now`` is wall-clock milliseconds since ``epoch``, plus an offset."""
@@ -59,10 +62,12 @@ class WallClock:
 
 def make_nodes(nodes: int, difficulty: int, tie: str, tries: int, tick: float, epoch: float,
                max_drift_ms: int = 5000, offsets_ms: dict[str, int] | None = None,
-               bugs: tuple[str, ...] = (), salt: int = 0) -> dict[str, WallClock]:
+               bugs: tuple[str, ...] = (), salt: int = 0,
+               stop_height: int | None = None) -> dict[str, WallClock]:
     """The ``impl.net`` factory: chain nodes on a shared wall-clock timeline."""
     actors = make_network(nodes, difficulty, tie, max_drift_ms, mine_tries=tries,
-                          mine_delay=tick, announce_every=1.0, salt=salt, bugs=tuple(bugs))
+                          mine_delay=tick, announce_every=0.5, salt=salt, bugs=tuple(bugs),
+                          stop_height=stop_height)
     offsets_ms = offsets_ms or {}
     return {n: WallClock(a, epoch, int(offsets_ms.get(n, 0))) for n, a in actors.items()}
 
@@ -92,6 +97,9 @@ async def run_cluster(spec: NetSpec, blocks: int, crashes=()) -> tuple[Cluster, 
         if done:
             await asyncio.gather(*tasks, return_exceptions=True)
             done = await cluster.wait_for(tall)
+        if done:
+            # Mining stops at the target height; let announcements and fetches settle.
+            await asyncio.sleep(min(SETTLE, max(spec.deadline - cluster.elapsed(), 0)))
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -151,7 +159,7 @@ def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, c
     spec = NetSpec("checker.commands.run_chain:make_nodes",
                    {"nodes": nodes, "difficulty": difficulty, "tie": tie, "tries": tries,
                     "tick": tick, "epoch": time.time(), "offsets_ms": offs,
-                    "bugs": list(bugs), "salt": seed << 20},
+                    "bugs": list(bugs), "salt": seed << 20, "stop_height": blocks},
                    "impl.chain_node:MESSAGES", directory, loss=loss, delay_ms=delay_ms,
                    seed=seed, base_port=base_port, deadline=deadline)
     try:
@@ -198,7 +206,9 @@ def _report(cluster, done, chains, names, blocks, k, deadline, crash_list) -> in
     if not done:
         click.echo("incomplete: not every node reached the height before the deadline")
         return 3
-    common = min(len(c) for c in ok_chains.values()) - 1
-    click.echo(f"prefix consistency (k={k}) of the persisted chains: holds "
-               f"(all agree up to height {common - k if common >= k else 0} at least)")
+    same = len({c for c in ok_chains.values()}) == 1
+    low = min(len(c) for c in ok_chains.values()) - 1
+    click.echo(f"prefix consistency (k={k}) of the persisted chains: holds ("
+               + (f"all nodes hold the same chain, height {low})" if same else
+                  f"they agree up to height {max(low - k, 0)} at least)"))
     return 0
