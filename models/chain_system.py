@@ -49,7 +49,7 @@ from impl.actor import Output, Persist, Send, SetTimer, CancelTimer
 from impl.chain_block import BUGS, GENESIS, TIE_RULES, Block, Rules
 from impl.chain_node import MINE_TIMER, BlockMsg, ChainNode, GetBlock, GetTip, NodeState
 
-__all__ = ["ChainSystem", "VARIANTS", "find_min_k", "ENTRIES"]
+__all__ = ["ChainSystem", "VARIANTS", "find_min_k", "min_k_report", "state_blocks", "ENTRIES"]
 
 VARIANTS = dict(BUGS)
 NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPS, CRASHES, OFFSETS = range(8)
@@ -471,6 +471,23 @@ def find_min_k(params: Mapping[str, Any], options: Any = None,
         if verdict != VIOLATED:
             return None, results
     return None, results
+
+
+def min_k_report(k: int | None, results: Mapping[int, Any]) -> tuple[str, int]:
+    """``find_min_k``'s answer as text for the CLI, and its exit code (0 found, 3 unknown)."""
+    lines = []
+    for j, r in sorted(results.items()):
+        p = r.get("prefix_consistency")
+        n = len(p.trace.steps) - 1 if p.trace else 0
+        extra = f"; shortest counterexample {n} step{'' if n == 1 else 's'}" if p.trace else ""
+        cut = "" if r.exhaustive or p.trace else f"; stopped by {r.stopped_by}"
+        lines.append(f"k={j}: {p.verdict} ({r.stats.distinct:,} states{extra}{cut})")
+    if k is None:
+        lines.append("minimal k: unknown — a search was cut short before any k held")
+        return "\n".join(lines) + "\n", 3
+    lines.append(f"minimal k: {k} (prefix_consistency holds exhaustively for k = {k} and is "
+                 f"violated for every smaller k)")
+    return "\n".join(lines) + "\n", 0
 
 
 # -- the CLI's view: parameters, variants, default checks ----------------------------------

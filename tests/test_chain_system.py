@@ -19,7 +19,7 @@ from checker.render_dot import dot_available, render_svg
 from checker.result import HOLDS, VIOLATED, Options
 from checker.trace import replay
 from models.chain_drawing import first_divergence
-from models.chain_system import ChainSystem, find_min_k
+from models.chain_system import ChainSystem, find_min_k, min_k_report
 from models.registry import build
 
 CI = dict(nodes=3, budget=3, delay=1, crashes=1)
@@ -115,6 +115,15 @@ def test_find_min_k_says_unknown_when_a_bound_cuts_the_search():
     k, results = find_min_k(CI, Options(max_states=500))
     assert k is None
     assert not results[max(results)].exhaustive
+    text, code = min_k_report(k, results)
+    assert code == 3 and "minimal k: unknown" in text and "stopped by max_states" in text
+
+
+def test_min_k_report_names_each_k():
+    k, results = find_min_k({**CI, "budget": 2, "crashes": 0})
+    text, code = min_k_report(k, results)
+    assert code == 0 and text.splitlines()[-1].startswith("minimal k: 2")
+    assert text.splitlines()[0] == "k=0: violated (2 states; shortest counterexample 1 step)"
 
 
 def test_future_self_consistency_k0_is_broken_by_a_reorg():
