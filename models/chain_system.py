@@ -9,8 +9,9 @@ Theory of operation. A state is a tuple::
 before its first write);
 ``in_flight`` the messages sent and not yet delivered, a multiset kept as a sorted tuple of
 ``(dst, src, kind, key, sent, msg)`` where ``sent`` is the value of ``mined`` when it was
-sent; ``mined`` the number of blocks found so far; the fault budgets left; and ``offsets``, each node's clock offset, chosen once in the initial state from the
-``offsets`` parameter (every combination is an initial state).
+sent; ``mined`` the number of blocks found so far; the fault budgets left; and ``offsets``,
+each node's clock offset, chosen once in the initial state from the ``offsets`` parameter
+(every combination is an initial state).
 
 Time. Global time advances only when a block is found: it is ``mined * interval``, and node
 ``i`` reads ``mined * interval + offsets[i]`` as ``now``. Clock drift (rate) is left to the
