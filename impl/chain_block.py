@@ -26,9 +26,9 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-__all__ = ["Block", "Rules", "BUGS", "ZERO_HASH", "GENESIS", "genesis_block", "block_work",
-           "chain_work", "median_time_past", "check_block", "verify_chain", "chain_problems",
-           "mine_block", "block_to_json", "block_from_json", "is_hash", "TIE_RULES"]
+__all__ = ["Block", "Rules", "BUGS", "ZERO_HASH", "GENESIS", "block_work", "chain_work",
+           "median_time_past", "check_block", "verify_chain", "chain_problems", "mine_block",
+           "is_hash", "TIE_RULES"]
 
 ZERO_HASH = "0" * 64
 TIE_RULES = ("first-seen", "lowest-hash")
@@ -120,35 +120,7 @@ def _canonical(height: int, parent: str, timestamp: int, payload: tuple[str, ...
                       separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def block_to_json(b: Block) -> dict[str, Any]:
-    return {"height": b.height, "parent": b.parent, "timestamp": b.timestamp,
-            "payload": list(b.payload), "miner": b.miner, "nonce": b.nonce}
-
-
-def block_from_json(obj: Any) -> Block:
-    """A block from its JSON object; ``ValueError`` on anything malformed."""
-    if not isinstance(obj, dict) or set(obj) - {"height", "parent", "timestamp", "payload",
-                                                "miner", "nonce", "hash"}:
-        raise ValueError("a block must be an object with the six block fields")
-    try:
-        payload = obj["payload"]
-        if not isinstance(payload, list):
-            raise ValueError("payload must be a list")
-        b = Block(obj["height"], obj["parent"], obj["timestamp"], tuple(payload), obj["miner"],
-                  obj["nonce"])
-    except KeyError as exc:
-        raise ValueError(f"block lacks {exc.args[0]!r}") from None
-    if "hash" in obj and obj["hash"] != b.hash:
-        raise ValueError("the stated hash is not the block's hash")
-    return b
-
-
-GENESIS = Block(0, ZERO_HASH, 0, (), "genesis", 0)
-
-
-def genesis_block(timestamp: int = 0) -> Block:
-    """The genesis block (not mined: every node starts from it and never validates it)."""
-    return GENESIS if timestamp == 0 else Block(0, ZERO_HASH, timestamp, (), "genesis", 0)
+GENESIS = Block(0, ZERO_HASH, 0, (), "genesis", 0)  # not mined: every node starts from it
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from impl.chain_block import (Block, Rules, chain_work, check_block, is_hash, mi
                               verify_chain)
 
 __all__ = ["NodeState", "BlockMsg", "GetBlock", "GetTip", "Submit", "ChainNode", "MINE_TIMER",
-           "ANNOUNCE_TIMER", "MESSAGES", "fresh_state", "as_block", "make_network"]
+           "ANNOUNCE_TIMER", "MESSAGES", "fresh_state", "as_block", "as_durable", "make_network"]
 
 MINE_TIMER = "mine"
 ANNOUNCE_TIMER = "announce"
@@ -146,7 +146,7 @@ class ChainNode:
         effects: list[Effect] = []
         state = fresh_state(self.rules)
         if durable is not None:
-            chain, orphans = _as_durable(durable)
+            chain, orphans = as_durable(durable)
             if chain is not None and verify_chain(chain, self.rules):
                 state = NodeState(chain=chain, orphans=orphans - set(chain))
             else:
@@ -360,7 +360,7 @@ def as_block(x: Any) -> Block | None:
     return b if b.hash == x[0] else None
 
 
-def _as_durable(x: Any) -> tuple[tuple[Block, ...] | None, frozenset[Block]]:
+def as_durable(x: Any) -> tuple[tuple[Block, ...] | None, frozenset[Block]]:
     """The ``(chain, orphans)`` a node persisted, or ``(None, {})`` when malformed."""
     if not isinstance(x, tuple) or len(x) != 2 or not isinstance(x[0], tuple) or not x[0]:
         return None, frozenset()

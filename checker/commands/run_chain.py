@@ -30,10 +30,10 @@ from typing import Any
 
 import click
 
-from checker.commands.simulate_paxos import _n, parse_crash, parse_node_value
+from checker.commands.simulate_paxos import parse_crash, parse_node_value
 from checker.errors import UserError
 from impl.chain_block import BUGS, TIE_RULES
-from impl.chain_node import _as_durable, make_network
+from impl.chain_node import as_durable, make_network
 from impl.net import Cluster, NetSpec, PortBusy, read_durable
 
 __all__ = ["subcommand", "make_nodes", "run_cluster", "WallClock"]
@@ -164,7 +164,7 @@ def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, c
                    seed=seed, base_port=base_port, deadline=deadline)
     try:
         cluster, done = asyncio.run(run_cluster(spec, blocks, crash_list))
-        chains = {n: _as_durable(read_durable(os.path.join(directory, f"{n}.json")))[0]
+        chains = {n: as_durable(read_durable(os.path.join(directory, f"{n}.json")))[0]
                   for n in names}
     except PortBusy as exc:
         raise UserError(f"{exc.strerror}; choose another --base-port or 0") from None
@@ -175,7 +175,7 @@ def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, c
 
 
 def _report(cluster, done, chains, names, blocks, k, deadline, crash_list) -> int:
-    click.echo(f"chain on 127.0.0.1: {_n(len(names), 'node')}, one OS process per node; "
+    click.echo(f"chain on 127.0.0.1: {len(names)} nodes, one OS process per node; "
                f"until height {blocks}; deadline {deadline:g} s")
     for c in crash_list:
         click.echo(f"fault: crash {c.node} at {c.at:g}s"
