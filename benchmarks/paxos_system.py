@@ -39,9 +39,10 @@ CASES = {
     "ci_bound": (CI, None, True, None),
     "ci_bound_budgeted": ({**CI, "network": "budgeted", "drops": 1, "duplicates": 1}, None,
                           True, None),
-    "learner_mixes_ballots_2x2": ({**CI, "crashes": 0}, "learner_mixes_ballots", True,
-                                  ("agreement",)),
-    "learner_mixes_ballots_ci": (CI, "learner_mixes_ballots", True, ("agreement",)),
+    "learner_mixes_ballots_ci": (CI, "learner_mixes_ballots", True, ("learned_chosen",)),
+    "learner_mixes_ballots_ci_all": (CI, "learner_mixes_ballots", True, None),
+    "learner_mixes_ballots_agreement_2x2": ({**CI, "crashes": 0}, "learner_mixes_ballots",
+                                            True, ("agreement",)),
 }
 
 

@@ -627,13 +627,16 @@ class ActorSystem(Model):
     def to_vars(self, s: tuple) -> dict[str, Any]:
         nodes = self.nodes(s)
         drops, dups, crashes = self.remaining(s)
-        net = sorted((Record("envelope", (("src", a), ("dst", b), ("msg", to_plain(m))))
-                      for a, b, m in self.network(s)), key=str)
+        counts: dict[Record, int] = {}
+        for a, b, msg in self.network(s):
+            rec = Record("envelope", (("src", a), ("dst", b), ("msg", to_plain(msg))))
+            counts[rec] = counts.get(rec, 0) + 1
+        net = dict(sorted(counts.items(), key=lambda kv: str(kv[0])))
         return {"up": {x: v.up for x, v in nodes.items()},
                 "durable": {x: to_plain(v.durable) for x, v in nodes.items()},
                 "state": {x: to_plain(v.state) for x, v in nodes.items()},
                 "timers": {x: frozenset(v.timers) for x, v in nodes.items()},
-                "network": tuple(net),
+                "network": net,
                 "budgets": {"drops": drops, "duplicates": dups, "crashes": crashes},
                 "history": self.show_history(self.history(s)),
                 "outputs": frozenset((x, to_plain(v)) for x, v in self.outputs(s))}
@@ -658,17 +661,19 @@ class ActorSystem(Model):
         if (not isinstance(b, dict) or set(b) != {"drops", "duplicates", "crashes"}
                 or not all(type(v) is int and v >= 0 for v in b.values())):
             raise ValueError("budgets must map drops, duplicates and crashes to counts")
-        net = []
+        net: list[int] = []
         raw = values["network"]
-        if not isinstance(raw, tuple):
-            raise ValueError("network must be a tuple of envelopes")
-        for r in raw:
+        if not isinstance(raw, dict):
+            raise ValueError("network must map envelopes to their numbers of copies")
+        for r, copies in raw.items():
             if not isinstance(r, Record) or r.kind != "envelope":
                 raise ValueError(f"{r} is not an envelope")
+            if type(copies) is not int or copies < 1:
+                raise ValueError(f"{r}: the number of copies must be a positive integer")
             f = dict(r.fields)
             if f.get("src") not in self.index or f.get("dst") not in self.index:
                 raise ValueError(f"{r} names an unknown node")
-            net.append(self.envs((f["src"], f["dst"], from_plain(f["msg"], types))))
+            net += [self.envs((f["src"], f["dst"], from_plain(f["msg"], types)))] * copies
         if self.duplicating and len(set(net)) != len(net):
             raise ValueError("a duplicating network holds each envelope once")
         outs = values["outputs"]

@@ -303,8 +303,10 @@ def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learn
     if network == "duplicating" and (drops or duplicates):
         raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
                          "network loses and duplicates without bound)")
-    return PaxosSystem(acceptors, proposers, values, max_rounds, learners, network, drops,
-                       duplicates, crashes, bool(history), variant)
+    return PaxosSystem(acceptors=acceptors, proposers=proposers, values=values,
+                       max_rounds=max_rounds, learners=learners, network=network, drops=drops,
+                       duplicates=duplicates, crashes=crashes, history=bool(history),
+                       variant=variant)
 
 
 def _network(text: str) -> str:
@@ -318,17 +320,19 @@ def _network(text: str) -> str:
 def _entries():
     from models.registry import ModelEntry, Param, SuiteCheck, int_param
 
-    tiny = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 1, "drops": 0,
-            "duplicates": 0, "crashes": 0}
+    one = {"acceptors": 3, "proposers": 1, "values": 2, "max_rounds": 1, "crashes": 1}
+    two = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 1, "crashes": 0}
     suite = (
-        SuiteCheck("paxos-system", tiny),
-        SuiteCheck("paxos-system", {**tiny, "crashes": 1}, symmetry=True),
-        SuiteCheck("paxos-system", tiny, variant="ballots_not_unique", expect="violated",
+        SuiteCheck("paxos-system", one),
+        SuiteCheck("paxos-system", {**two, "acceptors": 2}),
+        SuiteCheck("paxos-system", two, variant="ballots_not_unique", expect="violated",
                    property="refinement"),
-        SuiteCheck("paxos-system", tiny, variant="ignore_promised_votes", expect="violated",
+        SuiteCheck("paxos-system", two, variant="accept_below_promise", expect="violated",
                    property="refinement"),
-        SuiteCheck("paxos-system", {**tiny, "crashes": 1}, variant="no_durable_storage",
-                   expect="violated", property="refinement"),
+        SuiteCheck("paxos-system", one, variant="no_durable_storage", expect="violated",
+                   property="promise_monotonic"),
+        SuiteCheck("paxos-system", two, variant="learner_mixes_ballots", expect="violated",
+                   property="learned_chosen", symmetry=True),
     )
     return [ModelEntry(
         name="paxos-system",

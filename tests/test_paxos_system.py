@@ -35,7 +35,13 @@ from models.paxos_system import VARIANTS, PaxosSystem
 #   validity trace is 16 steps: p1 gets a1 to vote (5), a1 crashes and restarts with its vote's
 #   value corrupted (2), p1 times out (1), prepares round 2 at a1 and a2 (2 + 2), adopts the
 #   corrupted value, a1 and a2 accept it (2) and the learner hears both (2).
+# - learner_mixes_ballots: a1 votes v1 in p1's ballot (5 steps, as above), p2's ballot adopts
+#   v1 from a1's promise and a2 votes v1 there (5), the learner hears a1 and a2 (2) and
+#   decides v1, which no quorum accepted in one ballot: 12 steps. (Agreement itself needs 4
+#   ballots and about 25 steps; see the slow test and the benchmark.)
 CASES = {
+    "learner_mixes_ballots": ({"proposers": 2, "max_rounds": 1, "crashes": 0},
+                              "learned_chosen", 12),
     "no_durable_storage": ({"proposers": 1, "max_rounds": 1, "crashes": 0}, "refinement", 1),
     "ignore_promised_votes": ({"proposers": 2, "max_rounds": 1, "crashes": 0}, "refinement", 9),
     "ballots_not_unique": ({"proposers": 2, "max_rounds": 1, "crashes": 0}, "refinement", 8),
@@ -75,8 +81,18 @@ def test_every_variant_is_violated_with_a_shortest_replayable_trace(variant):
     _assert_replays_and_draws(variant, params, bad.trace)
 
 
-def test_the_cases_cover_every_variant_but_the_learner_bug():
-    assert set(CASES) | {"learner_mixes_ballots"} == set(VARIANTS)
+def test_the_cases_cover_every_variant():
+    assert set(CASES) == set(VARIANTS)
+
+
+@pytest.mark.parametrize("variant", ["ballots_not_unique", "ignore_promised_votes"])
+def test_agreement_fails_when_two_values_are_chosen(variant):
+    # Both bugs let two ballots' quorums accept different values: 12 steps (two proposers
+    # each get two promises and two votes: 2 x (2 + 2 + 2)).
+    params = {"acceptors": 3, "proposers": 2, "max_rounds": 1, "crashes": 0}
+    _, bad = _violation(variant, params, only=("agreement",))
+    assert len(bad.trace.steps) - 1 == 12 and "chosen = ['v1', 'v2']" in bad.trace.explanation
+    _assert_replays_and_draws(variant, params, bad.trace)
 
 
 def test_refinement_fails_where_the_acceptor_replies_without_persisting():
@@ -149,6 +165,18 @@ def test_budgeted_network_with_loss_and_duplication_holds():
     r = check(m, Options(symmetry=True, keep_going=True))
     assert r.verdict == HOLDS and r.exhaustive
     assert {"Drop", "Duplicate", "Crash", "Restart"} <= set(m.actions())
+
+
+@pytest.mark.slow
+def test_learner_bug_is_found_at_the_ci_bound():
+    # 3 acceptors, 2 proposers, 2 rounds each (4 ballots), 1 crash, symmetric: the same
+    # 12-step trace as at 2 ballots (BFS: shortest), after ~500k states (~30 s).
+    params = {"acceptors": 3, "proposers": 2, "max_rounds": 2, "crashes": 1}
+    m = PaxosSystem(variant="learner_mixes_ballots", **params)
+    r = check(m, Options(symmetry=True, only=("learned_chosen",)))
+    bad = r.get("learned_chosen")
+    assert bad.verdict == VIOLATED and len(bad.trace.steps) - 1 == 12
+    _assert_replays_and_draws("learner_mixes_ballots", params, bad.trace)
 
 
 def _reachable(m):
