@@ -188,3 +188,9 @@ def test_bad_model_parameters_are_rejected():
                {"delay": -1}, {"variant": "nope"}):
         with pytest.raises(ValueError):
             ChainSystem(**kw)
+
+
+def test_the_goal_shows_vacuity_when_nothing_can_be_mined():
+    r = check(ChainSystem(nodes=2, budget=0, crashes=0), Options(keep_going=True))
+    assert r.get("block_everywhere").verdict == VIOLATED
+    assert r.get("hash_links").verdict == HOLDS  # holds, but vacuously: the goal says so
