@@ -42,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Hashable
 
-from impl.actor import CancelTimer, Effect, Handled, Output, Persist, Send, SetTimer
+from impl.actor import Effect, Handled, Output, Persist, Send, SetTimer
 from impl.chain_block import (Block, Rules, chain_work, check_block, is_hash, mine_block,
                               verify_chain)
 

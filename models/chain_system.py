@@ -43,7 +43,7 @@ Properties live in ``specs.chain``; drawings in ``models.chain_drawing``.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from checker.model import Label, Model, Record
 from impl.actor import Output, Persist, Send, SetTimer, CancelTimer
