@@ -23,8 +23,9 @@ _PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 def first_divergence(chains: Sequence[Sequence[Block]]) -> tuple[int, list[int]] | None:
     """The least height at which two of ``chains`` differ, and the chains that disagree there.
 
-    A chain that ends below that height does not disagree (it is a prefix). ``None`` when every
-    chain is a prefix of every other.
+    Heights are positions in the chains, which are the blocks' heights for chains that start at
+    genesis (a seeded bug can adopt one that does not). A chain that ends below that height
+    does not disagree (it is a prefix). ``None`` when every chain is a prefix of every other.
     """
     best: tuple[int, list[int]] | None = None
     for i, a in enumerate(chains):
