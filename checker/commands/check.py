@@ -73,6 +73,9 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--depth", type=int, default=None,
               help="With --engine bmc: unroll this many steps (a bounded claim: no violation "
                    "up to K is incomplete, never holds).")
+@click.option("--find-min-k", is_flag=True,
+              help="chain only: the least k for which prefix_consistency holds exhaustively "
+                   "(with --out, each smaller k's counterexample is written to DIR/k<j>).")
 @click.option("--bfs", "strategy", flag_value="bfs", default=True,
               help="Breadth-first search (default): counterexamples are shortest.")
 @click.option("--dfs", "strategy", flag_value="dfs", help="Depth-first search.")
@@ -103,7 +106,7 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--artifacts", type=click.Path(file_okay=False), default=None,
               help="Without MODEL: one folder per failed check with its trace in every format.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def command(model, params, variant, engine, depth, strategy, max_depth, max_states, time_limit, symmetry,
+def command(model, params, variant, engine, depth, find_min_k, strategy, max_depth, max_states, time_limit, symmetry,
             deadlock, keep_going, props, exact, no_coverage, out, as_json, checks_file, junit,
             summary, artifacts, quiet) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the default suite)."""
@@ -124,6 +127,8 @@ def command(model, params, variant, engine, depth, strategy, max_depth, max_stat
                         ("--artifacts", artifacts)):
         if value is not None:
             raise UserError(f"{flag} goes with a checks run (no MODEL)")
+    if find_min_k:
+        sys.exit(_find_min_k(model, params, variant, opts, out))
     m = registry.build(model, parse_pairs(params), variant)
     if engine == "bmc":
         result = _bmc(m, depth, tuple(props) or None, as_json != "-")
@@ -155,6 +160,31 @@ def command(model, params, variant, engine, depth, strategy, max_depth, max_stat
         for name, paths in written.items():
             click.echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
     sys.exit(result.exit_code)
+
+
+def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> int:
+    """The chain's minimal common-prefix k for these bounds; exit 0 found, 3 unknown."""
+    from dataclasses import replace
+
+    from models import registry
+
+    if model != "chain":
+        raise UserError("--find-min-k applies to the chain model")
+    from models.chain_system import find_min_k, min_k_report
+
+    values = registry.parse_params(registry.entry("chain"), parse_pairs(params))
+    if variant is not None:
+        registry.build("chain", parse_pairs(params), variant)  # validates the variant
+    k, results = find_min_k(values, replace(opts, progress=None), variant)
+    text, code = min_k_report(k, results)
+    click.echo(text, nl=False)
+    if out:
+        for j, r in sorted(results.items()):
+            p = r.get("prefix_consistency")
+            if p.trace is not None and p.verdict == "violated":
+                paths = write_trace(p.trace, Path(out) / f"k{j}")
+                click.echo(f"wrote k={j}: " + ", ".join(str(x) for x in paths))
+    return code
 
 
 def _bmc(model, depth: int | None, props, announce: bool) -> Result:
