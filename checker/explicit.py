@@ -72,15 +72,8 @@ class _Search:
             self.key = canon if canon else (lambda s: s)
 
     def _counting_nexts(self):
-        counts, by_action = self.coverage, self.model.next_states_by_action
-
-        def nexts(state):
-            out = []
-            for action, t in by_action(state):
-                counts[action] = counts.get(action, 0) + 1
-                out.append(t)
-            return out
-        return nexts
+        tally, tallied = self.coverage, self.model.next_states_tallied
+        return lambda state: tallied(state, tally)
 
     # -- bookkeeping --------------------------------------------------------------------
     def _open(self, props: list[Property]) -> list[Property]:

@@ -86,12 +86,17 @@ class Model:
     def next_states(self, state: State) -> Iterable[State]:
         return [t for _, t in self.successors(state)]
 
-    def next_states_by_action(self, state: State) -> Iterable[tuple[str, State]]:
-        """Successors paired with their action names, for coverage counts.
+    def next_states_tallied(self, state: State, tally: dict[str, int]) -> Iterable[State]:
+        """``next_states``, also adding to ``tally[action]`` one per successor (coverage).
 
-        The default derives it from ``successors``; a model overrides it to skip labels.
+        The default derives it from ``successors``; a model overrides it to skip labels (every
+        action it names in ``actions()`` is already a key of ``tally``).
         """
-        return [(label.action, t) for label, t in self.successors(state)]
+        out = []
+        for label, t in self.successors(state):
+            tally[label.action] = tally.get(label.action, 0) + 1
+            out.append(t)
+        return out
 
     def actions(self) -> tuple[str, ...]:
         """Every action (and fault) kind the model can take; coverage warns of unfired ones."""

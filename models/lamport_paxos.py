@@ -236,25 +236,29 @@ class LamportPaxos(Model):
     def next_states(self, state):
         return self._steps(state, None)
 
-    def next_states_by_action(self, state):
-        return self._steps(state, "action")
+    def next_states_tallied(self, state, tally):
+        return self._steps(state, None, tally)
 
     def successors(self, state):
         return self._steps(state, "label")
 
-    def _steps(self, state, mode: str | None) -> list:
+    def _steps(self, state, mode: str | None, tally: dict[str, int] | None = None) -> list:
         """Every enabled action's successor, in a fixed order: just the states when ``mode`` is
-        None (the search's hot path builds no labels), else ``(label, state)`` pairs for
-        ``"label"`` and ``(action name, state)`` pairs for ``"action"``."""
+        None (the search's hot path builds no labels), else ``(label, state)`` pairs.
+        ``tally``, when given, counts the successors of each action (coverage)."""
         max_bal, max_vbal, max_val, msgs = state
         m, nv, variant = self.msgs, self.nv, self.variant
         out = []
+        mark = 0
         # Phase1a(bal)
         for b in self.ballots:
             t = (max_bal, max_vbal, max_val, msgs | (1 << b))
             out.append(t if mode is None else self._emit(
                 mode, t, "Phase1a", (("bal", b),), LEADERS, (), (("1a", b),)))
         sent_1a = msgs & self.mask_1a
+        if tally is not None:
+            tally["Phase1a"] += len(out) - mark
+            mark = len(out)
         # Phase1b(a, bal)
         for a in range(self.n):
             mb = max_bal[a]
@@ -267,6 +271,9 @@ class LamportPaxos(Model):
                     out.append(t if mode is None else self._emit(
                         mode, t, "Phase1b", (("a", a), ("bal", b)), a, (("1a", b),),
                         (m.decode(bit),)))
+        if tally is not None:
+            tally["Phase1b"] += len(out) - mark
+            mark = len(out)
         # Phase2a(bal, val)
         for b in self.ballots:
             sent_2a = (msgs >> m.bit_2a(b, 0)) & self.value_mask
@@ -282,6 +289,9 @@ class LamportPaxos(Model):
                     mode, t, "Phase2a", (("bal", b), ("val", v)), LEADERS,
                     tuple(("1b", a, b, *self._report(msgs, a, b)) for a in witness.get(v, ())),
                     (("2a", b, v),)))
+        if tally is not None:
+            tally["Phase2a"] += len(out) - mark
+            mark = len(out)
         # Phase2b(a, bal, val)
         sent = msgs >> m.base_2a
         for b in self.ballots:
@@ -303,6 +313,8 @@ class LamportPaxos(Model):
                     out.append(t if mode is None else self._emit(
                         mode, t, "Phase2b", (("a", a), ("bal", b), ("val", v)), a,
                         (("2a", b, v),), (("2b", a, b, v),)))
+        if tally is not None:
+            tally["Phase2b"] += len(out) - mark
         return out
 
     def _proposable(self, state, b: int) -> tuple[int, dict[int, tuple[int, ...]]]:
@@ -338,8 +350,6 @@ class LamportPaxos(Model):
         return (-1, -1) if w <= 0 else divmod(w - 1, self.nv)
 
     def _emit(self, mode: str, t, action: str, args, lane, reads, sends):
-        if mode == "action":
-            return action, t
         return self._label(action, args, lane, reads, sends), t
 
     def _label(self, action: str, args, lane, reads, sends) -> Label:
