@@ -33,10 +33,15 @@ CI = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 2, "crashes": 1
 # name -> (model parameters, variant, symmetry, properties to check (None: all))
 CASES = {
     "small_1round_nocrash": ({**CI, "max_rounds": 1, "crashes": 0}, None, True, None),
+    "small_1round_nocrash_no_history": ({**CI, "max_rounds": 1, "crashes": 0, "history": False},
+                                        None, True, None),
+    "small_1round_nocrash_no_bury": ({**CI, "max_rounds": 1, "crashes": 0, "bury": False}, None,
+                                     True, None),
     "small_1round_crash": ({**CI, "max_rounds": 1}, None, True, None),
     "small_budgeted_1proposer": ({**CI, "proposers": 1, "max_rounds": 1, "network": "budgeted",
                                   "drops": 1, "duplicates": 1}, None, True, None),
     "ci_bound": (CI, None, True, None),
+    "ci_bound_no_history": ({**CI, "history": False}, None, True, None),
     "ci_bound_budgeted": ({**CI, "network": "budgeted", "drops": 1, "duplicates": 1}, None,
                           True, None),
     "learner_mixes_ballots_ci": (CI, "learner_mixes_ballots", True, ("learned_chosen",)),
