@@ -149,9 +149,18 @@ def test_cli_prove_paxos_exit_codes_and_cti_files(tmp_path, capsys):
     assert (out / "cti.txt").exists() and (out / "cti.dot").read_text().startswith("digraph")
     assert (out / "cti.svg").exists() == bool(shutil.which("dot"))
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
-    # A 1 ms budget per obligation cannot prove agreement: unproven, exit 3, never "proved".
-    assert _run(["prove", "paxos", "--timeout", "0.001"]) == 3
-    assert "unknown (unproven)" in capsys.readouterr().out
+
+
+
+def test_cli_prove_paxos_unknown_is_unproven_exit_3(capsys, monkeypatch):
+    # A solver that answers "unknown" (as on a timeout) must never be reported as proved. The
+    # answer is forced rather than provoked with a tiny --timeout, which a fast machine beats.
+    import z3
+
+    monkeypatch.setattr(z3.Solver, "check", lambda self, *args: z3.unknown)
+    assert _run(["prove", "paxos"]) == 3
+    out = capsys.readouterr().out
+    assert "unknown (unproven)" in out and "28 proved" not in out
 
 
 def test_cli_prove_paxos_bad_input(capsys):
