@@ -86,15 +86,20 @@ class Model:
     def next_states(self, state: State) -> Iterable[State]:
         return [t for _, t in self.successors(state)]
 
+    def next_states_by_action(self, state: State) -> Iterable[tuple[str, State]]:
+        """Successors paired with their action names. The default derives it from
+        ``successors``; a model overrides it to skip building labels."""
+        return [(label.action, t) for label, t in self.successors(state)]
+
     def next_states_tallied(self, state: State, tally: dict[str, int]) -> Iterable[State]:
         """``next_states``, also adding to ``tally[action]`` one per successor (coverage).
 
-        The default derives it from ``successors``; a model overrides it to skip labels (every
-        action it names in ``actions()`` is already a key of ``tally``).
+        The default counts ``next_states_by_action``; a model may override it to count in bulk
+        (every action it names in ``actions()`` is already a key of ``tally``).
         """
         out = []
-        for label, t in self.successors(state):
-            tally[label.action] = tally.get(label.action, 0) + 1
+        for action, t in self.next_states_by_action(state):
+            tally[action] = tally.get(action, 0) + 1
             out.append(t)
         return out
 

@@ -175,12 +175,8 @@ class ChainSystem(Model):
     def next_states(self, state):
         return self._steps(state, None)
 
-    def next_states_tallied(self, state, tally):
-        out = []
-        for action, t in self._steps(state, False):
-            tally[action] = tally.get(action, 0) + 1
-            out.append(t)
-        return out
+    def next_states_by_action(self, state):
+        return self._steps(state, False)
 
     def successors(self, state):
         return self._steps(state, True)
