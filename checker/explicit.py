@@ -22,7 +22,7 @@ from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             Options, PropertyResult, Result, Stats)
 from checker.trace import rebuild, rebuild_edge
 
-__all__ = ["check", "DEADLOCK"]
+__all__ = ["check", "reachable_states", "DEADLOCK"]
 
 DEADLOCK = "deadlock_free"
 _DEADLOCK_DOC = "Deadlock freedom: every reachable state has at least one enabled transition."
@@ -32,6 +32,22 @@ _TICK = 512  # expansions between clock readings
 def check(model: Model, options: Options | None = None) -> Result:
     """Search ``model``'s reachable states under ``options`` and return the verdicts."""
     return _Search(model, options or Options()).run()
+
+
+def reachable_states(model: Model, limit: int | None = None) -> set:
+    """Every state reachable from ``model``'s initial states (breadth-first, whole states, no
+    properties), or the first ``limit``-or-so of them; for cross-checks in tests and tools."""
+    seen = set(model.initial_states())
+    frontier = list(seen)
+    while frontier and (limit is None or len(seen) < limit):
+        found = []
+        for s in frontier:
+            for t in model.next_states(s):
+                if t not in seen:
+                    seen.add(t)
+                    found.append(t)
+        frontier = found
+    return seen
 
 
 class _Search:

@@ -428,6 +428,18 @@ class Cluster:
         await p.proc.wait()
         await p.reader
 
+    def crash_later(self, name: str, at: float, down_for: float | None) -> "asyncio.Task":
+        """Kill ``name`` ``at`` seconds from now and, unless ``down_for`` is None, restart it
+        (from its durable file) ``down_for`` seconds later. Cancel the task to call it off."""
+        async def crash() -> None:
+            await asyncio.sleep(at)
+            await self.kill(name)
+            if down_for is not None:
+                await asyncio.sleep(down_for)
+                await self.start(name)
+
+        return asyncio.ensure_future(crash())
+
     def pause(self, name: str, at: float, duration: float) -> None:
         """SIGSTOP ``name`` ``at`` seconds from now, SIGCONT it ``duration`` later."""
         loop = asyncio.get_running_loop()

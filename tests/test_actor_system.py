@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from checker import Options, check
+from checker.explicit import reachable_states
 from checker.properties import invariant
 from checker.trace import replay
 from checker.values import Record
@@ -138,17 +139,7 @@ def ping_pong(**kw) -> ActorSystem:
 
 
 def reachable(model) -> set:
-    seen = set(model.initial_states())
-    frontier = list(seen)
-    while frontier:
-        nxt = []
-        for s in frontier:
-            for t in model.next_states(s):
-                if t not in seen:
-                    seen.add(t)
-                    nxt.append(t)
-        frontier = nxt
-    return seen
+    return reachable_states(model)
 
 
 def count(model, **opts) -> int:

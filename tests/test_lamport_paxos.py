@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections import deque
 
 import pytest
 
 from checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
+from checker.explicit import reachable_states
 from checker.trace import replay
 from checker.values import TraceError
 from models.lamport_paxos import VARIANTS, LamportPaxos
@@ -25,18 +25,6 @@ EXPECTED = {
     "promise_off_by_one": {"type_ok": 2, "value_chosen": None},
     "strict_phase2b": {"value_chosen": None},
 }
-
-
-def _states(model):
-    init = model.initial_states()[0]
-    seen, queue = {init}, deque([init])
-    while queue:
-        s = queue.popleft()
-        for t in model.next_states(s):
-            if t not in seen:
-                seen.add(t)
-                queue.append(t)
-    return seen
 
 
 @pytest.mark.parametrize("max_ballot, distinct, generated", [(0, 73, 310), (1, 3921, 22995)])
@@ -72,7 +60,7 @@ def test_every_property_matches_its_literal_definition_on_every_reachable_state(
     ref = Reference(*cfg, variant=variant)
     props = {p.name: p for p in model.properties()}
     assert sorted(props) == sorted(Reference.PROPERTIES)
-    states = _states(model)
+    states = reachable_states(model)
     assert {from_model_state(model, s) for s in states} == reachable(ref)[0]
     for s in states:
         r = from_model_state(model, s)

@@ -11,6 +11,7 @@ import pytest
 
 from checker import induction
 from checker.cli import main
+from checker.explicit import reachable_states
 from checker.render_cti import cti_dot
 from models.lamport_paxos import LamportPaxos
 from specs import lamport_paxos as spec
@@ -32,17 +33,7 @@ def test_the_whole_proof_passes(proof):
 
 
 def _reached(model, limit=None):
-    seen = set(model.initial_states())
-    frontier = list(seen)
-    while frontier and (limit is None or len(seen) < limit):
-        nxt = []
-        for s in frontier:
-            for t in model.next_states(s):
-                if t not in seen:
-                    seen.add(t)
-                    nxt.append(t)
-        frontier = nxt
-    return seen
+    return reachable_states(model, limit)
 
 
 @pytest.mark.parametrize("name", paxos_z3.conjunct_names())

@@ -84,15 +84,7 @@ async def run_cluster(spec: NetSpec, blocks: int, crashes=()) -> tuple[Cluster, 
 
     async with cluster:
         await cluster.start(*cluster.nodes)
-
-        async def crash(c) -> None:
-            await asyncio.sleep(c.at)
-            await cluster.kill(c.node)
-            if c.down_for is not None:
-                await asyncio.sleep(c.down_for)
-                await cluster.start(c.node)
-
-        tasks = [asyncio.ensure_future(crash(c)) for c in crashes]
+        tasks = [cluster.crash_later(c.node, c.at, c.down_for) for c in crashes]
         done = await cluster.wait_for(tall)
         if done:
             await asyncio.gather(*tasks, return_exceptions=True)

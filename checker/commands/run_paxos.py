@@ -35,15 +35,7 @@ async def run_cluster(spec: NetSpec, pauses=(), crashes=()) -> tuple[Cluster, bo
         await cluster.start(*others)
         for p in pauses:
             cluster.pause(p.node, p.at, p.duration)
-
-        async def crash(c) -> None:
-            await asyncio.sleep(c.at)
-            await cluster.kill(c.node)
-            if c.down_for is not None:
-                await asyncio.sleep(c.down_for)
-                await cluster.start(c.node)
-
-        tasks = [asyncio.ensure_future(crash(c)) for c in crashes]
+        tasks = [cluster.crash_later(c.node, c.at, c.down_for) for c in crashes]
         await cluster.start(*proposers)
         done = await cluster.wait_for(lambda out: all(out[l] for l in learners))
         for t in tasks:
