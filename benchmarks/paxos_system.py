@@ -15,14 +15,12 @@ time limit says so (``stopped_by``): its counts are lower bounds, not the size o
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+import cases
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -78,32 +76,7 @@ def run_case(name: str, time_limit: float | None) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="", help="run the cases whose name contains this")
-    ap.add_argument("--time-limit", type=float, default=600.0, help="seconds per case")
-    ap.add_argument("--case", help=argparse.SUPPRESS)  # one case, in this process
-    args = ap.parse_args()
-    if args.case:
-        print(json.dumps(run_case(args.case, args.time_limit)))
-        return
-    rows = json.loads(OUT.read_text()) if OUT.exists() else []
-    for name in CASES:
-        if args.only not in name:
-            continue
-        proc = subprocess.run([sys.executable, __file__, "--case", name,
-                               "--time-limit", str(args.time_limit)],
-                              capture_output=True, text=True, cwd=ROOT)
-        if proc.returncode != 0:
-            print(f"{name}: failed\n{proc.stderr}", file=sys.stderr)
-            continue
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
-        row["load_average_1m"] = round(os.getloadavg()[0], 2)
-        print(json.dumps(row), flush=True)
-        rows = [r for r in rows if r.get("case") != name] + [row]
-        OUT.parent.mkdir(parents=True, exist_ok=True)
-        tmp = OUT.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(rows, indent=1) + "\n")
-        os.replace(tmp, OUT)
+    cases.main(__file__, __doc__, CASES, run_case, OUT)
 
 
 if __name__ == "__main__":
