@@ -62,4 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(1)
+    except OSError as exc:  # an output path that cannot be created or written
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"paxchain: error: cannot write{where}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
     sys.exit(rc if isinstance(rc, int) else 0)

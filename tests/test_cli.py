@@ -156,3 +156,9 @@ def test_find_min_k_reports_the_least_k_and_draws_the_smaller_ones(tmp_path):
     assert "minimal k: 2" in proc.stdout and "k=2: holds (162,188 states)" in proc.stdout
     assert (tmp_path / "k0" / "blocktree.dot").exists() and (tmp_path / "k1" / "trace.json").exists()
     assert_one_line_error(paxchain("check", "lamport-paxos", "--find-min-k"))
+
+
+def test_an_unwritable_output_path_is_bad_input():
+    proc = paxchain("check", *SMALL, "--variant", "small_quorums", "--out", "/proc/no/such/dir")
+    assert_one_line_error(proc)
+    assert "cannot write" in proc.stderr
