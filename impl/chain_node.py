@@ -46,7 +46,7 @@ from impl.actor import Effect, Handled, Output, Persist, Send, SetTimer
 from impl.chain_block import (Block, Rules, chain_work, check_block, is_hash, mine_block,
                               verify_chain)
 
-__all__ = ["NodeState", "BlockMsg", "GetBlock", "GetTip", "Submit", "ChainNode", "MINE_TIMER",
+__all__ = ["common_length", "NodeState", "BlockMsg", "GetBlock", "GetTip", "Submit", "ChainNode", "MINE_TIMER",
            "ANNOUNCE_TIMER", "MESSAGES", "fresh_state", "as_block", "as_durable", "make_network"]
 
 MINE_TIMER = "mine"
@@ -302,7 +302,7 @@ class ChainNode:
     def _switch(self, node: str, state: NodeState, src: str, received: Block,
                 chain: tuple[Block, ...], new_blocks: frozenset[Block]) -> Handled:
         old = state.chain
-        fork = _common_length(old, chain)
+        fork = common_length(old, chain)
         on_chain = frozenset(chain)
         dropped = frozenset(old[fork:])
         side = (state.side | new_blocks | dropped) - on_chain
@@ -330,7 +330,8 @@ class ChainNode:
         return self._choose(node, state, src, b, [(b,)])
 
 
-def _common_length(a: tuple[Block, ...], b: tuple[Block, ...]) -> int:
+def common_length(a: tuple[Block, ...], b: tuple[Block, ...]) -> int:
+    """How many leading blocks chains ``a`` and ``b`` share."""
     n = 0
     for x, y in zip(a, b):
         if x != y:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from checker.properties import invariant, quiescent, sometimes, transition
 from impl.chain_block import chain_problems, median_time_past
+from impl.chain_node import common_length
 
 __all__ = ["PROPERTIES", "common_length", "prefix_gap", "is_quiet"]
 
@@ -39,16 +40,6 @@ def _memo(m, name: str) -> dict:
     """A per-model cache for per-node results (states share most node states)."""
     store = m.__dict__.setdefault("_spec_memo", {})
     return store.setdefault(name, {})
-
-
-def common_length(a, b) -> int:
-    """How many leading blocks chains ``a`` and ``b`` share."""
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def prefix_gap(a, b) -> int:

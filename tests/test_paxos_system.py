@@ -14,6 +14,7 @@ import json
 import pytest
 
 from checker import HOLDS, VIOLATED, Options, check
+from checker.explicit import reachable_states
 from checker.trace import replay
 from models.paxos_system import VARIANTS, PaxosSystem
 
@@ -180,17 +181,7 @@ def test_learner_bug_is_found_at_the_ci_bound():
 
 
 def _reachable(m):
-    seen = set(m.initial_states())
-    frontier = list(seen)
-    while frontier:
-        nxt = []
-        for s in frontier:
-            for t in m.next_states(s):
-                if t not in seen:
-                    seen.add(t)
-                    nxt.append(t)
-        frontier = nxt
-    return seen
+    return reachable_states(m)
 
 
 def _projection(m, s):
