@@ -33,6 +33,8 @@ CASES = {
     "small_1round_nocrash": ({**CI, "max_rounds": 1, "crashes": 0}, None, True, None),
     "small_1round_nocrash_no_history": ({**CI, "max_rounds": 1, "crashes": 0, "history": False},
                                         None, True, None),
+    "small_1round_nocrash_spent_reports": ({**CI, "max_rounds": 1, "crashes": 0,
+                                            "spent_reports": True}, None, True, None),
     "small_1round_nocrash_no_bury": ({**CI, "max_rounds": 1, "crashes": 0, "bury": False}, None,
                                      True, None),
     "small_1round_crash": ({**CI, "max_rounds": 1}, None, True, None),

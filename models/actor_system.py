@@ -9,9 +9,10 @@ Theory of operation. A global state is::
   (the actor's volatile state; ``None`` while down) and the names of its set *timers*;
 - the *network*: the multiset of in-flight envelopes ``(src, dst, msg)``;
 - the remaining fault *budgets*: drops, duplicates, crashes;
-- an optional auxiliary *history* (``record(history, src, dst, msg)`` folds in every message
-  ever sent, like Stateright's ``record_msg_out``): a refinement mapping that needs "every
-  message ever sent" reads it; without ``record`` it is a constant ``None``;
+- an optional auxiliary *history* (``record(history, sent)`` folds in the envelopes
+  ``(src, dst, msg)`` that one step sends, like Stateright's ``record_msg_out``): a refinement
+  mapping that needs "every message ever sent" reads it; without ``record`` it is a constant
+  ``None``;
 - *outputs*: the set of ``(node, value)`` of every ``Output`` effect ever emitted, so that a
   decision survives the crash of the node that made it.
 
@@ -191,7 +192,7 @@ class ActorSystem(Model):
                  drops: int = 0,
                  duplicates: int = 0, crashes: int = 0, crashable: Iterable[str] | None = None,
                  symmetric: Sequence[Sequence[str]] = (), types: Iterable[type] = (),
-                 record: Callable[[Any, str, str, Any], Any] | None = None,
+                 record: Callable[[Any, tuple[tuple[str, str, Any], ...]], Any] | None = None,
                  history: Any = None, rename: Callable[[Any, Mapping[str, str]], Any] = rename_ids,
                  show_history: Callable[[Any], Any] = to_plain,
                  read_history: Callable[[Any], Any] | None = None,
@@ -321,9 +322,8 @@ class ActorSystem(Model):
             k = (h, sends)
             h2 = self._hist_memo.get(k)
             if h2 is None:
-                value = self.hist.values[h]
-                for e in sends:
-                    value = self.record(value, *self.envs.values[e])
+                value = self.record(self.hist.values[h],
+                                    tuple(self.envs.values[e] for e in sends))
                 h2 = self._hist_memo[k] = self.hist(value)
             h = h2
         if outs:

@@ -130,6 +130,33 @@ class Messages:
         width = self.nb * self.report_width
         return (msgs >> (self.base_1b + a * width)) & ((1 << width) - 1)
 
+    def drop_spent_reports(self, msgs: int) -> int:
+        """``msgs`` without the *spent* reports: the ``1b`` messages of every ballot that has a
+        ``2a`` in ``msgs``.
+
+        Only ``Phase2a(b)`` reads the ``1b`` messages of ballot ``b``, and a ``2a`` of ``b``
+        disables it for good; no property of Lamport's Paxos reads them either. So states that
+        differ only in spent reports have the same enabled actions, whose successors again
+        differ only in spent reports: the relation is a bisimulation, and this function maps
+        each state to a canonical member of its class.
+        """
+        sent_2a = msgs >> self.base_2a & ((1 << self.nb * self.nv) - 1)
+        if not sent_2a:
+            return msgs
+        all_v = (1 << self.nv) - 1
+        for b in range(self.nb):
+            if sent_2a >> (b * self.nv) & all_v:
+                msgs &= ~self.ballot_reports_mask(b)
+        return msgs
+
+    def ballot_reports_mask(self, b: int) -> int:
+        """The bits of every ``1b`` message of ballot ``b``."""
+        block = (1 << self.report_width) - 1
+        mask = 0
+        for a in range(self.n):
+            mask |= block << (self.base_1b + (a * self.nb + b) * self.report_width)
+        return mask
+
     def decode(self, bit: int) -> tuple:
         """The message at ``bit`` as a tuple ``(kind, fields...)`` of numbers."""
         if bit < self.base_2a:

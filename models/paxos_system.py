@@ -18,6 +18,19 @@ what the refinement mapping and the "chosen" half of agreement read; ``history=F
 (and with it those properties) to measure its cost: states that differ only in a message that
 was sent and then dropped or consumed become distinct.
 
+Spent reports. The history leaves out the ``1b`` messages of every ballot that has a ``2a``
+(``Messages.drop_spent_reports``): only ``Phase2a(b)`` reads them, and a ``2a`` of ``b``
+disables it for good. Keeping them would split states by which stale promises were ever sent
+(an acceptor that promised ballot 0 and then 1 against one that promised 1 directly) and
+multiplies the states about sixfold. So refinement is checked against Lamport's Paxos
+*quotiented by spent reports*: each step must map to a Lamport step from the compact image,
+with the spent reports dropped from the result (``abstract_steps``). That quotient is a
+bisimulation quotient, so it has exactly Lamport's reachable states up to spent reports, and
+every property of them that does not read spent reports (agreement, chosen, every invariant
+of ``specs.lamport_paxos``). What it cannot see is the content of a ``Promise`` sent for a
+ballot that already has an ``Accept``, which no Lamport action reads. ``spent_reports=True``
+keeps every report and checks refinement to Lamport's Paxos itself (the tests compare both).
+
 Ballots map to Lamport's integer ballots by their order: the sorted list of every ballot the
 proposers can use (``(r, p)`` for ``r`` in ``1..max_rounds``, ``p`` in ``1..M``; ``(r, 0)``
 under ``ballots_not_unique``) indexed from 0.
@@ -76,7 +89,8 @@ class PaxosSystem(ActorSystem):
     def __init__(self, acceptors: int = 3, proposers: int = 2, values: int = 2,
                  max_rounds: int = 2, learners: int = 1, network: str = "duplicating",
                  drops: int = 0, duplicates: int = 0, crashes: int = 1, history: bool = True,
-                 bury: bool = True, variant: str | None = None) -> None:
+                 bury: bool = True, spent_reports: bool = False,
+                 variant: str | None = None) -> None:
         if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 1 or learners < 0:
             raise ValueError("need acceptors, proposers, values, max_rounds >= 1, learners >= 0")
         if variant is not None and variant not in VARIANTS:
@@ -104,6 +118,7 @@ class PaxosSystem(ActorSystem):
         self._proposer_set = frozenset(self.proposer_ids)
         self._proposer_actor = {x: a for x, (a, r) in cluster.items() if r == "proposer"}
         self.with_history = history
+        self.spent_reports = spent_reports
         params = {"acceptors": acceptors, "proposers": proposers, "values": values,
                   "max_rounds": max_rounds, "learners": learners, "network": network}
         if network != "duplicating":
@@ -113,6 +128,8 @@ class PaxosSystem(ActorSystem):
             params["history"] = 0
         if not bury:
             params["bury"] = 0
+        if spent_reports:
+            params["spent_reports"] = 1
         super().__init__(
             actors, network=network, drops=drops, duplicates=duplicates, crashes=crashes,
             symmetric=[self.acceptor_ids],
@@ -155,9 +172,24 @@ class PaxosSystem(ActorSystem):
             return m.bit_2b(am[1], am[2], am[3])
         return m.bit_1b(am[1], am[2], am[3], am[4])
 
-    def _record(self, history: int, src: str, dst: str, msg: Any) -> int:
-        am = self.abstract_message(msg)
-        return history if am is None else history | (1 << self._bit(am))
+    def _record(self, history: int, sent: tuple) -> int:
+        for src, dst, msg in sent:
+            am = self.abstract_message(msg)
+            if am is not None:
+                history |= 1 << self._bit(am)
+        if self.spent_reports:
+            return history
+        return self.abstract.msgs.drop_spent_reports(history)
+
+    def abstract_steps(self, image: tuple) -> frozenset:
+        """The images that a step from abstract state ``image`` may lead to: its Lamport
+        successors, with the spent reports dropped as the history drops them (the quotient
+        of the module docstring)."""
+        nexts = self.abstract.next_states(image)
+        if self.spent_reports:
+            return frozenset(nexts)
+        drop = self.abstract.msgs.drop_spent_reports
+        return frozenset(x[:3] + (drop(x[3]),) for x in nexts)
 
     def _show_history(self, history: Any) -> Any:
         if history is None:

@@ -143,7 +143,9 @@ def refinement(m, s, t) -> bool:
     The abstraction (``PaxosSystem.abstraction``) reads each acceptor's persisted promise and
     vote and the history of messages ever sent; the step is allowed when the image of the next
     state equals the image of this one (a stutter) or is among
-    ``LamportPaxos.next_states(image of this one)``. Memoised per abstract state.
+    ``LamportPaxos.next_states(image of this one)``, up to the spent ``1b`` reports that the
+    history leaves out (a bisimulation quotient: see ``models.paxos_system``).
+    Memoised per abstract state.
     """
     na, h = len(m.acceptor_ids), m.n + 3
     if s[:na] == t[:na] and s[h] == t[h]:
@@ -155,7 +157,7 @@ def refinement(m, s, t) -> bool:
     memo = m.spec_memo.setdefault("refinement", {})
     nexts = memo.get(a)
     if nexts is None:
-        nexts = memo[a] = frozenset(m.abstract.next_states(a))
+        nexts = memo[a] = m.abstract_steps(a)
     return b in nexts
 
 
