@@ -252,6 +252,11 @@ class _Search:
             self.stopped_by = STOP_INTERRUPTED
             stats.depth = depth
             return len(frontier) - i + len(new_states)
+        finally:
+            if self.stopped_by not in (None, STOP_VIOLATION):
+                # Every state at depth <= ``depth`` was discovered (and checked), and every
+                # transition out of a shallower one, before the first at ``depth`` was expanded.
+                stats.checked_depth = depth
         stats.depth = depth
         return 0
 

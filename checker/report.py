@@ -71,5 +71,8 @@ def summary_text(result: Result) -> str:
         why = _STOP_TEXT.get(result.stopped_by or "", "some property could not be decided")
         lines.append(f"Verdict: INCOMPLETE — {why}; nothing beyond the "
                      f"{s.distinct:,} states explored was checked.")
+        if s.checked_depth is not None:
+            lines.append(f"  Every run of up to {s.checked_depth} steps was checked (breadth-first: "
+                         f"all states within {s.checked_depth} steps were reached).")
     lines += [f"WARNING: {w}: the check never exercised it." for w in result.warnings]
     return "\n".join(lines)

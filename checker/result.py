@@ -76,6 +76,9 @@ class Stats:
     depth: int = 0
     seconds: float = 0.0
     peak_memory_mb: float | None = None
+    # A breadth-first search stopped early had still checked every run of up to this many
+    # steps: all states at this depth or less, and every transition out of shallower states.
+    checked_depth: int | None = None
 
     @property
     def states_per_second(self) -> float:
@@ -90,7 +93,7 @@ class Stats:
         return {"generated": self.generated, "distinct": self.distinct, "queue_left": self.queue,
                 "depth": self.depth, "seconds": round(self.seconds, 4),
                 "states_per_second": round(self.states_per_second, 1),
-                "peak_memory_mb": self.peak_memory_mb}
+                "peak_memory_mb": self.peak_memory_mb, "checked_depth": self.checked_depth}
 
 
 @dataclass

@@ -79,3 +79,21 @@ def test_depth_bound_is_incomplete_exactly_when_something_lies_beyond(graph, bou
     beyond = any(d > bound for d in dist.values())
     assert r.verdict == (INCOMPLETE if beyond else HOLDS)
     assert r.stats.distinct == sum(1 for d in dist.values() if d <= bound)
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs, st.integers(1, 12))
+def test_a_cut_short_search_names_the_depth_it_covered(graph, max_states):
+    # Stopped by the state bound, breadth-first search claims every run of up to
+    # checked_depth steps: every node that close is counted, and the target is reported
+    # violated whenever it is that close.
+    edges, target = graph
+    dist = distances(edges)
+    r = check(Graph(edges, target), Options(max_states=max_states, keep_going=True))
+    if r.exhaustive:
+        assert r.stats.checked_depth is None and r.stats.distinct == len(dist)
+        return
+    d = r.stats.checked_depth
+    assert d is not None and r.stats.distinct >= sum(1 for x in dist.values() if x <= d)
+    if dist.get(target, d + 1) <= d:
+        assert r.get("avoids_target").verdict == VIOLATED
