@@ -135,10 +135,11 @@ class Messages:
         ``2a`` in ``msgs``.
 
         Only ``Phase2a(b)`` reads the ``1b`` messages of ballot ``b``, and a ``2a`` of ``b``
-        disables it for good; no property of Lamport's Paxos reads them either. So states that
-        differ only in spent reports have the same enabled actions, whose successors again
-        differ only in spent reports: the relation is a bisimulation, and this function maps
-        each state to a canonical member of its class.
+        disables it for good. So states that differ only in spent reports have the same
+        enabled actions, whose successors again differ only in spent reports: the relation is
+        a bisimulation, and this function maps each state to a canonical member of its class.
+        Properties that do not read ``1b`` messages (agreement, chosen) cannot tell the
+        members apart; ``msg_1b`` can, and is not checked on compact states.
         """
         sent_2a = msgs >> self.base_2a & ((1 << self.nb * self.nv) - 1)
         if not sent_2a:
