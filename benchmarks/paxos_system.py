@@ -10,7 +10,8 @@ Each case runs the explicit BFS (``checker.check``) and records distinct and gen
 states, depth, seconds, states/s (generated per second), peak memory (the process's maximum
 resident set, which only grows, so cases run in a fresh subprocess each) and the verdicts with
 trace lengths; results go to ``benchmarks/results/paxos_system.json``. A case cut short by the
-time limit says so (``stopped_by``): its counts are lower bounds, not the size of the space.
+time limit says so (``stopped_by``): its counts are lower bounds, not the size of the space,
+and ``checked_depth`` says how many steps of every run it did check.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ CASES = {
     "learner_mixes_ballots_agreement_2x2": ({**CI, "crashes": 0}, "learner_mixes_ballots",
                                             True, ("agreement",)),
 }
+# every seeded bug at the CI bound itself (the first violation ends each search)
+CASES.update({f"bug_{v}_ci": (CI, v, True, None)
+              for v in ("no_durable_storage", "ignore_promised_votes", "ballots_not_unique",
+                        "reuse_ballot_after_restart", "accept_below_promise",
+                        "corrupt_storage")})
 
 
 def run_case(name: str, time_limit: float | None) -> dict:
@@ -67,6 +73,7 @@ def run_case(name: str, time_limit: float | None) -> dict:
         "properties": list(only) if only else "all", "verdict": result.verdict,
         "exhaustive": result.exhaustive, "stopped_by": result.stopped_by,
         "distinct": st.distinct, "generated": st.generated, "depth": st.depth,
+        "checked_depth": st.checked_depth,
         "seconds": round(seconds, 1),
         "states_per_second": round(st.generated / seconds) if seconds else None,
         "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
