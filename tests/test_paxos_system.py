@@ -169,11 +169,25 @@ def test_budgeted_network_with_loss_and_duplication_holds():
     assert {"Drop", "Duplicate", "Crash", "Restart"} <= set(m.actions())
 
 
+CI_BOUND = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 2, "crashes": 1}
+
+
+@pytest.mark.parametrize("variant", sorted(set(CASES) - {"learner_mixes_ballots"}))
+def test_every_bug_is_found_at_the_ci_bound(variant):
+    # The CI bound does not exhaust in minutes, but every bug shows early in it: the
+    # first violation is the same property and length as at the small bound (BFS: shortest).
+    _, prop, length = CASES[variant]
+    r = check(PaxosSystem(variant=variant, **CI_BOUND), Options(symmetry=True))
+    bad = r.violations()[0]
+    assert (bad.name, len(bad.trace.steps) - 1) == (prop, length)
+    _assert_replays_and_draws(variant, CI_BOUND, bad.trace)
+
+
 @pytest.mark.slow
 def test_learner_bug_is_found_at_the_ci_bound():
     # 3 acceptors, 2 proposers, 2 rounds each (4 ballots), 1 crash, symmetric: the same
     # 12-step trace as at 2 ballots (BFS: shortest), after ~390k states (~25 s).
-    params = {"acceptors": 3, "proposers": 2, "max_rounds": 2, "crashes": 1}
+    params = CI_BOUND
     m = PaxosSystem(variant="learner_mixes_ballots", **params)
     r = check(m, Options(symmetry=True, only=("learned_chosen",)))
     bad = r.get("learned_chosen")
