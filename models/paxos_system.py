@@ -178,19 +178,18 @@ class PaxosSystem(ActorSystem):
             am = self.abstract_message(msg)
             if am is not None:
                 history |= 1 << self._bit(am)
-        if self.spent_reports:
-            return history
-        return self.abstract.msgs.drop_spent_reports(history)
+        return self._compact(history)
+
+    def _compact(self, msgs: int) -> int:
+        """``msgs`` as the history keeps them: without spent reports unless ``spent_reports``."""
+        return msgs if self.spent_reports else self.abstract.msgs.drop_spent_reports(msgs)
 
     def abstract_steps(self, image: tuple) -> frozenset:
         """The images that a step from abstract state ``image`` may lead to: its Lamport
         successors, with the spent reports dropped as the history drops them (the quotient
         of the module docstring)."""
-        nexts = self.abstract.next_states(image)
-        if self.spent_reports:
-            return frozenset(nexts)
-        drop = self.abstract.msgs.drop_spent_reports
-        return frozenset(x[:3] + (drop(x[3]),) for x in nexts)
+        return frozenset(x[:3] + (self._compact(x[3]),)
+                         for x in self.abstract.next_states(image))
 
     def _show_history(self, history: Any) -> Any:
         if history is None:
