@@ -152,6 +152,15 @@ def _actors(spec: dict[str, Any]) -> dict[str, Any]:
 
 # -- the node process --------------------------------------------------------------------------
 
+def variant_cluster(catalogue: str, factory: str, variants: list[str] | None = None,
+                    **kwargs: Any) -> dict[str, Any]:
+    """A ``NetSpec`` factory that builds ``factory(**kwargs)`` (``"module:function"``) and
+    applies the named variants of ``catalogue`` (``"module:NAME"``, an
+    ``impl.variants.Catalogue``): each node process looks its variants up by name, so plugins
+    named in ``PAXCHAIN_PLUGINS`` reach the children too."""
+    return _load(catalogue).apply(list(variants or ()), _load(factory)(**kwargs))
+
+
 class _Node(asyncio.DatagramProtocol):
     def __init__(self, name: str, spec: dict[str, Any], loop: asyncio.AbstractEventLoop) -> None:
         self.name, self.spec, self.loop = name, spec, loop
@@ -176,8 +185,9 @@ class _Node(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
-        self.state, effects = self.actor.on_start(self.name, read_durable(self.path), self.now())
-        self.emit(event="ready", durable=encode_value(read_durable(self.path)))
+        durable = read_durable(self.path)
+        self.state, effects = self.actor.on_start(self.name, durable, self.now())
+        self.emit(event="ready", durable=encode_value(durable))
         self.apply(effects)
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
@@ -186,7 +196,7 @@ class _Node(asyncio.DatagramProtocol):
             if not isinstance(env, dict) or not isinstance(env.get("src"), str):
                 raise Malformed("no src")
             msg = decode_msg(env.get("msg"), self.types)
-        except (ValueError, TypeError, UnicodeDecodeError):
+        except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
             self.counts["malformed"] += 1
             return
         src = env["src"]
@@ -210,9 +220,18 @@ class _Node(asyncio.DatagramProtocol):
         self.handle(lambda: self.actor.on_timer(self.name, self.state, name, self.now()))
 
     def apply(self, effects: list) -> None:
+        """Carry out ``effects`` strictly in list order. A ``Persist`` is durable (see
+        ``write_durable``) before the next effect starts, so no later ``Send`` leaves before
+        it; a ``Persist`` that fails stops the node at once (fail-stop, like a crash: what
+        follows it in the list never happens, and the node does not go on with a state its
+        disk does not back)."""
         for e in effects:
             if isinstance(e, Persist):
-                write_durable(self.path, e.data)
+                try:
+                    write_durable(self.path, e.data)
+                except (OSError, TypeError, ValueError) as exc:
+                    self.emit(event="error", error=f"persist failed, node stops: {exc}")
+                    os._exit(1)
             elif isinstance(e, Send):
                 self.send(e.dst, e.msg)
             elif isinstance(e, SetTimer):
@@ -283,7 +302,8 @@ class PortBusy(OSError):
 class NetSpec:
     """What to run: ``factory`` (``"module:function"``) called with ``kwargs`` returns node id
     -> actor (or ``(actor, role)``); ``messages`` (``"module:NAME"``) is the tuple of message
-    dataclasses. ``base_port`` 0 picks free ports. ``deadline`` bounds the run in seconds."""
+    dataclasses. ``base_port`` 0 picks free ports. ``deadline`` bounds the run in seconds,
+    start-up included."""
 
     factory: str
     kwargs: dict[str, Any]
@@ -300,26 +320,57 @@ class NetSpec:
 class _Proc:
     proc: Any
     reader: Any
-    alive: bool = True
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
     errors: list = field(default_factory=list)
 
 
+def _signal(p: _Proc, sig: int) -> None:
+    """Send ``sig`` to a node process that has not been reaped. Not ``Popen.send_signal``: it
+    polls first, and a poll that reaps an exited child races asyncio's child watcher (which
+    then logs "Unknown child process pid"). Until the watcher reaps it, the pid stays ours."""
+    if p.proc.returncode is None:
+        try:
+            os.kill(p.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+STOP_GRACE = 2.0  # seconds the nodes get, all together, to print their counters at the end
+
+
 class Cluster:
-    """The nodes of ``spec`` as OS processes. Use as ``async with Cluster(spec) as c:``."""
+    """The nodes of ``spec`` as OS processes. Use as ``async with Cluster(spec) as c:``.
+
+    Time 0 of the run is the creation of the ``Cluster``: crash and pause times count from
+    there, and so does the deadline, so start-up counts against it. Every wait ends by the
+    deadline at the latest, and ``stop`` takes at most ~2 x ``STOP_GRACE`` however many nodes
+    there are, so a run ends within its deadline plus a bounded cleanup.
+
+    A node is *up* (a process, started or starting), or *down* (killed by ``kill`` and not yet
+    restarted, or never started). ``kill`` of a node that is still starting kills the starting
+    process; ``kill`` of a node whose first start has not come yet keeps it from starting
+    until ``restart``; ``start`` leaves nodes that are up or down alone. So a crash-restart
+    schedule applies the same way whether it falls before, during or after a node's start-up.
+    """
 
     def __init__(self, spec: NetSpec) -> None:
+        self.t0 = time.monotonic()
+        self.deadline_wall = time.time() + spec.deadline
         self.spec = spec
         self.nodes = list(_actors({"factory": spec.factory, "kwargs": spec.kwargs}))
         self.sockets: dict[str, socket.socket] = {}
         self.procs: dict[str, _Proc] = {}
         self.outputs: dict[str, list[tuple[float, Any]]] = {n: [] for n in self.nodes}
+        self.recovered: dict[str, list[Any]] = {n: [] for n in self.nodes}
         self.stats: dict[str, dict[str, int]] = {}
         self.starts: dict[str, int] = {n: 0 for n in self.nodes}
-        self.ready: dict[str, asyncio.Event] = {}
+        self.down: set[str] = set()
+        self.failed: dict[str, str] = {}
+        self.log: list[tuple[float, str, str]] = []  # (seconds into the run, node, what)
         self.changed = asyncio.Event()
-        self.t0 = time.monotonic()
-        self.deadline_wall = time.time() + spec.deadline
         self.spec_path = ""
+        self._tasks: list[Any] = []
+        self._locks = {n: asyncio.Lock() for n in self.nodes}
 
     @property
     def ports(self) -> dict[str, int]:
@@ -351,6 +402,7 @@ class Cluster:
                 s.close()
                 for t in self.sockets.values():
                     t.close()
+                self.sockets.clear()
                 if exc.errno == errno.EADDRINUSE:
                     raise PortBusy(exc.errno, f"port {port} on 127.0.0.1 is busy") from None
                 raise
@@ -359,28 +411,72 @@ class Cluster:
     def elapsed(self) -> float:
         return time.monotonic() - self.t0
 
-    async def start(self, *names: str) -> None:
-        """Start (or restart) ``names`` and wait until each has read its storage."""
+    def _note(self, name: str, what: str) -> None:
+        self.log.append((round(self.elapsed(), 3), name, what))
+
+    def left(self) -> float:
+        """Seconds until the deadline (0 once it passed)."""
+        return max(self.deadline_wall - time.time(), 0.0)
+
+    def running(self, name: str) -> bool:
+        p = self.procs.get(name)
+        return p is not None and p.proc.returncode is None and not p.reader.done()
+
+    def is_ready(self, name: str) -> bool:
+        """``name`` runs and has read its storage back."""
+        return self.running(name) and self.procs[name].ready.is_set()
+
+    async def start(self, *names: str) -> bool:
+        """Start ``names`` (skipping nodes that are up, or down by ``kill``), then wait until
+        each has read its storage, or was killed meanwhile, or the deadline came. True when
+        every one of ``names`` is up and ready."""
         for n in names:
-            self.ready[n] = asyncio.Event()
-            fd = self.sockets[n].fileno()
+            if self.left() <= 0:
+                break
+            async with self._locks[n]:
+                if n not in self.down and not self.running(n):
+                    await self._spawn(n)
+        await self._settle(names)
+        return all(self.is_ready(n) for n in names)
+
+    async def restart(self, name: str) -> bool:
+        """Bring a node that ``kill`` took down back (from its durable file); see ``start``."""
+        self.down.discard(name)
+        self._note(name, "restarted")
+        return await self.start(name)
+
+    async def _spawn(self, n: str) -> None:
+        fd = self.sockets[n].fileno()
+        try:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "impl.net", n, self.spec_path, str(fd), pass_fds=(fd,),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE)
-            p = _Proc(proc, None)
-            p.reader = asyncio.ensure_future(self._read(n, p))
-            self.procs[n] = p
-            self.starts[n] += 1
-        for n in names:
-            await self._until(self.ready[n].wait(), f"{n} did not start")
+        except OSError as exc:  # out of processes or file descriptors: the node stays down
+            self.failed[n] = f"could not start: {exc.strerror or exc}"
+            return
+        p = _Proc(proc, None)
+        p.reader = asyncio.ensure_future(self._read(n, p))
+        self.procs[n] = p
+        self.starts[n] += 1
 
-    async def _until(self, aw: Any, what: str) -> Any:
-        left = self.deadline_wall - time.time()
+    async def _settle(self, names: tuple[str, ...]) -> None:
+        """Until each of ``names`` is ready or not running, or the deadline."""
+        ready, readers = [], []
+        for n in dict.fromkeys(names):
+            p = self.procs.get(n)
+            if p is not None and not p.ready.is_set() and not p.reader.done():
+                ready.append(asyncio.ensure_future(p.ready.wait()))
+                readers.append(p.reader)
+        pending = set(ready) | set(readers)
         try:
-            return await asyncio.wait_for(aw, max(left, 0.01))
-        except asyncio.TimeoutError:
-            raise TimeoutError(f"{what} before the deadline") from None
+            while pending and self.left() > 0 and not all(
+                    self.is_ready(n) or not self.running(n) for n in names):
+                _, pending = await asyncio.wait(pending, timeout=self.left(),
+                                                return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in ready:
+                w.cancel()
 
     async def _read(self, name: str, p: _Proc) -> None:
         async def errors() -> None:
@@ -395,7 +491,11 @@ class Cluster:
                 continue
             kind = ev.get("event")
             if kind == "ready":
-                self.ready[name].set()
+                p.ready.set()
+                try:
+                    self.recovered[name].append(decode_value(ev.get("durable")))
+                except Malformed:
+                    self.recovered[name].append(None)
             elif kind == "output":
                 self.outputs[name].append((round(self.elapsed(), 3), decode_value(ev["value"])))
             elif kind == "stats":
@@ -404,70 +504,95 @@ class Cluster:
                                     if isinstance(v, int)}
             self.changed.set()
         await err_task
-        p.alive = False
+        if not p.ready.is_set() and name not in self.down and p.errors:
+            self.failed[name] = p.errors[-1]
         self.changed.set()
 
     async def wait_for(self, predicate: Callable[[dict[str, list]], bool]) -> bool:
         """Wait until ``predicate(outputs)`` holds; ``False`` at the deadline."""
         while not predicate(self.outputs):
             self.changed.clear()
-            if time.time() >= self.deadline_wall:
+            if self.left() <= 0:
                 return False
             try:
-                await asyncio.wait_for(self.changed.wait(),
-                                       max(self.deadline_wall - time.time(), 0.01))
+                await asyncio.wait_for(self.changed.wait(), max(self.left(), 0.01))
             except asyncio.TimeoutError:
                 return predicate(self.outputs)
         return True
 
     async def kill(self, name: str) -> None:
-        """Crash ``name``: SIGKILL, losing everything it did not fsync."""
-        p = self.procs[name]
-        if p.proc.returncode is None:
-            p.proc.kill()
-        await p.proc.wait()
-        await p.reader
+        """Crash ``name``: SIGKILL, losing everything it did not fsync. The node stays down
+        (``start`` skips it) until ``restart``."""
+        async with self._locks[name]:  # a start in progress completes first, then dies
+            self.down.add(name)
+            p = self.procs.get(name)
+            self._note(name, "killed" + ("" if self.is_ready(name) else
+                                         " during its start-up" if self.running(name) else
+                                         " before its first start" if p is None else
+                                         " (it had exited)"))
+            if p is None:
+                return
+            _signal(p, signal.SIGKILL)
+            await p.proc.wait()
+        await asyncio.wait({p.reader}, timeout=STOP_GRACE)
 
     def crash_later(self, name: str, at: float, down_for: float | None) -> "asyncio.Task":
-        """Kill ``name`` ``at`` seconds from now and, unless ``down_for`` is None, restart it
-        (from its durable file) ``down_for`` seconds later. Cancel the task to call it off."""
+        """Kill ``name`` ``at`` seconds into the run (time 0: the ``Cluster``'s creation) and,
+        unless ``down_for`` is None, restart it (from its durable file) ``down_for`` seconds
+        later; nothing happens past the deadline. ``stop`` cancels it."""
         async def crash() -> None:
-            await asyncio.sleep(at)
+            await asyncio.sleep(max(at - self.elapsed(), 0.0))
+            if self.left() <= 0:
+                return
             await self.kill(name)
             if down_for is not None:
                 await asyncio.sleep(down_for)
-                await self.start(name)
+                if self.left() > 0:
+                    await self.restart(name)
 
-        return asyncio.ensure_future(crash())
+        task = asyncio.ensure_future(crash())
+        self._tasks.append(task)
+        return task
 
     def pause(self, name: str, at: float, duration: float) -> None:
-        """SIGSTOP ``name`` ``at`` seconds from now, SIGCONT it ``duration`` later."""
+        """SIGSTOP ``name`` ``at`` seconds into the run, SIGCONT it ``duration`` later."""
         loop = asyncio.get_running_loop()
 
         def sig(s: int) -> None:
             p = self.procs.get(name)
-            if p is not None and p.proc.returncode is None:
-                p.proc.send_signal(s)
+            if p is not None:
+                _signal(p, s)
 
-        loop.call_later(at, sig, signal.SIGSTOP)
-        loop.call_later(at + duration, sig, signal.SIGCONT)
+        begin = max(at - self.elapsed(), 0.0)
+        self._tasks.append(loop.call_later(begin, sig, signal.SIGSTOP))
+        self._tasks.append(loop.call_later(begin + duration, sig, signal.SIGCONT))
 
     async def stop(self) -> None:
-        """SIGTERM every node (it prints its counters), SIGKILL stragglers, close sockets."""
-        for p in self.procs.values():
-            if p.proc.returncode is None:
-                p.proc.send_signal(signal.SIGCONT)
-                p.proc.terminate()
-        for p in self.procs.values():
-            try:
-                await asyncio.wait_for(p.proc.wait(), 3.0)
-            except asyncio.TimeoutError:
-                p.proc.kill()
-                await p.proc.wait()
-            try:
-                await asyncio.wait_for(p.reader, 3.0)
-            except asyncio.TimeoutError:
-                pass
+        """Cancel pending crashes and pauses; SIGCONT and SIGTERM every node (it prints its
+        counters), SIGKILL whatever still runs after ``STOP_GRACE``, reap every process, close
+        sockets. Bounded in time whatever the number of nodes, and quiet."""
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*[t for t in self._tasks if isinstance(t, asyncio.Future)],
+                             return_exceptions=True)
+        procs = list(self.procs.values())
+        for p in procs:
+            _signal(p, signal.SIGCONT)
+            _signal(p, signal.SIGTERM)
+        waits = [asyncio.ensure_future(p.proc.wait()) for p in procs]
+        if waits:
+            await asyncio.wait(waits, timeout=STOP_GRACE)
+        for p in procs:
+            _signal(p, signal.SIGKILL)
+        if waits:
+            await asyncio.wait(waits, timeout=STOP_GRACE)
+        readers = [p.reader for p in procs]
+        if readers:
+            _, pending = await asyncio.wait(readers, timeout=STOP_GRACE)
+            for r in pending:
+                r.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+        for p in procs:
             if p.proc.stdin is not None:
                 p.proc.stdin.close()
         for s in self.sockets.values():

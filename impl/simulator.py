@@ -20,10 +20,20 @@ The world the actors live in:
 - *Crashes* (``Crash(node, at, down_for)``): the volatile state, pending timers and waiting
   events are lost; what the node last ``Persist``ed survives; after ``down_for`` (``None``:
   never) it restarts through ``on_start(node, durable, now)``.
+- *Crash points* (``crash_points``: a probability per handler call): a crash that falls *inside*
+  a handler, between its effects. When one is drawn, a cut ``k`` in ``0..len(effects)`` is drawn
+  too; the first ``k`` effects happen (sends leave, persists are durable, timers are set and then
+  lost with the crash) and the rest never do; the node is down for ``crash_points_down`` and
+  restarts from what it had persisted. At most ``crash_points_max`` crash points fall in a run.
+  The log entry ``crash-point`` names the cut and the effects lost. The draws come from a
+  second generator seeded from ``seed`` alone, and only when ``crash_points > 0``: turning crash
+  points on does not change the network's draws, and a run without them is the same run as
+  before they existed.
 
 Effects are applied in list order, so a ``Persist`` is durable before any later ``Send`` of the
-same handler leaves (write-ahead). A handler that raises is a bug in the actor, not a fault the
-simulator models: the exception propagates.
+same handler leaves (write-ahead), and a crash point between them shows what a handler that
+breaks the order risks. A handler that raises is a bug in the actor, not a fault the simulator
+models: the exception propagates.
 """
 
 from __future__ import annotations
@@ -40,6 +50,13 @@ __all__ = ["Latency", "Pause", "Crash", "Clock", "SimConfig", "SimResult", "Simu
            "simulate"]
 
 
+def _finite(what: str, *xs: Any) -> None:
+    """``ValueError`` unless every ``x`` is a finite real number (NaN and infinity are not)."""
+    for x in xs:
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+            raise ValueError(f"{what}: {x!r} is not a finite number")
+
+
 @dataclass(frozen=True)
 class Latency:
     """Message latency: ``uniform`` on ``[lo, hi]``, or ``exp``: ``lo`` + exponential with
@@ -53,6 +70,7 @@ class Latency:
     def __post_init__(self) -> None:
         if self.kind not in ("uniform", "exp"):
             raise ValueError(f"latency kind must be uniform or exp, not {self.kind!r}")
+        _finite("latency", self.lo, self.hi, self.mean)
         if self.lo < 0 or self.hi < self.lo and self.kind == "uniform" or self.mean <= 0:
             raise ValueError("latency needs 0 <= lo <= hi and mean > 0")
 
@@ -100,20 +118,32 @@ class SimConfig:
     clocks: tuple[tuple[str, Clock], ...] = ()
     until: float = 10_000.0
     max_events: int = 200_000
+    crash_points: float = 0.0
+    crash_points_max: int = 1
+    crash_points_down: float = 10.0
 
     def __post_init__(self) -> None:
+        _finite("loss and dup", self.loss, self.dup)
         if not (0 <= self.loss < 1) or not (0 <= self.dup <= 1):
             raise ValueError("need 0 <= loss < 1 and 0 <= dup <= 1")
+        _finite("until", self.until)
         if self.until <= 0 or self.max_events <= 0:
             raise ValueError("until and max_events must be positive")
+        _finite("crash points", self.crash_points, self.crash_points_down)
+        if not 0 <= self.crash_points <= 1 or self.crash_points_max < 0 \
+                or self.crash_points_down < 0:
+            raise ValueError("need 0 <= crash points <= 1, a budget >= 0 and a down time >= 0")
         for p in self.pauses:
+            _finite(f"pause of {p.node}", p.at, p.duration)
             if p.at < 0 or p.duration < 0:
                 raise ValueError(f"pause of {p.node}: negative time")
         for c in self.crashes:
+            _finite(f"crash of {c.node}", c.at, 0.0 if c.down_for is None else c.down_for)
             if c.at < 0 or (c.down_for is not None and c.down_for < 0):
                 raise ValueError(f"crash of {c.node}: negative time")
         for n, c in self.clocks:
-            if c.drift <= -1 or not math.isfinite(c.offset):
+            _finite(f"clock of {n}", c.offset, c.drift)
+            if c.drift <= -1:
                 raise ValueError(f"clock of {n}: drift must be > -1")
 
 
@@ -162,6 +192,8 @@ class Simulator:
         clocks = dict(config.clocks)
         self.cfg = config
         self.rng = random.Random(config.seed)
+        self.crash_rng = random.Random(f"crash-points:{config.seed}")
+        self.crash_points_left = config.crash_points_max
         self.nodes = {n: _Node(a, clocks.get(n, Clock())) for n, a in actors.items()}
         self.stop = stop
         self.queue: list = []
@@ -171,6 +203,8 @@ class Simulator:
         self.outputs: dict[str, list] = {n: [] for n in actors}
         self.counts = {"sent": 0, "delivered": 0, "lost": 0, "duplicated": 0,
                        "dropped_down": 0, "timers": 0}
+        if config.crash_points > 0:
+            self.counts["crash_points"] = 0
         self.log: list[tuple[float, str, str, str]] = []
         self.sent: list[tuple[float, str, str, Any]] = []
 
@@ -183,9 +217,21 @@ class Simulator:
         self.log.append((round(self.now, 6), what, node, detail))
 
     # -- effects
+    def _cut(self, effects: list) -> int | None:
+        """Where a crash point falls in ``effects`` (after that many of them), or ``None``."""
+        if not effects or self.cfg.crash_points <= 0 or self.crash_points_left <= 0:
+            return None
+        if self.crash_rng.random() >= self.cfg.crash_points:
+            return None
+        self.crash_points_left -= 1
+        return self.crash_rng.randrange(len(effects) + 1)
+
     def _apply(self, name: str, effects: list) -> None:
         node = self.nodes[name]
-        for e in effects:
+        cut = self._cut(effects)
+        for i, e in enumerate(effects):
+            if i == cut:
+                break
             if isinstance(e, Persist):
                 node.durable = e.data
             elif isinstance(e, Send):
@@ -202,6 +248,12 @@ class Simulator:
                 self._note("output", name, repr(e.value))
             else:
                 raise TypeError(f"{name} returned an unknown effect {e!r}")
+        if cut is not None:
+            self.counts["crash_points"] += 1
+            lost = ", ".join(map(repr, effects[cut:])) or "nothing"
+            self._crash(name, "crash-point", f"after {cut} of {len(effects)} effects; "
+                                             f"never happened: {lost}")
+            self._push(self.now + self.cfg.crash_points_down, "restart", name)
 
     def _send(self, src: str, dst: str, msg: Any) -> None:
         self.counts["sent"] += 1
@@ -271,13 +323,13 @@ class Simulator:
             if node.up and not node.paused:
                 self._run(kind, data)
 
-    def _crash(self, name: str) -> None:
+    def _crash(self, name: str, what: str = "crash", detail: str = "") -> None:
         node = self.nodes[name]
         if not node.up:
             return
         node.up, node.paused, node.waiting, node.timers = False, False, [], {}
         node.state = None
-        self._note("crash", name)
+        self._note(what, name, detail)
 
     def _restart(self, name: str) -> None:
         node = self.nodes[name]

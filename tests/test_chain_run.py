@@ -29,7 +29,7 @@ def test_restarted_node_resumes_from_its_persisted_chain(tmp_path):
 
 def test_bad_parameters_are_one_line_errors_with_exit_2():
     for args in (["--nodes", "0"], ["--tie", "x"], ["--crash", "n7:1"], ["--loss", "2"],
-                 ["--bug", "nope"], ["--base-port", "80"]):
+                 ["--variant", "nope"], ["--base-port", "80"]):
         p = run(*args, timeout=30)
         assert p.returncode == 2, (args, p.stdout, p.stderr)
         assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr

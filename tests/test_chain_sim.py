@@ -56,7 +56,7 @@ def test_nodes_converge_without_faults_under_lowest_hash_ties():
 
 def test_bad_parameters_are_one_line_errors_with_exit_2():
     for args in (["--nodes", "0"], ["--delay", "5"], ["--crash", "n9:1"], ["--tie", "x"],
-                 ["--block-interval", "-1"], ["--bug", "nope"], ["--loss", "1.5"]):
+                 ["--block-interval", "-1"], ["--variant", "nope"], ["--loss", "1.5"]):
         p = cli(*args)
         assert p.returncode == 2, args
         assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr, p.stderr

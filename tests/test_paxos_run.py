@@ -82,7 +82,7 @@ def test_kill_and_restart_an_acceptor_keeps_its_promise_and_learners_agree(tmp_p
             assert await c.wait_for(lambda _: read_durable(a1_file) is not None)
             await c.kill("a1")
             before = read_durable(a1_file)
-            await c.start("a1")
+            assert await c.restart("a1"), c.errors("a1")
             assert await c.wait_for(lambda out: out["l1"] and out["l2"]), c.errors("a1")
             promised = read_durable(a1_file)[0]
             assert promised >= before[0]  # a promise never goes down, across the restart

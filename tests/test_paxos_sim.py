@@ -102,7 +102,7 @@ def test_same_seed_same_output_byte_for_byte():
     other = cli_run(*args[:-8], "--seed", "8")
     assert other.output != first.output
     # Separate processes with different string-hash seeds: nothing may depend on set order.
-    runs = [subprocess.run(["paxchain", *args, "--bug", "ballots_not_unique"], capture_output=True,
+    runs = [subprocess.run(["paxchain", *args, "--variant", "ballots_not_unique"], capture_output=True,
                            env={**os.environ, "PYTHONHASHSEED": h}) for h in ("1", "2")]
     assert runs[0].stdout == runs[1].stdout and runs[0].returncode == runs[1].returncode
 
@@ -124,7 +124,7 @@ def test_paxos_decides_safely_under_faults(sc):
 def test_invalid_parameters_are_one_line_errors():
     for args in (["--acceptors", "0"], ["--loss", "-0.1"], ["--loss", "1"], ["--dup", "2"],
                  ["--latency", "5"], ["--pause", "a1:x:1"], ["--crash", "nobody:1"],
-                 ["--drift", "p1:-1"], ["--bug", "nonsense"], ["--timeout", "0"]):
+                 ["--drift", "p1:-1"], ["--variant", "nonsense"], ["--timeout", "0"]):
         p = subprocess.run(["paxchain", "simulate", "paxos", *args], capture_output=True, text=True)
         assert p.returncode == 2, (args, p.stderr)
         assert p.stderr.count("\n") == 1 and p.stderr.startswith("paxchain: error:"), args
@@ -137,7 +137,7 @@ _time = st.integers(0, 120).map(float)  # decisions typically happen by t ~ 30-1
 
 
 @st.composite
-def scenarios(draw, bugs=()):
+def scenarios(draw, variants=()):
     """A fault schedule: seed, loss/dup rates, pauses, crash-restarts, clock skew."""
     return Scenario(
         acceptors=5, proposers=3, learners=2, seed=draw(st.integers(0, 1000)),
@@ -152,7 +152,7 @@ def scenarios(draw, bugs=()):
             st.sampled_from(NODES),
             st.builds(Clock, _time, st.sampled_from([-0.5, 0.0, 0.5]))),
             max_size=3, unique_by=lambda x: x[0]))),
-        timeout=20.0, until=3000.0, bugs=tuple(bugs), stop="quiescent")
+        timeout=20.0, until=3000.0, variants=tuple(variants), stop="quiescent")
 
 
 def _save_failure(sc: Scenario) -> str:
@@ -184,14 +184,14 @@ def test_hypothesis_finds_a_seeded_bug_and_its_schedule_replays(bug, tmp_path):
     def broken(sc: Scenario) -> bool:
         return run_scenario(sc)[1].violated is not None
 
-    sc = find(scenarios(bugs=(bug,)), broken,
+    sc = find(scenarios(variants=(bug,)), broken,
               settings=settings(max_examples=100, deadline=None, database=None))
     result, verdict = run_scenario(sc)
     assert verdict.violated == "agreement"
     path = tmp_path / "failure.json"
     path.write_text(json.dumps(trace_json(sc, result, verdict)), encoding="utf-8")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["#meta"]["model"] == "paxos-sim" and data["#meta"]["params"]["bugs"] == [bug]
+    assert data["#meta"]["model"] == "paxos-sim" and data["#meta"]["params"]["variants"] == [bug]
     replayed_sc, _, replayed = replay_data(data)
     assert replayed_sc == sc and replayed.violated == "agreement"
     r = cli_run("simulate", "paxos", "--replay", str(path))
@@ -217,5 +217,5 @@ def test_exit_codes_of_the_real_command():
                               capture_output=True).returncode
 
     assert code("--seed", "1") == 0
-    assert code("--proposers", "3", "--bug", "ignore_promised_votes", "--to-quiescence") == 1
+    assert code("--proposers", "3", "--variant", "ignore_promised_votes", "--to-quiescence") == 1
     assert code("--until", "5") == 3  # no learner can decide within 5 time units

@@ -13,9 +13,20 @@ process; block timestamps need one timeline for all nodes, so this driver wraps 
 pass milliseconds of wall time since the run's start (plus ``--clock-offset``) as ``now``.
 The wrapper is driver code: ``impl/`` still reads no clock.
 
-Exit 0: every node reached ``--blocks`` and the persisted chains satisfy prefix consistency
-with ``--k`` (each minus its last k blocks is a prefix of every other); 1: prefix consistency
-is violated; 3: the deadline came first; 2: bad input (including a busy ``--base-port``).
+The verdict is about the chains *as persisted*, read back from disk at the end, pair by pair.
+A node that is merely *behind* -- its chain is a prefix of another's, or leaves it by at most
+``--k`` blocks -- is consistent with it: it can still adopt the other chain by dropping at most
+k blocks. Two chains *diverge* when, past the last block they share, each has more than k
+blocks of its own: whichever wins, a node must drop more than k blocks, which prefix
+consistency with k forbids (``divergences``). A node that never persisted a chain holds
+genesis only, a prefix of every chain. Crash times count from the start of the command, and
+so does the deadline (start-up included).
+
+Exit 0: every node reached ``--blocks`` (and the crash schedule played out) and no two
+persisted chains diverge; 1: two persisted chains diverge deeper than k, or a chain file holds
+no chain (confirmed from the files, whenever the run ended); 3: the deadline came first and no
+divergence was found (*incomplete*: the chains so far are consistent, the run did not finish);
+2: bad input (including a busy ``--base-port``).
 """
 
 from __future__ import annotations
@@ -30,13 +41,17 @@ from typing import Any
 
 import click
 
-from checker.commands.simulate_paxos import parse_crash, parse_node_value
+from checker.commands.run_paxos import startup_text
+from checker.commands.simulate_paxos import (FINITE, check_variants, parse_crash,
+                                             parse_node_value, variant_option)
 from checker.errors import UserError
-from impl.chain_block import BUGS, TIE_RULES
-from impl.chain_node import as_durable, make_network
+from impl.chain_block import TIE_RULES
+from impl.chain_variants import CHAIN
+from impl.chain_node import as_durable, common_length, make_network
 from impl.net import Cluster, NetSpec, PortBusy, read_durable
 
-__all__ = ["subcommand", "make_nodes", "run_cluster", "WallClock"]
+__all__ = ["subcommand", "make_nodes", "run_cluster", "WallClock", "read_chains",
+           "divergences"]
 
 SETTLE = 1.5  # seconds of gossip after every node reached the target height
 
@@ -62,19 +77,20 @@ class WallClock:
 
 def make_nodes(nodes: int, difficulty: int, tie: str, tries: int, tick: float, epoch: float,
                max_drift_ms: int = 5000, offsets_ms: dict[str, int] | None = None,
-               bugs: tuple[str, ...] = (), salt: int = 0,
+               variants: tuple[str, ...] = (), salt: int = 0,
                stop_height: int | None = None) -> dict[str, WallClock]:
-    """The ``impl.net`` factory: chain nodes on a shared wall-clock timeline."""
+    """The ``impl.net`` factory: chain nodes on a shared wall-clock timeline, with the named
+    variants of ``impl.chain_variants.CHAIN`` (looked up by name in each node process)."""
     actors = make_network(nodes, difficulty, tie, max_drift_ms, mine_tries=tries,
-                          mine_delay=tick, announce_every=0.5, salt=salt, bugs=tuple(bugs),
-                          stop_height=stop_height)
+                          mine_delay=tick, announce_every=0.5, salt=salt,
+                          variants=tuple(variants), stop_height=stop_height)
     offsets_ms = offsets_ms or {}
     return {n: WallClock(a, epoch, int(offsets_ms.get(n, 0))) for n, a in actors.items()}
 
 
 async def run_cluster(spec: NetSpec, blocks: int, crashes=()) -> tuple[Cluster, bool]:
-    """Run until every node's latest tip has height >= ``blocks``; return the stopped cluster
-    and whether that happened before the deadline."""
+    """Run until every node's latest tip has height >= ``blocks`` and the crash schedule has
+    played out; return the stopped cluster and whether that happened before the deadline."""
     cluster = Cluster(spec)
 
     def tall(outputs: dict[str, list]) -> bool:
@@ -83,19 +99,47 @@ async def run_cluster(spec: NetSpec, blocks: int, crashes=()) -> tuple[Cluster, 
                    for out in outputs.values())
 
     async with cluster:
-        await cluster.start(*cluster.nodes)
         tasks = [cluster.crash_later(c.node, c.at, c.down_for) for c in crashes]
+        await cluster.start(*cluster.nodes)
         done = await cluster.wait_for(tall)
-        if done:
-            await asyncio.gather(*tasks, return_exceptions=True)
-            done = await cluster.wait_for(tall)
+        if done and tasks:
+            _, pending = await asyncio.wait(tasks, timeout=cluster.left() or None)
+            done = not pending and await cluster.wait_for(tall)
         if done:
             # Mining stops at the target height; let announcements and fetches settle.
-            await asyncio.sleep(min(SETTLE, max(spec.deadline - cluster.elapsed(), 0)))
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.sleep(min(SETTLE, cluster.left()))
     return cluster, done
+
+
+def read_chains(directory: str, names: list[str]) -> dict[str, tuple | None | str]:
+    """Each node's persisted chain: a tuple of blocks; ``None`` when the node never persisted
+    one (no file); ``"unreadable"`` when its file holds no chain this runtime wrote."""
+    out: dict[str, tuple | None | str] = {}
+    for n in names:
+        path = os.path.join(directory, f"{n}.json")
+        chain = as_durable(read_durable(path))[0]
+        out[n] = chain if chain else ("unreadable" if os.path.exists(path) else None)
+    return out
+
+
+def divergences(chains: dict[str, tuple], k: int) -> list[str]:
+    """The pairs of persisted chains that *diverge* deeper than ``k``: past the last block
+    they share, each has more than ``k`` blocks of its own. A chain that is a prefix of
+    another (a node that is behind), or that leaves it by at most ``k`` blocks, is
+    consistent with it: that node can still adopt the other chain by dropping at most ``k``
+    blocks, which is what prefix consistency with ``k`` allows (for some pair, one chain
+    minus its last ``k`` blocks is a prefix of the other)."""
+    bad = []
+    names = sorted(chains)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ca, cb = chains[a], chains[b]
+            common = common_length(ca, cb)
+            da, db = len(ca) - common, len(cb) - common
+            if min(da, db) > k:
+                bad.append(f"{a} and {b} part after height {common - 1}: {da} and {db} blocks "
+                           f"of their own, both more than k={k}")
+    return bad
 
 
 @click.command("chain")
@@ -104,25 +148,27 @@ async def run_cluster(spec: NetSpec, blocks: int, crashes=()) -> tuple[Cluster, 
               help="run until every node's tip has this height")
 @click.option("--difficulty", type=int, default=14, show_default=True, help="PoW bits")
 @click.option("--tries", type=int, default=300, show_default=True, help="nonces per tick")
-@click.option("--tick", type=float, default=0.01, show_default=True, help="seconds")
+@click.option("--tick", type=FINITE, default=0.01, show_default=True, help="seconds")
 @click.option("--tie", default="first-seen", show_default=True)
 @click.option("--k", "k", type=int, default=2, show_default=True,
               help="blocks cut off when comparing the persisted chains")
-@click.option("--loss", type=float, default=0.0, show_default=True)
-@click.option("--delay", "delay_ms", type=float, default=0.0, show_default=True, metavar="MS",
+@click.option("--loss", type=FINITE, default=0.0, show_default=True)
+@click.option("--delay", "delay_ms", type=FINITE, default=0.0, show_default=True, metavar="MS",
               help="extra delay per datagram, uniform in [0, MS] milliseconds")
 @click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]",
-              help="SIGKILL NODE at AT seconds; restart it DOWN_FOR seconds later")
+              help="SIGKILL NODE AT seconds after the run starts (even during its start-up); "
+                   "restart it DOWN_FOR seconds later")
 @click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:MS")
 @click.option("--base-port", type=int, default=0, show_default=True,
               help="first UDP port (nodes get consecutive ports); 0 = free ports")
-@click.option("--deadline", type=float, default=60.0, show_default=True)
+@click.option("--deadline", type=FINITE, default=60.0, show_default=True,
+              help="the whole run, start-up included, ends after this many seconds")
 @click.option("--data-dir", type=click.Path(file_okay=False),
               help="keep the nodes' chain files here (default: a temporary directory)")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--bug", "bugs", multiple=True, help=f"seeded bug: {', '.join(BUGS)}")
+@variant_option(CHAIN.names())
 def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, crashes,
-               offsets, base_port, deadline, data_dir, seed, bugs) -> None:
+               offsets, base_port, deadline, data_dir, seed, variants) -> None:
     """Run the proof-of-work chain over UDP on 127.0.0.1 (one process per node, chains
     persisted to disk); compare the chains at the end."""
     if not 1 <= nodes <= 16 or blocks < 1 or k < 0:
@@ -135,8 +181,7 @@ def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, c
         raise UserError("need 0 <= --loss < 1, --delay >= 0 and --deadline > 0")
     if base_port and not 1024 <= base_port <= 65535 - nodes:
         raise UserError(f"--base-port must be in 1024..{65535 - nodes} (or 0 for free ports)")
-    if set(bugs) - set(BUGS):
-        raise UserError(f"unknown bug {sorted(set(bugs) - set(BUGS))[0]!r}")
+    check_variants(CHAIN, variants)
     names = [f"n{i + 1}" for i in range(nodes)]
     crash_list = [parse_crash(c) for c in crashes]
     offs = dict(parse_node_value(o, "--clock-offset") for o in offsets)
@@ -151,13 +196,12 @@ def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, c
     spec = NetSpec("checker.commands.run_chain:make_nodes",
                    {"nodes": nodes, "difficulty": difficulty, "tie": tie, "tries": tries,
                     "tick": tick, "epoch": time.time(), "offsets_ms": offs,
-                    "bugs": list(bugs), "salt": seed << 20, "stop_height": blocks},
+                    "variants": list(variants), "salt": seed << 20, "stop_height": blocks},
                    "impl.chain_node:MESSAGES", directory, loss=loss, delay_ms=delay_ms,
                    seed=seed, base_port=base_port, deadline=deadline)
     try:
         cluster, done = asyncio.run(run_cluster(spec, blocks, crash_list))
-        chains = {n: as_durable(read_durable(os.path.join(directory, f"{n}.json")))[0]
-                  for n in names}
+        chains = read_chains(directory, names)
     except PortBusy as exc:
         raise UserError(f"{exc.strerror}; choose another --base-port or 0") from None
     finally:
@@ -172,35 +216,50 @@ def _report(cluster, done, chains, names, blocks, k, deadline, crash_list) -> in
     for c in crash_list:
         click.echo(f"fault: crash {c.node} at {c.at:g}s"
                    + ("" if c.down_for is None else f", restart after {c.down_for:g}s"))
+    startup_text(cluster, names)
     for n in names:
         starts = [v for _, v in cluster.outputs[n] if v[0] == "start"]
         mined = sum(1 for _, v in cluster.outputs[n] if v[0] == "mined")
         reorgs = [v[1] for _, v in cluster.outputs[n] if v[0] == "reorg"]
         c = chains[n]
-        disk = f"height {c[-1].height}, tip {c[-1].short}" if c else "no readable chain"
+        disk = (f"height {c[-1].height}, tip {c[-1].short}" if isinstance(c, tuple) else
+                "no chain (never persisted one)" if c is None else "an unreadable file")
         line = f"{n}: on disk {disk}; mined {mined}; reorgs {len(reorgs)}"
         if len(starts) > 1:
             line += "; resumed from disk at height " + ", ".join(str(s[2]) for s in starts[1:])
         click.echo(line)
-    ok_chains = {n: c for n, c in chains.items() if c}
-    bad = []
-    for a in ok_chains:
-        for b in ok_chains:
-            ca, cb = ok_chains[a], ok_chains[b]
-            cut = ca[:max(len(ca) - k, 0)]
-            if a != b and cb[:len(cut)] != cut:
-                bad.append(f"{a} minus {k} is not a prefix of {b}")
-    if len(ok_chains) < len(names):
-        bad.append("some node left no readable chain")
-    if bad:
-        click.echo(f"VIOLATED prefix consistency (k={k}): " + "; ".join(bad))
+    unreadable = [n for n in names if chains[n] == "unreadable"]
+    if unreadable:
+        click.echo(f"VIOLATED durable storage: the chain file of {', '.join(unreadable)} holds "
+                   f"no chain (a fsync'ed write is replaced whole or not at all)")
         return 1
+    persisted = {n: c for n, c in chains.items() if isinstance(c, tuple)}
+    bad = divergences(persisted, k)
+    if bad:
+        click.echo(f"VIOLATED prefix consistency (k={k}) of the persisted chains: "
+                   + "; ".join(bad))
+        return 1
+    behind = _behind(persisted)
     if not done:
-        click.echo("incomplete: not every node reached the height before the deadline")
+        click.echo(f"incomplete: not every node reached height {blocks} before the deadline; "
+                   f"the chains persisted so far are prefix-consistent (k={k})"
+                   + (f" ({behind})" if behind else ""))
         return 3
-    same = len({c for c in ok_chains.values()}) == 1
-    low = min(len(c) for c in ok_chains.values()) - 1
+    same = len(set(persisted.values())) == 1
+    low = min(len(c) for c in persisted.values()) - 1
     click.echo(f"prefix consistency (k={k}) of the persisted chains: holds ("
                + (f"all nodes hold the same chain, height {low})" if same else
-                  f"they agree up to height {max(low - k, 0)} at least)"))
+                  f"they agree up to height {max(low - k, 0)} at least"
+                  + (f"; {behind})" if behind else ")")))
     return 0
+
+
+def _behind(chains: dict[str, tuple]) -> str:
+    """Which nodes are merely behind: their chain is a proper prefix of another's."""
+    out = []
+    for a, ca in sorted(chains.items()):
+        ahead = [b for b, cb in sorted(chains.items())
+                 if len(cb) > len(ca) and cb[:len(ca)] == ca]
+        if ahead:
+            out.append(f"{a} is behind {ahead[0]}")
+    return ", ".join(out)

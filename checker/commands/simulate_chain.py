@@ -6,7 +6,9 @@ a block every ``2**difficulty * tick / (nodes * tries)`` time units on average; 
 derived from ``--block-interval``. Each node starts its nonce search at its own seeded salt, so
 the seed decides who finds which block. Messages get latency ``--delay`` (and optional loss and
 duplication); clocks may be offset and drift; nodes may crash and restart from their persisted
-chain.
+chain, at given times (``--crash``) or between a handler's effects (``--crash-points``, see
+``impl.simulator``). ``--variant`` runs seeded variants of the node, looked up by name in the
+catalogue ``impl.chain_variants.CHAIN``.
 
 Printed: the configuration; blocks mined; forks (heights at which two or more blocks were
 found); the orphan rate (mined blocks that ended off the final best chain, i.e. stale) and the
@@ -18,6 +20,7 @@ one tip. Same seed and parameters, same output byte for byte. Exit 0, or 2 on ba
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections import Counter
@@ -26,9 +29,12 @@ from typing import Any
 
 import click
 
-from checker.commands.simulate_paxos import parse_crash, parse_latency, parse_node_value
+from checker.commands.simulate_paxos import (FINITE, check_variants, crash_point_options,
+                                             parse_crash, parse_latency, parse_node_value,
+                                             variant_option)
 from checker.errors import UserError
-from impl.chain_block import BUGS, TIE_RULES, Block
+from impl.chain_block import TIE_RULES, Block
+from impl.chain_variants import CHAIN
 from impl.chain_node import make_network
 from impl.simulator import Clock, Crash, Latency, SimConfig, SimResult, simulate
 
@@ -54,13 +60,16 @@ class ChainScenario:
     window: int = 11
     crashes: tuple[Crash, ...] = ()
     clocks: tuple[tuple[str, Clock], ...] = ()
-    bugs: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
+    crash_points: float = 0.0
+    crash_points_max: int = 1
+    crash_points_down: float = 10.0
 
     def validate(self) -> None:
         if not 1 <= self.nodes <= 64:
             raise UserError("--nodes must be 1..64")
-        if self.block_interval <= 0:
-            raise UserError("--block-interval must be positive")
+        if not (math.isfinite(self.block_interval) and self.block_interval > 0):
+            raise UserError("--block-interval must be a positive finite number")
         if not 1 <= self.blocks <= 10_000:
             raise UserError("--blocks must be 1..10000")
         if self.k < 1:
@@ -71,9 +80,7 @@ class ChainScenario:
             raise UserError(f"--tie must be one of {', '.join(TIE_RULES)}")
         if self.max_drift < 0 or self.window < 1:
             raise UserError("need --max-drift >= 0 and --window >= 1")
-        unknown = set(self.bugs) - set(BUGS)
-        if unknown:
-            raise UserError(f"unknown bug {sorted(unknown)[0]!r} (known: {', '.join(BUGS)})")
+        check_variants(CHAIN, self.variants)
         names = set(self.names)
         for who in [c.node for c in self.crashes] + [n for n, _ in self.clocks]:
             if who not in names:
@@ -96,13 +103,16 @@ class ChainScenario:
         until = self.block_interval * self.blocks * 3 + 10 * self.latency.hi
         return SimConfig(seed=self.seed, latency=self.latency, loss=self.loss, dup=self.dup,
                          crashes=self.crashes, clocks=self.clocks, until=until,
-                         max_events=5_000_000)
+                         max_events=5_000_000, crash_points=self.crash_points,
+                         crash_points_max=self.crash_points_max,
+                         crash_points_down=self.crash_points_down)
 
     def actors(self) -> dict[str, Any]:
         salt = random.Random(self.seed).getrandbits(40) << 20
         return make_network(self.nodes, self.difficulty, self.tie, self.max_drift, self.window,
                             mine_tries=self.tries, mine_delay=self.tick,
-                            announce_every=self.block_interval, salt=salt, bugs=self.bugs)
+                            announce_every=self.block_interval, salt=salt,
+                            variants=self.variants)
 
 
 def run(sc: ChainScenario) -> SimResult:
@@ -158,7 +168,7 @@ def report(sc: ChainScenario, result: SimResult) -> str:
         f"delay {_lat(sc.latency)}, loss {sc.loss:g}, dup {sc.dup:g}, seed {sc.seed}",
         f"  proof of work: {sc.difficulty} bits, {sc.tries} tries per tick of {sc.tick:.4g}; "
         f"tie rule {sc.tie}; max drift {sc.max_drift}; MTP window {sc.window}"
-        + (f"; bugs {', '.join(sc.bugs)}" if sc.bugs else ""),
+        + (f"; variants {', '.join(sc.variants)}" if sc.variants else ""),
         f"blocks mined: {len(mined)} ({sc.blocks} asked for, plus any found while gossip "
         f"settled; ran to time {result.end_time:.1f}, {result.events} events)",
         f"best chain: height {best[-1].height if best else 0}",
@@ -174,7 +184,14 @@ def report(sc: ChainScenario, result: SimResult) -> str:
                      f"max {max(conf):.1f} ({len(conf)} blocks)")
     else:
         lines.append(f"time to {sc.k} confirmations at every node: no block got there")
-    lines.append("messages: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())))
+    lines.append("messages: " + ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())
+                                          if k != "crash_points"))
+    if sc.crash_points:
+        fell = [f"{node} at {t:.1f} ({detail.split(';')[0]})"
+                for t, what, node, detail in result.log if what == "crash-point"]
+        lines.append(f"crash points: {len(fell)} (probability {sc.crash_points:g} per handler "
+                     f"call, at most {sc.crash_points_max})" + (": " + "; ".join(fell)
+                                                                 if fell else ""))
     rejected = {n: st.rejected for n, st in sorted(states.items()) if st.rejected}
     lines.append("rejected: " + (", ".join(f"{n} {r}" for n, r in rejected.items())
                                  if rejected else "none"))
@@ -223,13 +240,13 @@ def _lat(lat: Latency) -> str:
 
 @click.command("chain")
 @click.option("--nodes", type=int, default=5, show_default=True)
-@click.option("--block-interval", type=float, default=600.0, show_default=True,
+@click.option("--block-interval", type=FINITE, default=600.0, show_default=True,
               help="mean time between blocks, network-wide")
 @click.option("--blocks", type=int, default=50, show_default=True, help="blocks to mine")
 @click.option("--delay", default="1..10", show_default=True,
               help="message latency: LO..HI, exp:MEAN or exp:LO:MEAN")
-@click.option("--loss", type=float, default=0.0, show_default=True)
-@click.option("--dup", type=float, default=0.0, show_default=True)
+@click.option("--loss", type=FINITE, default=0.0, show_default=True)
+@click.option("--dup", type=FINITE, default=0.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--k", "k", type=int, default=6, show_default=True, help="confirmations")
 @click.option("--difficulty", type=int, default=8, show_default=True, help="PoW bits")
@@ -241,9 +258,11 @@ def _lat(lat: Latency) -> str:
 @click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:OFFSET")
 @click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
               help="clock rate error, e.g. 0.01")
-@click.option("--bug", "bugs", multiple=True, help=f"seeded bug: {', '.join(BUGS)}")
+@variant_option(CHAIN.names())
+@crash_point_options
 def subcommand(nodes, block_interval, blocks, delay, loss, dup, seed, k, difficulty, tie,
-               max_drift, window, crashes, offsets, drifts, bugs) -> None:
+               max_drift, window, crashes, offsets, drifts, variants, crash_points,
+               crash_points_max, crash_points_down) -> None:
     """Simulate a proof-of-work chain: forks, orphan rate, reorg depths, time to k
     confirmations."""
     clocks: dict[str, Clock] = {}
@@ -261,5 +280,7 @@ def subcommand(nodes, block_interval, blocks, delay, loss, dup, seed, k, difficu
                        latency=latency, loss=loss, dup=dup, seed=seed, k=k,
                        difficulty=difficulty, tie=tie, max_drift=max_drift, window=window,
                        crashes=tuple(parse_crash(c) for c in crashes),
-                       clocks=tuple(sorted(clocks.items())), bugs=tuple(bugs))
+                       clocks=tuple(sorted(clocks.items())), variants=tuple(variants),
+                       crash_points=crash_points, crash_points_max=crash_points_max,
+                       crash_points_down=crash_points_down)
     click.echo(report(sc, run(sc)), nl=False)

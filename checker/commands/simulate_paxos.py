@@ -6,8 +6,9 @@ make of it), the verdicts for agreement and validity, message counts and the bal
 Exit 0: every learner decided and both properties hold; 1: a property is violated; 3: no
 violation, but some learner had not decided when the run ended; 2: bad input.
 
-A *scenario* (``Scenario``) is every input of a run: cluster size, seeded bugs, timeouts, the seed
-and the fault schedule. ``--save FILE`` writes a *simulation trace*: the project's trace JSON
+A *scenario* (``Scenario``) is every input of a run: cluster size, variants (``--variant``, from
+the catalogue ``impl.paxos_variants.PAXOS``), timeouts, the seed and the fault schedule, crash
+points inside handlers included (``--crash-points``: see ``impl.simulator``). ``--save FILE`` writes a *simulation trace*: the project's trace JSON
 layout (``checker/trace.py``) with ``#meta.model = "paxos-sim"``, the scenario in
 ``#meta.params`` and one entry of ``states`` per logged simulator event (vars ``time``,
 ``event``, ``node``, ``detail``). ``--replay FILE`` rebuilds the scenario from the file, re-runs
@@ -17,6 +18,7 @@ it, checks that every logged event is reproduced exactly, and re-checks the prop
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,12 +28,14 @@ import click
 
 from checker.errors import UserError
 from checker.files import write_atomic
-from impl.paxos import Accepted, BUGS, Prepare, make_cluster
+from impl.paxos import Accepted, Prepare, make_cluster
+from impl.paxos_variants import PAXOS
 from impl.simulator import Clock, Crash, Latency, Pause, SimConfig, SimResult, simulate
 
 __all__ = ["subcommand", "Scenario", "Verdict", "run_scenario", "check_result", "summary_text",
            "trace_json", "replay_data", "parse_latency", "parse_pause", "parse_crash",
-           "parse_node_value", "MODEL"]
+           "parse_node_value", "MODEL", "FINITE", "variant_option", "crash_point_options",
+           "check_variants"]
 
 MODEL = "paxos-sim"
 _FORMAT, _VERSION = "paxchain-trace", 1
@@ -41,10 +45,59 @@ _VARS = ["time", "event", "node", "detail"]
 # -- parsing -------------------------------------------------------------------------------------
 
 def _num(text: str, what: str) -> float:
+    """``text`` as a finite number, or a one-line ``UserError`` (NaN and infinity included)."""
     try:
-        return float(text)
-    except ValueError:
+        x = float(text)
+    except (TypeError, ValueError):
         raise UserError(f"{what}: {text!r} is not a number") from None
+    if not math.isfinite(x):
+        raise UserError(f"{what}: {text!r} is not a finite number")
+    return x
+
+
+class _Finite(click.ParamType):
+    """A click number option that refuses NaN and infinity, with a one-line ``UserError``."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        return _num(value, param.opts[0] if param is not None and param.opts else "value")
+
+
+FINITE = _Finite()
+
+
+def variant_option(names: Any) -> Any:
+    """The repeatable ``--variant NAME`` option, its help listing ``names`` (name -> doc)."""
+    listed = ", ".join(names) or "none registered"
+    return click.option("--variant", "variants", multiple=True, metavar="NAME",
+                        help=f"run a seeded variant instead of the production actors "
+                             f"(repeatable): {listed}")
+
+
+def check_variants(catalogue: Any, names: Any) -> None:
+    """``UserError`` (one line) for a name that ``catalogue`` does not hold."""
+    try:
+        catalogue.check(names)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def crash_point_options(f: Any) -> Any:
+    """``--crash-points P``, ``--crash-points-max N``, ``--crash-points-down D``."""
+    for opt in reversed([
+            click.option("--crash-points", type=FINITE, default=0.0, show_default=True,
+                         metavar="P", help="probability per handler call that a crash falls "
+                         "between its effects (the effects before the cut happen, the rest "
+                         "never do); seeded"),
+            click.option("--crash-points-max", type=int, default=1, show_default=True,
+                         help="at most this many crash points in a run"),
+            click.option("--crash-points-down", type=FINITE, default=10.0, show_default=True,
+                         help="a node hit by a crash point restarts this much later")]):
+        f = opt(f)
+    return f
 
 
 def parse_latency(text: str) -> Latency:
@@ -111,8 +164,11 @@ class Scenario:
     backoff: float = 1.5
     max_rounds: int = 0
     until: float = 5000.0
-    bugs: tuple[str, ...] = ()
+    variants: tuple[str, ...] = ()
     stop: str = "decided"
+    crash_points: float = 0.0
+    crash_points_max: int = 1
+    crash_points_down: float = 10.0
 
     def validate(self) -> None:
         """Raise ``UserError`` (one line) for parameters no run can have."""
@@ -120,15 +176,17 @@ class Scenario:
             raise UserError("--acceptors must be at least 1")
         if self.proposers < 1 or self.learners < 1:
             raise UserError("--proposers and --learners must be at least 1")
+        for what, x in (("--loss", self.loss), ("--dup", self.dup), ("--timeout", self.timeout),
+                        ("--backoff", self.backoff), ("--until", self.until)):
+            if not math.isfinite(x):
+                raise UserError(f"{what} must be a finite number, not {x}")
         if not 0 <= self.loss < 1:
             raise UserError(f"--loss must be in [0, 1), not {self.loss}")
         if not 0 <= self.dup <= 1:
             raise UserError(f"--dup must be in [0, 1], not {self.dup}")
         if self.timeout <= 0 or self.backoff < 1 or self.max_rounds < 0 or self.until <= 0:
             raise UserError("need --timeout > 0, --backoff >= 1, --max-rounds >= 0, --until > 0")
-        unknown = set(self.bugs) - set(BUGS)
-        if unknown:
-            raise UserError(f"unknown bug {sorted(unknown)[0]!r} (known: {', '.join(sorted(BUGS))})")
+        check_variants(PAXOS, self.variants)
         if self.stop not in ("decided", "quiescent"):
             raise UserError(f"stop must be decided or quiescent, not {self.stop!r}")
         nodes = set(self.cluster())
@@ -146,16 +204,17 @@ class Scenario:
         # first restart, v1r2 after its second... (what makes a reused ballot harmful).
         values = [(f"v{i}",) + tuple(f"v{i}r{k}" for k in range(1, 4))
                   for i in range(1, self.proposers + 1)]
-        nodes = make_cluster(self.acceptors, self.proposers, self.learners, values,
-                             bugs=self.bugs,
-                             timeout=self.timeout, backoff=self.backoff,
-                             max_rounds=self.max_rounds)
+        nodes = PAXOS.apply(self.variants, make_cluster(
+            self.acceptors, self.proposers, self.learners, values, timeout=self.timeout,
+            backoff=self.backoff, max_rounds=self.max_rounds))
         return {n: actor for n, (actor, _) in nodes.items()}
 
     def config(self) -> SimConfig:
         return SimConfig(seed=self.seed, latency=self.latency, loss=self.loss, dup=self.dup,
                          pauses=self.pauses, crashes=self.crashes, clocks=self.clocks,
-                         until=self.until)
+                         until=self.until, crash_points=self.crash_points,
+                         crash_points_max=self.crash_points_max,
+                         crash_points_down=self.crash_points_down)
 
     def to_params(self) -> dict[str, Any]:
         """The scenario as plain JSON (numbers, strings, lists)."""
@@ -163,7 +222,7 @@ class Scenario:
         d["pauses"] = [[p.node, p.at, p.duration] for p in self.pauses]
         d["crashes"] = [[c.node, c.at, c.down_for] for c in self.crashes]
         d["clocks"] = [[n, c.offset, c.drift] for n, c in self.clocks]
-        d["bugs"] = list(self.bugs)
+        d["variants"] = list(self.variants)
         return d
 
     @classmethod
@@ -185,7 +244,10 @@ class Scenario:
                 clocks=tuple((str(n), Clock(float(o), float(r))) for n, o, r in d["clocks"]),
                 timeout=float(d["timeout"]), backoff=float(d["backoff"]),
                 max_rounds=int(d["max_rounds"]), until=float(d["until"]),
-                bugs=tuple(str(b) for b in d["bugs"]), stop=str(d["stop"]))
+                variants=tuple(str(b) for b in d["variants"]), stop=str(d["stop"]),
+                crash_points=float(d.get("crash_points", 0.0)),
+                crash_points_max=int(d.get("crash_points_max", 1)),
+                crash_points_down=float(d.get("crash_points_down", 10.0)))
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"simulation trace: bad params ({type(exc).__name__}: {exc})") from None
         sc.validate()
@@ -283,8 +345,11 @@ def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
                  for c in sc.crashes]
               + [f"clock {n} offset {c.offset:g} drift {c.drift:g}" for n, c in sc.clocks])
     lines.append("faults: " + ("; ".join(faults) if faults else "none"))
-    if sc.bugs:
-        lines.append("seeded bugs: " + ", ".join(sc.bugs))
+    if sc.crash_points:
+        lines.append(f"crash points: probability {sc.crash_points:g} per handler call, at most "
+                     f"{sc.crash_points_max}, down for {sc.crash_points_down:g}")
+    if sc.variants:
+        lines.append("variants: " + ", ".join(sc.variants))
     for n, ds in v.decisions.items():
         lines.append(f"{n}: " + ("; ".join(f"decided {d} at t={_t(t)}" for t, d in ds)
                                  if ds else "no decision"))
@@ -297,6 +362,10 @@ def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
     c = result.counts
     lines.append(f"messages: sent {c['sent']}, delivered {c['delivered']}, lost {c['lost']}, "
                  f"duplicated {c['duplicated']}, dropped at down nodes {c['dropped_down']}")
+    if sc.crash_points:
+        fell = [f"{node} at t={_t(t)} ({detail.split(';')[0]})"
+                for t, what, node, detail in result.log if what == "crash-point"]
+        lines.append(f"crash points: {len(fell)}" + (f" ({'; '.join(fell)})" if fell else ""))
     tried = sum(len(b) for b in v.ballots.values())
     lines.append(f"ballots tried: {tried} (" + "; ".join(
         f"{p}: " + " ".join(f"{b[0]}.{b[1]}" for b in bs) for p, bs in sorted(v.ballots.items()))
@@ -320,7 +389,7 @@ def trace_json(sc: Scenario, result: SimResult, v: Verdict) -> dict[str, Any]:
     prop = v.violated or "agreement"
     meta = {"format": _FORMAT, "format_version": _VERSION, "tool": "paxchain",
             "tool_version": __version__, "model": MODEL, "params": sc.to_params(),
-            "variant": "+".join(sc.bugs) or None, "property": prop, "kind": "invariant",
+            "variant": "+".join(sc.variants) or None, "property": prop, "kind": "invariant",
             "summary": {"agreement": "Learners decide one value; at most one value is chosen.",
                         "validity": "Only a proposed value is decided or chosen."}[prop],
             "outcome": "violation" if v.violated else "holds"}
@@ -370,8 +439,8 @@ def _exit_code(v: Verdict) -> int:
 @click.option("--proposers", type=int, default=2, show_default=True)
 @click.option("--learners", type=int, default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--loss", type=float, default=0.0, show_default=True, help="loss probability")
-@click.option("--dup", type=float, default=0.0, show_default=True,
+@click.option("--loss", type=FINITE, default=0.0, show_default=True, help="loss probability")
+@click.option("--dup", type=FINITE, default=0.0, show_default=True,
               help="duplication probability")
 @click.option("--latency", default="1..10", show_default=True,
               help="LO..HI (uniform), exp:MEAN or exp:LO:MEAN")
@@ -380,22 +449,23 @@ def _exit_code(v: Verdict) -> int:
 @click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:OFFSET")
 @click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
               help="local = offset + (1 + drift) * global")
-@click.option("--timeout", type=float, default=30.0, show_default=True,
+@click.option("--timeout", type=FINITE, default=30.0, show_default=True,
               help="proposer retry timeout (local time units)")
-@click.option("--backoff", type=float, default=1.5, show_default=True,
+@click.option("--backoff", type=FINITE, default=1.5, show_default=True,
               help="timeout multiplier per round (capped at 16x)")
 @click.option("--max-rounds", type=int, default=0, show_default=True, help="0 = unbounded")
-@click.option("--until", type=float, default=5000.0, show_default=True,
+@click.option("--until", type=FINITE, default=5000.0, show_default=True,
               help="global time bound")
-@click.option("--bug", "bugs", multiple=True, help=f"seeded bug: {', '.join(sorted(BUGS))}")
+@variant_option(PAXOS.names())
+@crash_point_options
 @click.option("--to-quiescence", is_flag=True,
               help="run until no event is left, not only until every learner decided")
 @click.option("--save", type=click.Path(dir_okay=False), help="write the simulation trace")
 @click.option("--replay", "replay_file", type=click.Path(dir_okay=False),
               help="re-run and re-check a saved simulation trace (other options ignored)")
 def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses, crashes,
-               offsets, drifts, timeout, backoff, max_rounds, until, bugs, to_quiescence,
-               save, replay_file) -> None:
+               offsets, drifts, timeout, backoff, max_rounds, until, variants, crash_points,
+               crash_points_max, crash_points_down, to_quiescence, save, replay_file) -> None:
     """Simulate single-decree Paxos (impl/paxos.py); print decisions, time to decide,
     messages and ballots. Same seed, same output."""
     if replay_file:
@@ -417,8 +487,9 @@ def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses,
                       tuple(parse_pause(p) for p in pauses),
                       tuple(parse_crash(c) for c in crashes),
                       tuple((n, Clock(o, d)) for n, (o, d) in sorted(clocks.items())),
-                      timeout, backoff, max_rounds, until, tuple(bugs),
-                      "quiescent" if to_quiescence else "decided")
+                      timeout, backoff, max_rounds, until, tuple(variants),
+                      "quiescent" if to_quiescence else "decided", crash_points,
+                      crash_points_max, crash_points_down)
         result, verdict = run_scenario(sc)
     click.echo(summary_text(sc, result, verdict), nl=False)
     if save:
