@@ -8,9 +8,12 @@ file descriptor (``pass_fds``). The child rebuilds the actors with the spec's fa
 - ``now`` is the loop's monotonic clock, in seconds since the process started (so a restarted
   node's clock starts again at 0, as a rebooted machine's might);
 - ``SetTimer`` / ``CancelTimer`` are ``loop.call_later`` handles, replaced by name;
+- a handler's effects are carried out strictly in list order (``_Node.apply``);
 - ``Persist`` writes ``DATA_DIR/NODE.json``: a temp file in the same directory, ``fsync``,
   ``os.replace``, then ``fsync`` of the directory; it happens synchronously, before any later
-  ``Send`` of the same handler leaves (write-ahead). ``on_start`` reads the file back;
+  ``Send`` of the same handler leaves (write-ahead). A write that fails stops the node at once
+  (fail-stop): the rest of the list never happens. ``on_start`` reads the file back, and the
+  node reports what it read to the parent (``Cluster.recovered``);
 - ``Send`` is one JSON datagram ``{"src": ..., "msg": {"type": ..., ...}}`` (tuples as
   ``{"#tup": [...]}``, sets as ``{"#set": [...]}``); injected loss drops it, injected delay
   holds it up to ``delay_ms`` (seeded per node: ``random.Random`` instance, no globals);
@@ -29,6 +32,13 @@ share nothing but the network -- no shared loop to serialise them by accident. T
 run, so a restarted node gets the *same* port back without a rebind race; datagrams that arrive
 while it is down wait in that socket's buffer and reach it after the restart, which is just a
 long network delay.
+
+The parent's time 0 is the ``Cluster``'s creation: the deadline, crash and pause times count
+from there, so start-up counts against the deadline; every wait ends at the deadline, and the
+clean-up after it is bounded whatever the number of nodes (``Cluster.stop``). A crash may fall
+before, during or after a node's start-up (``Cluster.kill`` / ``restart``). Signals go to the
+pid with ``os.kill`` while asyncio's child watcher has not reaped it, never through
+``Popen.send_signal``, whose poll can reap a child behind the watcher's back.
 """
 
 from __future__ import annotations

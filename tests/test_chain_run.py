@@ -13,14 +13,15 @@ def run(*args, timeout=90):
 
 
 def test_restarted_node_resumes_from_its_persisted_chain(tmp_path):
-    p = run("--blocks", "16", "--crash", "n1:2.5:1", "--deadline", "80",
+    p = run("--blocks", "16", "--crash", "n1:4:1", "--deadline", "80",
             "--data-dir", str(tmp_path), timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
     resumed = re.search(r"n1: .*resumed from disk at height (\d+)", p.stdout)
     assert resumed, p.stdout
-    # n1 was killed 2.5 s in: by then blocks had been found (a few per second at the default
-    # difficulty, once the processes are up), so a node that read its file back starts above
-    # genesis. (At 0.8 s a loaded CI machine had not always started mining.)
+    # n1 was killed 4 s after the command started (start-up included): by then blocks had
+    # been found (a few per second at the default difficulty, once the processes are up), so
+    # a node that read its file back starts above genesis. (At 0.8 s a loaded CI machine had
+    # not always started mining.)
     assert int(resumed.group(1)) >= 1, p.stdout
     assert re.search(r"n1: on disk height (\d+)", p.stdout).group(1) == "16"
     assert "prefix consistency (k=2) of the persisted chains: holds" in p.stdout
