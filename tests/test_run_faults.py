@@ -216,6 +216,42 @@ def test_a_reused_data_dir_reports_the_decision_on_disk(tmp_path):
         assert f"agreement: holds ({first})" in r.stdout
 
 
+# -- variants reach the node processes --------------------------------------------------------
+
+PLUGIN = """
+from impl.actor import Output
+from impl.paxos import Learner
+from impl.paxos_variants import PAXOS
+
+
+@PAXOS.subclass("learner_says_hello", "learner: reports its decision as hello", "learner")
+class SaysHello(Learner):
+    def on_message(self, node, state, src, msg, now):
+        state, effects = super().on_message(node, state, src, msg, now)
+        return state, [Output(("decided", "hello")) if isinstance(e, Output) else e
+                       for e in effects]
+"""
+
+
+def test_a_plugin_variant_is_built_inside_every_node_process(tmp_path):
+    plugin = tmp_path / "hello_plugin.py"
+    plugin.write_text(PLUGIN, encoding="utf-8")
+    env = {**os.environ, "PAXCHAIN_PLUGINS": str(plugin)}
+    p = subprocess.run(["paxchain", "run", "paxos", "--variant", "learner_says_hello",
+                        "--deadline", "60"], capture_output=True, text=True, env=env,
+                       timeout=SAFETY)
+    # Only the learner's own process can have said it: the parent runs no actor.
+    assert "l1: decided hello (after " in p.stdout, p.stdout + p.stderr
+    assert "variants: learner_says_hello" in p.stdout
+    assert p.returncode == 0 and "agreement: holds (hello)" in p.stdout, p.stdout + p.stderr
+    help_text = subprocess.run(["paxchain", "run", "paxos", "--help"], capture_output=True,
+                               text=True, env=env, timeout=SAFETY).stdout
+    assert "learner_says_hello" in " ".join(help_text.split())
+    unknown = subprocess.run(["paxchain", "run", "paxos", "--variant", "learner_says_hello"],
+                             capture_output=True, text=True, timeout=SAFETY)  # no plugin
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
+
+
 # -- deadlines at any size --------------------------------------------------------------------
 
 def node_processes(marker: str) -> list[int]:
