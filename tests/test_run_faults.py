@@ -360,9 +360,10 @@ def test_run_chain_cut_by_its_deadline_is_incomplete():
 
 
 def test_run_chain_with_a_node_down_for_good_is_incomplete_not_violated(tmp_path):
-    p = run_chain_cli("--blocks", "6", "--crash", "n3:1", "--deadline", "10",
+    p = run_chain_cli("--blocks", "40", "--crash", "n3:1", "--deadline", "8",
                       "--data-dir", str(tmp_path))
-    # n3 stays down, so the run cannot finish: n3's chain on disk is behind the others'.
+    # n3 stays down from 1 s on (40 blocks take several seconds on any machine), so the run
+    # cannot finish: n3's chain on disk is behind the others'.
     assert p.returncode == 3, p.stdout + p.stderr
     assert "VIOLATED" not in p.stdout and "prefix-consistent" in p.stdout
 
