@@ -2,7 +2,11 @@
 ``pyproject.toml``, or the registry's built-in suite, and validated before anything runs.
 
 A checks file is TOML with one ``[[check]]`` table per check (``[[tool.paxchain.check]]`` in
-``pyproject.toml``)::
+``pyproject.toml``), optionally after a top-level list of plugins to load first — files
+(relative to the checks file) or module names that register bug variants
+(``impl.variants.load_plugins``)::
+
+    plugins = ["my_bugs.py", "mypackage.paxos_bugs"]
 
     [[check]]
     name = "paxos-3x2-b1"            # unique; names the JUnit test cases and artifact folders
@@ -23,18 +27,23 @@ A checks file is TOML with one ``[[check]]`` table per check (``[[tool.paxchain.
 
 Command-line bounds (``--max-depth`` ...) apply to checks that set none of their own; a check
 with ``expect = "holds"`` searches past violations so every property gets its own verdict.
+A check must check something: ``properties = []`` with no ``sometimes`` goals and no
+``deadlock`` check is refused (it would hold vacuously). Bounds are finite and non-negative
+(``time_limit = nan`` or ``inf`` is refused).
 Engines ``prove`` and ``simulate`` are recognised but rejected: they do not run from a checks
 file yet (``paxchain prove``, ``paxchain simulate``). ``bmc`` needs ``max_depth`` and a model
 with ``models/<model>_bmc.py``; it never makes an invariant hold (at best incomplete).
 
 Contract of ``load``: every check it returns names an existing model, variant, parameters and
-properties, with values of the right types, and an engine that can run it. Anything else raises
-``UserError("FILE:LINE: message")`` with the line of the offending key (or of the check's table);
-nothing has run yet when that happens.
+properties, with values of the right types, and an engine that can run it; its plugins are
+loaded. Anything else — malformed TOML included, however deeply nested or however long its
+numbers — raises ``UserError("FILE:LINE: message")``, one line, with the line of the offending
+key (or of the check's table); no check has run yet when that happens.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -204,22 +213,20 @@ def _strip_comment(line: str) -> str:
 
 def parse_checks(text: str, origin: str, pyproject: bool = False) -> tuple[CheckSpec, ...]:
     """Validate the checks in ``text`` (the contents of ``origin``); see the module docstring."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"at line (\d+)", str(exc))
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise UserError(f"{origin}:{m.group(1) if m else 1}: invalid TOML: {msg}") from None
+    data = _toml(text, origin)
     prefix = "tool.paxchain." if pyproject else ""
     if pyproject:
-        data = data.get("tool", {}).get("paxchain", {})
+        tool = data.get("tool", {})
+        data = tool.get("paxchain", {}) if isinstance(tool, dict) else None
         if not isinstance(data, dict):
             raise UserError(f"{origin}:1: [tool.paxchain] must be a table")
     lines = _Lines(text, prefix)
     for key in data:
-        if key != "check":
+        if key not in ("check", "plugins"):
             raise UserError(f"{origin}:{_top_line(text, key)}: unknown top-level key {key!r} "
-                            f"(a checks file holds [[{prefix}check]] tables)")
+                            f"(a checks file holds plugins = [...] and [[{prefix}check]] tables)")
+    if "plugins" in data:
+        _load_plugins(data["plugins"], origin, _top_line(text, "plugins"))
     raw = data.get("check")
     if not isinstance(raw, list) or not raw or not all(isinstance(c, dict) for c in raw):
         raise UserError(f"{origin}:1: no checks: add [[{prefix}check]] tables")
@@ -235,6 +242,38 @@ def parse_checks(text: str, origin: str, pyproject: bool = False) -> tuple[Check
         names[spec.name] = spec.line
         checks.append(spec)
     return tuple(checks)
+
+
+def _toml(text: str, origin: str) -> dict:
+    """``tomllib.loads``, with every way it can fail as one ``UserError`` line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"at line (\d+)", str(exc))
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise UserError(f"{origin}:{m.group(1) if m else 1}: invalid TOML: {msg}") from None
+    except RecursionError:
+        raise UserError(f"{origin}:1: invalid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+        long = re.search(r"\d{4000,}", text)
+        line = text.count("\n", 0, long.start()) + 1 if long else 1
+        why = "a number has too many digits" if long else " ".join(str(exc).split())
+        raise UserError(f"{origin}:{line}: invalid TOML: {why}") from None
+
+
+def _load_plugins(specs: Any, origin: str, line: int) -> None:
+    """Load the checks file's ``plugins`` (paths relative to the file) before its checks are
+    validated, so that the variants they register can be named."""
+    if not isinstance(specs, list) or not all(isinstance(x, str) and x for x in specs):
+        raise UserError(f"{origin}:{line}: plugins must be a list of file paths or module "
+                        f"names, not {_toml_type(specs)}")
+    from checker.cli import load_plugins
+
+    base = str(Path(origin).resolve().parent) if os.path.exists(origin) else None
+    try:
+        load_plugins(specs, base, "plugins")
+    except UserError as exc:
+        raise UserError(f"{origin}:{line}: {exc}") from None
 
 
 def _top_line(text: str, key: str) -> int:
@@ -331,8 +370,14 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, models: dict) -> CheckSpec
     if strategy not in ("bfs", "dfs"):
         raise fail(f"strategy must be \"bfs\" or \"dfs\", not {strategy!r}", "strategy")
     for key in ("max_depth", "max_states", "time_limit"):
+        if key in c and not math.isfinite(c[key]):
+            raise fail(f"{key} must be a finite number, not {c[key]}", key)
         if key in c and c[key] < 0:
             raise fail(f"{key} must not be negative", key)
+    if c.get("properties") == [] and not c.get("sometimes") and not c.get("deadlock") \
+            and expect == "holds":
+        raise fail("nothing to check: properties = [] with no sometimes goals (and no deadlock "
+                   "check) would hold vacuously", "properties")
     if engine == "bmc":
         _check_bmc(c, fail, e.name, props)
     if c.get("symmetry") and not model.has_symmetry:

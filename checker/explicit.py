@@ -8,6 +8,14 @@ real, non-canonical states, each a genuine successor of the one before.
 
 Properties are evaluated on every newly discovered state (invariants, quiescent properties,
 goals) and on every generated transition (transition properties), until each is violated.
+
+Stopping: every ``_TICK`` expansions the search reads the clock and, with
+``Options.memory_limit``, the resident memory; past either limit it stops. Ctrl-C
+(``KeyboardInterrupt``) and running out of memory (``MemoryError``, after which the big
+structures are released so the report can still be built) stop it too. Each of these returns
+a ``Result`` whose ``stopped_by`` names the reason, with the statistics so far and the
+undecided properties *incomplete* — never an exception, never *holds*. Checking nothing (no
+property selected and no deadlock check) is refused with ``ValueError``: it would hold vacuously.
 """
 
 from __future__ import annotations
@@ -16,17 +24,19 @@ import time
 from typing import Any, Callable, Hashable
 
 from checker.model import Model
+from checker.progress import over_memory
 from checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
-                            STOP_MAX_STATES, STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED,
-                            Options, PropertyResult, Result, Stats)
+                            STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
+                            STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Options, PropertyResult,
+                            Result, Stats)
 from checker.trace import rebuild, rebuild_edge
 
 __all__ = ["check", "reachable_states", "DEADLOCK"]
 
 DEADLOCK = "deadlock_free"
 _DEADLOCK_DOC = "Deadlock freedom: every reachable state has at least one enabled transition."
-_TICK = 512  # expansions between clock readings
+_TICK = 512  # expansions between clock (and memory) readings
 
 
 def check(model: Model, options: Options | None = None) -> Result:
@@ -66,6 +76,9 @@ class _Search:
         self.results = {p.name: PropertyResult(p.name, p.kind, p.summary) for p in props}
         if options.deadlock:
             self.results[DEADLOCK] = PropertyResult(DEADLOCK, "deadlock", _DEADLOCK_DOC)
+        if not self.results:
+            raise ValueError(f"nothing to check in {model.describe()}: no property is selected "
+                             "(a check of nothing would hold vacuously)")
         self.state_props = [p for p in props if p.kind in (INVARIANT, QUIESCENT)]
         self.goal_props = [p for p in props if p.kind == SOMETIMES]
         self.edge_props = [p for p in props if p.kind == TRANSITION]
@@ -140,6 +153,14 @@ class _Search:
         path.reverse()
         return path
 
+    def _over_limit(self, now: float, start: float) -> bool:
+        """At a tick: True (and ``stopped_by`` set) when the time or memory limit is passed."""
+        if self.opt.time_limit is not None and now - start >= self.opt.time_limit:
+            self.stopped_by = STOP_TIME_LIMIT
+        elif over_memory(self.opt.memory_limit):
+            self.stopped_by = STOP_MEMORY_LIMIT
+        return self.stopped_by is not None
+
     def _progress(self, start: float, queue: int) -> None:
         self.stats.seconds = time.monotonic() - start
         self.stats.queue = queue
@@ -157,12 +178,14 @@ class _Search:
                 queue_left = self._dfs(start)
             else:
                 raise ValueError(f"unknown search strategy {self.opt.strategy!r}")
-        except KeyboardInterrupt:
-            self.stopped_by = STOP_INTERRUPTED
+        except (KeyboardInterrupt, MemoryError) as exc:
+            self.stopped_by = _stop_reason(exc)
             queue_left = self.stats.queue
         self.stats.seconds = time.monotonic() - start
         self.stats.queue = queue_left
         self.stats.distinct = len(self.seen)
+        if self.stopped_by in (STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY):
+            self.seen = {}  # free the visited set before anyone builds a report
         for r in self.results.values():
             if r.verdict == INCOMPLETE and self.stopped_by is None:
                 # Exhaustive: an undisproved invariant holds, an unreached goal fails.
@@ -208,8 +231,7 @@ class _Search:
                 for i, (s, fp) in enumerate(zip(frontier, ffps)):
                     if i % _TICK == 0:
                         now = time.monotonic()
-                        if opt.time_limit is not None and now - start >= opt.time_limit:
-                            self.stopped_by = STOP_TIME_LIMIT
+                        if self._over_limit(now, start):
                             return len(frontier) - i + len(new_states)
                         if now - last_report >= opt.progress_interval:
                             last_report = now
@@ -248,10 +270,12 @@ class _Search:
                 frontier, ffps, i, new_states = new_states, new_fps, 0, []
                 if frontier:
                     depth += 1
-        except KeyboardInterrupt:
-            self.stopped_by = STOP_INTERRUPTED
+        except (KeyboardInterrupt, MemoryError) as exc:
+            self.stopped_by = _stop_reason(exc)
             stats.depth = depth
-            return len(frontier) - i + len(new_states)
+            left = len(frontier) - i + len(new_states)
+            frontier = ffps = new_states = new_fps = []  # release them before the report
+            return left
         finally:
             if self.stopped_by not in (None, STOP_VIOLATION):
                 # Every state at depth <= ``depth`` was discovered (and checked), and every
@@ -269,9 +293,11 @@ class _Search:
             stack.append((root, rfp, None))
         try:
             return self._dfs_loop(stack, start)
-        except KeyboardInterrupt:
-            self.stopped_by = STOP_INTERRUPTED
-            return len(stack)
+        except (KeyboardInterrupt, MemoryError) as exc:
+            self.stopped_by = _stop_reason(exc)
+            left = len(stack)
+            stack.clear()
+            return left
 
     def _dfs_loop(self, stack: list, start: float) -> int:
         opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
@@ -293,8 +319,7 @@ class _Search:
                 ticks += 1
                 if ticks % _TICK == 1:
                     now = time.monotonic()
-                    if opt.time_limit is not None and now - start >= opt.time_limit:
-                        self.stopped_by = STOP_TIME_LIMIT
+                    if self._over_limit(now, start):
                         return len(stack)
                     if now - last_report >= opt.progress_interval:
                         last_report = now
@@ -327,3 +352,8 @@ class _Search:
             if not pushed:
                 stack.pop()
         return 0
+
+
+def _stop_reason(exc: BaseException) -> str:
+    """Why an exception stopped the search: Ctrl-C, or memory ran out."""
+    return STOP_OUT_OF_MEMORY if isinstance(exc, MemoryError) else STOP_INTERRUPTED

@@ -4,18 +4,28 @@ the statistics, each property's verdict, and the overall verdict with what it co
 from __future__ import annotations
 
 from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
-                            STOP_MAX_STATES, STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Result)
+                            STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
+                            STOP_SOLVER_UNKNOWN, STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED,
+                            Result)
 
-__all__ = ["summary_text", "header_text", "collision_probability"]
+__all__ = ["summary_text", "header_text", "collision_probability", "stop_text"]
 
 _STOP_TEXT = {
     STOP_MAX_DEPTH: "the depth bound was reached with states left beyond it",
     STOP_MAX_STATES: "the distinct-state bound was reached",
     STOP_TIME_LIMIT: "the time limit was reached",
     STOP_INTERRUPTED: "the search was interrupted",
+    STOP_MEMORY_LIMIT: "the memory limit was reached",
+    STOP_OUT_OF_MEMORY: "the process ran out of memory",
+    STOP_SOLVER_UNKNOWN: "the solver answered unknown",
     STOP_VIOLATION: "the search stopped at the first violation (use --keep-going for every "
                     "property's verdict)",
 }
+
+
+def stop_text(reason: str | None) -> str:
+    """Why a run stopped early, as a phrase ("the time limit was reached")."""
+    return _STOP_TEXT.get(reason or "", "some property could not be decided")
 
 
 def collision_probability(distinct: int, bits: int = 64) -> float:
@@ -34,7 +44,8 @@ def header_text(model_desc: str, opts) -> str:
 def summary_text(result: Result) -> str:
     s = result.stats
     if result.engine == "bmc":
-        lines = [f"bounded model checking to depth {s.depth}, {s.seconds:.2f} s"]
+        lines = [f"bounded model checking to depth {result.options.max_depth}, "
+                 f"{s.seconds:.2f} s"]
     else:
         lines = [s.line()]
     if result.options.fingerprints and s.distinct > 1:
@@ -63,12 +74,12 @@ def summary_text(result: Result) -> str:
         names = ", ".join(p.name for p in result.violations())
         lines.append(f"Verdict: VIOLATED — {names}.")
         if result.stopped_by:
-            lines.append(f"  Other properties are incomplete: {_STOP_TEXT[result.stopped_by]}.")
+            lines.append(f"  Other properties are incomplete: {stop_text(result.stopped_by)}.")
     elif result.engine == "bmc":
-        lines.append(f"Verdict: INCOMPLETE — no violation in any run of up to {s.depth} steps; "
-                     f"bounded model checking claims nothing about longer runs.")
+        lines.append(f"Verdict: INCOMPLETE — {_bmc_claim(result)}; bounded model checking "
+                     f"claims nothing about longer runs.")
     else:
-        why = _STOP_TEXT.get(result.stopped_by or "", "some property could not be decided")
+        why = stop_text(result.stopped_by)
         lines.append(f"Verdict: INCOMPLETE — {why}; nothing beyond the "
                      f"{s.distinct:,} states explored was checked.")
         if s.checked_depth is not None:
@@ -76,3 +87,31 @@ def summary_text(result: Result) -> str:
                          f"all states within {s.checked_depth} steps were reached).")
     lines += [f"WARNING: {w}: the check never exercised it." for w in result.warnings]
     return "\n".join(lines)
+
+
+def _bmc_claim(result: Result) -> str:
+    """What an incomplete BMC run did show: the depth the undecided properties reached (each
+    group's own depth when they differ, and which were not checked at all), and why it
+    stopped short of the asked depth."""
+    asked = result.options.max_depth
+    by_depth: dict[int | None, list[str]] = {}
+    for p in result.properties:
+        if p.verdict == INCOMPLETE:
+            by_depth.setdefault(p.checked_depth, []).append(p.name)
+    reached = sorted(d for d in by_depth if d is not None)
+
+    def steps(d: int) -> str:
+        return f"any run of up to {d} step{'s' if d != 1 else ''}"
+
+    if not reached:
+        claim = "no property was decided at any depth"
+    elif len(by_depth) == 1:
+        claim = f"no violation in {steps(reached[0])}"
+    else:
+        claim = "no violation " + ", ".join(f"of {', '.join(by_depth[d])} in {steps(d)}"
+                                            for d in reached)
+        if None in by_depth:
+            claim += f"; not checked: {', '.join(by_depth[None])}"
+    if result.stopped_by not in (None, STOP_MAX_DEPTH) and reached != [asked]:
+        claim = f"{stop_text(result.stopped_by)} before depth {asked}; " + claim
+    return claim

@@ -5,7 +5,13 @@ Determinism contract: for the same code and checks, every report is byte-identic
 timings, which live only in marked places — the JSON's top-level ``"timings"`` object, JUnit's
 ``time`` attributes, and the Markdown table's *Time* column. Everything else is ordered as the
 checks are, and sets/maps come out in the order the model and ``json.dumps`` give them.
-Every file is written atomically (``checker.files.write_atomic``).
+Every file is written atomically (``checker.files.write_atomic``), and the artifacts folder as
+one set (``checker.outdir``: the run's folders land together, replacing an earlier run's).
+
+Completeness contract: every check of the checks file appears in every report, in order. A
+check the gate never ran (it was interrupted first) appears as *not run* — counted under
+``not_run`` in JSON, a ``skipped`` JUnit case, a ``not run`` row in Markdown — and never
+as passed; ``interrupted`` says the gate was stopped.
 """
 
 from __future__ import annotations
@@ -18,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from checker import __version__
-from checker.artifacts import write_trace
 from checker.files import write_atomic
+from checker.outdir import staged_dir
 from checker.properties import SOMETIMES
 from checker.render_text import trace_text
-from checker.result import HOLDS, INCOMPLETE, VIOLATED
+from checker.result import HOLDS, INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
 
 __all__ = ["Run", "run_json", "json_text", "write_json", "junit_text", "write_junit",
-           "summary_markdown", "write_summary", "write_artifacts", "FORMAT"]
+           "summary_markdown", "write_summary", "write_artifacts", "headline", "FORMAT"]
 
 FORMAT = "paxchain-check-report"
 
@@ -38,7 +44,29 @@ class Run:
 
     @property
     def failed(self) -> list:
-        return [o for o in self.outcomes if not o.passed]
+        """Checks that ran and did not pass."""
+        return [o for o in self.outcomes if o.ran and not o.passed]
+
+    @property
+    def not_run(self) -> list:
+        return [o for o in self.outcomes if not o.ran]
+
+    @property
+    def interrupted(self) -> bool:
+        return any(o.interrupted for o in self.outcomes)
+
+    @property
+    def passed(self) -> int:
+        return sum(o.passed for o in self.outcomes)
+
+
+def headline(run: Run) -> str:
+    """One line: how many checks passed, failed and did not run, and whether interrupted."""
+    n, bad, skipped = len(run.outcomes), len(run.failed), len(run.not_run)
+    if not run.interrupted:
+        return f"{run.passed} of {n} checks passed"
+    return (f"INTERRUPTED: {run.passed} of {n} checks passed, {bad} failed or incomplete, "
+            f"{skipped} not run; the gate is incomplete")
 
 
 # -- artifacts -------------------------------------------------------------------------------
@@ -50,20 +78,22 @@ def _slug(text: str) -> str:
 def write_artifacts(outcomes: list, out_dir: str | os.PathLike[str]) -> None:
     """One folder ``<out_dir>/<check name>`` per failed check with a trace: each violated
     property's trace as ``<property>.json/.txt/.dot/.svg/.html`` (and model drawings).
-    Records the paths in each outcome's ``artifacts``."""
+    ``out_dir`` is written as one set that replaces an earlier run's whole
+    (``checker.outdir.staged_dir``). Records the final paths in each outcome's ``artifacts``."""
     from checker.render_html import trace_html
 
-    for o in outcomes:
-        if o.passed:
-            continue
-        for p in o.result.properties:
-            if p.verdict != VIOLATED or p.trace is None:
+    with staged_dir(out_dir) as stage:
+        for o in outcomes:
+            if o.passed:
                 continue
-            folder = Path(out_dir) / _slug(o.spec.name)
-            stem = _slug(p.name)
-            paths = write_trace(p.trace, folder, stem)
-            paths.append(write_atomic(folder / f"{stem}.html", trace_html(p.trace)))
-            o.artifacts[p.name] = [str(x) for x in paths]
+            for p in o.result.properties:
+                if p.verdict != VIOLATED or p.trace is None:
+                    continue
+                sub, stem = _slug(o.spec.name), _slug(p.name)
+                paths = stage.write_trace(p.trace, sub, stem)
+                html = write_atomic(stage.path / sub / f"{stem}.html", trace_html(p.trace))
+                paths.append(stage.final(html))
+                o.artifacts[p.name] = [str(x) for x in paths]
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -72,6 +102,8 @@ def _property_json(p, with_trace: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": p.name, "kind": p.kind, "verdict": p.verdict}
     if p.detail:
         out["detail"] = p.detail
+    if p.checked_depth is not None:
+        out["checked_depth"] = p.checked_depth
     if p.trace is not None:
         key = "witness_length" if p.kind == SOMETIMES else "trace_length"
         out[key] = len(p.trace.steps) - 1
@@ -86,10 +118,10 @@ def _check_json(o) -> dict[str, Any]:
     return {
         "name": o.spec.name, "line": o.spec.line, "spec": o.spec.to_json(), "model": o.model,
         "expect": o.spec.expect, "violates": o.spec.violates, "verdict": o.verdict,
-        "ok": o.passed, "why": o.why, "exhaustive": r.exhaustive,
+        "ok": o.passed, "ran": o.ran, "why": o.why, "exhaustive": r.exhaustive,
         "stopped_by": r.stopped_by, "options": r.options.to_json(),
         "stats": {"generated": s.generated, "distinct": s.distinct, "queue_left": s.queue,
-                  "depth": s.depth},
+                  "depth": s.depth, "checked_depth": s.checked_depth},
         "coverage": r.coverage, "warnings": o.warnings,
         "properties": [_property_json(p, True) for p in r.properties],
         "artifacts": o.artifacts,
@@ -100,8 +132,9 @@ def run_json(run: Run) -> dict[str, Any]:
     """The whole run as JSON; timings only under ``"timings"``."""
     return {
         "format": FORMAT, "format_version": 1, "tool_version": __version__,
-        "checks_file": run.origin, "passed": len(run.outcomes) - len(run.failed),
-        "failed": len(run.failed), "ok": not run.failed,
+        "checks_file": run.origin, "passed": run.passed, "failed": len(run.failed),
+        "not_run": len(run.not_run), "interrupted": run.interrupted,
+        "ok": all(o.passed for o in run.outcomes),
         "checks": [_check_json(o) for o in run.outcomes],
         "timings": {"total_seconds": round(run.seconds, 3),
                     "checks": {o.spec.name: round(o.seconds, 3) for o in run.outcomes}},
@@ -129,6 +162,13 @@ def _outcome_cases(suite: ET.Element, o) -> tuple[int, int]:
     share = o.seconds / max(1, len(props))
     tests = failures = 0
     notes = "\n".join([o.model] + [f"warning: {w}" for w in o.warnings])
+    if not o.ran:
+        ET.SubElement(_case(suite, o, "not run", 0.0), "skipped", {"message": o.why})
+        return 1, 0
+    if not props:  # interrupted before it had any result
+        case = _case(suite, o, "interrupted", o.seconds)
+        ET.SubElement(case, "failure", {"type": INCOMPLETE, "message": o.why}).text = notes
+        return 1, 1
     if o.spec.expect == VIOLATED:
         p = o.result.get(o.spec.violates)
         case = _case(suite, o, f"expect violated: {p.name}", o.seconds)
@@ -153,7 +193,7 @@ def _outcome_cases(suite: ET.Element, o) -> tuple[int, int]:
                 notes + "\n\n" + body)
         elif p.verdict == INCOMPLETE:
             msg = f"{p.name} incomplete: {o.result.stopped_by or 'undecided'}"
-            if o.spec.incomplete_fails:
+            if o.spec.incomplete_fails or o.result.stopped_by in STOPS_FROM_OUTSIDE:
                 failures += 1
                 ET.SubElement(case, "failure", {"type": INCOMPLETE, "message": msg}).text = notes
             else:
@@ -184,10 +224,12 @@ def junit_text(run: Run) -> str:
     for o in run.outcomes:
         t, f = _outcome_cases(suite, o)
         tests, failures = tests + t, failures + f
+    skipped = len(suite.findall("testcase/skipped"))
     for el in (root, suite):
         el.set("tests", str(tests))
         el.set("failures", str(failures))
         el.set("errors", "0")
+        el.set("skipped", str(skipped))
         el.set("time", f"{run.seconds:.3f}")
     ET.indent(root, space=" ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
@@ -209,8 +251,11 @@ def summary_markdown(run: Run, summary_path: str | None = None,
 
     Artifact links are relative to the summary file's folder."""
     n, bad = len(run.outcomes), len(run.failed)
-    head = (f"## paxchain check: {'✅ all' if not bad else f'❌ {bad} of'} {n} checks "
-            f"{'passed' if not bad else 'failed'}\n\nChecks: `{run.origin}`\n")
+    if run.interrupted:
+        head = f"## paxchain check: ⚠ {_md(headline(run))}\n\nChecks: `{run.origin}`\n"
+    else:
+        head = (f"## paxchain check: {'✅ all' if not bad else f'❌ {bad} of'} {n} checks "
+                f"{'passed' if not bad else 'failed'}\n\nChecks: `{run.origin}`\n")
     rows = ["| | Check | Model | Expected | Verdict | States | Depth | Time | Artifacts |",
             "|---|---|---|---|---|---|---|---|---|"]
     base = Path(summary_path).parent if summary_path else Path(".")
@@ -222,7 +267,8 @@ def summary_markdown(run: Run, summary_path: str | None = None,
         for prop, files in o.artifacts.items():
             html = next((f for f in files if f.endswith(".html")), files[0])
             links.append(f"[{_md(prop)}]({_rel(html, base)})")
-        rows.append(f"| {'✅' if o.passed else '❌'} | {_md(o.spec.name)} | {_md(o.model)}"
+        mark = "✅" if o.passed else "❌" if o.ran else "⏹"
+        rows.append(f"| {mark} | {_md(o.spec.name)} | {_md(o.model)}"
                     f"{' (symmetry)' if o.spec.symmetry else ''} | {expect} | {verdict} | "
                     f"{o.states_text.removesuffix(' states')} | {s.depth} | {o.seconds:.2f} s | {' '.join(links)} |")
     notes = []

@@ -1,8 +1,11 @@
 """What a check run returns: options, statistics, per-property verdicts, the overall verdict.
 
 Verdicts are exactly three words. ``holds`` is only ever given after an exhaustive search of the
-states within the stated bounds; a run cut short by a limit, an interrupt or by stopping at the
-first violation leaves the undecided properties ``incomplete`` and names why.
+states within the stated bounds; a run cut short by a limit, an interrupt, a lack of memory or by
+stopping at the first violation leaves the undecided properties ``incomplete`` and names why
+(``Result.stopped_by``, one of the ``STOP_*`` words). A bounded claim (a breadth-first search cut
+short, bounded model checking) says how far it got: ``Stats.checked_depth`` for the whole search,
+``PropertyResult.checked_depth`` per property.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ STOP_MAX_STATES = "max_states"
 STOP_TIME_LIMIT = "time_limit"
 STOP_INTERRUPTED = "interrupted"
 STOP_VIOLATION = "first_violation"
+STOP_MEMORY_LIMIT = "memory_limit"      # resident memory passed ``Options.memory_limit``
+STOP_OUT_OF_MEMORY = "out_of_memory"    # the process ran out of memory (a MemoryError)
+STOP_SOLVER_UNKNOWN = "solver_unknown"  # bounded model checking: Z3 answered unknown
+# Reasons that come from outside the check's own bounds: a gate never tolerates them.
+STOPS_FROM_OUTSIDE = (STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY)
 
 
 @dataclass(frozen=True)
@@ -37,12 +45,15 @@ class Options:
     ``fingerprints`` keeps only a 64-bit hash of each visited state (as TLC does); with it off
     the full states are kept, which is exact but uses more memory.
     ``keep_going`` explores past violations so that every property gets its own verdict.
+    ``memory_limit`` (megabytes of resident memory) stops the run, as incomplete, when the
+    process grows past it; it is read where the engine reads its clock.
     """
 
     strategy: str = "bfs"
     max_depth: int | None = None
     max_states: int | None = None
     time_limit: float | None = None
+    memory_limit: float | None = None
     symmetry: bool = False
     deadlock: bool = False
     keep_going: bool = False
@@ -56,12 +67,17 @@ class Options:
         def b(v: Any) -> str:
             return "none" if v is None else str(v)
         limit = "none" if self.time_limit is None else f"{self.time_limit:g}s"
-        return f"max depth {b(self.max_depth)}, max states {b(self.max_states)}, time limit {limit}"
+        text = (f"max depth {b(self.max_depth)}, max states {b(self.max_states)}, "
+                f"time limit {limit}")
+        if self.memory_limit is not None:
+            text += f", memory limit {self.memory_limit:g} MB"
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return {"strategy": self.strategy, "max_depth": self.max_depth,
                 "max_states": self.max_states, "time_limit": self.time_limit,
-                "symmetry": self.symmetry, "deadlock": self.deadlock,
+                "memory_limit_mb": self.memory_limit, "symmetry": self.symmetry,
+                "deadlock": self.deadlock,
                 "keep_going": self.keep_going, "fingerprints": self.fingerprints,
                 "coverage": self.coverage}
 
@@ -104,12 +120,17 @@ class PropertyResult:
     verdict: str = INCOMPLETE
     trace: "Trace | None" = None
     detail: str = ""
+    # A bounded claim about this property alone (bounded model checking): no violation in any
+    # run of up to this many steps. None: not even depth 0 was decided, or not applicable.
+    checked_depth: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "summary": self.summary,
                                "verdict": self.verdict}
         if self.detail:
             out["detail"] = self.detail
+        if self.checked_depth is not None:
+            out["checked_depth"] = self.checked_depth
         if self.trace is not None:
             out["trace_length"] = len(self.trace.steps) - 1
             out["trace"] = self.trace.to_json()

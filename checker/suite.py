@@ -10,26 +10,42 @@ A check *passes* when:
 - ``expect = "violated"``: the named property is violated (a trace exists). Incomplete is
   not violated, so a cut-short search fails such a check whatever ``incomplete_fails`` says.
 
-``run_suite`` returns the exit code: 0 when every check passed, 3 when the only failures are
-incomplete searches, 1 otherwise. Reports are written by ``checker.reports``.
+A tolerated incomplete is one cut short by the check's *own* bounds (depth, states, time).
+Ctrl-C, ``--memory-limit`` and running out of memory come from outside the check: such a check
+never passes, whatever ``incomplete_fails`` says.
+
+The first Ctrl-C stops the whole gate: the running check ends *interrupted* (its partial
+result kept), every check after it is listed as *not run* (``NOT_RUN``, never passed), and the
+reports are still written, whole (a second Ctrl-C while they are written is ignored).
+
+``run_suite`` returns the exit code: 0 when every check ran and passed, 1 when a check failed
+for a reason other than an incomplete search (a confirmed violation, a broken expectation), and
+3 otherwise — the only failures are incomplete searches, or the gate was interrupted.
+Reports are written by ``checker.reports``.
 """
 
 from __future__ import annotations
 
-import importlib
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Callable, Iterator
 
-import click
-
+from checker import bmc
 from checker.checks_file import CheckSpec, load
+from checker.cli import echo as safe_echo
+from checker.cli import verdict as record_verdict
+from checker.errors import UserError
 from checker.model import Model
 from checker.properties import SOMETIMES
-from checker.result import (HOLDS, INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options,
-                            PropertyResult, Result, Stats)
+from checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOPS_FROM_OUTSIDE,
+                            VIOLATED, Options, Result, Stats)
 
-__all__ = ["run_suite", "run_checks", "run_one", "Outcome", "bmc_properties"]
+__all__ = ["run_suite", "run_checks", "run_one", "Outcome", "bmc_properties", "NOT_RUN"]
+
+NOT_RUN = "not run"  # an Outcome's verdict when the gate stopped before the check
 
 Search = Callable[[Model, Options], Result]
 
@@ -50,6 +66,14 @@ class Outcome:
     artifacts: dict[str, list[str]] = field(default_factory=dict)  # property -> files
 
     @property
+    def ran(self) -> bool:
+        return self.verdict != NOT_RUN
+
+    @property
+    def interrupted(self) -> bool:
+        return self.result.stopped_by == STOP_INTERRUPTED
+
+    @property
     def warnings(self) -> list[str]:
         """Unfired actions; after a search cut short, qualified as such (they may fire later)."""
         ws = self.result.warnings
@@ -60,58 +84,45 @@ class Outcome:
     @property
     def states_text(self) -> str:
         """Distinct states searched, or what a BMC run covered (it enumerates no states)."""
+        if not self.ran:
+            return "not run"
         if self.spec.engine == "bmc":
-            return f"bmc to depth {self.spec.max_depth}"
+            if self.result.stopped_by in (None, STOP_MAX_DEPTH):
+                return f"bmc to depth {self.spec.max_depth}"
+            reached = self.result.stats.checked_depth  # cut short: say how far it got
+            return f"bmc to depth {'-' if reached is None else reached} of {self.spec.max_depth}"
         return f"{self.result.stats.distinct:,} states"
 
     @property
     def incomplete_only(self) -> bool:
-        return not self.passed and self.verdict == INCOMPLETE
+        """Failed only for want of a complete search (or never ran): exit 3, not 1."""
+        return not self.passed and self.verdict in (INCOMPLETE, NOT_RUN)
 
 
 # -- engines ---------------------------------------------------------------------------------
 
-def _bmc_module(model_name: str):
-    try:
-        return importlib.import_module(f"models.{model_name.replace('-', '_')}_bmc")
-    except ModuleNotFoundError:
-        return None
-
-
 def bmc_properties(model_name: str) -> tuple[str, ...] | None:
     """The properties (invariants, then goals) the model's BMC encoding
     (``models/<model>_bmc.py``) can check, or None when it has none."""
-    mod = _bmc_module(model_name)
-    if mod is None or not hasattr(mod, "run_bmc"):
+    mod = bmc.encoding_module(model_name)
+    if mod is None:
         return None
     return tuple(getattr(mod, "PROPERTIES", ())) + tuple(getattr(mod, "GOALS", ()))
 
 
-def _run_bmc(model: Model, spec: CheckSpec) -> Result:
-    """BMC as a ``Result``. An invariant violated up to the depth is ``violated`` with a
-    shortest trace, a goal reached ``holds`` with a shortest witness; anything else is
-    ``incomplete`` (stopped by max_depth) — a bounded search never makes an invariant hold."""
-    mod = _bmc_module(spec.model)
+def _run_bmc(model: Model, spec: CheckSpec, base: Options) -> Result:
+    """BMC as a ``Result`` (``checker.bmc.check``): an invariant violated up to the depth is
+    ``violated`` with a shortest trace, a goal reached ``holds`` with a shortest witness;
+    anything else is ``incomplete`` — a bounded search never makes an invariant hold. The
+    check's ``time_limit`` (else the command line's) bounds the whole run; so does
+    ``--memory-limit``."""
     names = spec.checked() if spec.checked() is not None else spec.sometimes
-    timeout = int(spec.time_limit * 1000) if spec.time_limit else None
-    start = time.monotonic()
-    props = {p.name: p for p in model.properties()}
-    results = []
-    for name in names:
-        verdict, trace, _ = mod.run_bmc(model, name, spec.max_depth, timeout)
-        p = props[name]
-        detail = ""
-        if verdict == INCOMPLETE:
-            detail = (f"not reached up to depth {spec.max_depth}" if p.kind == SOMETIMES
-                      else f"no violation found up to depth {spec.max_depth}")
-            if spec.time_limit:  # run_bmc also says incomplete when the solver gives up
-                detail += " (or the solver ran out of time)"
-        results.append(PropertyResult(name, p.kind, p.summary, verdict, trace, detail))
-    stats = Stats(depth=spec.max_depth or 0, seconds=time.monotonic() - start)
-    opts = Options(strategy="bmc", max_depth=spec.max_depth, time_limit=spec.time_limit,
-                   coverage=False)
-    stopped = STOP_MAX_DEPTH if any(r.verdict == INCOMPLETE for r in results) else None
-    return Result(model.describe(), opts, stats, results, stopped, None)
+    time_limit = spec.time_limit if spec.time_limit is not None else base.time_limit
+    try:
+        return bmc.check(model, tuple(names), spec.max_depth or 0, time_limit=time_limit,
+                         memory_limit=base.memory_limit)
+    except ValueError as exc:  # checks_file validated this; a model changed underneath
+        raise UserError(f"check {spec.name!r}: {exc}") from None
 
 
 def _options(base: Options, spec: CheckSpec) -> Options:
@@ -151,7 +162,7 @@ def judge(spec: CheckSpec, result: Result) -> tuple[str, bool, str]:
     if verdict == INCOMPLETE:
         open_ = [p.name for p in result.properties if p.verdict == INCOMPLETE]
         why = f"incomplete ({result.stopped_by or 'undecided'}): " + (", ".join(open_) or "-")
-        if spec.incomplete_fails:
+        if spec.incomplete_fails or result.stopped_by in STOPS_FROM_OUTSIDE:
             return verdict, False, why
         if spec.fail_on_unfired and warnings:
             return verdict, False, "; ".join(warnings)
@@ -168,7 +179,7 @@ def run_one(spec: CheckSpec, base: Options, search: Search) -> Outcome:
     model = registry.build(spec.model, spec.param_text(), spec.variant)
     start = time.monotonic()
     if spec.engine == "bmc":
-        result = _run_bmc(model, spec)
+        result = _run_bmc(model, spec, base)
     else:
         result = search(model, _options(base, spec))
     seconds = time.monotonic() - start
@@ -178,19 +189,41 @@ def run_one(spec: CheckSpec, base: Options, search: Search) -> Outcome:
 
 def run_checks(checks: tuple[CheckSpec, ...], base: Options, search: Search,
                echo: Callable[[str], None] | None = None) -> list[Outcome]:
-    outcomes = []
+    """An outcome for every check, in order. After an interrupt (Ctrl-C inside a check's
+    search, or anywhere else while it runs) the rest are ``NOT_RUN`` outcomes."""
+    outcomes: list[Outcome] = []
+    stopped = False
     for i, spec in enumerate(checks, start=1):
-        o = run_one(spec, base, search)
+        try:
+            if stopped:
+                o = _not_run(spec, NOT_RUN, "not run: the gate was interrupted")
+            else:
+                o = run_one(spec, base, search)
+        except KeyboardInterrupt:
+            o = _not_run(spec, INCOMPLETE, "incomplete (interrupted)")
         outcomes.append(o)
-        if echo:
-            echo(line_of(i, o))
+        stopped = stopped or o.interrupted
+        try:
+            if echo:
+                echo(line_of(i, o))
+        except KeyboardInterrupt:  # between two checks: the next one is not started
+            stopped = True
     return outcomes
 
 
+def _not_run(spec: CheckSpec, verdict: str, why: str) -> Outcome:
+    """A check the gate's interrupt stopped before it had a result (``INCOMPLETE``) or
+    before it started (``NOT_RUN``); nothing was checked, so nothing passed."""
+    result = Result(spec.model, Options(), Stats(), [], STOP_INTERRUPTED)
+    return Outcome(spec, spec.model, result, verdict, False, why)
+
+
 def line_of(i: int, o: Outcome) -> str:
-    mark = "ok  " if o.passed else "FAIL"
+    mark = "ok  " if o.passed else "FAIL" if o.ran else "----"
     expect = o.spec.expect + (f" {o.spec.violates}" if o.spec.violates else "")
     sym = " (symmetry)" if o.spec.symmetry else ""
+    if not o.ran:
+        return f"{mark} {i:2d}. {o.spec.name}: {o.model}: expected {expect}, {o.why}"
     text = (f"{mark} {i:2d}. {o.spec.name}: {o.model}{sym}: expected {expect}, got "
             f"{o.verdict} — {o.states_text}, {o.seconds:.2f} s")
     if o.why:
@@ -201,10 +234,25 @@ def line_of(i: int, o: Outcome) -> str:
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
+    """0 every check ran and passed; 1 a check failed outright; else 3 (incomplete)."""
     failed = [o for o in outcomes if not o.passed]
     if not failed:
         return 0
     return 3 if all(o.incomplete_only for o in failed) else 1
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C inside the block (reports are written whole); a no-op off the main
+    thread, where signal handlers cannot be set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def run_suite(base: Options, *, out: str | None, json_path: str | None,
@@ -220,21 +268,22 @@ def run_suite(base: Options, *, out: str | None, json_path: str | None,
     source = load(checks_file)
     as_json = json_path == "-"
     started = time.monotonic()
-    outcomes = run_checks(source.checks, base, search, None if as_json else click.echo)
+    outcomes = run_checks(source.checks, base, search, None if as_json else safe_echo)
     total = time.monotonic() - started
     art = artifacts_dir or out
-    if art:
-        reports.write_artifacts(outcomes, art)
+    code = record_verdict(exit_code(outcomes))
     run = reports.Run(source.origin, outcomes, total)
-    if json_path and not as_json:
-        reports.write_json(run, json_path)
-    if junit_path:
-        reports.write_junit(run, junit_path)
-    if summary_path:
-        reports.write_summary(run, summary_path, art)
+    with _sigint_ignored():
+        if art:
+            reports.write_artifacts(outcomes, art)
+        if json_path and not as_json:
+            reports.write_json(run, json_path)
+        if junit_path:
+            reports.write_junit(run, junit_path)
+        if summary_path:
+            reports.write_summary(run, summary_path, art)
     if as_json:
-        click.echo(reports.json_text(run), nl=False)
+        safe_echo(reports.json_text(run), nl=False)
     else:
-        passed = sum(o.passed for o in outcomes)
-        click.echo(f"\n{passed} of {len(outcomes)} checks passed ({source.origin}).")
-    return exit_code(outcomes)
+        safe_echo(f"\n{reports.headline(run)} ({source.origin}).")
+    return code

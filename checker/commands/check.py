@@ -2,24 +2,29 @@
 
 With a MODEL: exit 0 when every property holds exhaustively within the bounds, 1 when one is
 violated (the trace is printed and, with ``--out``, written in every format), 3 when the search
-was cut short (a bound, the time limit, Ctrl-C), 2 on bad input.
+was cut short (a bound, ``--time-limit``, ``--memory-limit``, running out of memory, Ctrl-C), 2
+on bad input — including a selection that leaves no property to check. ``--time-limit`` and
+``--memory-limit`` bound every engine (bounded model checking too: each solver call gets the
+time left). ``--out`` is written as one set (``checker.outdir``): a run's files land together.
 
-Without a MODEL: every check of the built-in default suite (each model's ``suite`` entries in
-the registry) must give its expected verdict: correct models hold, and every seeded bug variant
-violates the property it was seeded to break.
+Without a MODEL: every check of the checks file (``checker.checks_file``; else the built-in
+suite) must give its expected verdict: correct models hold, and every seeded bug variant
+violates the property it was seeded to break (``checker.suite``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 import click
 
-from checker.artifacts import write_trace
+from checker.cli import echo, verdict
 from checker.errors import UserError
 from checker.explicit import check as run_check
+from checker.outdir import staged_dir
 from checker.progress import progress_reporter
 from checker.render_text import trace_text
 from checker.report import header_text, summary_text
@@ -39,14 +44,19 @@ def parse_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def _options(strategy, max_depth, max_states, time_limit, symmetry, deadlock, keep_going,
-             props, exact, coverage) -> Options:
+def _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry, deadlock,
+             keep_going, props, exact, coverage) -> Options:
     for name, value in (("--max-depth", max_depth), ("--max-states", max_states),
-                        ("--time-limit", time_limit)):
+                        ("--time-limit", time_limit), ("--memory-limit", memory_limit)):
+        if value is not None and not math.isfinite(value):
+            raise UserError(f"{name} must be a finite number, not {value}")
         if value is not None and value < 0:
             raise UserError(f"{name} must not be negative")
+    if memory_limit is not None and memory_limit == 0:
+        raise UserError("--memory-limit must be more than 0 MB")
     return Options(strategy=strategy, max_depth=max_depth, max_states=max_states,
-                   time_limit=time_limit, symmetry=symmetry, deadlock=deadlock,
+                   time_limit=time_limit, memory_limit=memory_limit, symmetry=symmetry,
+                   deadlock=deadlock,
                    keep_going=keep_going, only=tuple(props) or None, fingerprints=not exact,
                    coverage=coverage)
 
@@ -81,7 +91,11 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--dfs", "strategy", flag_value="dfs", help="Depth-first search.")
 @click.option("--max-depth", type=int, default=None, help="Do not explore beyond this depth.")
 @click.option("--max-states", type=int, default=None, help="Stop after this many distinct states.")
-@click.option("--time-limit", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--time-limit", type=float, default=None,
+              help="Stop after this many seconds (incomplete, exit 3); bounds every engine.")
+@click.option("--memory-limit", type=float, default=None, metavar="MB",
+              help="Stop cleanly (incomplete, exit 3) once the process's resident memory "
+                   "exceeds this many megabytes.")
 @click.option("--symmetry", is_flag=True, help="Reduce by the model's symmetry group.")
 @click.option("--deadlock", is_flag=True, help="Report states with no enabled transition.")
 @click.option("--keep-going", is_flag=True,
@@ -106,14 +120,14 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--artifacts", type=click.Path(file_okay=False), default=None,
               help="Without MODEL: one folder per failed check with its trace in every format.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def command(model, params, variant, engine, depth, find_min_k, strategy, max_depth, max_states, time_limit, symmetry,
-            deadlock, keep_going, props, exact, no_coverage, out, as_json, checks_file, junit,
-            summary, artifacts, quiet) -> None:
+def command(model, params, variant, engine, depth, find_min_k, strategy, max_depth, max_states,
+            time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
+            out, as_json, checks_file, junit, summary, artifacts, quiet) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the default suite)."""
     from models import registry
 
-    opts = _options(strategy, max_depth, max_states, time_limit, symmetry, deadlock,
-                    keep_going, props, exact, not no_coverage)
+    opts = _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry,
+                    deadlock, keep_going, props, exact, not no_coverage)
     if model is None:
         if params or variant:
             raise UserError("--param and --variant need a MODEL")
@@ -122,7 +136,7 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
         sys.exit(run_suite(opts, out=out, json_path=as_json, junit_path=junit,
                            summary_path=summary, artifacts_dir=artifacts,
                            checks_file=checks_file,
-                           search=lambda m, o: _search(m, o, True)))
+                           search=lambda m, o: _search(m, o, quiet)))
     for flag, value in (("--checks", checks_file), ("--junit", junit), ("--summary", summary),
                         ("--artifacts", artifacts)):
         if value is not None:
@@ -131,14 +145,15 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
         sys.exit(_find_min_k(model, params, variant, opts, out))
     m = registry.build(model, parse_pairs(params), variant)
     if engine == "bmc":
-        result = _bmc(m, depth, tuple(props) or None, as_json != "-")
+        result = _bmc(m, depth, opts, as_json != "-", quiet or as_json == "-")
     else:
         if depth is not None:
             raise UserError("--depth goes with --engine bmc (the explicit engine takes "
                             "--max-depth)")
         if as_json != "-":
-            click.echo(header_text(m.describe(), opts))
+            echo(header_text(m.describe(), opts))
         result = _search(m, opts, quiet or as_json == "-")
+    verdict(result.exit_code)
     written = _write_traces(result, out) if out else {}
     if as_json and as_json != "-":
         from checker.files import write_atomic
@@ -149,16 +164,16 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
         for p in data["properties"]:
             if p["name"] in written:
                 p["files"] = [str(x) for x in written[p["name"]]]
-        click.echo(json.dumps(data, indent=1))
+        echo(json.dumps(data, indent=1))
     else:
-        click.echo(summary_text(result))
+        echo(summary_text(result))
         for p in result.violations():
             if p.trace is not None:
-                click.echo("")
-                click.echo(trace_text(p.trace, str(written[p.name][0]) if p.name in written
-                                      else None), nl=False)
+                echo("")
+                echo(trace_text(p.trace, str(written[p.name][0]) if p.name in written
+                                else None), nl=False)
         for name, paths in written.items():
-            click.echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
+            echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
     sys.exit(result.exit_code)
 
 
@@ -177,40 +192,45 @@ def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> 
         registry.build("chain", parse_pairs(params), variant)  # validates the variant
     k, results = find_min_k(values, replace(opts, progress=None), variant)
     text, code = min_k_report(k, results)
-    click.echo(text, nl=False)
-    if out:
-        for j, r in sorted(results.items()):
-            p = r.get("prefix_consistency")
-            if p.trace is not None and p.verdict == "violated":
-                paths = write_trace(p.trace, Path(out) / f"k{j}")
-                click.echo(f"wrote k={j}: " + ", ".join(str(x) for x in paths))
+    verdict(code)
+    echo(text, nl=False)
+    traces = {j: p.trace for j, r in sorted(results.items())
+              for p in [r.get("prefix_consistency")]
+              if p.trace is not None and p.verdict == "violated"}
+    if out and traces:
+        with staged_dir(out) as stage:
+            written = {j: stage.write_trace(trace, f"k{j}") for j, trace in traces.items()}
+        for j, paths in written.items():
+            echo(f"wrote k={j}: " + ", ".join(str(x) for x in paths))
     return code
 
 
-def _bmc(model, depth: int | None, props, announce: bool) -> Result:
-    """Bounded model checking with Z3, for models that ship a ``models/<name>_bmc.py``."""
-    import importlib
+def _bmc(model, depth: int | None, opts: Options, announce: bool, quiet: bool) -> Result:
+    """Bounded model checking with Z3 (``checker.bmc.check``), for models that ship a
+    ``models/<name>_bmc.py``, within ``opts``' time and memory limits; progress on stderr
+    unless ``quiet``."""
+    from checker import bmc
 
     if depth is None or depth < 0:
         raise UserError("--engine bmc needs --depth K (K >= 0)")
-    module_name = "models." + model.name.replace("-", "_") + "_bmc"
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        raise UserError(f"no bounded model checking for {model.name} "
-                        f"(it needs {module_name.replace('.', '/')}.py)") from None
+    bmc.encoding_module(model.name)  # imports Z3 and the encoding before the announcement
     if announce:
-        click.echo(f"Bounded model checking {model.describe()} with Z3, depth 0..{depth}")
-    result = module.check_bmc(model, depth, props)
-    result.engine = "bmc"
-    return result
+        echo(f"Bounded model checking {model.describe()} with Z3, depth 0..{depth}")
+    with progress_reporter(quiet) as (callback, interval):
+        try:
+            return bmc.check(model, opts.only, depth, time_limit=opts.time_limit,
+                             memory_limit=opts.memory_limit, progress=callback,
+                             progress_interval=interval)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
 
 
 def _write_traces(result: Result, out: str) -> dict[str, list[Path]]:
-    """One folder per violated property (``DIR`` itself when there is just one)."""
+    """One folder per violated property (``DIR`` itself when there is just one), all written
+    as one set that replaces ``DIR`` whole (``checker.outdir``); returns the final paths."""
     broken = [p for p in result.violations() if p.trace is not None]
-    written = {}
-    for p in broken:
-        folder = Path(out) if len(broken) == 1 else Path(out) / p.name
-        written[p.name] = write_trace(p.trace, folder)
-    return written
+    if not broken:
+        return {}
+    with staged_dir(out) as stage:
+        return {p.name: stage.write_trace(p.trace, p.name if len(broken) > 1 else "")
+                for p in broken}
