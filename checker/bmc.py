@@ -283,8 +283,9 @@ def _check_one(module, model: "Model", r: PropertyResult, depth: int, goal: bool
     with budget_scope(budget):
         try:
             r.verdict, r.trace, _ = module.run_bmc(model, r.name, depth)
-        except KeyboardInterrupt:  # outside the solver: while encoding or decoding
-            budget.stopped_by = STOP_INTERRUPTED
+        except (KeyboardInterrupt, MemoryError) as exc:  # outside the solver: encoding...
+            budget.stopped_by = (STOP_INTERRUPTED if isinstance(exc, KeyboardInterrupt)
+                                 else STOP_OUT_OF_MEMORY)
             r.verdict, r.trace = INCOMPLETE, None
     run = budget.runs[-1] if len(budget.runs) > ran else BmcResult(UNKNOWN)
     r.detail = _detail(r, run, depth, goal, budget.stopped_by)

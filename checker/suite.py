@@ -40,8 +40,8 @@ from checker.cli import verdict as record_verdict
 from checker.errors import UserError
 from checker.model import Model
 from checker.properties import SOMETIMES
-from checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOPS_FROM_OUTSIDE,
-                            VIOLATED, Options, Result, Stats)
+from checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_OUT_OF_MEMORY,
+                            STOPS_FROM_OUTSIDE, VIOLATED, Options, Result, Stats)
 
 __all__ = ["run_suite", "run_checks", "run_one", "Outcome", "bmc_properties", "NOT_RUN"]
 
@@ -201,6 +201,8 @@ def run_checks(checks: tuple[CheckSpec, ...], base: Options, search: Search,
                 o = run_one(spec, base, search)
         except KeyboardInterrupt:
             o = _not_run(spec, INCOMPLETE, "incomplete (interrupted)")
+        except MemoryError:  # outside the engine, which handles its own: the next may fit
+            o = _not_run(spec, INCOMPLETE, "incomplete (out_of_memory)", STOP_OUT_OF_MEMORY)
         outcomes.append(o)
         stopped = stopped or o.interrupted
         try:
@@ -211,10 +213,10 @@ def run_checks(checks: tuple[CheckSpec, ...], base: Options, search: Search,
     return outcomes
 
 
-def _not_run(spec: CheckSpec, verdict: str, why: str) -> Outcome:
-    """A check the gate's interrupt stopped before it had a result (``INCOMPLETE``) or
-    before it started (``NOT_RUN``); nothing was checked, so nothing passed."""
-    result = Result(spec.model, Options(), Stats(), [], STOP_INTERRUPTED)
+def _not_run(spec: CheckSpec, verdict: str, why: str, stop: str = STOP_INTERRUPTED) -> Outcome:
+    """A check stopped (by ``stop``) before it had a result (``INCOMPLETE``), or never started
+    because the gate was interrupted (``NOT_RUN``); nothing was checked, so nothing passed."""
+    result = Result(spec.model, Options(), Stats(), [], stop)
     return Outcome(spec, spec.model, result, verdict, False, why)
 
 

@@ -200,6 +200,24 @@ def test_a_bounded_claim_states_the_depth_each_property_reached(monkeypatch):
             "checked: third") in text
 
 
+class _OutOfMemoryEncoding(_Encoding):
+    """``second``'s encoding runs out of memory before any solver call."""
+
+    @staticmethod
+    def run_bmc(model, name, depth, timeout_ms=None):
+        if name == "second":
+            raise MemoryError
+        return _Encoding.run_bmc(model, name, depth, timeout_ms)
+
+
+def test_bmc_out_of_memory_ends_the_run_incomplete(monkeypatch):
+    monkeypatch.setattr(bmc, "encoding_module", lambda name: _OutOfMemoryEncoding)
+    r = bmc.check(Counters(props=[first, second, third]), None, 4)
+    assert r.exit_code == 3 and r.stopped_by == STOP_OUT_OF_MEMORY
+    assert [p.checked_depth for p in r.properties] == [4, None, None]
+    assert r.get("third").detail == "not checked: the process ran out of memory"
+
+
 def test_bmc_check_of_nothing_is_refused(monkeypatch):
     monkeypatch.setattr(bmc, "encoding_module", lambda name: _Encoding)
     with pytest.raises(ValueError, match="nothing to check"):
@@ -280,6 +298,27 @@ def test_after_an_interrupt_the_gate_lists_the_rest_as_not_run(tmp_path, how):
     assert (tmp_path / "s.md").read_text().startswith(
         "## paxchain check: ⚠ INTERRUPTED: 1 of 4 checks passed, 1 failed or incomplete, "
         "2 not run")
+
+
+def test_out_of_memory_outside_the_engine_fails_only_that_check(tmp_path):
+    text = "".join(QUICK.format(name=n) for n in "abc")
+    (tmp_path / "checks.toml").write_text(text.replace('name = "b"',
+                                                       'name = "b"\nincomplete_fails = false'))
+    calls = []
+
+    def search(model, opts):
+        calls.append(model)
+        if len(calls) == 2:
+            raise MemoryError
+        return check(model, opts)
+
+    code = run_suite(Options(), out=None, json_path=str(tmp_path / "r.json"), junit_path=None,
+                     summary_path=None, artifacts_dir=None,
+                     checks_file=str(tmp_path / "checks.toml"), search=search)
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert code == 3 and len(calls) == 3 and data["interrupted"] is False
+    assert [(c["verdict"], c["ok"], c["stopped_by"]) for c in data["checks"]] == [
+        ("holds", True, None), ("incomplete", False, "out_of_memory"), ("holds", True, None)]
 
 
 def test_one_ctrl_c_stops_the_whole_gate_with_whole_reports(tmp_path):
