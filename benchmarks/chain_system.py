@@ -12,6 +12,11 @@ lengths, or, for ``min_k`` cases, the least k for which prefix consistency holds
 searches behind it. Results go to ``benchmarks/results/chain_system.json``. A case cut short by
 the time limit says so (``stopped_by``): its counts are lower bounds, not the size of the space.
 Figures depend on the machine and its load (``load_average_1m`` is recorded).
+
+Crash points (a crash between a handler's effects, on by default) against the model without
+them (``crash_points=False``: the model before issue 10), at the gate's bound (budget 2) and the
+CI bound (budget 3); the ``flight_multiset`` reduction against the unreduced search; and the
+seeded ``announce_before_persist`` variant, which only a crash point catches.
 """
 
 from __future__ import annotations
@@ -28,11 +33,20 @@ sys.path.insert(0, str(ROOT))
 
 OUT = ROOT / "benchmarks" / "results" / "chain_system.json"
 CI = {"nodes": 3, "budget": 3, "delay": 1, "crashes": 1, "k": 2}
+GATE = {**CI, "budget": 2, "tie": "lowest-hash"}  # paxchain.toml's chain-n3-b2
 
 # name -> (kind, model parameters, variant)
 CASES = {
     "ci_bound_first_seen": ("check", {**CI, "tie": "first-seen"}, None),
     "ci_bound_lowest_hash": ("check", {**CI, "tie": "lowest-hash"}, None),
+    "ci_bound_first_seen_no_crash_points": ("check", {**CI, "tie": "first-seen",
+                                                      "crash_points": False}, None),
+    "ci_bound_lowest_hash_no_crash_points": ("check", {**CI, "tie": "lowest-hash",
+                                                       "crash_points": False}, None),
+    "gate_bound": ("check", GATE, None),
+    "gate_bound_no_crash_points": ("check", {**GATE, "crash_points": False}, None),
+    "gate_bound_flight_in_send_order": ("check", {**GATE, "flight_multiset": False}, None),
+    "gate_bound_announce_before_persist": ("check", GATE, "announce_before_persist"),
     "ci_bound_min_k": ("min_k", {**CI, "tie": "first-seen"}, None),
     "budget4_nocrash_lowest_hash": ("check", {**CI, "budget": 4, "crashes": 0,
                                               "tie": "lowest-hash", "k": 3}, None),
@@ -65,6 +79,7 @@ def run_case(name: str, time_limit: float | None) -> dict:
         result = check(model, Options(time_limit=time_limit, keep_going=True))
         st = result.stats
         row.update({"model": model.describe(), "verdict": result.verdict,
+                    "reductions": [r.text() for r in model.reductions()],
                     "exhaustive": result.exhaustive, "stopped_by": result.stopped_by,
                     "distinct": st.distinct, "generated": st.generated, "depth": st.depth,
                     "states_per_second": round(st.states_per_second),

@@ -34,7 +34,11 @@ file or a clock: ``now`` is the node's own local clock reading, given by the dri
 - Malformed messages (unknown types, ill-typed fields) and invalid blocks increment
   ``rejected`` and change nothing else; no input makes a handler raise.
 
-Seeded bugs (``Rules.bugs``, listed in ``chain_block.BUGS``) each change one rule.
+Variants. The decisions a seeded bug changes are small methods: ``_unknown_parent`` (a block
+whose parent is unknown), ``_fork_choice`` (which chain wins), ``_kept_branch`` (what a reorg
+keeps of the old branch), and the ``Rules`` methods the node validates and mines with
+(``impl.chain_block``). A variant overrides one of them in a subclass, or wraps the handlers,
+outside production code (``impl.chain_variants.CHAIN``); nothing here carries a bug flag.
 """
 
 from __future__ import annotations
@@ -47,8 +51,10 @@ from impl.chain_block import (Block, Rules, chain_work, check_block, is_hash, mi
                               verify_chain)
 
 __all__ = ["common_length", "NodeState", "BlockMsg", "GetBlock", "GetTip", "Submit", "ChainNode", "MINE_TIMER",
-           "ANNOUNCE_TIMER", "MESSAGES", "fresh_state", "as_block", "as_durable", "make_network"]
+           "ANNOUNCE_TIMER", "MESSAGES", "fresh_state", "as_block", "as_durable", "make_network",
+           "make_cluster", "ROLE"]
 
+ROLE = "node"  # every chain node plays the one role of impl.chain_variants.CHAIN
 MINE_TIMER = "mine"
 ANNOUNCE_TIMER = "announce"
 MAX_PENDING = 64
@@ -94,6 +100,19 @@ class NodeState:
     rejected: int = 0
     pending: tuple[str, ...] = ()
     mining: tuple[str, int, int] | None = None
+
+    def __hash__(self) -> int:
+        # Cached: a model checker hashes the same node states millions of times. Not pickled
+        # (``__getstate__``), since string hashes differ between processes.
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.chain, self.side, self.orphans, self.rejected, self.pending,
+                      self.mining))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     @property
     def tip(self) -> Block:
@@ -223,16 +242,7 @@ class ChainNode:
             return state, []
         parents = self._parents(state, b)
         if parents is None:
-            if rules.has("adopt_unknown_parent"):
-                return self._adopt_detached(node, state, src, b, now)
-            if b.height == 0:  # another network's genesis
-                return replace(state, rejected=state.rejected + 1), []
-            if len(state.orphans) >= rules.max_orphans:
-                return state, []
-            orphans = state.orphans | {b}
-            return (replace(state, orphans=orphans),
-                    [Persist((state.chain, orphans)), Send(src, GetBlock(b.parent)),
-                     Output(("orphan", b.hash, b.height))])
+            return self._unknown_parent(node, state, src, b, now)
         if check_block(b, parents, now, rules) is not None:
             return replace(state, rejected=state.rejected + 1), []
         accepted = [parents + (b,)]
@@ -253,14 +263,29 @@ class ChainNode:
         state = replace(state, orphans=frozenset(orphans), rejected=rejected)
         return self._choose(node, state, src, b, accepted, changed)
 
+    def _unknown_parent(self, node: str, state: NodeState, src: str, b: Block,
+                        now: int) -> Handled:
+        """A valid-looking block whose parent the node does not know: kept as an orphan (and
+        persisted), its parent requested from the sender; another network's genesis is
+        rejected; a full orphan pool ignores it."""
+        if b.height == 0:  # another network's genesis
+            return replace(state, rejected=state.rejected + 1), []
+        if len(state.orphans) >= self.rules.max_orphans:
+            return state, []
+        orphans = state.orphans | {b}
+        return (replace(state, orphans=orphans),
+                [Persist((state.chain, orphans)), Send(src, GetBlock(b.parent)),
+                 Output(("orphan", b.hash, b.height))])
+
     def _parents(self, state: NodeState, b: Block) -> tuple[Block, ...] | None:
-        """The known chain genesis .. ``b``'s parent, or ``None`` when the parent is unknown."""
+        """The known chain genesis .. ``b``'s parent, or ``None`` when the parent is unknown.
+
+        The adopted chain's block one height below ``b`` is its parent when ``Rules.links``
+        says so; otherwise side blocks are walked back to the chain."""
         chain = state.chain
         if b.height < 1:
             return None
-        if self.rules.has("no_hash_link_check") and b.height <= len(chain):
-            return chain[:b.height]
-        if b.height <= len(chain) and chain[b.height - 1].hash == b.parent:
+        if b.height <= len(chain) and self.rules.links(chain[b.height - 1], b):
             return chain[:b.height]
         # Walk side blocks back to the adopted chain.
         side = {x.hash: x for x in state.side}
@@ -284,13 +309,7 @@ class ChainNode:
     def _choose(self, node: str, state: NodeState, src: str, received: Block,
                 accepted: list[tuple[Block, ...]], orphans_changed: bool = False) -> Handled:
         """Fork choice over the current chain and the newly accepted blocks' chains."""
-        best = state.chain
-        if self.rules.has("latest_arrival_fork_choice"):
-            best = accepted[-1]
-        else:
-            for cand in accepted:
-                if self._better(cand, best):
-                    best = cand
+        best = self._fork_choice(state.chain, accepted)
         new_blocks = frozenset(c[-1] for c in accepted)
         if best is state.chain:
             effects: list[Effect] = []
@@ -299,15 +318,28 @@ class ChainNode:
             return replace(state, side=state.side | new_blocks), effects
         return self._switch(node, state, src, received, best, new_blocks)
 
+    def _fork_choice(self, current: tuple[Block, ...],
+                     accepted: list[tuple[Block, ...]]) -> tuple[Block, ...]:
+        """The chain to adopt: the most-work one among ``current`` and ``accepted`` (ties by
+        ``Rules.tie``); ``current`` itself (the same object) when it stays."""
+        best = current
+        for cand in accepted:
+            if self._better(cand, best):
+                best = cand
+        return best
+
+    def _kept_branch(self, dropped: frozenset[Block]) -> frozenset[Block]:
+        """What a reorg keeps known (as side blocks) of the old branch's ``dropped`` blocks:
+        all of them, so switching back later needs no download."""
+        return dropped
+
     def _switch(self, node: str, state: NodeState, src: str, received: Block,
                 chain: tuple[Block, ...], new_blocks: frozenset[Block]) -> Handled:
         old = state.chain
         fork = common_length(old, chain)
         on_chain = frozenset(chain)
         dropped = frozenset(old[fork:])
-        side = (state.side | new_blocks | dropped) - on_chain
-        if self.rules.has("reorg_forgets_old_branch"):
-            side -= dropped
+        side = (state.side | new_blocks | self._kept_branch(dropped)) - on_chain
         tip = chain[-1]
         requeued = tuple(i for b in old[fork:] for i in b.payload)
         new = replace(state, chain=chain, side=side, mining=None,
@@ -321,13 +353,6 @@ class ChainNode:
             effects.append(Output(("reorg", len(dropped), tip.hash, tip.height)))
         effects.append(Output(("tip", tip.hash, tip.height)))
         return new, effects
-
-    def _adopt_detached(self, node: str, state: NodeState, src: str, b: Block,
-                        now: int) -> Handled:
-        """Seeded bug ``adopt_unknown_parent``: take a parentless block as a one-block chain."""
-        if b.value >= self.rules.target or b.timestamp > now + self.rules.max_drift:
-            return replace(state, rejected=state.rejected + 1), []
-        return self._choose(node, state, src, b, [(b,)])
 
 
 def common_length(a: tuple[Block, ...], b: tuple[Block, ...]) -> int:
@@ -375,16 +400,33 @@ def as_durable(x: Any) -> tuple[tuple[Block, ...] | None, frozenset[Block]]:
 MESSAGES = (BlockMsg, GetBlock, GetTip, Submit)
 
 
+def make_cluster(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
+                 max_drift: int = 2000, mtp_window: int = 11, mine_tries: int | None = 2000,
+                 mine_delay: float | None = 0.0, announce_every: float | None = 1.0,
+                 sync_on_restart: bool = True, salt: int = 0,
+                 stop_height: int | None = None) -> dict[str, tuple[ChainNode, str]]:
+    """Node id -> ``(actor, "node")`` for ``nodes`` production nodes ``n1..nN`` sharing one set
+    of rules: the cluster shape ``impl.chain_variants.CHAIN.apply`` (and
+    ``impl.net.variant_cluster``) takes. JSON-friendly arguments only."""
+    rules = Rules.with_difficulty(difficulty, tie=tie, max_drift=max_drift,
+                                  mtp_window=mtp_window)
+    names = tuple(f"n{i + 1}" for i in range(nodes))
+    return {n: (ChainNode(rules, names, mine_tries, mine_delay, sync_on_restart,
+                          announce_every, salt + (i << 40), stop_height), ROLE)
+            for i, n in enumerate(names)}
+
+
 def make_network(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
                  max_drift: int = 2000, mtp_window: int = 11, mine_tries: int | None = 2000,
                  mine_delay: float | None = 0.0, announce_every: float | None = 1.0,
-                 sync_on_restart: bool = True, salt: int = 0, bugs: tuple[str, ...] = (),
-                 stop_height: int | None = None) -> dict[str, ChainNode]:
-    """Node id -> actor for ``nodes`` nodes ``n1..nN`` sharing one set of rules (a factory
-    for drivers such as ``impl.net``; JSON-friendly arguments only)."""
-    rules = Rules.with_difficulty(difficulty, tie=tie, max_drift=max_drift,
-                                  mtp_window=mtp_window, bugs=frozenset(bugs))
-    names = tuple(f"n{i + 1}" for i in range(nodes))
-    return {n: ChainNode(rules, names, mine_tries, mine_delay, sync_on_restart,
-                         announce_every, salt + (i << 40), stop_height)
-            for i, n in enumerate(names)}
+                 sync_on_restart: bool = True, salt: int = 0, variants: tuple[str, ...] = (),
+                 stop_height: int | None = None, bugs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Node id -> actor: ``make_cluster``'s nodes with the named variants of
+    ``impl.chain_variants.CHAIN`` applied in order (a factory for drivers such as ``impl.net``
+    and the simulator). ``bugs`` is the old name of ``variants``, accepted until every driver
+    passes ``variants``. ``ValueError`` names a variant that is not registered."""
+    from impl.chain_variants import CHAIN
+
+    cluster = make_cluster(nodes, difficulty, tie, max_drift, mtp_window, mine_tries,
+                           mine_delay, announce_every, sync_on_restart, salt, stop_height)
+    return {n: a for n, (a, _) in CHAIN.apply(tuple(variants) + tuple(bugs), cluster).items()}

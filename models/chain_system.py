@@ -1,8 +1,9 @@
-"""The chain system: ``impl.chain`` nodes on an adversarial network, as a transition system.
+"""The chain system: ``impl.chain_node`` nodes on an adversarial network, as a transition system.
 
 Theory of operation. A state is a tuple::
 
-    (nodes, persisted, in_flight, mined, drops_left, dups_left, crashes_left, offsets)
+    (nodes, persisted, in_flight, mined, drops_left, dups_left, crashes_left, offsets,
+     crash_lost)
 
 ``nodes`` holds each node's ``NodeState`` (the real protocol state of ``impl.chain_node``);
 ``persisted`` what each node last wrote with ``Persist`` (its ``(chain, orphans)``; ``None``
@@ -11,11 +12,17 @@ before its first write);
 ``(dst, src, kind, key, sent, msg)`` where ``sent`` is the value of ``mined`` when it was
 sent; ``mined`` the number of blocks found so far; the fault budgets left; and ``offsets``,
 each node's clock offset, chosen once in the initial state from the ``offsets`` parameter
-(every combination is an initial state).
+(every combination is an initial state); ``crash_lost`` whether a crash point has lost a
+message (below).
 
 Time. Global time advances only when a block is found: it is ``mined * interval``, and node
 ``i`` reads ``mined * interval + offsets[i]`` as ``now``. Clock drift (rate) is left to the
 simulator; here clocks differ by a constant offset.
+
+Variants. The nodes are ``ChainNode(rules, names, sync_on_restart=False)`` with the network's
+rules, put through the catalogue ``impl.chain_variants.CHAIN`` (``CHAIN.apply``): every variant
+registered there — shipped, or added by a plugin file — is checked the same way. ``rules`` (the
+network's ``Rules``, never a variant's) is what the properties judge by.
 
 Actions, in this order (the order is fixed, so traces can be rebuilt):
 
@@ -32,11 +39,58 @@ Actions, in this order (the order is fixed, so traces can be rebuilt):
   persisted chain (``crashes`` budget). Messages in flight stay in flight: a message lost to a
   down node is a ``Drop``.
 
-Nodes run without ``sync_on_restart`` and without the periodic ``announce`` timer (both
-``impl.chain_node`` options for the simulator and real runs): a crash-restart here is
-instantaneous and in-flight messages survive it, so a restarted node misses nothing, and lost
-messages are excluded from convergence. Handlers are pure, so their results are memoised per
-``(node, node state, event, now)``.
+Crash points (``crash_points``, on by default; ``crash_points=0`` turns them off, a smaller
+fault model). A crash may also fall *inside* a ``Mine`` or ``Deliver`` step, after any prefix
+of the handler's effect units, within the ``crashes`` budget — the unit rule of
+``models.actor_system`` (``ActorSystem._units``): each ``Persist`` and each ``Output`` is a unit
+of its own, each maximal run of other effects (sends, timers) one unit. The effects before the
+crash point happened (their sends are in flight, a ``Persist`` among them is on disk), those
+after it never did, and the node restarts at once from what it persisted. A delivery may also
+crash at its very start (``u = 0``: the message was taken and nothing done). Outcomes equal to
+"the whole step, then ``CrashRestart``" (reachable anyway, one step later) or to each other
+are left out. The step's label carries ``crash_after=u`` and the events ``crash`` and
+``restart``; coverage counts these steps as ``CrashPoint``.
+
+A crash point that keeps one of the step's sends from leaving, or that takes a delivered
+message and crashes before acting on it (``u = 0``), loses a message as surely as the network
+would: it sets ``crash_lost``. The properties that assume a network without loss (prefix
+consistency, convergence: the protocol has no retransmission, and the model runs nodes without
+re-announcement) skip the runs that lost a message, to a drop or to a crash; every other
+property is checked on every run.
+
+Timers. The only timer the model fires is ``mine``, as ``Mine``, whenever mining is allowed —
+whether or not the node set it, so any schedule of it is covered. A handler that sets any other
+timer stops the check with ``ValueError`` (the model would never fire it: checking on would
+leave that code unexplored), so a variant using one is refused, never passed.
+
+Reductions (``reductions()``; the run lists them):
+
+- ``flight_multiset``: in-flight messages are a multiset (a sorted tuple), so states that
+  differ only in the order messages were sent are one state. Justified by the model, whatever
+  the code: any in-flight message may be delivered (dropped, duplicated) next, so no node can
+  observe the order; and the ``sent`` stamp each message keeps is all the delay bound reads.
+  ``flight_multiset=0`` keeps the messages in send order instead (a sequence, any element
+  deliverable) — the unreduced search the tests compare it with.
+- ``restart_at_once``: a crash and the restart are one step, so a node is never *down*.
+  Exact when restarting does not depend on when it happens: a down node takes no step (which
+  the restarted node may also not take), and messages to it wait or are dropped either way.
+  That is a premise about the code's ``on_start``, checked on every restart the search meets:
+  ``on_start`` with the persisted value must give the same state at every clock reading the
+  node can have, and send nothing (a message sent at the restart would otherwise be sent
+  early, which the delay bound can tell). When it fails, ``ReductionUnsound`` names
+  ``restart_at_once``; the model has no down state to fall back to, so
+  ``without_reduction`` refuses (``ValueError``): such code cannot be checked here at all,
+  which is said, not passed.
+
+Nothing else is reduced: no symmetry (miner ids are inside block hashes), no pruning of steps
+(every delivery consumes its message, so every step changes the state), no merging of states.
+Handler results are memoised per ``(node, node state, event, now)``, which only caches: handlers
+are pure (the actor API's rule). Bounds, not reductions: each ``Mine`` finds the one block the
+node's deterministic nonce search gives (a real miner could find others), nodes run without
+``sync_on_restart`` and the periodic ``announce`` timer (both ``impl.chain_node`` options for the
+simulator and real runs; a crash-restart here is instantaneous and in-flight messages survive
+it, so a restarted node misses nothing), and lost messages are excluded from convergence.
+
 Properties live in ``specs.chain``; drawings in ``models.chain_drawing``.
 """
 
@@ -45,15 +99,20 @@ from __future__ import annotations
 import itertools
 from typing import Any, Mapping
 
-from checker.model import Label, Model, Record
-from impl.actor import Output, Persist, Send, SetTimer, CancelTimer
-from impl.chain_block import BUGS, GENESIS, TIE_RULES, Block, Rules
-from impl.chain_node import MINE_TIMER, BlockMsg, ChainNode, GetBlock, GetTip, NodeState
+from checker.model import Label, Model, Record, Reduction, ReductionUnsound
+from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from impl.chain_block import GENESIS, TIE_RULES, Block, Rules
+from impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, GetBlock, GetTip,
+                             NodeState)
+from impl.chain_variants import CHAIN
+from models.actor_system import ActorSystem
 
 __all__ = ["ChainSystem", "VARIANTS", "find_min_k", "min_k_report", "state_blocks", "ENTRIES"]
 
-VARIANTS = dict(BUGS)
-NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPS, CRASHES, OFFSETS = range(8)
+VARIANTS = CHAIN.docs  # a live view: variants a plugin registers later are listed too
+NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPS, CRASHES, OFFSETS, LOST = range(9)
+NOTHING = object()  # "the handler persisted nothing" (``None`` is a value a node may persist)
+_units = ActorSystem._units  # where a crash may fall: the one rule for every actor model
 
 
 def _entry(dst: int, src: int, msg: Any, sent: int = 0) -> tuple:
@@ -75,7 +134,8 @@ class ChainSystem(Model):
     def __init__(self, nodes: int = 3, budget: int = 3, delay: int | None = 1, drops: int = 0,
                  dups: int = 0, crashes: int = 1, tie: str = "first-seen", k: int = 1,
                  offsets: tuple[int, ...] = (0,), difficulty: int = 1, interval: int = 10,
-                 max_drift: int = 10, window: int = 11, variant: str | None = None) -> None:
+                 max_drift: int = 10, window: int = 11, crash_points: bool = True,
+                 flight_multiset: bool = True, variant: str | None = None) -> None:
         if not 1 <= nodes <= 6:
             raise ValueError("nodes must be 1..6")
         if budget < 0 or drops < 0 or dups < 0 or crashes < 0 or k < 0:
@@ -90,26 +150,40 @@ class ChainSystem(Model):
             raise ValueError("difficulty must be 0..16 bits in the model checker")
         if interval < 1 or window < 1 or max_drift < 0:
             raise ValueError("need interval >= 1, window >= 1, max_drift >= 0")
-        if variant is not None and variant not in VARIANTS:
-            raise ValueError(f"unknown variant {variant!r}")
+        CHAIN.check([variant] if variant is not None else [])
         offsets = tuple(sorted(set(offsets)))
+        self._kwargs = dict(nodes=nodes, budget=budget, delay=delay, drops=drops, dups=dups,
+                            crashes=crashes, tie=tie, k=k, offsets=offsets,
+                            difficulty=difficulty, interval=interval, max_drift=max_drift,
+                            window=window, crash_points=crash_points,
+                            flight_multiset=flight_multiset, variant=variant)
         params: dict[str, Any] = {"nodes": nodes, "budget": budget,
                                   "delay": "none" if delay is None else delay, "drops": drops,
                                   "dups": dups, "crashes": crashes, "tie": tie, "k": k,
                                   "offsets": offsets, "difficulty": difficulty,
                                   "interval": interval, "max_drift": max_drift,
                                   "window": window}
+        if not crash_points:
+            params["crash_points"] = 0
+        if not flight_multiset:
+            params["flight_multiset"] = 0
         super().__init__(name="chain", params=params, variant=variant)
         self.n, self.budget, self.k, self.delay = nodes, budget, k, delay
         self.drops, self.dups, self.crashes = drops, dups, crashes
         self.offset_set, self.interval = offsets, interval
+        self.crash_points = bool(crash_points) and crashes > 0
+        self.flight_multiset = bool(flight_multiset)
+        self.off: dict[str, str] = {}  # reduction -> why it is off (``without_reduction``)
         self.names = tuple(f"n{i + 1}" for i in range(nodes))
         self.index = {name: i for i, name in enumerate(self.names)}
+        # The network's rules: what the properties judge by, whatever rules a variant runs.
         self.rules = Rules.with_difficulty(
-            difficulty, mtp_window=window, max_drift=max_drift, tie=tie, genesis=GENESIS,
-            bugs=frozenset([variant]) if variant else frozenset())
-        self.actor = ChainNode(self.rules, self.names, sync_on_restart=False)
+            difficulty, mtp_window=window, max_drift=max_drift, tie=tie, genesis=GENESIS)
+        production = ChainNode(self.rules, self.names, sync_on_restart=False)
+        cluster = CHAIN.apply(variant, {x: (production, ROLE) for x in self.names})
+        self.actors = tuple(cluster[x][0] for x in self.names)
         self._memo: dict[tuple, tuple] = {}
+        self._restarts: dict[tuple, tuple] = {}
 
     # -- time ---------------------------------------------------------------------------
     def now(self, state, i: int, mined: int | None = None) -> int:
@@ -122,45 +196,116 @@ class ChainSystem(Model):
 
     # -- driving the actors ---------------------------------------------------------------
     def _run(self, kind: str, i: int, st: Any, arg: Any, src: int, now: int) -> tuple:
+        """Node ``i``'s handler for one event, memoised: ``(new state, persisted value or
+        NOTHING, sends, crash points)``. Each crash point is ``(u, persisted value or
+        NOTHING, sends, lossy)``: what the first ``u`` effect units did, and whether the crash
+        loses a message (a send cut off, or a delivered message not acted on; module doc)."""
         key = (kind, i, st, arg, src, now)
         hit = self._memo.get(key)
         if hit is not None:
             return hit
-        name = self.names[i]
+        name, actor = self.names[i], self.actors[i]
         if kind == "start":
-            new, effects = self.actor.on_start(name, arg, now)
+            new, effects = actor.on_start(name, arg, now)
         elif kind == "timer":
-            new, effects = self.actor.on_timer(name, st, arg, now)
+            new, effects = actor.on_timer(name, st, arg, now)
         else:
-            new, effects = self.actor.on_message(name, st, self.names[src], arg, now)
-        persist, sends = None, []
+            new, effects = actor.on_message(name, st, self.names[src], arg, now)
+        effects = list(effects)
+        persist, sends = self._apply_effects(name, effects)
+        cps: tuple = ()
+        if self.crash_points and kind != "start":
+            units = _units(effects)
+            seen = {(persist, sends)}
+            found = []
+            for u in range(0 if kind == "msg" else 1, len(units)):
+                outcome = self._apply_effects(name, [e for unit in units[:u] for e in unit])
+                if outcome not in seen:
+                    seen.add(outcome)
+                    lossy = (kind == "msg" and u == 0) or len(outcome[1]) < len(sends)
+                    found.append((u,) + outcome + (lossy,))
+            cps = tuple(found)
+        out = (new, persist, sends, cps)
+        self._memo[key] = out
+        return out
+
+    def _apply_effects(self, name: str, effects: list) -> tuple:
+        """The last ``Persist``'s value (or NOTHING) and the sends of ``effects``."""
+        persist: Any = NOTHING
+        sends = []
         for e in effects:
             if isinstance(e, Persist):
                 persist = e.data
             elif isinstance(e, Send):
-                sends.append(_entry(self.index[e.dst], i, e.msg))
-            elif not isinstance(e, (Output, SetTimer, CancelTimer)):
+                if e.dst not in self.index:
+                    raise ValueError(f"{name} sends to {e.dst!r}, which is not a node of "
+                                     f"the model")
+                sends.append(_entry(self.index[e.dst], self.index[name], e.msg))
+            elif isinstance(e, (SetTimer, CancelTimer)):
+                if e.name != MINE_TIMER:
+                    raise ValueError(
+                        f"{name} sets timer {e.name!r}, which the chain model never fires "
+                        f"(it fires only {MINE_TIMER!r}, as Mine): this code cannot be "
+                        f"checked by it")
+            elif not isinstance(e, Output):
                 raise TypeError(f"unexpected effect {e!r}")
-        out = (new, persist, tuple(sends))
-        self._memo[key] = out
-        return out
+        return persist, tuple(sends)
+
+    def _clock_readings(self, i: int) -> list[int]:
+        return sorted({m * self.interval + o for m in range(self.budget + 1)
+                       for o in self.offset_set})
+
+    def _restart(self, i: int, durable: Any, now: int) -> tuple:
+        """Node ``i`` restarting from ``durable``, with the premise of ``restart_at_once``
+        checked: the same result at every clock reading the node can have, and no sends."""
+        key = (i, durable)
+        r = self._restarts.get(key)
+        if r is None:
+            results = {t: self._run("start", i, None, durable, -1, t)[:3]
+                       for t in self._clock_readings(i)}
+            first = next(iter(results.values()))
+            name = self.names[i]
+            if first[2]:
+                raise ReductionUnsound(
+                    "restart_at_once", f"{name} sends {len(first[2])} message(s) when it "
+                    f"restarts, so when it restarts matters")
+            for t, other in results.items():
+                if other != first:
+                    raise ReductionUnsound(
+                        "restart_at_once", f"{name} restarting from its persisted value "
+                        f"reacts differently at clock {min(results)} and at clock {t}")
+            r = self._restarts[key] = first
+        return r
 
     def _after(self, state, i: int, result: tuple, flight: tuple, **changes: Any):
-        new, persist, sends = result
+        """``state`` after node ``i``'s step with ``result`` (new state, persisted value or
+        NOTHING, sends), the message delivered (if any) already out of ``flight``."""
+        new, persist, sends = result[:3]
         if sends:
             sent = changes.get("mined", state[MINED])
             sends = tuple(_with_time(e, sent) for e in sends)
         nodes = state[NODES]
         nodes = nodes[:i] + (new,) + nodes[i + 1:]
         persisted = state[PERSISTED]
-        if persist is not None:
+        if persist is not NOTHING:
             persisted = persisted[:i] + (persist,) + persisted[i + 1:]
         if sends:
-            flight = tuple(sorted(flight + sends))
+            flight = tuple(sorted(flight + sends)) if self.flight_multiset else flight + sends
         out = [nodes, persisted, flight, *state[MINED:]]
         for k, v in changes.items():
-            out[{"mined": MINED, "drops": DROPS, "dups": DUPS, "crashes": CRASHES}[k]] = v
+            out[{"mined": MINED, "drops": DROPS, "dups": DUPS, "crashes": CRASHES,
+                 "lost": LOST}[k]] = v
         return tuple(out)
+
+    def _crashed(self, state, i: int, cp: tuple, flight: tuple, mined: int):
+        """``state`` after node ``i`` crashed at crash point ``cp`` of a step that leaves
+        ``mined`` blocks found, then restarted from what it persisted."""
+        u, persist, sends, lossy = cp
+        durable = state[PERSISTED][i] if persist is NOTHING else persist
+        t = self._after(state, i, (state[NODES][i], persist, sends), flight, mined=mined,
+                        crashes=state[CRASHES] - 1, lost=state[LOST] or lossy)
+        restarted = self._restart(i, durable, mined * self.interval + state[OFFSETS][i])
+        return self._after(t, i, restarted, t[FLIGHT])
 
     # -- the transition system ------------------------------------------------------------
     def initial_states(self):
@@ -169,7 +314,7 @@ class ChainSystem(Model):
             nodes = tuple(self._run("start", i, None, None, -1, offs[i])[0]
                           for i in range(self.n))
             out.append((nodes, (None,) * self.n, (), 0, self.drops, self.dups, self.crashes,
-                        offs))
+                        offs, False))
         return out
 
     def next_states(self, state):
@@ -186,13 +331,32 @@ class ChainSystem(Model):
         out += ["Drop"] if self.drops else []
         out += ["Duplicate"] if self.dups else []
         out += ["CrashRestart"] if self.crashes else []
+        out += ["CrashPoint"] if self.crash_points else []
         return tuple(out)
+
+    def _takes(self, flight: tuple) -> list[tuple[tuple, tuple]]:
+        """Each way to take one message out of ``flight``: ``(message, the rest)``. In the
+        multiset, one per distinct message; in a sequence, one per position (equal messages
+        at different positions leave different sequences)."""
+        out, seen = [], set()
+        for j, e in enumerate(flight):
+            if self.flight_multiset:
+                if j and flight[j - 1] == e:
+                    continue
+            rest = flight[:j] + flight[j + 1:]
+            if not self.flight_multiset:
+                if rest in seen:
+                    continue
+                seen.add(rest)
+            out.append((e, rest))
+        return out
 
     def _steps(self, state, labels: bool | None) -> list:
         """Successors in a fixed order: states (``labels`` None), ``(action name, state)``
         pairs (False) or ``(Label, state)`` pairs (True)."""
-        nodes, _, flight, mined, drops, dups, crashes, offs = state
+        nodes, _, flight, mined, drops, dups, crashes, offs, lost = state
         out: list = []
+        cps_on = self.crash_points and crashes > 0
 
         def emit(action: str, t, make_label) -> None:
             if labels is None:
@@ -209,34 +373,71 @@ class ChainSystem(Model):
                 r = self._run("timer", i, nodes[i], MINE_TIMER, -1, now)
                 t = self._after(state, i, r, flight, mined=mined + 1)
                 emit("Mine", t, lambda: self._label("Mine", i, None, r, ("mine",)))
-        distinct = [e for j, e in enumerate(flight) if j == 0 or flight[j - 1] != e]
-        for e in distinct:
-            j = flight.index(e)
-            rest = flight[:j] + flight[j + 1:]
+                if cps_on:
+                    for cp in r[3]:
+                        t = self._crashed(state, i, cp, flight, mined + 1)
+                        emit("CrashPoint", t, lambda: self._label(
+                            "Mine", i, None, r, ("mine",), cp))
+        takes = self._takes(flight)
+        for e, rest in takes:
             dst, src, msg = e[0], e[1], e[5]
             r = self._run("msg", dst, nodes[dst], msg, src, mined * self.interval + offs[dst])
             t = self._after(state, dst, r, rest)
             emit("Deliver", t, lambda: self._label("Deliver", dst, e, r, ()))
+            if cps_on:
+                for cp in r[3]:
+                    t = self._crashed(state, dst, cp, rest, mined)
+                    emit("CrashPoint", t,
+                         lambda: self._label("Deliver", dst, e, r, (), cp))
         if drops:
-            for e in distinct:
-                j = flight.index(e)
-                t = (nodes, state[PERSISTED], flight[:j] + flight[j + 1:], mined, drops - 1,
-                     dups, crashes, offs)
+            for e, rest in takes:
+                t = (nodes, state[PERSISTED], rest, mined, drops - 1, dups, crashes, offs, lost)
                 emit("Drop", t, lambda: self._label("Drop", e[0], e, None, ("drop",)))
         if dups:
-            for e in distinct:
-                t = (nodes, state[PERSISTED], tuple(sorted(flight + (e,))), mined, drops,
-                     dups - 1, crashes, offs)
+            for e, _ in (takes if self.flight_multiset else
+                         [(x, None) for x in sorted(set(flight))]):
+                more = tuple(sorted(flight + (e,))) if self.flight_multiset else flight + (e,)
+                t = (nodes, state[PERSISTED], more, mined, drops, dups - 1, crashes, offs, lost)
                 emit("Duplicate", t,
                      lambda: self._label("Duplicate", e[0], e, None, ("duplicate",)))
         if crashes:
             for i in range(self.n):
-                r = self._run("start", i, None, state[PERSISTED][i], -1,
-                              mined * self.interval + offs[i])
+                r = self._restart(i, state[PERSISTED][i], mined * self.interval + offs[i])
                 t = self._after(state, i, r, flight, crashes=crashes - 1)
                 emit("CrashRestart", t,
                      lambda: self._label("CrashRestart", i, None, r, ("crash", "restart")))
         return out
+
+    # -- reductions ---------------------------------------------------------------------------
+    def reductions(self) -> tuple[Reduction, ...]:
+        return (
+            Reduction("flight_multiset", self.flight_multiset, self.off.get(
+                "flight_multiset",
+                "in-flight messages are a multiset: any may be delivered next, so no node can "
+                "observe their order (flight_multiset=0 keeps send order)"
+                if self.flight_multiset else "flight_multiset=0: messages kept in send order")),
+            Reduction("restart_at_once", self.crashes > 0, self.off.get(
+                "restart_at_once",
+                "premise checked on every restart: on_start sends nothing and gives the same "
+                "state at every clock reading, so a down period is a node taking no step"
+                if self.crashes else "no crashes")),
+        )
+
+    def without_reduction(self, name: str, why: str) -> "ChainSystem":
+        if name == "flight_multiset":
+            m = ChainSystem(**{**self._kwargs, "flight_multiset": False})
+            m.off = {**self.off, name: why}
+            return m
+        if name == "restart_at_once":
+            raise ValueError(f"chain: restart_at_once {why}; the chain model has no down state "
+                             f"to fall back to, so it cannot check this code (crashes=0 "
+                             f"checks it without crashes)")
+        raise ValueError(f"chain has no reduction {name!r} to switch off")
+
+    def projection(self, state) -> tuple:
+        """The state with the in-flight messages as a multiset: what ``flight_multiset``
+        preserves (every property reads the messages only as a multiset)."""
+        return state[:FLIGHT] + (tuple(sorted(state[FLIGHT])),) + state[FLIGHT + 1:]
 
     # -- labels and records -----------------------------------------------------------------
     def msg_text(self, e: tuple) -> str:
@@ -259,7 +460,9 @@ class ChainSystem(Model):
         return Record.of("get_tip", src=src, dst=dst)
 
     def _label(self, action: str, i: int, e: tuple | None, r: tuple | None,
-               events: tuple[str, ...]) -> Label:
+               events: tuple[str, ...], cp: tuple | None = None) -> Label:
+        """The step's label; with crash point ``cp``, ``crash_after=u`` and only the sends
+        made before the crash."""
         if e is None:
             args: tuple = (("node", self.names[i]),)
             reads: tuple = ()
@@ -267,22 +470,26 @@ class ChainSystem(Model):
             args = (("src", self.names[e[1]]), ("dst", self.names[e[0]]),
                     ("msg", self.msg_text(e)), ("sent", e[4]))
             reads = (self.msg_record(e),) if action == "Deliver" else ()
-        sends = tuple(self.msg_record(s) for s in r[2]) if r is not None else ()
+        sent_now = cp[2] if cp is not None else r[2] if r is not None else ()
+        sends = tuple(self.msg_record(s) for s in sent_now)
         if action == "Mine" and r is not None and r[0].tip.height > 0:
             b = r[0].tip
             events = events + (f"found {b.short} h={b.height}",)
+        if cp is not None:
+            args = args + (("crash_after", cp[0]),)
+            events = events + ("crash", "restart")
         return Label(action, args, self.names[i], reads, sends, events)
 
     # -- naming the parts of a state --------------------------------------------------------
     def variables(self) -> tuple[str, ...]:
         return ("blocks", "chain", "side", "orphans", "rejected", "persisted", "in_flight",
-                "mined", "drops_left", "dups_left", "crashes_left", "clock_offset")
+                "mined", "drops_left", "dups_left", "crashes_left", "clock_offset", "crash_lost")
 
     def to_vars(self, state) -> dict[str, Any]:
         """The state by name. ``blocks`` maps a short id (the hash's first 8 hex digits, or
         the whole hash should two blocks of the state share them) to each block of the state;
         everything else names blocks by that id."""
-        nodes, persisted, flight, mined, drops, dups, crashes, offs = state
+        nodes, persisted, flight, mined, drops, dups, crashes, offs, lost = state
         names = self.names
         blocks = state_blocks(state)
         width = 8 if len({b.hash[:8] for b in blocks}) == len(blocks) else 64
@@ -301,6 +508,7 @@ class ChainSystem(Model):
             "in_flight": tuple(_flight_record(names, e, width) for e in flight),
             "mined": mined, "drops_left": drops, "dups_left": dups, "crashes_left": crashes,
             "clock_offset": {names[i]: o for i, o in enumerate(offs)},
+            "crash_lost": lost,
         }
 
     def from_vars(self, values: Mapping[str, Any]):
@@ -340,11 +548,15 @@ class ChainSystem(Model):
                       for c, s, o, r in zip(chains, sides, orphans, rejected))
         persisted = tuple(None if p is None else _durable(p, block)
                           for p in per_node("persisted"))
-        flight = tuple(sorted(_flight_entry(self.index, r, block)
-                              for r in _seq(values["in_flight"])))
+        flight = tuple(_flight_entry(self.index, r, block) for r in _seq(values["in_flight"]))
+        if self.flight_multiset:
+            flight = tuple(sorted(flight))
         offs = tuple(ints(v) for v in per_node("clock_offset"))
+        lost = values["crash_lost"]
+        if not isinstance(lost, bool):
+            raise ValueError("crash_lost must be true or false")
         return (nodes, persisted, flight, ints(values["mined"]), ints(values["drops_left"]),
-                ints(values["dups_left"]), ints(values["crashes_left"]), offs)
+                ints(values["dups_left"]), ints(values["crashes_left"]), offs, lost)
 
     # -- properties and drawings ----------------------------------------------------------
     def properties(self):
@@ -524,8 +736,9 @@ def _parse_tie(text: str) -> str:
     return text
 
 
-def _build(variant=None, **params) -> ChainSystem:
-    return ChainSystem(variant=variant, **params)
+def _build(variant=None, crash_points=1, flight_multiset=1, **params) -> ChainSystem:
+    return ChainSystem(variant=variant, crash_points=bool(crash_points),
+                       flight_multiset=bool(flight_multiset), **params)
 
 
 def _entries():
@@ -541,7 +754,8 @@ def _entries():
               "latest_arrival_fork_choice": ("tip_max_work", bug),
               "no_timestamp_check": ("chain_valid", skew),
               "adopt_unknown_parent": ("genesis_agreement", bug),
-              "reorg_forgets_old_branch": ("known_blocks_kept", bug)}
+              "reorg_forgets_old_branch": ("known_blocks_kept", bug),
+              "announce_before_persist": ("announced_blocks_persisted", small)}
     suite = (SuiteCheck("chain", small),
              SuiteCheck("chain", {**small, "tie": "first-seen"}, expect="violated",
                         property="convergence"),
@@ -566,7 +780,11 @@ def _entries():
                 Param("difficulty", int_param(0, 16), 1, "proof-of-work leading zero bits"),
                 Param("interval", int_param(1, 10_000), 10, "global time per mined block"),
                 Param("max_drift", int_param(0, 100_000), 10, "max timestamp ahead of clock"),
-                Param("window", int_param(1, 99), 11, "median-time-past window")),
+                Param("window", int_param(1, 99), 11, "median-time-past window"),
+                Param("crash_points", int_param(0, 1), 1,
+                      "1: a crash may also fall between a handler's effects"),
+                Param("flight_multiset", int_param(0, 1), 1,
+                      "1: messages in flight are a multiset (a reduction); 0: send order")),
         variants=VARIANTS,
         build=_build,
         suite=suite,

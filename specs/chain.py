@@ -4,36 +4,38 @@ Each docstring's first line states the property in words; the rest says how it i
 and where it stops holding. ``chain(n)`` is node ``n``'s adopted chain (genesis .. tip),
 ``known(n)`` its chain plus its side blocks, ``work`` the cumulative work up to a block.
 
-Which seeded variant (``impl.chain_block.BUGS``) or natural scenario breaks each one
+Which seeded variant (``impl.chain_variants.CHAIN``) or natural scenario breaks each one
 (``tests/test_chain_system.py`` asserts every row):
 
-========================= ================================================================
-property                  broken by
-========================= ================================================================
-hash_links                no_hash_link_check
-genesis_agreement         adopt_unknown_parent
-chain_valid               no_hash_link_check, no_timestamp_check, adopt_unknown_parent
-tip_max_work              latest_arrival_fork_choice
-mtp_monotone              no_timestamp_check (with a slow clock)
-tip_work_monotone         latest_arrival_fork_choice
-known_blocks_kept         reorg_forgets_old_branch
-prefix_consistency        natural: k = 0 by two blocks found at once; any k below the
-                          minimal one (``models.chain_system.find_min_k``)
-future_self_consistency   natural: k = 0 by a reorg
-convergence               natural: first-seen ties; clock offsets beyond max_drift
-block_everywhere          (a goal) unreachable with budget 0
-========================= ================================================================
+=========================== ================================================================
+property                    broken by
+=========================== ================================================================
+hash_links                  no_hash_link_check
+genesis_agreement           adopt_unknown_parent
+chain_valid                 no_hash_link_check, no_timestamp_check, adopt_unknown_parent
+tip_max_work                latest_arrival_fork_choice
+mtp_monotone                no_timestamp_check (with a slow clock)
+tip_work_monotone           latest_arrival_fork_choice
+known_blocks_kept           reorg_forgets_old_branch
+announced_blocks_persisted  announce_before_persist (a crash between the send and the write)
+prefix_consistency          natural: k = 0 by two blocks found at once; any k below the
+                            minimal one (``models.chain_system.find_min_k``)
+future_self_consistency     natural: k = 0 by a reorg
+convergence                 natural: first-seen ties; clock offsets beyond max_drift;
+                            announce_before_persist (the crashed miner forgets its block)
+block_everywhere            (a goal) unreachable with budget 0
+=========================== ================================================================
 """
 
 from __future__ import annotations
 
 from checker.properties import invariant, quiescent, sometimes, transition
-from impl.chain_block import chain_problems, median_time_past
-from impl.chain_node import common_length
+from impl.chain_block import Block, chain_problems, median_time_past
+from impl.chain_node import BlockMsg, common_length
 
-__all__ = ["PROPERTIES", "common_length", "prefix_gap", "is_quiet"]
+__all__ = ["PROPERTIES", "common_length", "prefix_gap", "is_quiet", "lossless"]
 
-NODES, FLIGHT, MINED, DROPS, CRASHES = 0, 2, 3, 4, 6
+NODES, PERSISTED, FLIGHT, MINED, DROPS, CRASHES, LOST = 0, 1, 2, 3, 4, 6, 8
 
 
 def _memo(m, name: str) -> dict:
@@ -171,6 +173,53 @@ def mtp_monotone(m, s) -> bool:
     return True
 
 
+# -- write-ahead: what a node announces, its disk backs ------------------------------------
+
+def _persisted_height(p) -> int:
+    """The tip height of a persisted ``(chain, orphans)`` (0 before the first write)."""
+    return p[0][-1].height if p is not None and p[0] else 0
+
+
+def _sent_block(e) -> Block | None:
+    """The block an in-flight entry ``(dst, src, kind, key, sent, msg)`` carries, if any."""
+    msg = e[5]
+    return msg.block if isinstance(msg, BlockMsg) and isinstance(msg.block, Block) else None
+
+
+def _unbacked(m, s) -> list[str]:
+    out = []
+    persisted = s[PERSISTED]
+    for e in s[FLIGHT]:
+        block = _sent_block(e)
+        if block is not None and block.height > _persisted_height(persisted[e[1]]):
+            out.append(f"{m.names[e[1]]} has block {block.short} (height {block.height}) on "
+                       f"its way to {m.names[e[0]]}, but its persisted chain has height "
+                       f"{_persisted_height(persisted[e[1]])}")
+    return out
+
+
+@invariant(explain=lambda m, s: "; ".join(_unbacked(m, s)))
+def announced_blocks_persisted(m, s) -> bool:
+    """Write-ahead gossip: a node's disk backs every block it has on the network — each block
+    message in flight from a node has at most the work of the chain that node last persisted.
+
+    A node persists the chain holding a block before it sends the block (a mined block, a new
+    tip it relays, a block it serves), and its persisted work never decreases. A node that
+    sends first and crashes before the write comes back with less work than it told its peers:
+    they build on a block its own miner no longer has, and it mines a competitor at the same
+    height. Only a crash *between* a handler's send and its write shows this, so it needs the
+    model's crash points (with every step atomic, the write always lands with the send).
+    Messages are read as a multiset (the ``flight_multiset`` reduction preserves it);
+    work is (height + 1) times the block work, so heights are compared.
+    """
+    persisted = s[PERSISTED]
+    for e in s[FLIGHT]:
+        block = _sent_block(e)
+        if block is not None and block.height > _persisted_height(persisted[e[1]]):
+            return False
+    return True
+
+
 # -- transitions ---------------------------------------------------------------------------
 
 def _explain_work_drop(m, s, t) -> str:
@@ -223,12 +272,17 @@ def _explain_prefix(m, s) -> str:
 
 @invariant(explain=_explain_prefix)
 def prefix_consistency(m, s) -> bool:
-    """Common prefix with parameter k: for any two nodes, each chain with its last k blocks cut
-    off is a prefix of the other's chain.
+    """Common prefix with parameter k: while no message has been lost, for any two nodes, each
+    chain with its last k blocks cut off is a prefix of the other's chain.
 
     k is the model parameter ``k``. It fails for small k as soon as two nodes find blocks at
-    the same time (a natural fork); ``find_min_k`` searches the least k that holds.
+    the same time (a natural fork); ``find_min_k`` searches the least k that holds. It is a
+    property of a network that delivers within the delay bound, so it is checked in runs
+    where no message was lost (``lossless``): a dropped announcement, or one a crash kept from
+    leaving, lets its sender run ahead unheard by any number of blocks.
     """
+    if not lossless(m, s):
+        return True
     k = m.k
     chains = [st.chain for st in s[NODES]]
     if all(c == chains[0] for c in chains):
@@ -266,9 +320,15 @@ def future_self_consistency(m, s, t) -> bool:
                for a, b in zip(s[NODES], t[NODES]))
 
 
+def lossless(m, s) -> bool:
+    """No message was lost so far: none dropped, and no crash kept one from leaving or took
+    one without acting on it (the model's ``crash_lost``)."""
+    return s[DROPS] == m.drops and not s[LOST]
+
+
 def is_quiet(m, s) -> bool:
-    """Quiescent: nothing in flight, the mining budget spent, and no message was dropped."""
-    return not s[FLIGHT] and s[MINED] == m.budget and s[DROPS] == m.drops
+    """Quiescent: nothing in flight, the mining budget spent, and no message was lost."""
+    return not s[FLIGHT] and s[MINED] == m.budget and lossless(m, s)
 
 
 def _explain_tips(m, s) -> str:
@@ -279,10 +339,11 @@ def _explain_tips(m, s) -> str:
 @quiescent(is_quiet, explain=_explain_tips)
 def convergence(m, s) -> bool:
     """Convergence: in a quiescent state (nothing in flight, no mining left, no message
-    dropped) all nodes have the same tip.
+    lost) all nodes have the same tip.
 
-    Dropped messages are excluded because the protocol has no retransmission: a lost block
-    announcement leaves its receiver behind for good. It fails under first-seen ties (two
+    Lost messages — dropped, or kept from leaving by a crash — are excluded because the
+    protocol as modelled has no retransmission: a lost block announcement leaves its receiver
+    behind for good. It fails under first-seen ties (two
     equal-work tips each kept by the node that saw it first) and, under any tie rule, when
     clock offsets exceed max_drift (a block rejected as too far in the future is not
     retried). It holds under lowest-hash ties with clocks within max_drift (checked).
@@ -298,5 +359,6 @@ def block_everywhere(m, s) -> bool:
 
 
 PROPERTIES = (hash_links, genesis_agreement, chain_valid, tip_max_work, mtp_monotone,
-              tip_work_monotone, known_blocks_kept, prefix_consistency,
+              tip_work_monotone, known_blocks_kept, announced_blocks_persisted,
+              prefix_consistency,
               future_self_consistency, convergence, block_everywhere)

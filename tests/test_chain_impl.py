@@ -1,5 +1,6 @@
 """Unit tests of the chain node (``impl.chain_block``, ``impl.chain_node``): hashing, rules,
-fork choice, orphans, reorgs, persistence and malformed input."""
+fork choice, orphans, reorgs, persistence and malformed input; and the seeded variants of
+``impl.chain_variants`` (each changes one rule from outside production code)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import json
 
 import pytest
 
+from pathlib import Path
+
 from impl.actor import Output, Persist, Send, SetTimer
 from impl.chain_block import (GENESIS, Block, Rules, chain_problems, check_block,
                               median_time_past, mine_block, verify_chain)
 from impl.chain_node import (BlockMsg, ChainNode, GetBlock, GetTip, NodeState, Submit,
-                             fresh_state)
+                             fresh_state, make_cluster, make_network)
+from impl.chain_variants import CHAIN
 
 PEERS = ("n1", "n2", "n3")
 RULES = Rules.with_difficulty(1, max_drift=10)
@@ -83,7 +87,8 @@ def test_wrong_parent_hash_is_rejected_unless_the_link_check_is_off():
     other = mine((GENESIS,), "n2")
     child_of_other = mine((GENESIS, other), "n2")
     assert "parent hash" in check_block(child_of_other, chain, 100, RULES)
-    buggy = Rules.with_difficulty(1, bugs=frozenset({"no_hash_link_check"}))
+    buggy = variant("no_hash_link_check").rules
+    assert type(buggy) is not Rules and buggy.target == RULES.target
     assert check_block(child_of_other, chain, 100, buggy) is None
 
 
@@ -104,8 +109,9 @@ def test_timestamp_must_pass_median_time_past_and_not_run_ahead_of_the_clock():
     assert "beyond local time" in check_block(future, chain, 80, RULES)
     assert check_block(future, chain, 90, RULES) is None
     assert check_block(future, chain, None, RULES) is None
-    lax = Rules.with_difficulty(1, bugs=frozenset({"no_timestamp_check"}))
+    lax = variant("no_timestamp_check").rules
     assert check_block(old, chain, 100, lax) is None
+    assert check_block(future, chain, 80, lax) is None
 
 
 def test_honest_miner_stamps_after_the_median_time_past_even_with_a_slow_clock():
@@ -115,8 +121,7 @@ def test_honest_miner_stamps_after_the_median_time_past_even_with_a_slow_clock()
 
 
 def test_rules_reject_bad_parameters():
-    for kw in ({"tie": "coin-flip"}, {"mtp_window": 0}, {"max_drift": -1},
-               {"bugs": frozenset({"nope"})}, {"target": 0}):
+    for kw in ({"tie": "coin-flip"}, {"mtp_window": 0}, {"max_drift": -1}, {"target": 0}):
         with pytest.raises(ValueError):
             Rules(**kw)
 
@@ -125,6 +130,11 @@ def test_rules_reject_bad_parameters():
 
 def node(**kw):
     return ChainNode(Rules.with_difficulty(1, max_drift=10, **kw), PEERS)
+
+
+def variant(name, actor=None):
+    """The production node ``actor`` (default ``node()``) with variant ``name`` applied."""
+    return CHAIN.apply(name, {"n1": (actor or node(), "node")})["n1"][0]
 
 
 def test_a_block_extending_the_tip_is_adopted_persisted_then_relayed():
@@ -169,7 +179,7 @@ def test_more_work_wins_and_a_reorg_keeps_the_old_branch():
 
 
 def test_reorg_forgets_old_branch_bug_drops_it():
-    n = node(bugs=frozenset({"reorg_forgets_old_branch"}))
+    n = variant("reorg_forgets_old_branch")
     mine_a = grow((GENESIS,), 1, "n2")
     mine_b = grow((GENESIS,), 2, "n3")
     st, _ = deliver(n, fresh_state(n.rules), mine_a[1])
@@ -179,7 +189,7 @@ def test_reorg_forgets_old_branch_bug_drops_it():
 
 
 def test_latest_arrival_bug_adopts_a_block_with_less_work():
-    n = node(bugs=frozenset({"latest_arrival_fork_choice"}))
+    n = variant("latest_arrival_fork_choice")
     long = grow((GENESIS,), 2, "n2")
     short = grow((GENESIS,), 1, "n3")
     st, _ = deliver(n, fresh_state(n.rules), long[1])
@@ -200,14 +210,14 @@ def test_orphan_is_kept_its_parent_requested_and_connected_on_arrival():
 
 
 def test_adopt_unknown_parent_bug_takes_a_detached_block_as_its_chain():
-    n = node(bugs=frozenset({"adopt_unknown_parent"}))
+    n = variant("adopt_unknown_parent")
     chain = grow((GENESIS,), 2, "n2")
     st, _ = deliver(n, fresh_state(n.rules), chain[2])
     assert st.chain == (chain[2],)
 
 
 def test_no_hash_link_check_bug_links_by_height():
-    n = node(bugs=frozenset({"no_hash_link_check"}))
+    n = variant("no_hash_link_check")
     mine_a = grow((GENESIS,), 1, "n2")
     mine_b = grow((GENESIS,), 2, "n3")
     st, _ = deliver(n, fresh_state(n.rules), mine_a[1])
@@ -315,3 +325,70 @@ def test_wire_and_disk_decoders_give_plain_tuples_that_the_node_accepts():
     assert st.tip == b
     st, _ = n.on_message("n1", fresh_state(n.rules), "n2", BlockMsg(forged), 100)
     assert st.rejected == 1
+
+
+# -- variants from outside production code --------------------------------------------------------
+
+PRODUCTION = ("impl/chain_block.py", "impl/chain_node.py")
+
+
+def test_production_code_names_no_variant_and_has_no_bug_flags():
+    root = Path(__file__).resolve().parent.parent
+    assert set(CHAIN) >= {"no_hash_link_check", "latest_arrival_fork_choice",
+                          "no_timestamp_check", "adopt_unknown_parent",
+                          "reorg_forgets_old_branch", "announce_before_persist"}
+    for path in PRODUCTION:
+        text = (root / path).read_text()
+        for name in CHAIN:
+            assert name not in text, (path, name)
+        assert ".has(" not in text and "bugs=frozenset" not in text, path
+
+
+def test_a_variant_changes_a_copy_and_leaves_the_production_node_alone():
+    n = node()
+    for name in CHAIN:
+        v = variant(name, n)
+        assert v is not n and type(n) is ChainNode and type(n.rules) is Rules
+        assert v.peers == n.peers  # the configuration is kept
+
+
+def test_rules_variants_combine_and_keep_the_rules_fields():
+    n = node(tie="lowest-hash")
+    both = CHAIN.apply(["no_hash_link_check", "no_timestamp_check"],
+                       {"n1": (n, "node")})["n1"][0]
+    chain = grow((GENESIS,), 3)
+    stale = next(b for k in range(100)
+                 if (b := Block(4, "ab" * 32, 20, (), "n2", k)).value < RULES.target)
+    assert check_block(stale, chain, 100, RULES) is not None
+    assert check_block(stale, chain, 100, both.rules) is None  # neither link nor time checked
+    assert both.rules.tie == "lowest-hash" and both.rules.max_drift == 10
+    assert mine_block(chain, "n1", 5, (), both.rules).timestamp == 5  # raw clock
+
+
+def test_announce_before_persist_sends_before_the_write():
+    n = variant("announce_before_persist")
+    st, eff = n.on_timer("n1", fresh_state(RULES), "mine", 10)
+    kinds = [type(e).__name__ for e in eff]
+    assert kinds.index("Persist") > max(i for i, k in enumerate(kinds) if k == "Send")
+    want_state, want_eff = node().on_timer("n1", fresh_state(RULES), "mine", 10)
+    assert st == want_state and sorted(map(repr, eff)) == sorted(map(repr, want_eff))
+    b = mine((GENESIS,), "n3")
+    _, eff = n.on_message("n1", fresh_state(RULES), "n2", BlockMsg(b), 100)
+    assert isinstance(eff[0], Send) and any(isinstance(e, Persist) for e in eff)
+    assert n.rules is not None and n.peers == PEERS  # configuration read through the wrapper
+
+
+def test_a_rules_variant_reaches_a_wrapped_node():
+    wrapped = variant("announce_before_persist")
+    both = variant("no_timestamp_check", wrapped)
+    assert type(both) is type(wrapped) and type(both.inner.rules) is not Rules
+    assert type(wrapped.inner.rules) is Rules  # the wrapper given was not changed
+
+
+def test_make_network_applies_variants_and_refuses_unknown_ones():
+    nodes = make_network(nodes=2, difficulty=1, variants=("reorg_forgets_old_branch",))
+    assert sorted(nodes) == ["n1", "n2"]
+    assert all(type(a).__name__ == "ReorgForgetsOldBranch" for a in nodes.values())
+    assert all(type(a) is ChainNode for a, _ in make_cluster(nodes=2).values())
+    with pytest.raises(ValueError, match="no variant 'nope'"):
+        make_network(nodes=2, variants=("nope",))

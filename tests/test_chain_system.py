@@ -2,29 +2,42 @@
 
 The CI bound of issue 4: 3 nodes, a mining budget of 3 blocks, message delay and reordering
 (any-order delivery; ``delay=1``: a message may stay in flight while one more block is found),
-one crash-restart from the persisted chain. Counts below are the exhaustive numbers of distinct
-reachable states at that bound (they change whenever the node's messages or the model's
-semantics change, which is the point of pinning them).
+one crash-restart from the persisted chain — which may fall between a handler's effects (crash
+points, issue 10). Counts below are the exhaustive numbers of distinct reachable states at that
+bound (they change whenever the node's messages or the model's semantics change, which is the
+point of pinning them); ``crash_points=0`` gives the model without crash points, whose counts
+are those before issue 10.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
+import os
 
 import pytest
 
+import subprocess
+import sys
+
 from checker.artifacts import write_trace
-from checker.explicit import check
+from checker.explicit import check, reachable_states
+from checker.model import ReductionUnsound
 from checker.render_dot import dot_available, render_svg
 from checker.result import HOLDS, VIOLATED, Options
 from checker.trace import replay
 from models.chain_drawing import first_divergence
+from impl.actor import SetTimer
+from impl.chain_node import ChainNode
+from impl.chain_variants import CHAIN
 from models.chain_system import ChainSystem, find_min_k, min_k_report
 from models.registry import build
 
 CI = dict(nodes=3, budget=3, delay=1, crashes=1)
 STRUCTURAL = ("hash_links", "genesis_agreement", "chain_valid", "tip_max_work", "mtp_monotone",
-              "tip_work_monotone", "known_blocks_kept", "future_self_consistency")
+              "tip_work_monotone", "known_blocks_kept", "announced_blocks_persisted",
+              "future_self_consistency")
 
 
 def replayed(trace):
@@ -58,9 +71,10 @@ def ci_first_seen():
 def test_ci_bound_structural_properties_hold(ci_first_seen):
     r = ci_first_seen
     assert r.exhaustive
-    # 162,188 distinct states: every reachable state of 3 nodes / 3 blocks / delay 1 / 1 crash
-    # under first-seen ties (pinned; see the module docstring).
-    assert r.stats.distinct == 162_188
+    # 336,584 distinct states: every reachable state of 3 nodes / 3 blocks / delay 1 / 1 crash
+    # (crash points included) under first-seen ties (pinned; see the module docstring). The
+    # correct node keeps write-ahead gossip (announced_blocks_persisted) with crash points on.
+    assert r.stats.distinct == 336_584
     for name in STRUCTURAL + ("prefix_consistency", "block_everywhere"):
         assert r.get(name).verdict == HOLDS, name
 
@@ -81,8 +95,9 @@ def test_first_seen_ties_break_convergence_with_a_drawn_fork(ci_first_seen, tmp_
 def test_lowest_hash_ties_converge_at_the_ci_bound():
     r = check(ChainSystem(**CI, tie="lowest-hash", k=2), Options(keep_going=True))
     assert r.exhaustive and r.verdict == HOLDS
-    # 145,386 < 162,188: with a strict tie rule fewer distinct tip combinations are reachable.
-    assert r.stats.distinct == 145_386
+    # 314,178 < 336,584: with a strict tie rule fewer distinct tip combinations are reachable.
+    # Without crash points 145,386 (the count before issue 10): crash points add 2.2x.
+    assert r.stats.distinct == 314_178
 
 
 def test_prefix_consistency_k0_shortest_counterexample_and_minimal_k(tmp_path):
@@ -138,20 +153,27 @@ def test_future_self_consistency_k0_is_broken_by_a_reorg():
 # -- seeded bugs: each is found, replays from JSON, and its block tree renders ---------------------
 
 BUG_PARAMS = dict(nodes=3, budget=3, delay=1, crashes=1, tie="lowest-hash", k=2)
+GATE = dict(BUG_PARAMS, budget=2)
 SLOW_CLOCK = dict(BUG_PARAMS, offsets=(0, -20), crashes=0)
 
 
 @pytest.mark.parametrize("variant,prop,params,length", [
     # Lengths are the BFS-shortest counterexamples at these bounds.
-    ("no_hash_link_check", "hash_links", BUG_PARAMS, 6),
-    ("no_hash_link_check", "chain_valid", BUG_PARAMS, 6),
-    ("latest_arrival_fork_choice", "tip_max_work", BUG_PARAMS, 6),
-    ("latest_arrival_fork_choice", "tip_work_monotone", BUG_PARAMS, 6),
+    # A crash point shortens the first two from 6 steps: n1 persists its block and crashes
+    # before announcing it, so it can build on it unheard.
+    ("no_hash_link_check", "hash_links", BUG_PARAMS, 4),
+    ("no_hash_link_check", "chain_valid", BUG_PARAMS, 4),
+    ("latest_arrival_fork_choice", "tip_max_work", BUG_PARAMS, 4),
+    ("latest_arrival_fork_choice", "tip_work_monotone", BUG_PARAMS, 4),
     ("no_timestamp_check", "chain_valid", SLOW_CLOCK, 1),
     ("no_timestamp_check", "mtp_monotone", SLOW_CLOCK, 3),
     ("adopt_unknown_parent", "genesis_agreement", BUG_PARAMS, 3),
     ("adopt_unknown_parent", "chain_valid", BUG_PARAMS, 3),
     ("reorg_forgets_old_branch", "known_blocks_kept", BUG_PARAMS, 3),
+    ("announce_before_persist", "announced_blocks_persisted", GATE, 1),
+    # ...and its consequence under lowest-hash ties, where correct nodes converge: the miner
+    # forgets its announced block, mines a competitor, and no one sends the first back.
+    ("announce_before_persist", "convergence", GATE, 6),
 ])
 def test_seeded_bug_is_found_replayed_and_drawn(variant, prop, params, length, tmp_path):
     m = ChainSystem(**params, variant=variant)
@@ -185,7 +207,7 @@ def test_drops_and_duplicates_are_faults_of_the_model():
 
 def test_bad_model_parameters_are_rejected():
     for kw in ({"nodes": 0}, {"budget": -1}, {"tie": "coin"}, {"offsets": ()},
-               {"delay": -1}, {"variant": "nope"}):
+               {"delay": -1}, {"variant": "nope"}, {"variant": "announce_before_persist "}):
         with pytest.raises(ValueError):
             ChainSystem(**kw)
 
@@ -194,3 +216,194 @@ def test_the_goal_shows_vacuity_when_nothing_can_be_mined():
     r = check(ChainSystem(nodes=2, budget=0, crashes=0), Options(keep_going=True))
     assert r.get("block_everywhere").verdict == VIOLATED
     assert r.get("hash_links").verdict == HOLDS  # holds, but vacuously: the goal says so
+
+
+# -- crash points inside a handler (issue 10) --------------------------------------------------
+
+def _steps_from(m, s):
+    return {str(label): (label, t) for label, t in m.successors(s)}
+
+
+def test_a_crash_may_fall_between_a_handlers_effects():
+    m = ChainSystem(**GATE)
+    steps = _steps_from(m, m.initial_states()[0])
+    # Mine's effects are Persist | Send, Send | Output | Output: a crash after the Persist...
+    label, t = steps["Mine(node=n1, crash_after=1)"]
+    assert {"crash", "restart"} <= set(label.events) and label.sends == ()
+    n1 = t[0][0]
+    assert n1.tip.height == 1 and t[1][0][0] == n1.chain  # written, and restarted from it
+    assert t[2] == () and t[6] == 0 and t[8] is True  # the block never left: a lost message
+    # ...while a crash after the sends is the whole step then CrashRestart: not repeated.
+    assert "Mine(node=n1, crash_after=2)" not in steps
+    _, full = steps["Mine(node=n1)"]
+    assert len(full[2]) == 2 and full[8] is False
+    # A delivery may crash before acting (u = 0): the message is gone, nothing was done.
+    after = _steps_from(m, full)
+    deliver = next(k for k in after if k.startswith("Deliver(src=n1, dst=n2")
+                   and "crash_after" not in k)
+    label, t = after[deliver[:-1] + ", crash_after=0)"]
+    assert t[0][1].tip.height == 0 and len(t[2]) == 1 and t[8] is True
+    # n2 adopting a block from its miner only persists and outputs: no cut loses anything
+    # new, so there is no other crash point for that delivery.
+    assert not any(k.startswith(deliver[:-1] + ", crash_after=") and not k.endswith("=0)")
+                   for k in after)
+    # Crash points use the crash budget.
+    _, t = steps["Mine(node=n1, crash_after=1)"]
+    assert not any("crash_after" in k or k.startswith("CrashRestart") for k in _steps_from(m, t))
+
+
+def test_crash_points_off_is_the_model_before_them():
+    on, off = ChainSystem(**GATE), ChainSystem(**GATE, crash_points=False)
+    assert "CrashPoint" in on.actions() and "CrashPoint" not in off.actions()
+    assert off.describe().endswith("crash_points=0")
+    # 5,942 states at the gate bound without crash points (the count before issue 10); 9,276
+    # with them.
+    assert len(reachable_states(off)) == 5_942
+    assert len(reachable_states(on)) == 9_276
+
+
+def test_announce_before_persist_is_caught_by_a_crash_between_send_and_write(tmp_path):
+    prop = "announced_blocks_persisted"
+    r = check(ChainSystem(**GATE, variant="announce_before_persist"), Options(only=(prop,)))
+    p = r.get(prop)
+    assert p.verdict == VIOLATED
+    assert len(p.trace.steps) - 1 == 1  # shortest: n1 mines, sends, and crashes before writing
+    label = p.trace.steps[1].label
+    assert str(label) == "Mine(node=n1, crash_after=1)" and "crash" in label.events
+    assert sorted(dict(x.fields)["dst"] for x in label.sends) == ["n2", "n3"]  # it went out
+    last = p.trace.steps[-1].state
+    assert last[1][0] is None and last[0][0].tip.height == 0  # but n1's disk never got it
+    assert len(last[2]) == 2 and last[8] is False  # both copies in flight; no message lost
+    why = p.trace.explanation
+    assert "n1 has block" in why and "persisted chain has height 0" in why
+    assert replayed(p.trace).outcome == "violation"
+    drawn(p.trace, tmp_path)
+    assert "crash" in (tmp_path / "trace.dot").read_text()
+    assert "crash_after=1" in (tmp_path / "trace.txt").read_text()
+    # Only a crash between the handler's effects shows it: applied atomically, it holds.
+    atomic = check(ChainSystem(**GATE, variant="announce_before_persist", crash_points=False),
+                   Options(only=(prop,)))
+    assert atomic.exhaustive and atomic.get(prop).verdict == HOLDS
+
+
+# -- reductions: listed, justified by the code under check, or switched off ----------------------
+
+EVERY = dict(nodes=2, budget=3, delay=1, crashes=1, tie="lowest-hash", k=1, offsets=(0, -20))
+
+
+def _verdicts(m):
+    r = check(m, Options(keep_going=True))
+    assert r.exhaustive
+    assert r.reductions == [x.text() for x in m.reductions()]  # none was switched off
+    return {p.name: (p.verdict, len(p.trace.steps) - 1 if p.trace else None)
+            for p in r.properties}
+
+
+def test_the_model_lists_its_reductions():
+    m = ChainSystem(**GATE)
+    assert [(x.name, x.active) for x in m.reductions()] == [("flight_multiset", True),
+                                                            ("restart_at_once", True)]
+    off = m.without_reduction("flight_multiset", "asked")
+    assert not off.reductions()[0].active and "asked" in off.reductions()[0].why
+    assert off.describe().endswith("flight_multiset=0")
+    with pytest.raises(ValueError, match="no down state"):
+        m.without_reduction("restart_at_once", "premise failed: x")
+    with pytest.raises(ValueError):
+        m.without_reduction("symmetry", "x")
+
+
+@pytest.mark.parametrize("variant", [None, *CHAIN])
+def test_every_variant_gets_the_same_verdicts_with_and_without_each_reduction(variant):
+    # Every variant in the catalogue (plugins included), correct nodes too. At this bound
+    # (2 nodes, 3 blocks, a slow clock, a crash) each variant breaks some property, so the
+    # comparison has violations to agree on.
+    m = ChainSystem(**EVERY, variant=variant)
+    reduced = _verdicts(m)
+    assert variant is None or any(v == VIOLATED for v, _ in reduced.values())
+    switched = 0
+    for red in m.reductions():
+        try:
+            off = m.without_reduction(red.name, "compared by the test")
+        except ValueError:
+            continue  # premise-checked: it held on every call of the search above
+        switched += 1
+        assert _verdicts(off) == reduced, red.name
+        assert ({m.projection(s) for s in reachable_states(m)}
+                == {off.projection(s) for s in reachable_states(off)}), red.name
+    assert switched >= 1
+
+
+class _ClockedRestart(ChainNode):
+    """Restarting reads the clock: a late restart counts a rejection."""
+
+    def on_start(self, node, durable, now):
+        st, eff = super().on_start(node, durable, now)
+        return (dataclasses.replace(st, rejected=1) if durable is not None and now >= 20
+                else st), eff
+
+
+class _RetryTimer(ChainNode):
+    """Sets a timer the model never fires."""
+
+    def on_message(self, node, state, src, msg, now):
+        st, eff = super().on_message(node, state, src, msg, now)
+        return st, list(eff) + [SetTimer("retry", 1.0)]
+
+
+def _swap(m, cls=None, **config):
+    """``m`` with every node re-classed to ``cls`` or re-configured (white-box: no variant
+    registered, so the catalogue stays as shipped)."""
+    actors = []
+    for a in m.actors:
+        a = copy.copy(a)
+        if cls is not None:
+            a.__class__ = cls
+        a.__dict__.update(config)
+        actors.append(a)
+    m.actors = tuple(actors)
+    return m
+
+
+def test_restart_at_once_premise_is_checked_and_its_failure_stops_the_check():
+    m = _swap(ChainSystem(**GATE), _ClockedRestart)
+    with pytest.raises(ReductionUnsound) as err:
+        reachable_states(m)
+    assert err.value.reduction == "restart_at_once" and "clock" in err.value.detail
+    with pytest.raises(ValueError, match="restart_at_once"):  # never a verdict
+        check(_swap(ChainSystem(**GATE), _ClockedRestart), Options())
+    # The production option sync_on_restart sends GetTip on restart: refused too.
+    with pytest.raises(ReductionUnsound, match="sends"):
+        reachable_states(_swap(ChainSystem(**GATE), sync_on_restart=True))
+    # Without crashes there is no restart to reduce: the same code is checked.
+    r = check(_swap(ChainSystem(**dict(GATE, crashes=0)), _ClockedRestart), Options())
+    assert r.exhaustive and r.verdict == HOLDS
+
+
+def test_a_timer_the_model_never_fires_stops_the_check():
+    with pytest.raises(ValueError, match="'retry'"):
+        check(_swap(ChainSystem(**GATE), _RetryTimer), Options())
+
+
+NEVER_REORGS = '''
+from impl.chain_node import ChainNode
+from impl.chain_variants import CHAIN
+
+
+@CHAIN.subclass("never_reorgs", "node: never leaves its chain for another", "node")
+class NeverReorgs(ChainNode):
+    def _fork_choice(self, current, accepted):
+        return current
+'''
+
+
+def test_a_plugin_variant_is_checked_like_a_shipped_one(tmp_path):
+    (tmp_path / "chain_bugs.py").write_text(NEVER_REORGS)
+    env = {k: v for k, v in os.environ.items() if k != "PAXCHAIN_PLUGINS"}
+    base = [sys.executable, "-m", "checker", "--plugin", str(tmp_path / "chain_bugs.py")]
+    listed = subprocess.run(base + ["list", "--long"], capture_output=True, text=True, env=env)
+    assert listed.returncode == 0 and "--variant never_reorgs" in listed.stdout
+    proc = subprocess.run(base + ["check", "chain", "-p", "budget=2", "-p", "tie=lowest-hash",
+                                  "-p", "k=2", "--variant", "never_reorgs", "-q"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr
+    assert "Verdict: VIOLATED" in proc.stdout and "tip_max_work" in proc.stdout
