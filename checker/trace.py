@@ -29,7 +29,8 @@ from checker.model import Label, Model
 from checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 from checker.values import TraceError, decode, encode
 
-__all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "read_meta", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "read_meta",
+           "FORMAT", "FORMAT_VERSION", "KINDS"]
 
 FORMAT = "paxchain-trace"
 FORMAT_VERSION = 1
@@ -153,51 +154,106 @@ class Replayed:
     outcome: str  # "violation" or "witness"
 
 
+KINDS = (INVARIANT, TRANSITION, SOMETIMES, QUIESCENT, DEADLOCK_KIND)
+_OPTIONAL_TEXT = ("tool", "tool_version", "summary", "explanation")
+
+
+def _is_int(x: Any) -> bool:
+    """A JSON integer: an ``int`` that is not a ``bool`` (``True == 1`` in Python)."""
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _show(x: Any) -> str:
+    """A value read from a file, quoted briefly for an error message."""
+    text = repr(x)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def read_meta(data: Any) -> dict[str, Any]:
-    """The ``#meta`` object of a trace file, with its format checked."""
+    """The ``#meta`` object of a trace file, every field's type checked strictly: no ``bool``
+    where an integer is meant (``True == 1`` in Python), no float for an integer, only
+    strings where text is meant. Unknown fields are allowed (ITF-style metadata)."""
     if not isinstance(data, dict) or not isinstance(data.get("#meta"), dict):
         raise TraceError("not a paxchain trace: no #meta object")
     meta = data["#meta"]
-    if meta.get("format") != FORMAT:
-        raise TraceError(f"not a paxchain trace: format is {meta.get('format')!r}")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise TraceError(f"trace format version {meta.get('format_version')!r} is not supported "
-                         f"(this paxchain reads version {FORMAT_VERSION})")
+    if meta.get("format") != FORMAT or not isinstance(meta.get("format"), str):
+        raise TraceError(f"not a paxchain trace: format is {_show(meta.get('format'))}")
+    version = meta.get("format_version")
+    if not _is_int(version) or version != FORMAT_VERSION:
+        raise TraceError(f"trace format version {_show(version)} is not supported "
+                         f"(this paxchain reads version {FORMAT_VERSION}, an integer)")
     for field in ("model", "property", "kind"):
         if not isinstance(meta.get(field), str):
-            raise TraceError(f"trace #meta lacks {field!r}")
+            raise TraceError(f"trace #meta lacks {field!r} (a string)")
+    if meta["kind"] not in KINDS:
+        raise TraceError(f"trace #meta kind {_show(meta['kind'])} is not one of "
+                         f"{', '.join(KINDS)}")
+    for field in _OPTIONAL_TEXT:
+        if field in meta and not isinstance(meta[field], str):
+            raise TraceError(f"trace #meta {field} must be a string, not {_show(meta[field])}")
+    if meta.get("variant") is not None and not isinstance(meta["variant"], str):
+        raise TraceError(f"trace #meta variant must be a string or null, not "
+                         f"{_show(meta['variant'])}")
     if not isinstance(meta.get("params", {}), dict):
         raise TraceError("trace #meta params must be an object")
+    expected = "witness" if meta["kind"] == SOMETIMES else "violation"
+    if "outcome" in meta and meta["outcome"] != expected:
+        raise TraceError(f"trace #meta outcome {_show(meta['outcome'])} does not fit kind "
+                         f"{meta['kind']} (expected {expected!r})")
     return meta
+
+
+def _state_entries(model: Model, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``states`` of a trace file, each an object with the model's variables and a
+    ``#meta`` whose ``index`` is its position and, after the first, a ``label`` object."""
+    variables = list(model.variables())
+    if data.get("vars") != variables:
+        raise TraceError(f"trace vars {_show(data.get('vars'))} are not the model's "
+                         f"{variables!r}")
+    raw = data.get("states")
+    if not isinstance(raw, list) or not raw:
+        raise TraceError("trace has no states")
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise TraceError(f"state {i} is not an object")
+        smeta = entry.get("#meta", {})
+        if not isinstance(smeta, dict):
+            raise TraceError(f"state {i}: #meta must be an object")
+        if "index" in smeta and (not _is_int(smeta["index"]) or smeta["index"] != i):
+            raise TraceError(f"state {i}: #meta index is {_show(smeta['index'])}, not {i}")
+        if "text" in smeta and not isinstance(smeta["text"], str):
+            raise TraceError(f"state {i}: #meta text must be a string")
+        if i > 0:
+            label = smeta.get("label")
+            if (not isinstance(label, dict) or not isinstance(label.get("action"), str)
+                    or not isinstance(label.get("args", {}), dict)):
+                raise TraceError(f"step {i} has no label (an object with an action string "
+                                 "and an args object)")
+        missing = [v for v in variables if v not in entry]
+        if missing:
+            raise TraceError(f"state {i} lacks variable {missing[0]!r}")
+    return raw
 
 
 def replay(model: Model, data: Any) -> Replayed:
     """Re-execute a trace file's steps on ``model``; raise ``TraceError`` at the first bad one."""
     meta = read_meta(data)
-    if data.get("vars") != list(model.variables()):
-        raise TraceError(f"trace vars {data.get('vars')!r} are not the model's "
-                         f"{list(model.variables())!r}")
-    raw = data.get("states")
-    if not isinstance(raw, list) or not raw:
-        raise TraceError("trace has no states")
+    raw = _state_entries(model, data)
     states = []
     for i, entry in enumerate(raw):
-        if not isinstance(entry, dict):
-            raise TraceError(f"state {i} is not an object")
         try:
             values = {v: decode(entry[v]) for v in model.variables()}
             states.append(model.from_vars(values))
-        except KeyError as exc:
-            raise TraceError(f"state {i} lacks variable {exc.args[0]!r}") from None
-        except (ValueError, TypeError) as exc:
+        except TraceError as exc:
+            raise TraceError(f"state {i}: {exc}") from None
+        # from_vars parses untrusted values: any of these is a value it cannot take.
+        except (LookupError, ValueError, TypeError, AttributeError) as exc:
             raise TraceError(f"state {i} is not a state of {model.name}: {exc}") from None
     if states[0] not in list(model.initial_states()):
         raise TraceError("state 0 is not an initial state of the model")
     steps = [Step(None, states[0])]
     for i in range(1, len(states)):
-        label_data = (raw[i].get("#meta") or {}).get("label")
-        if not isinstance(label_data, dict):
-            raise TraceError(f"step {i} has no label")
+        label_data = raw[i]["#meta"]["label"]
         prev, cur = states[i - 1], states[i]
         options = [(lb, t) for lb, t in model.successors(prev) if lb.matches(label_data)]
         text = _label_text(label_data)
@@ -234,6 +290,8 @@ def replay(model: Model, data: Any) -> Replayed:
 
 
 def _label_text(data: Mapping[str, Any]) -> str:
+    """A label read from a file as ``Action(k=v, ...)``, cut to a readable length."""
     args = data.get("args") or {}
     inner = ", ".join(f"{k}={v}" for k, v in args.items()) if isinstance(args, dict) else "?"
-    return f"{data.get('action')}({inner})"
+    text = f"{data.get('action')}({inner})"
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from checker.errors import UserError
 
-__all__ = ["Record", "TraceError", "encode", "decode", "show"]
+__all__ = ["Record", "TraceError", "encode", "decode", "show", "MAX_VALUE_DEPTH"]
 
 
 class TraceError(UserError):
@@ -67,23 +67,43 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} in a trace")
 
 
+MAX_VALUE_DEPTH = 64  # nested maps, sets, tuples and records; real states nest a few deep
+
+
 def decode(value: Any) -> Any:
-    """Inverse of ``encode``; raises ``TraceError`` on anything it did not write."""
+    """Inverse of ``encode``; raises ``TraceError`` on anything it did not write.
+
+    The input is untrusted: values nested deeper than ``MAX_VALUE_DEPTH``, floats, bare lists,
+    and map keys, set elements or record fields that cannot be hashed are refused."""
+    return _decode(value, 0)
+
+
+def _decode(value: Any, depth: int) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if depth >= MAX_VALUE_DEPTH:
+        raise TraceError(f"a trace value is nested more than {MAX_VALUE_DEPTH} levels deep")
     if isinstance(value, list):
         raise TraceError("a bare JSON list is not a trace value")
     if isinstance(value, dict):
+        d = depth + 1
         if "#map" in value:
-            return {_hashable(decode(k)): decode(v) for k, v in _pairs(value["#map"])}
+            return {_hashable(_decode(k, d)): _decode(v, d) for k, v in _pairs(value["#map"])}
         if "#set" in value:
-            return frozenset(_hashable(decode(v)) for v in _list(value["#set"]))
+            return frozenset(_hashable(_decode(v, d)) for v in _list(value["#set"]))
         if "#tup" in value:
-            return tuple(decode(v) for v in _list(value["#tup"]))
+            return tuple(_decode(v, d) for v in _list(value["#tup"]))
         if isinstance(value.get("type"), str):
-            return Record(value["type"], tuple((k, _hashable(decode(v)))
+            return Record(value["type"], tuple((k, _hashable(_decode(v, d)))
                                                for k, v in value.items() if k != "type"))
-    raise TraceError(f"unrecognised trace value {json.dumps(value)[:60]}")
+    raise TraceError(f"unrecognised trace value {_preview(value)}")
+
+
+def _preview(value: Any) -> str:
+    try:
+        return json.dumps(value)[:60]
+    except (TypeError, ValueError, RecursionError):
+        return type(value).__name__
 
 
 def _list(x: Any) -> list[Any]:
@@ -102,8 +122,13 @@ def _pairs(x: Any) -> list[tuple[Any, Any]]:
 
 
 def _hashable(x: Any) -> Any:
-    if isinstance(x, dict):
-        return tuple(sorted(x.items()))
+    """``x`` usable as a map key, set element or record field (a map becomes its sorted items),
+    or a ``TraceError``."""
+    try:
+        if isinstance(x, dict):
+            x = tuple(sorted(x.items()))
+        hash(x)
+    except TypeError:
+        raise TraceError("a map key, set element or record field holds a map, or a map's keys "
+                         "are of mixed types") from None
     return x
-
-

@@ -9,6 +9,7 @@ out (unproven, never reported as proved); 2: bad input.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -16,9 +17,31 @@ from pathlib import Path
 
 import click
 
-from checker.errors import UserError
+from checker.errors import UserError, finite_number
 
 __all__ = ["command"]
+
+
+_MAX_TIMEOUT_MS = 2**32 - 2  # Z3's timeout is an unsigned int of ms; 2**32 - 1 means none
+
+
+def _timeout_ms(ctx, param, value) -> int:
+    """``--timeout SECONDS`` as whole milliseconds for Z3: a finite number of at least a
+    millisecond and below Z3's limit; anything else (NaN, inf, 0, negative, text) is bad input."""
+    seconds = finite_number(value, "--timeout")
+    if seconds * 1000 > _MAX_TIMEOUT_MS:
+        raise UserError(f"--timeout {value} is above Z3's limit of {_MAX_TIMEOUT_MS // 1000} s")
+    ms = math.floor(seconds * 1000)
+    if ms < 1:
+        raise UserError(f"--timeout must be positive (at least 0.001 seconds), not {value}")
+    return ms
+
+
+def _timeout_option():
+    return click.option("--timeout", "timeout_ms", default="10", show_default=True,
+                        metavar="SECONDS", callback=_timeout_ms,
+                        help="Per-obligation solver time limit; an obligation that runs out "
+                             "is unproven.")
 
 
 @click.group(name="prove")
@@ -27,22 +50,22 @@ def command() -> None:
 
 
 def _write_cti(out: str, text: str, cti, orders) -> list[Path]:
-    """cti.txt, cti.dot and (when graphviz's ``dot`` is installed) cti.svg, each atomically."""
-    from checker.files import write_atomic
+    """cti.txt, cti.dot and (when graphviz's ``dot`` is installed) cti.svg, rendered first and
+    then written as one set (``checker.artifacts.write_set``)."""
+    from checker.artifacts import write_set
     from checker.render_cti import cti_dot
 
-    d = Path(out)
-    written = [write_atomic(d / "cti.txt", text)]
+    files: dict[str, str | bytes] = {"cti.txt": text}
     dot = cti_dot(cti, orders)
-    written.append(write_atomic(d / "cti.dot", dot))
+    files["cti.dot"] = dot
     if shutil.which("dot"):
         svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True,
                              check=False)
         if svg.returncode == 0:
-            written.append(write_atomic(d / "cti.svg", svg.stdout))
+            files["cti.svg"] = svg.stdout
         else:
             click.echo(f"paxchain: dot failed: {svg.stderr.strip()[:200]}", err=True)
-    return written
+    return write_set(out, files, "cti")
 
 
 def _finish(report, as_json: bool, out: str | None, orders=None) -> None:
@@ -70,10 +93,9 @@ def _finish(report, as_json: bool, out: str | None, orders=None) -> None:
 @click.option("--out", default=None, metavar="DIR",
               help="Write cti.txt, cti.dot (and cti.svg) for a failed obligation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--timeout", default=10.0, show_default=True, metavar="SECONDS",
-              help="Per-obligation solver time limit; an obligation that runs out is unproven.")
+@_timeout_option()
 def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: bool,
-          timeout: float) -> None:
+          timeout_ms: int) -> None:
     """Prove that Paxos's invariant is inductive and implies agreement, for any number of
     acceptors, ballots and values."""
     from checker import induction
@@ -85,10 +107,8 @@ def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: 
             raise UserError(f"unknown conjunct {d!r} (known: {', '.join(names)})")
     if variant is not None and variant not in paxos_z3.VARIANTS:
         raise UserError(f"unknown variant {variant!r} (known: {', '.join(paxos_z3.VARIANTS)})")
-    if timeout <= 0:
-        raise UserError("--timeout must be positive")
     system = paxos_z3.system(variant=variant, drop=drop)
-    report = induction.check(system, timeout_ms=int(timeout * 1000))
+    report = induction.check(system, timeout_ms=timeout_ms)
     _finish(report, as_json, out, system.orders)
 
 
@@ -129,16 +149,14 @@ def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weight
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--out", default=None, metavar="DIR",
               help="Write the common-prefix counterexample as cti.txt / cti.dot / cti.svg.")
-@click.option("--timeout", default=10.0, show_default=True, metavar="SECONDS")
-def chain(as_json: bool, out: str | None, timeout: float) -> None:
+@_timeout_option()
+def chain(as_json: bool, out: str | None, timeout_ms: int) -> None:
     """Prove the chain's structural invariants; show that k-common-prefix is not inductive."""
     from checker import induction
     from specs import chain_z3
 
-    if timeout <= 0:
-        raise UserError("--timeout must be positive")
-    report = induction.check(chain_z3.system(), timeout_ms=int(timeout * 1000))
-    prefix = chain_z3.common_prefix_cti(timeout_ms=int(timeout * 1000))
+    report = induction.check(chain_z3.system(), timeout_ms=timeout_ms)
+    prefix = chain_z3.common_prefix_cti(timeout_ms=timeout_ms)
     if as_json:
         click.echo(json.dumps({"structural": report.to_json(), "common_prefix": prefix.to_json()},
                               indent=1))

@@ -1,11 +1,16 @@
 """``paxchain render TRACE.json``: draw a trace file as an HTML viewer, SVG, dot or text.
 
 The file is replayed first (``checker.commands.replay.load_trace_file``): nothing is drawn from
-a file whose steps do not replay on its model. At least one output is required. Exit 0 when
-every output was written; 2 on bad input (one line on stderr).
+a file whose steps do not replay on its model. At least one output is required. Every input is
+checked and every output rendered in memory before the first file is written: the trace, that
+the outputs are distinct files (not folders, not the input itself), and that ``dot`` exists for
+``--svg``. Each output is then written atomically. Exit 0 when every output was written; 2 on
+bad input (one line on stderr).
 """
 
 from __future__ import annotations
+
+import os
 
 import click
 
@@ -27,27 +32,44 @@ __all__ = ["command"]
               help="The trace as text with per-step changes.")
 def command(trace_file, html_out, svg_out, dot_out, text_out) -> None:
     """Render a replayed TRACE.json as --html, --svg, --dot and/or --text."""
-    if not any((html_out, svg_out, dot_out, text_out)):
+    outputs = {opt: path for opt, path in (("--html", html_out), ("--svg", svg_out),
+                                           ("--dot", dot_out), ("--text", text_out)) if path}
+    if not outputs:
         raise UserError("give at least one of --html, --svg, --dot, --text")
+    _check_outputs(trace_file, outputs)
     from checker.commands.replay import load_trace_file
     from checker.render_dot import dot_available, message_sequence, render_svg
 
+    if svg_out and not dot_available():
+        raise UserError("--svg needs graphviz's dot program (apt-get install graphviz)")
     trace = load_trace_file(trace_file).trace
-    written = []
+    contents: list[tuple[str, str | bytes]] = []
     if html_out:
         from checker.render_html import trace_html
 
-        written.append(write_atomic(html_out, trace_html(trace)))
+        contents.append((html_out, trace_html(trace)))
     if dot_out or svg_out:
         src = message_sequence(trace)
         if dot_out:
-            written.append(write_atomic(dot_out, src))
+            contents.append((dot_out, src))
         if svg_out:
-            if not dot_available():
-                raise UserError("--svg needs graphviz's dot program (apt-get install graphviz)")
-            written.append(write_atomic(svg_out, render_svg(src)))
+            contents.append((svg_out, render_svg(src)))
     if text_out:
         from checker.render_text import trace_text
 
-        written.append(write_atomic(text_out, trace_text(trace, trace_file)))
+        contents.append((text_out, trace_text(trace, trace_file)))
+    written = [write_atomic(path, data) for path, data in contents]
     click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+def _check_outputs(trace_file: str, outputs: dict[str, str]) -> None:
+    """Bad input before anything is read or written: an output that is a folder, the input
+    file itself, or the same file as another output."""
+    seen: dict[str, str] = {os.path.realpath(trace_file): "the input TRACE.json"}
+    for opt, path in outputs.items():
+        if os.path.isdir(path):
+            raise UserError(f"{opt} {path}: is a folder")
+        real = os.path.realpath(path)
+        if real in seen:
+            raise UserError(f"{opt} {path}: is the same file as {seen[real]}")
+        seen[real] = opt

@@ -3,18 +3,19 @@
 Every state is rebuilt through the model, every step must be an enabled transition with the
 recorded label and result, and the last state (or step) must break the named property.
 Exit 1: the violation is confirmed. Exit 0: a witness (a goal reached) is confirmed.
-Exit 2: the file is malformed, names an unknown model, or a step does not replay.
+Exit 2: the file is malformed, names an unknown model, or a step does not replay — checked
+before anything is written. ``--out DIR`` writes the replayed trace's files as one set
+(``checker.artifacts.write_trace``).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from checker.artifacts import write_trace
-from checker.errors import UserError
+from checker.files import read_json
 from checker.render_text import trace_text
 from checker.trace import read_meta, replay
 from checker.values import decode
@@ -23,16 +24,14 @@ __all__ = ["command", "load_trace_file"]
 
 
 def load_trace_file(path: str):
-    """The replayed trace in ``path`` (a ``Replayed``), or a ``UserError``."""
+    """The replayed trace in ``path`` (a ``Replayed``), or a one-line ``UserError``.
+
+    The file is read strictly (``checker.files.read_json``: depth, integer size and NaN/inf are
+    bounded before anything else reads it), its header checked field by field
+    (``checker.trace.read_meta``) and every step re-executed on the model it names."""
     from models import registry
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is not JSON: {exc}") from None
+    data = read_json(path)
     meta = read_meta(data)
     params = {k: _param_text(v) for k, v in meta.get("params", {}).items()}
     model = registry.build(meta["model"], params, meta.get("variant"))
