@@ -3,10 +3,13 @@
 Every block that appears anywhere in the trace's states (chains, side blocks, orphans, persisted
 chains, messages in flight) is a box labelled with its short hash, height, miner and timestamp,
 with an edge to its parent; genesis is at the top and heights grow downwards. In the last state
-each node's tip is marked by a node-coloured tag pointing at it; blocks that are orphans of some
-node are dashed. The first height at which two nodes' chains differ (the fork point of the
-deepest disagreement) is highlighted: the blocks at that height on the nodes' chains are red,
-and a note names the nodes and the height.
+each node's tip is marked by a node-coloured tag pointing at it, and a node whose persisted
+chain ends elsewhere (a crash between a handler's send and its write, say) gets a "disk" tag at
+the tip on its disk; a block carried by a message still in flight lists the senders and
+receivers ("in flight n1>n2"); blocks that are orphans of some node are dashed. The first
+height at which two nodes' chains differ (the fork point of the deepest disagreement) is
+highlighted: the blocks at that height on the nodes' chains are red, and a note names the nodes
+and the height.
 """
 
 from __future__ import annotations
@@ -64,6 +67,11 @@ def block_tree(model: Any, states: Sequence[Any]) -> str:
         h, which = div
         red = {chains[i][h] for i in which if len(chains[i]) > h}
     orphan_any = set().union(*(st.orphans for st in nodes))
+    flying: dict[Block, list[str]] = {}
+    for e in last[2]:  # in-flight entries (dst, src, kind, key, sent, msg)
+        b = getattr(e[5], "block", None)
+        if isinstance(b, Block):
+            flying.setdefault(b, []).append(f"{names[e[1]]}>{names[e[0]]}")
     lines = ["digraph blocktree {", "  rankdir=TB;",
              '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", '
              'fontname="Helvetica", fontsize=10];', '  edge [dir=back, color="#666666"];']
@@ -72,6 +80,8 @@ def block_tree(model: Any, states: Sequence[Any]) -> str:
         by_height.setdefault(b.height, []).append(b)
         text = (f"{b.short}\\nh={b.height} {b.miner}\\nt={b.timestamp}"
                 if b.height else f"genesis {b.short}\\nt={b.timestamp}")
+        if b in flying:
+            text += "\\nin flight " + " ".join(sorted(set(flying[b])))
         attrs = [f"label={_q(text)}"]
         if b in red:
             attrs.append('fillcolor="#f4cccc", color="#cc0000", penwidth=2')
@@ -92,6 +102,14 @@ def block_tree(model: Any, states: Sequence[Any]) -> str:
                      f'fontcolor="#ffffff"];')
         lines.append(f'  b_{st.tip.hash[:16]} -> tip_{name} [dir=forward, style=dashed, '
                      f'color="{color}", constraint=false];')
+    for i, (name, st, p) in enumerate(zip(names, nodes, last[1])):
+        disk = p[0][-1] if p is not None and p[0] else model.rules.genesis
+        if disk != st.tip and disk in blocks:
+            color = _PALETTE[i % len(_PALETTE)]
+            lines.append(f'  disk_{name} [label={_q(name + " disk")}, shape=cylinder, '
+                         f'fillcolor="#ffffff", color="{color}", fontcolor="{color}"];')
+            lines.append(f'  b_{disk.hash[:16]} -> disk_{name} [dir=forward, style=dotted, '
+                         f'color="{color}", constraint=false];')
     if div is not None:
         h, which = div
         who = ", ".join(names[i] for i in sorted(which))

@@ -3,7 +3,7 @@
 Theory of operation. A state is a tuple::
 
     (nodes, persisted, in_flight, mined, drops_left, dups_left, crashes_left, offsets,
-     crash_lost)
+     crash_lost, down)
 
 ``nodes`` holds each node's ``NodeState`` (the real protocol state of ``impl.chain_node``);
 ``persisted`` what each node last wrote with ``Persist`` (its ``(chain, orphans)``; ``None``
@@ -13,7 +13,8 @@ before its first write);
 sent; ``mined`` the number of blocks found so far; the fault budgets left; and ``offsets``,
 each node's clock offset, chosen once in the initial state from the ``offsets`` parameter
 (every combination is an initial state); ``crash_lost`` whether a crash point has lost a
-message (below).
+message (below); ``down`` the nodes that crashed and have not restarted (a bit mask; always 0
+with the ``restart_at_once`` reduction).
 
 Time. Global time advances only when a block is found: it is ``mined * interval``, and node
 ``i`` reads ``mined * interval + offsets[i]`` as ``now``. Clock drift (rate) is left to the
@@ -71,16 +72,19 @@ Reductions (``reductions()``; the run lists them):
   observe the order; and the ``sent`` stamp each message keeps is all the delay bound reads.
   ``flight_multiset=0`` keeps the messages in send order instead (a sequence, any element
   deliverable) — the unreduced search the tests compare it with.
-- ``restart_at_once``: a crash and the restart are one step, so a node is never *down*.
-  Exact when restarting does not depend on when it happens: a down node takes no step (which
-  the restarted node may also not take), and messages to it wait or are dropped either way.
-  That is a premise about the code's ``on_start``, checked on every restart the search meets:
-  ``on_start`` with the persisted value must give the same state at every clock reading the
-  node can have, and send nothing (a message sent at the restart would otherwise be sent
-  early, which the delay bound can tell). When it fails, ``ReductionUnsound`` names
-  ``restart_at_once``; the model has no down state to fall back to, so
-  ``without_reduction`` refuses (``ValueError``): such code cannot be checked here at all,
-  which is said, not passed.
+- ``restart_at_once``: a crash and the restart are one step (``CrashRestart``), so a node is
+  never *down*. Exact when restarting does not depend on when it happens: a down node takes
+  no step (which the restarted node may also not take), and messages to it wait or are
+  dropped either way. That is a premise about the code's ``on_start``, checked on every
+  restart the search meets: ``on_start`` with the persisted value must give the same state at
+  every clock reading the node can have, and send nothing (a message sent at the restart would
+  otherwise be sent early, which the delay bound can tell); where it fails,
+  ``ReductionUnsound`` names ``restart_at_once`` and the search is redone without it.
+  ``restart_at_once=0``: ``Crash(node)`` leaves the node down (shown, for the properties, as
+  the state it would restart with at that moment) until ``Restart(node)`` runs ``on_start``
+  at the later time with its sends; a down node neither mines nor receives, and its ``Mine``
+  or ``Deliver`` is also offered fused with its restart (the same states as ``Restart`` then
+  the step, one step shorter, so shortest traces keep their length when the premise holds).
 
 Nothing else is reduced: no symmetry (miner ids are inside block hashes), no pruning of steps
 (every delivery consumes its message, so every step changes the state), no merging of states.
@@ -107,10 +111,11 @@ from impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, GetBlock, Ge
 from impl.chain_variants import CHAIN
 from models.actor_system import ActorSystem
 
-__all__ = ["ChainSystem", "VARIANTS", "find_min_k", "min_k_report", "state_blocks", "ENTRIES"]
+__all__ = ["ChainSystem", "VARIANTS", "find_min_k", "min_k_report", "state_blocks", "ENTRIES",
+           "REDUCTION_BOUND"]
 
 VARIANTS = CHAIN.docs  # a live view: variants a plugin registers later are listed too
-NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPS, CRASHES, OFFSETS, LOST = range(9)
+NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPS, CRASHES, OFFSETS, LOST, DOWN = range(10)
 NOTHING = object()  # "the handler persisted nothing" (``None`` is a value a node may persist)
 _units = ActorSystem._units  # where a crash may fall: the one rule for every actor model
 
@@ -135,7 +140,8 @@ class ChainSystem(Model):
                  dups: int = 0, crashes: int = 1, tie: str = "first-seen", k: int = 1,
                  offsets: tuple[int, ...] = (0,), difficulty: int = 1, interval: int = 10,
                  max_drift: int = 10, window: int = 11, crash_points: bool = True,
-                 flight_multiset: bool = True, variant: str | None = None) -> None:
+                 flight_multiset: bool = True, restart_at_once: bool = True,
+                 variant: str | None = None) -> None:
         if not 1 <= nodes <= 6:
             raise ValueError("nodes must be 1..6")
         if budget < 0 or drops < 0 or dups < 0 or crashes < 0 or k < 0:
@@ -156,7 +162,8 @@ class ChainSystem(Model):
                             crashes=crashes, tie=tie, k=k, offsets=offsets,
                             difficulty=difficulty, interval=interval, max_drift=max_drift,
                             window=window, crash_points=crash_points,
-                            flight_multiset=flight_multiset, variant=variant)
+                            flight_multiset=flight_multiset, restart_at_once=restart_at_once,
+                            variant=variant)
         params: dict[str, Any] = {"nodes": nodes, "budget": budget,
                                   "delay": "none" if delay is None else delay, "drops": drops,
                                   "dups": dups, "crashes": crashes, "tie": tie, "k": k,
@@ -167,12 +174,15 @@ class ChainSystem(Model):
             params["crash_points"] = 0
         if not flight_multiset:
             params["flight_multiset"] = 0
+        if not restart_at_once:
+            params["restart_at_once"] = 0
         super().__init__(name="chain", params=params, variant=variant)
         self.n, self.budget, self.k, self.delay = nodes, budget, k, delay
         self.drops, self.dups, self.crashes = drops, dups, crashes
         self.offset_set, self.interval = offsets, interval
         self.crash_points = bool(crash_points) and crashes > 0
         self.flight_multiset = bool(flight_multiset)
+        self.restart_at_once = bool(restart_at_once)
         self.off: dict[str, str] = {}  # reduction -> why it is off (``without_reduction``)
         self.names = tuple(f"n{i + 1}" for i in range(nodes))
         self.index = {name: i for i, name in enumerate(self.names)}
@@ -294,18 +304,34 @@ class ChainSystem(Model):
         out = [nodes, persisted, flight, *state[MINED:]]
         for k, v in changes.items():
             out[{"mined": MINED, "drops": DROPS, "dups": DUPS, "crashes": CRASHES,
-                 "lost": LOST}[k]] = v
+                 "lost": LOST, "down": DOWN}[k]] = v
         return tuple(out)
 
     def _crashed(self, state, i: int, cp: tuple, flight: tuple, mined: int):
         """``state`` after node ``i`` crashed at crash point ``cp`` of a step that leaves
-        ``mined`` blocks found, then restarted from what it persisted."""
+        ``mined`` blocks found: restarted from what it persisted, or down (restart_at_once
+        off)."""
         u, persist, sends, lossy = cp
-        durable = state[PERSISTED][i] if persist is NOTHING else persist
         t = self._after(state, i, (state[NODES][i], persist, sends), flight, mined=mined,
                         crashes=state[CRASHES] - 1, lost=state[LOST] or lossy)
-        restarted = self._restart(i, durable, mined * self.interval + state[OFFSETS][i])
-        return self._after(t, i, restarted, t[FLIGHT])
+        return self._crash(t, i)
+
+    def _crash(self, state, i: int):
+        """Node ``i`` loses its volatile state: it restarts at once from what it persisted
+        (``restart_at_once``), or goes down, shown as the state it would restart with now."""
+        now = self.now(state, i)
+        if self.restart_at_once:
+            return self._after(state, i, self._restart(i, state[PERSISTED][i], now),
+                               state[FLIGHT])
+        shown = self._run("start", i, None, state[PERSISTED][i], -1, now)[0]
+        return self._after(state, i, (shown, NOTHING, ()), state[FLIGHT],
+                           down=state[DOWN] | 1 << i)
+
+    def _wake(self, state, i: int, flight: tuple):
+        """``state`` (with ``flight`` in flight) after down node ``i`` restarts now from what
+        it persisted."""
+        r = self._run("start", i, None, state[PERSISTED][i], -1, self.now(state, i))
+        return self._after(state, i, r, flight, down=state[DOWN] & ~(1 << i))
 
     # -- the transition system ------------------------------------------------------------
     def initial_states(self):
@@ -314,7 +340,7 @@ class ChainSystem(Model):
             nodes = tuple(self._run("start", i, None, None, -1, offs[i])[0]
                           for i in range(self.n))
             out.append((nodes, (None,) * self.n, (), 0, self.drops, self.dups, self.crashes,
-                        offs, False))
+                        offs, False, 0))
         return out
 
     def next_states(self, state):
@@ -330,7 +356,8 @@ class ChainSystem(Model):
         out = ["Mine", "Deliver"]
         out += ["Drop"] if self.drops else []
         out += ["Duplicate"] if self.dups else []
-        out += ["CrashRestart"] if self.crashes else []
+        if self.crashes:
+            out += ["CrashRestart"] if self.restart_at_once else ["Crash", "Restart"]
         out += ["CrashPoint"] if self.crash_points else []
         return tuple(out)
 
@@ -351,10 +378,18 @@ class ChainSystem(Model):
             out.append((e, rest))
         return out
 
+    def _may_mine(self, flight: tuple, mined: int) -> bool:
+        return mined < self.budget and (self.delay is None or not flight
+                                        or min(e[4] for e in flight) > mined - self.delay)
+
     def _steps(self, state, labels: bool | None) -> list:
         """Successors in a fixed order: states (``labels`` None), ``(action name, state)``
-        pairs (False) or ``(Label, state)`` pairs (True)."""
-        nodes, _, flight, mined, drops, dups, crashes, offs, lost = state
+        pairs (False) or ``(Label, state)`` pairs (True).
+
+        With ``restart_at_once`` off, a down node's ``Mine`` or ``Deliver`` is its restart
+        (now) and that step, fused: the same states as ``Restart`` then the step, one step
+        shorter, so shortest traces keep the length they have with the reduction on."""
+        nodes, _, flight, mined, drops, dups, crashes, offs, lost, down = state
         out: list = []
         cps_on = self.crash_points and crashes > 0
 
@@ -366,46 +401,65 @@ class ChainSystem(Model):
             else:
                 out.append((action, t))
 
-        if mined < self.budget and (self.delay is None or not flight
-                                    or min(e[4] for e in flight) > mined - self.delay):
+        if self._may_mine(flight, mined):
             for i in range(self.n):
+                woke = down >> i & 1
+                base = self._wake(state, i, flight) if woke else state
+                if woke and not self._may_mine(base[FLIGHT], mined):
+                    continue
+                ev = ("restart", "mine") if woke else ("mine",)
                 now = (mined + 1) * self.interval + offs[i]
-                r = self._run("timer", i, nodes[i], MINE_TIMER, -1, now)
-                t = self._after(state, i, r, flight, mined=mined + 1)
-                emit("Mine", t, lambda: self._label("Mine", i, None, r, ("mine",)))
+                r = self._run("timer", i, base[NODES][i], MINE_TIMER, -1, now)
+                t = self._after(base, i, r, base[FLIGHT], mined=mined + 1)
+                emit("Mine", t, lambda: self._label("Mine", i, None, r, ev))
                 if cps_on:
                     for cp in r[3]:
-                        t = self._crashed(state, i, cp, flight, mined + 1)
-                        emit("CrashPoint", t, lambda: self._label(
-                            "Mine", i, None, r, ("mine",), cp))
+                        t = self._crashed(base, i, cp, base[FLIGHT], mined + 1)
+                        emit("CrashPoint", t, lambda: self._label("Mine", i, None, r, ev, cp))
         takes = self._takes(flight)
         for e, rest in takes:
             dst, src, msg = e[0], e[1], e[5]
-            r = self._run("msg", dst, nodes[dst], msg, src, mined * self.interval + offs[dst])
-            t = self._after(state, dst, r, rest)
-            emit("Deliver", t, lambda: self._label("Deliver", dst, e, r, ()))
+            woke = down >> dst & 1
+            base = self._wake(state, dst, rest) if woke else state
+            after = base[FLIGHT] if woke else rest
+            ev = ("restart",) if woke else ()
+            r = self._run("msg", dst, base[NODES][dst], msg, src,
+                          mined * self.interval + offs[dst])
+            t = self._after(base, dst, r, after)
+            emit("Deliver", t, lambda: self._label("Deliver", dst, e, r, ev))
             if cps_on:
                 for cp in r[3]:
-                    t = self._crashed(state, dst, cp, rest, mined)
-                    emit("CrashPoint", t,
-                         lambda: self._label("Deliver", dst, e, r, (), cp))
+                    t = self._crashed(base, dst, cp, after, mined)
+                    emit("CrashPoint", t, lambda: self._label("Deliver", dst, e, r, ev, cp))
         if drops:
             for e, rest in takes:
-                t = (nodes, state[PERSISTED], rest, mined, drops - 1, dups, crashes, offs, lost)
+                t = state[:FLIGHT] + (rest, mined, drops - 1) + state[DUPS:]
                 emit("Drop", t, lambda: self._label("Drop", e[0], e, None, ("drop",)))
         if dups:
             for e, _ in (takes if self.flight_multiset else
                          [(x, None) for x in sorted(set(flight))]):
                 more = tuple(sorted(flight + (e,))) if self.flight_multiset else flight + (e,)
-                t = (nodes, state[PERSISTED], more, mined, drops, dups - 1, crashes, offs, lost)
+                t = state[:FLIGHT] + (more, mined, drops, dups - 1) + state[CRASHES:]
                 emit("Duplicate", t,
                      lambda: self._label("Duplicate", e[0], e, None, ("duplicate",)))
         if crashes:
             for i in range(self.n):
-                r = self._restart(i, state[PERSISTED][i], mined * self.interval + offs[i])
-                t = self._after(state, i, r, flight, crashes=crashes - 1)
-                emit("CrashRestart", t,
-                     lambda: self._label("CrashRestart", i, None, r, ("crash", "restart")))
+                if down >> i & 1:
+                    continue
+                t = self._crash(self._after(state, i, (nodes[i], NOTHING, ()), flight,
+                                            crashes=crashes - 1), i)
+                if self.restart_at_once:
+                    emit("CrashRestart", t, lambda: self._label(
+                        "CrashRestart", i, None, (t[NODES][i], NOTHING, ()),
+                        ("crash", "restart")))
+                else:
+                    emit("Crash", t, lambda: self._label("Crash", i, None, None, ("crash",)))
+        if down:
+            for i in range(self.n):
+                if down >> i & 1:
+                    t = self._wake(state, i, flight)
+                    emit("Restart", t, lambda: self._label(
+                        "Restart", i, None, (None, NOTHING, ()), ("restart",)))
         return out
 
     # -- reductions ---------------------------------------------------------------------------
@@ -416,28 +470,26 @@ class ChainSystem(Model):
                 "in-flight messages are a multiset: any may be delivered next, so no node can "
                 "observe their order (flight_multiset=0 keeps send order)"
                 if self.flight_multiset else "flight_multiset=0: messages kept in send order")),
-            Reduction("restart_at_once", self.crashes > 0, self.off.get(
+            Reduction("restart_at_once", self.restart_at_once, self.off.get(
                 "restart_at_once",
                 "premise checked on every restart: on_start sends nothing and gives the same "
                 "state at every clock reading, so a down period is a node taking no step"
-                if self.crashes else "no crashes")),
+                if self.restart_at_once else "restart_at_once=0: a crashed node is down "
+                "until it restarts")),
         )
 
     def without_reduction(self, name: str, why: str) -> "ChainSystem":
-        if name == "flight_multiset":
-            m = ChainSystem(**{**self._kwargs, "flight_multiset": False})
-            m.off = {**self.off, name: why}
-            return m
-        if name == "restart_at_once":
-            raise ValueError(f"chain: restart_at_once {why}; the chain model has no down state "
-                             f"to fall back to, so it cannot check this code (crashes=0 "
-                             f"checks it without crashes)")
-        raise ValueError(f"chain has no reduction {name!r} to switch off")
+        if name not in ("flight_multiset", "restart_at_once"):
+            raise ValueError(f"chain has no reduction {name!r} to switch off")
+        m = ChainSystem(**{**self._kwargs, name: False})
+        m.off = {**self.off, name: why}
+        return m
 
     def projection(self, state) -> tuple:
-        """The state with the in-flight messages as a multiset: what ``flight_multiset``
-        preserves (every property reads the messages only as a multiset)."""
-        return state[:FLIGHT] + (tuple(sorted(state[FLIGHT])),) + state[FLIGHT + 1:]
+        """What the properties read, which both reductions preserve: the state with the
+        in-flight messages as a multiset, and without which nodes are down (a down node shows
+        the state it would restart with, which is what it has with ``restart_at_once``)."""
+        return state[:FLIGHT] + (tuple(sorted(state[FLIGHT])),) + state[FLIGHT + 1:DOWN]
 
     # -- labels and records -----------------------------------------------------------------
     def msg_text(self, e: tuple) -> str:
@@ -477,19 +529,20 @@ class ChainSystem(Model):
             events = events + (f"found {b.short} h={b.height}",)
         if cp is not None:
             args = args + (("crash_after", cp[0]),)
-            events = events + ("crash", "restart")
+            events = events + (("crash", "restart") if self.restart_at_once else ("crash",))
         return Label(action, args, self.names[i], reads, sends, events)
 
     # -- naming the parts of a state --------------------------------------------------------
     def variables(self) -> tuple[str, ...]:
         return ("blocks", "chain", "side", "orphans", "rejected", "persisted", "in_flight",
-                "mined", "drops_left", "dups_left", "crashes_left", "clock_offset", "crash_lost")
+                "mined", "drops_left", "dups_left", "crashes_left", "clock_offset", "crash_lost",
+                "down")
 
     def to_vars(self, state) -> dict[str, Any]:
         """The state by name. ``blocks`` maps a short id (the hash's first 8 hex digits, or
         the whole hash should two blocks of the state share them) to each block of the state;
         everything else names blocks by that id."""
-        nodes, persisted, flight, mined, drops, dups, crashes, offs, lost = state
+        nodes, persisted, flight, mined, drops, dups, crashes, offs, lost, down = state
         names = self.names
         blocks = state_blocks(state)
         width = 8 if len({b.hash[:8] for b in blocks}) == len(blocks) else 64
@@ -509,6 +562,7 @@ class ChainSystem(Model):
             "mined": mined, "drops_left": drops, "dups_left": dups, "crashes_left": crashes,
             "clock_offset": {names[i]: o for i, o in enumerate(offs)},
             "crash_lost": lost,
+            "down": frozenset(names[i] for i in range(self.n) if down >> i & 1),
         }
 
     def from_vars(self, values: Mapping[str, Any]):
@@ -555,8 +609,12 @@ class ChainSystem(Model):
         lost = values["crash_lost"]
         if not isinstance(lost, bool):
             raise ValueError("crash_lost must be true or false")
+        down = values["down"]
+        if not isinstance(down, frozenset) or not down <= set(names):
+            raise ValueError(f"down must be a set of some of the nodes {list(names)}")
         return (nodes, persisted, flight, ints(values["mined"]), ints(values["drops_left"]),
-                ints(values["dups_left"]), ints(values["crashes_left"]), offs, lost)
+                ints(values["dups_left"]), ints(values["crashes_left"]), offs, lost,
+                sum(1 << self.index[x] for x in down))
 
     # -- properties and drawings ----------------------------------------------------------
     def properties(self):
@@ -736,9 +794,15 @@ def _parse_tie(text: str) -> str:
     return text
 
 
-def _build(variant=None, crash_points=1, flight_multiset=1, **params) -> ChainSystem:
+def _build(variant=None, crash_points=1, flight_multiset=1, restart_at_once=1,
+           **params) -> ChainSystem:
     return ChainSystem(variant=variant, crash_points=bool(crash_points),
-                       flight_multiset=bool(flight_multiset), **params)
+                       flight_multiset=bool(flight_multiset),
+                       restart_at_once=bool(restart_at_once), **params)
+
+
+REDUCTION_BOUND = {"nodes": 2, "budget": 3, "delay": 1, "crashes": 1, "tie": "lowest-hash",
+                   "k": 1, "offsets": "0,-20"}
 
 
 def _entries():
@@ -784,10 +848,16 @@ def _entries():
                 Param("crash_points", int_param(0, 1), 1,
                       "1: a crash may also fall between a handler's effects"),
                 Param("flight_multiset", int_param(0, 1), 1,
-                      "1: messages in flight are a multiset (a reduction); 0: send order")),
+                      "1: messages in flight are a multiset (a reduction); 0: send order"),
+                Param("restart_at_once", int_param(0, 1), 1,
+                      "1: a crashed node restarts in the same step (a reduction); 0: it is "
+                      "down until it restarts")),
         variants=VARIANTS,
         build=_build,
         suite=suite,
+        # 2 nodes, 3 blocks, a slow clock and a crash: every shipped variant breaks something
+        # here (tests/test_reductions.py, tests/test_chain_system.py), in about a second.
+        reduction_bounds=(REDUCTION_BOUND,),
     )]
 
 

@@ -35,7 +35,7 @@ from impl.chain_node import BlockMsg, common_length
 
 __all__ = ["PROPERTIES", "common_length", "prefix_gap", "is_quiet", "lossless"]
 
-NODES, PERSISTED, FLIGHT, MINED, DROPS, CRASHES, LOST = 0, 1, 2, 3, 4, 6, 8
+NODES, PERSISTED, FLIGHT, MINED, DROPS, CRASHES, LOST, DOWN = 0, 1, 2, 3, 4, 6, 8, 9
 
 
 def _memo(m, name: str) -> dict:
@@ -64,8 +64,9 @@ def _bad_links(m, s) -> list[str]:
 
 @invariant(explain=lambda m, s: "; ".join(_bad_links(m, s)))
 def hash_links(m, s) -> bool:
-    """Hash-link integrity: in every node's chain each block names its predecessor's hash and
-    height + 1."""
+    """Hash-link integrity: each block of a node's chain names its predecessor's hash.
+
+    And its height is the predecessor's + 1."""
     memo = _memo(m, "links")
     for st in s[NODES]:
         c = st.chain
@@ -99,9 +100,10 @@ def _invalid(m, s) -> list[str]:
 
 @invariant(explain=lambda m, s: "; ".join(_invalid(m, s)))
 def chain_valid(m, s) -> bool:
-    """Every adopted chain is valid: genesis first, hash links, proof of work, each timestamp
-    after the median time past of its predecessors and at most max_drift ahead of the node's
-    clock.
+    """Every adopted chain is valid by the network's rules.
+
+    Genesis first, hash links, proof of work, each timestamp after the median time past of its
+    predecessors and at most max_drift ahead of the node's clock.
 
     The clock rule is checked against the node's clock *now*, not at the moment it accepted the
     block; clocks only move forward, so a block that passed when accepted passes now too: this
@@ -200,11 +202,12 @@ def _unbacked(m, s) -> list[str]:
 
 @invariant(explain=lambda m, s: "; ".join(_unbacked(m, s)))
 def announced_blocks_persisted(m, s) -> bool:
-    """Write-ahead gossip: a node's disk backs every block it has on the network — each block
-    message in flight from a node has at most the work of the chain that node last persisted.
+    """Write-ahead gossip: no block a node has in flight outweighs the chain on its disk.
 
-    A node persists the chain holding a block before it sends the block (a mined block, a new
-    tip it relays, a block it serves), and its persisted work never decreases. A node that
+    Each block message in flight from a node has at most the work of the chain that node last
+    persisted. A correct node persists the chain holding a block before it sends the block (a
+    mined block, a new tip it relays, a block it serves), and its persisted work never
+    decreases (it only switches to more work, or equal work on a tie). A node that
     sends first and crashes before the write comes back with less work than it told its peers:
     they build on a block its own miner no longer has, and it mines a competitor at the same
     height. Only a crash *between* a handler's send and its write shows this, so it needs the
@@ -247,12 +250,15 @@ def _explain_forgot(m, s, t) -> str:
 def known_blocks_kept(m, s, t) -> bool:
     """A running node never forgets a valid block: a reorg keeps the old branch known.
 
-    Checked on every step except crash-restarts, where a node keeps only its persisted chain.
+    Checked on every step except crashes, where a node keeps only its persisted chain, and
+    for a node that was down (its restart: with the model's ``restart_at_once`` off, a down
+    node shows the state it would restart with, not a running node's).
     """
     if t[CRASHES] < s[CRASHES]:
         return True
-    return all(a is b or (a.side <= b.known() and b.known().issuperset(a.chain))
-               for a, b in zip(s[NODES], t[NODES]))
+    down = s[DOWN]
+    return all(a is b or down >> i & 1 or (a.side <= b.known() and b.known().issuperset(a.chain))
+               for i, (a, b) in enumerate(zip(s[NODES], t[NODES])))
 
 
 # -- common prefix, future self-consistency, convergence -----------------------------------
@@ -272,8 +278,10 @@ def _explain_prefix(m, s) -> str:
 
 @invariant(explain=_explain_prefix)
 def prefix_consistency(m, s) -> bool:
-    """Common prefix with parameter k: while no message has been lost, for any two nodes, each
-    chain with its last k blocks cut off is a prefix of the other's chain.
+    """Common prefix (k): any node's chain minus its last k blocks is a prefix of every other's.
+
+    For any two nodes, each chain with its last k blocks cut off is a prefix of the other's
+    chain, while no message has been lost.
 
     k is the model parameter ``k``. It fails for small k as soon as two nodes find blocks at
     the same time (a natural fork); ``find_min_k`` searches the least k that holds. It is a
@@ -304,8 +312,9 @@ def _explain_self(m, s, t) -> str:
 
 @transition(explain=_explain_self)
 def future_self_consistency(m, s, t) -> bool:
-    """Future self-consistency with parameter k: a node's chain minus its last k blocks is a
-    prefix of its chain in the next state.
+    """Future self-consistency (k): a node's chain minus its last k blocks stays its prefix.
+
+    A node's chain minus its last k blocks is a prefix of its chain in the next state.
 
     This is the one-step version. It implies the full property (a prefix of *every* later
     chain of the node) whenever chains never get shorter: if c minus k blocks is a prefix of
@@ -338,8 +347,9 @@ def _explain_tips(m, s) -> str:
 
 @quiescent(is_quiet, explain=_explain_tips)
 def convergence(m, s) -> bool:
-    """Convergence: in a quiescent state (nothing in flight, no mining left, no message
-    lost) all nodes have the same tip.
+    """Convergence: in a quiescent state all nodes have the same tip.
+
+    Quiescent: nothing in flight, no mining left, no message lost.
 
     Lost messages — dropped, or kept from leaving by a crash — are excluded because the
     protocol as modelled has no retransmission: a lost block announcement leaves its receiver

@@ -31,7 +31,7 @@ from models.chain_drawing import first_divergence
 from impl.actor import SetTimer
 from impl.chain_node import ChainNode
 from impl.chain_variants import CHAIN
-from models.chain_system import ChainSystem, find_min_k, min_k_report
+from models.chain_system import REDUCTION_BOUND, ChainSystem, find_min_k, min_k_report
 from models.registry import build
 
 CI = dict(nodes=3, budget=3, delay=1, crashes=1)
@@ -277,7 +277,8 @@ def test_announce_before_persist_is_caught_by_a_crash_between_send_and_write(tmp
     why = p.trace.explanation
     assert "n1 has block" in why and "persisted chain has height 0" in why
     assert replayed(p.trace).outcome == "violation"
-    drawn(p.trace, tmp_path)
+    tree = drawn(p.trace, tmp_path)
+    assert "in flight n1>n2 n1>n3" in tree  # the block tree shows what left before the crash
     assert "crash" in (tmp_path / "trace.dot").read_text()
     assert "crash_after=1" in (tmp_path / "trace.txt").read_text()
     # Only a crash between the handler's effects shows it: applied atomically, it holds.
@@ -288,7 +289,7 @@ def test_announce_before_persist_is_caught_by_a_crash_between_send_and_write(tmp
 
 # -- reductions: listed, justified by the code under check, or switched off ----------------------
 
-EVERY = dict(nodes=2, budget=3, delay=1, crashes=1, tie="lowest-hash", k=1, offsets=(0, -20))
+EVERY = {**REDUCTION_BOUND, "offsets": (0, -20)}
 
 
 def _verdicts(m):
@@ -306,8 +307,9 @@ def test_the_model_lists_its_reductions():
     off = m.without_reduction("flight_multiset", "asked")
     assert not off.reductions()[0].active and "asked" in off.reductions()[0].why
     assert off.describe().endswith("flight_multiset=0")
-    with pytest.raises(ValueError, match="no down state"):
-        m.without_reduction("restart_at_once", "premise failed: x")
+    down = m.without_reduction("restart_at_once", "asked")
+    assert not down.reductions()[1].active and "Crash" in down.actions()
+    assert down.describe().endswith("restart_at_once=0")
     with pytest.raises(ValueError):
         m.without_reduction("symmetry", "x")
 
@@ -320,26 +322,24 @@ def test_every_variant_gets_the_same_verdicts_with_and_without_each_reduction(va
     m = ChainSystem(**EVERY, variant=variant)
     reduced = _verdicts(m)
     assert variant is None or any(v == VIOLATED for v, _ in reduced.values())
-    switched = 0
-    for red in m.reductions():
-        try:
-            off = m.without_reduction(red.name, "compared by the test")
-        except ValueError:
-            continue  # premise-checked: it held on every call of the search above
-        switched += 1
+    reductions = m.reductions()
+    assert reductions and all(red.active for red in reductions)
+    for red in reductions:
+        off = m.without_reduction(red.name, "compared by the test")
         assert _verdicts(off) == reduced, red.name
         assert ({m.projection(s) for s in reachable_states(m)}
                 == {off.projection(s) for s in reachable_states(off)}), red.name
-    assert switched >= 1
+    plain = m
+    for red in reductions:
+        plain = plain.without_reduction(red.name, "all off")
+    assert _verdicts(plain) == reduced
 
 
-class _ClockedRestart(ChainNode):
-    """Restarting reads the clock: a late restart counts a rejection."""
+class _LateRestartForgets(ChainNode):
+    """Restarting reads the clock: a node that restarts at time 20 or later ignores its disk."""
 
     def on_start(self, node, durable, now):
-        st, eff = super().on_start(node, durable, now)
-        return (dataclasses.replace(st, rejected=1) if durable is not None and now >= 20
-                else st), eff
+        return super().on_start(node, durable if now < 20 else None, now)
 
 
 class _RetryTimer(ChainNode):
@@ -364,19 +364,35 @@ def _swap(m, cls=None, **config):
     return m
 
 
-def test_restart_at_once_premise_is_checked_and_its_failure_stops_the_check():
-    m = _swap(ChainSystem(**GATE), _ClockedRestart)
-    with pytest.raises(ReductionUnsound) as err:
-        reachable_states(m)
-    assert err.value.reduction == "restart_at_once" and "clock" in err.value.detail
-    with pytest.raises(ValueError, match="restart_at_once"):  # never a verdict
-        check(_swap(ChainSystem(**GATE), _ClockedRestart), Options())
-    # The production option sync_on_restart sends GetTip on restart: refused too.
+def test_restart_at_once_premise_is_checked_and_the_search_redone_without_it():
+    name = "test_late_restart_forgets"
+    CHAIN.subclass(name, "restarting late ignores the disk", "node")(_LateRestartForgets)
+    try:
+        m = ChainSystem(**GATE, variant=name)
+        with pytest.raises(ReductionUnsound) as err:
+            reachable_states(m)
+        assert err.value.reduction == "restart_at_once" and "clock" in err.value.detail
+        r = check(ChainSystem(**GATE, variant=name), Options(only=("tip_work_monotone",)))
+        # A crash-restart at time 20 or later drops the node to genesis: found once the
+        # reduction is off, and the run says why it is off.
+        assert r.get("tip_work_monotone").verdict == VIOLATED
+        assert any(t.startswith("restart_at_once off (premise failed") for t in r.reductions)
+        steps = r.get("tip_work_monotone").trace.steps
+        assert "crash" in steps[-1].label.events and "restart" not in steps[-1].label.events
+        assert steps[-1].state[9] == 1  # n1 is down, shown as it would restart: at genesis
+        # Without crashes there is no restart to reduce: the same code holds.
+        r = check(ChainSystem(**dict(GATE, crashes=0), variant=name), Options())
+        assert r.exhaustive and r.verdict == HOLDS
+    finally:
+        CHAIN._variants.pop(name)
+    # The production option sync_on_restart sends GetTip on restart: the premise fails too,
+    # and with the reduction off the model runs that code exactly.
     with pytest.raises(ReductionUnsound, match="sends"):
         reachable_states(_swap(ChainSystem(**GATE), sync_on_restart=True))
-    # Without crashes there is no restart to reduce: the same code is checked.
-    r = check(_swap(ChainSystem(**dict(GATE, crashes=0)), _ClockedRestart), Options())
-    assert r.exhaustive and r.verdict == HOLDS
+    synced = _swap(ChainSystem(**dict(GATE, nodes=2), restart_at_once=False),
+                   sync_on_restart=True)
+    r = check(synced, Options(keep_going=True))
+    assert r.exhaustive and r.verdict == HOLDS and r.coverage["Restart"] > 0
 
 
 def test_a_timer_the_model_never_fires_stops_the_check():
@@ -407,3 +423,15 @@ def test_a_plugin_variant_is_checked_like_a_shipped_one(tmp_path):
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr
     assert "Verdict: VIOLATED" in proc.stdout and "tip_max_work" in proc.stdout
+
+
+def test_the_block_tree_marks_a_disk_that_is_behind_the_chain():
+    from models.chain_drawing import block_tree
+
+    m = ChainSystem(**GATE)
+    s0 = m.initial_states()[0]
+    _, t = _steps_from(m, s0)["Mine(node=n1)"]
+    behind = t[:1] + ((None,) + t[1][1:],) + t[2:]  # n1's chain has a block its disk lacks
+    tree = block_tree(m, [s0, behind])
+    assert 'disk_n1 [label="n1 disk"' in tree and "disk_n2" not in tree
+    assert "disk_n1" not in block_tree(m, [s0, t])
