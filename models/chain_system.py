@@ -38,7 +38,8 @@ Actions, in this order (the order is fixed, so traces can be rebuilt):
 - ``Duplicate(src, dst, msg)`` — add a second copy of one (``dups`` budget).
 - ``CrashRestart(node)`` — the node loses its volatile state and restarts at once from its
   persisted chain (``crashes`` budget). Messages in flight stay in flight: a message lost to a
-  down node is a ``Drop``.
+  down node is a ``Drop``. (``Crash(node)`` and ``Restart(node)`` instead, with the
+  ``restart_at_once`` reduction off: below.)
 
 Crash points (``crash_points``, on by default; ``crash_points=0`` turns them off, a smaller
 fault model). A crash may also fall *inside* a ``Mine`` or ``Deliver`` step, after any prefix
@@ -46,7 +47,8 @@ of the handler's effect units, within the ``crashes`` budget — the unit rule o
 ``models.actor_system`` (``ActorSystem._units``): each ``Persist`` and each ``Output`` is a unit
 of its own, each maximal run of other effects (sends, timers) one unit. The effects before the
 crash point happened (their sends are in flight, a ``Persist`` among them is on disk), those
-after it never did, and the node restarts at once from what it persisted. A delivery may also
+after it never did, and the node restarts at once from what it persisted (or is down, with
+``restart_at_once`` off). A delivery may also
 crash at its very start (``u = 0``: the message was taken and nothing done). Outcomes equal to
 "the whole step, then ``CrashRestart``" (reachable anyway, one step later) or to each other
 are left out. The step's label carries ``crash_after=u`` and the events ``crash`` and
@@ -87,13 +89,15 @@ Reductions (``reductions()``; the run lists them):
   the step, one step shorter, so shortest traces keep their length when the premise holds).
 
 Nothing else is reduced: no symmetry (miner ids are inside block hashes), no pruning of steps
-(every delivery consumes its message, so every step changes the state), no merging of states.
-Handler results are memoised per ``(node, node state, event, now)``, which only caches: handlers
-are pure (the actor API's rule). Bounds, not reductions: each ``Mine`` finds the one block the
-node's deterministic nonce search gives (a real miner could find others), nodes run without
-``sync_on_restart`` and the periodic ``announce`` timer (both ``impl.chain_node`` options for the
-simulator and real runs; a crash-restart here is instantaneous and in-flight messages survive
-it, so a restarted node misses nothing), and lost messages are excluded from convergence.
+(every delivery consumes its message, so every step changes the state), no other merging of
+states. Handler results are memoised per ``(node, node state, event, now)``, which only caches:
+handlers are pure (the actor API's rule). Bounds, not reductions: each ``Mine`` finds the one
+block the node's deterministic nonce search gives (a real miner could find others); nodes run
+without ``sync_on_restart`` and the periodic ``announce`` timer (``impl.chain_node`` options for
+the simulator and real runs: in-flight messages survive a crash here, so a restarted node
+misses nothing sent to it, and what a crash kept it from sending counts as lost,
+``crash_lost``); and runs that lost a message are excluded from prefix consistency and
+convergence.
 
 Properties live in ``specs.chain``; drawings in ``models.chain_drawing``.
 """
@@ -829,7 +833,7 @@ def _entries():
                for v, (p, ps) in broken.items()))
     return [ModelEntry(
         name="chain",
-        summary="hash-linked proof-of-work timestamp chain (impl.chain nodes) on an "
+        summary="hash-linked proof-of-work timestamp chain (impl.chain_node nodes) on an "
                 "adversarial network",
         params=(Param("nodes", int_param(1, 6), 3, "number of nodes n1..nN"),
                 Param("budget", int_param(0, 12), 3, "blocks that may be mined in total"),
