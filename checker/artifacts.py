@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import stat
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Iterator
 
 from checker.errors import UserError
 from checker.files import file_mode
-from checker.render_dot import dot_available, message_sequence, render_svg
+from checker.render_dot import DotFailed, dot_available, message_sequence, render_svg
 from checker.render_text import trace_text
 from checker.trace import Trace
 
@@ -50,7 +51,10 @@ def trace_files(trace: Trace, stem: str = "trace", html: bool = False,
     for name, src in drawings.items():
         files[f"{name}.dot"] = src
         if svg:
-            files[f"{name}.svg"] = render_svg(src)
+            try:
+                files[f"{name}.svg"] = render_svg(src)
+            except DotFailed as exc:  # a drawing must never cost the counterexample
+                sys.stderr.write(f"paxchain: warning: no {name}.svg: {exc}\n")
     if html:
         from checker.render_html import trace_html
 
@@ -68,19 +72,23 @@ def write_trace(trace: Trace, out_dir: str | os.PathLike[str], stem: str = "trac
     ``.<out_dir>.tmp-XXXX`` beside ``out_dir`` (mode ``0o666``/``0o777`` less the umask, or the
     replaced folder's mode), and that folder then replaces ``out_dir`` by rename — swapped in one
     atomic step where Linux's ``renameat2(RENAME_EXCHANGE)`` is available, otherwise the old
-    folder is renamed aside, the new one in, and the old one deleted. So a reader of ``out_dir``
-    sees the whole previous folder or the whole new one (without the atomic swap: for an instant,
-    no folder), never files of two runs mixed, and nothing is in place half-written. Writers of
-    the same folder take an advisory lock (``flock`` on the parent folder) around the swap, so
-    two runs writing the same ``out_dir`` at once land one after the other: the last one wins,
-    whole. If rendering or writing fails, ``out_dir`` is left as it was.
+    folder is renamed aside, the new one in, and the old one deleted. So the folder in place at
+    ``out_dir`` is at every instant the whole previous set or the whole new one (without the
+    atomic swap: for an instant, no folder), never files of two runs mixed, and nothing is in
+    place half-written; a reader that opens the folder once and reads its files through that
+    handle (``dir_fd``) gets one whole set. (One that opens file after file by path may straddle
+    a swap, as with any replacement of several files.) Writers of the same folder take an
+    advisory lock (``flock`` on the parent folder) around the swap, so two runs writing the
+    same ``out_dir`` at once land one after the other: the last one wins, whole. If rendering
+    or writing fails, ``out_dir`` is left as it was.
 
     Files already in ``out_dir`` that are not of this set (other stems' sets, other files) are
-    carried into the new folder by hard link, so several traces can share a folder. A folder
-    that holds subfolders, or is (or holds) the working folder, is not swapped: bad input. Taken as this set and dropped: ``<stem>`` with any of the suffixes
-    above, ``<stem>.*.dot/.svg``, and for the stem ``trace`` (whose drawings carry no prefix)
-    every ``.dot``/``.svg`` not named after another ``.json`` in the folder — so no stale drawing
-    of an earlier trace is left beside the new one.
+    carried into the new folder by hard link, so several traces can share a folder. Taken as
+    this set and dropped: ``<stem>`` with any of the suffixes above, ``<stem>.*.dot/.svg``, and
+    for the stem ``trace`` (whose drawings carry no prefix) every ``.dot``/``.svg`` not named
+    after another ``.json`` in the folder — so no stale drawing of an earlier trace is left
+    beside the new one. A folder that holds subfolders, or is (or holds) the working folder,
+    is not swapped: that is bad input (``UserError``).
 
     ``json_path``: the path the text's "Replay:" line names (default: the final ``.json``).
     """

@@ -10,14 +10,16 @@ are highlighted. Only ``Label`` fields are used, so any model with labelled lane
 from __future__ import annotations
 
 import shutil
+import subprocess
 from typing import Any
 
 import graphviz
 
+from checker.errors import UserError
 from checker.render_text import format_value
 from checker.trace import Trace
 
-__all__ = ["message_sequence", "render_svg", "dot_available"]
+__all__ = ["message_sequence", "render_svg", "dot_available", "DotFailed"]
 
 _EVENT_STYLE = {
     "crash": {"shape": "octagon", "fillcolor": "#f4cccc"},
@@ -137,6 +139,22 @@ def message_sequence(trace: Trace) -> str:
     return g.source
 
 
+class DotFailed(UserError):
+    """graphviz's ``dot`` could not draw a source (or is missing); the message is one line."""
+
+
 def render_svg(dot_source: str) -> bytes:
-    """SVG bytes of a drawing (needs the ``dot`` program)."""
-    return graphviz.Source(dot_source).pipe(format="svg")
+    """SVG bytes of a drawing (needs the ``dot`` program); ``DotFailed`` when ``dot`` is missing
+    or fails — its complaint is in the one-line message, nothing else is printed."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise DotFailed("graphviz's dot program is not installed (apt-get install graphviz)")
+    try:
+        proc = subprocess.run([exe, "-Tsvg"], input=dot_source.encode("utf-8"),
+                              capture_output=True, check=False)
+    except OSError as exc:
+        raise DotFailed(f"cannot run graphviz's dot: {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        why = proc.stderr.decode("utf-8", "replace").strip()[:300] or f"exit {proc.returncode}"
+        raise DotFailed(f"graphviz's dot failed: {why}")
+    return proc.stdout

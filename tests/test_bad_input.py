@@ -135,6 +135,7 @@ MUTATIONS = {
     "params a list": _set(["#meta", "params"], []),
     "parameter true": _set(["#meta", "params", "acceptors"], True),
     "parameter a float": _set(["#meta", "params", "acceptors"], 3.0),
+    "parameter a map": _set(["#meta", "params", "acceptors"], {"#map": [[{"#map": []}, 1]]}),
     "parameter with a newline": _set(["#meta", "params", "acceptors"], "3\n4"),
     "summary 5": _set(["#meta", "summary"], 5),
     "tool_version a list": _set(["#meta", "tool_version"], [1]),
@@ -209,6 +210,7 @@ def test_error_messages_name_the_problem(real_trace, tmp_path):
         "deep nesting, whole file": f"nested 100000 levels deep (at most {MAX_JSON_DEPTH}",
         "format_version NaN": "NaN is not a JSON number",
         "variant 5": "variant must be a string or null",
+        "parameter a float": "trace #meta params acceptors: unrecognised trace value 3.0",
         "state index true": "state 1: #meta index is True, not 1",
         "a map inside a set element": "state 1: a map key, set element or record field",
     }
@@ -297,6 +299,28 @@ def test_render_checks_its_outputs_before_writing_any(real_trace, tmp_path, monk
     assert "--svg needs graphviz" in stderr and not html.exists()
     code, _, stderr = run_cli("render", str(real_trace))
     assert_bad_input(code, stderr)
+
+
+def test_a_dot_failure_is_one_line_for_render_and_only_a_warning_for_a_trace_set(
+        real_trace, tmp_path, monkeypatch, capsys):
+    import checker.artifacts
+    import checker.render_dot
+    from checker.render_dot import DotFailed
+
+    def failing(src):
+        raise DotFailed("graphviz's dot failed: Error: <stdin>: syntax error")
+
+    monkeypatch.setattr(checker.render_dot, "dot_available", lambda: True)
+    monkeypatch.setattr(checker.render_dot, "render_svg", failing)
+    monkeypatch.setattr(checker.artifacts, "dot_available", lambda: True)
+    monkeypatch.setattr(checker.artifacts, "render_svg", failing)
+    code, _, stderr = run_cli("render", str(real_trace), "--text", str(tmp_path / "t.txt"),
+                              "--svg", str(tmp_path / "t.svg"))
+    assert_bad_input(code, stderr)
+    assert "syntax error" in stderr and not (tmp_path / "t.txt").exists()
+    paths = write_trace(load_trace_file(str(real_trace)).trace, tmp_path / "cx")
+    assert sorted(p.name for p in paths) == ["trace.dot", "trace.json", "trace.txt"]
+    assert "paxchain: warning: no trace.svg: graphviz's dot failed" in capsys.readouterr().err
 
 
 def test_replay_out_that_is_a_file_or_the_working_folder_is_bad_input(real_trace, tmp_path,

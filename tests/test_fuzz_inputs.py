@@ -27,8 +27,7 @@ from tests.test_bad_input import assert_bad_input, real_trace, run_cli  # noqa: 
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ = settings(max_examples=int(os.environ.get("PAXCHAIN_FUZZ_EXAMPLES", "100")), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # -- JSON -------------------------------------------------------------------------------------
 
@@ -43,7 +42,8 @@ JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
 # Raw JSON text json.dumps cannot produce, or that breaks naive readers.
 LITERALS = st.sampled_from([
     "NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1" * 4301, "-" + "9" * 5000,
-    "[" * 3000 + "]" * 3000, '{"a":' * 2000 + "1" + "}" * 2000, '{"#tup": [' * 200 + "1" + "]}" * 200,
+    "[" * 3000 + "]" * 3000, '{"a":' * 2000 + "1" + "}" * 2000,
+    '{"#tup": [' * 200 + "1" + "]}" * 200,
     '"\\ud800"', '"a\\nb\\u0000"', "1.0", "true", "[]", "{}", '{"#map": [[1, 2], ["a", 3]]}',
     '{"#set": [{"#tup": [{"#map": []}]}]}', '{"#tup": 5}', '{"type": 5}',
 ])

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -54,17 +52,15 @@ def _write_cti(out: str, text: str, cti, orders) -> list[Path]:
     then written as one set (``checker.artifacts.write_set``)."""
     from checker.artifacts import write_set
     from checker.render_cti import cti_dot
+    from checker.render_dot import DotFailed, dot_available, render_svg
 
-    files: dict[str, str | bytes] = {"cti.txt": text}
     dot = cti_dot(cti, orders)
-    files["cti.dot"] = dot
-    if shutil.which("dot"):
-        svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True,
-                             check=False)
-        if svg.returncode == 0:
-            files["cti.svg"] = svg.stdout
-        else:
-            click.echo(f"paxchain: dot failed: {svg.stderr.strip()[:200]}", err=True)
+    files: dict[str, str | bytes] = {"cti.txt": text, "cti.dot": dot}
+    if dot_available():
+        try:
+            files["cti.svg"] = render_svg(dot)
+        except DotFailed as exc:
+            click.echo(f"paxchain: warning: no cti.svg: {exc}", err=True)
     return write_set(out, files, "cti")
 
 

@@ -18,7 +18,7 @@ from checker.artifacts import write_trace
 from checker.files import read_json
 from checker.render_text import trace_text
 from checker.trace import read_meta, replay
-from checker.values import decode
+from checker.values import TraceError, decode
 
 __all__ = ["command", "load_trace_file"]
 
@@ -33,7 +33,12 @@ def load_trace_file(path: str):
 
     data = read_json(path)
     meta = read_meta(data)
-    params = {k: _param_text(v) for k, v in meta.get("params", {}).items()}
+    params = {}
+    for name, value in meta.get("params", {}).items():
+        try:
+            params[name] = _param_text(value)
+        except TraceError as exc:
+            raise TraceError(f"trace #meta params {name}: {exc}") from None
     model = registry.build(meta["model"], params, meta.get("variant"))
     return replay(model, data)
 
