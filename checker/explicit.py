@@ -21,9 +21,10 @@ property selected and no deadlock check) is refused with ``ValueError``: it woul
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Callable, Hashable
 
-from checker.model import Model
+from checker.model import Model, ReductionUnsound
 from checker.progress import over_memory
 from checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
@@ -40,8 +41,28 @@ _TICK = 512  # expansions between clock (and memory) readings
 
 
 def check(model: Model, options: Options | None = None) -> Result:
-    """Search ``model``'s reachable states under ``options`` and return the verdicts."""
-    return _Search(model, options or Options()).run()
+    """Search ``model``'s reachable states under ``options`` and return the verdicts.
+
+    A reduction whose premise fails for the code under check (``ReductionUnsound``, raised by
+    the model at the state where it fails) is switched off and the search starts again; the
+    result lists the reductions in force and why any is off (``Result.reductions``).
+    """
+    options = options or Options()
+    symmetry_off = ""
+    while True:
+        try:
+            result = _Search(model, options).run()
+        except ReductionUnsound as exc:
+            if exc.reduction == "symmetry":
+                options = replace(options, symmetry=False)
+                symmetry_off = f"symmetry off (premise failed: {exc.detail})"
+            else:
+                model = model.without_reduction(exc.reduction, f"premise failed: {exc.detail}")
+            continue
+        result.reductions = [r.text() for r in model.reductions()
+                             if r.name != "symmetry" or options.symmetry]
+        result.reductions += [symmetry_off] if symmetry_off else []
+        return result
 
 
 def reachable_states(model: Model, limit: int | None = None) -> set:

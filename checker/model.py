@@ -25,9 +25,37 @@ from typing import Any, Hashable, Iterable, Iterator, Mapping, Sequence
 from checker.properties import Property
 from checker.values import Record, show, decode, encode
 
-__all__ = ["Label", "Model", "Record", "State"]
+__all__ = ["Label", "Model", "Record", "State", "Reduction", "ReductionUnsound"]
 
 State = Hashable
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A state-space reduction a model applies, and whether it is in force.
+
+    ``why`` says how its premise is justified by the code under check (in force) or why it is
+    off. Symmetry is the engine's (``Options.symmetry``); the rest are the model's own.
+    """
+
+    name: str
+    active: bool
+    why: str
+
+    def text(self) -> str:
+        """``bury on``, or ``bury off (why)``: the line a run prints."""
+        return f"{self.name} on" if self.active else f"{self.name} off ({self.why})"
+
+
+class ReductionUnsound(Exception):
+    """The premise of reduction ``reduction`` failed for the code under check, at a state the
+    search met: verdicts of the reduced search cannot be trusted, the search must be redone
+    without it (``Model.without_reduction``; for ``symmetry``, with symmetry off)."""
+
+    def __init__(self, reduction: str, detail: str) -> None:
+        super().__init__(f"{reduction}: {detail}")
+        self.reduction = reduction
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -109,6 +137,21 @@ class Model:
 
     def properties(self) -> Sequence[Property]:
         return ()
+
+    # -- reductions -------------------------------------------------------------------------
+    def reductions(self) -> tuple[Reduction, ...]:
+        """The model's own reductions and their state (symmetry is the engine's option)."""
+        return ()
+
+    def projection(self, state: State) -> Hashable:
+        """The part of ``state`` the properties read, which every reduction of the model
+        preserves: the reduced and unreduced searches reach the same projections (tested)."""
+        return state
+
+    def without_reduction(self, name: str, why: str) -> "Model":
+        """The same model with reduction ``name`` switched off (after ``ReductionUnsound``);
+        its ``reductions()`` says ``why`` it is off."""
+        raise ValueError(f"{self.name} has no reduction {name!r} to switch off")
 
     def fingerprint(self, state: State) -> int:
         """A 64-bit hash of ``state`` for the visited set.

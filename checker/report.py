@@ -54,6 +54,8 @@ def summary_text(result: Result) -> str:
     if result.coverage:
         lines.append("coverage: " + ", ".join(f"{name} {n:,}"
                                               for name, n in result.coverage.items()))
+    if result.reductions:
+        lines.append("reductions: " + ", ".join(result.reductions))
     width = max([len(p.name) for p in result.properties] + [8])
     lines.append("")
     for p in result.properties:

@@ -146,6 +146,7 @@ class Result:
     stopped_by: str | None = None
     coverage: dict[str, int] | None = None
     engine: str = "explicit"
+    reductions: list[str] = field(default_factory=list)  # in force, and why any is off
 
     @property
     def warnings(self) -> list[str]:
@@ -185,4 +186,5 @@ class Result:
                 "stopped_by": self.stopped_by, "options": self.options.to_json(),
                 "stats": self.stats.to_json(), "coverage": self.coverage,
                 "warnings": self.warnings,
+                "reductions": self.reductions,
                 "properties": [p.to_json() for p in self.properties]}

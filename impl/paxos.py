@@ -50,7 +50,8 @@ Rules
 - A message of an unknown type or with ill-typed fields (or from a node that is not an
   acceptor, where an acceptor is expected) is ignored and counted in ``state.ignored``; it never
   raises. Stale but well-formed messages (an old ballot) are ignored without counting.
-- Seeded bugs (``bugs=frozenset({...})`` per role, names in ``BUGS``) change exactly one rule.
+- No seeded bugs here: the variants in ``impl.paxos_variants`` subclass or wrap these roles,
+  overriding one of the small rule methods (``ballot``, ``_choose_value``, ``_accepts``, ...).
 
 Proposer phases (``PROPOSER_PHASES``; ``state_diagram_dot()`` draws it)::
 
@@ -70,27 +71,12 @@ from impl.actor import CancelTimer, Effect, Handled, Output, Persist, Send, SetT
 __all__ = [
     "Ballot", "Prepare", "Promise", "Accept", "Accepted", "Nack", "MESSAGES",
     "ProposerState", "AcceptorState", "LearnerState",
-    "Proposer", "Acceptor", "Learner", "make_cluster", "BUGS", "PROPOSER_PHASES",
+    "Proposer", "Acceptor", "Learner", "make_cluster", "PROPOSER_PHASES",
     "IDLE", "PREPARING", "ACCEPTING", "DECIDED", "RETRY", "state_diagram_dot",
     "valid_ballot", "majority",
 ]
 
 Ballot = tuple  # (round: int, pid: int)
-
-BUGS = {
-    "no_durable_storage": "acceptor: does not persist; a restart forgets its promise and vote",
-    "ignore_promised_votes": "proposer: proposes its own value, ignoring votes in promises",
-    "ballots_not_unique": "proposer: ballot is (round, 0) for every proposer",
-    "reuse_ballot_after_restart": "proposer: round is not durable; restarts at round 0",
-    "accept_below_promise": "acceptor: accepts an Accept whose ballot is below its promise",
-    "learner_mixes_ballots": "learner: counts Accepted for a value from different ballots "
-                             "toward one quorum",
-}
-_ROLE_BUGS = {
-    "proposer": {"ignore_promised_votes", "ballots_not_unique", "reuse_ballot_after_restart"},
-    "acceptor": {"no_durable_storage", "accept_below_promise"},
-    "learner": {"learner_mixes_ballots"},
-}
 
 IDLE, PREPARING, ACCEPTING, DECIDED = "idle", "preparing", "accepting", "decided"
 RETRY = "retry"  # the proposer's only timer
@@ -205,14 +191,6 @@ def majority(n: int) -> int:
     return n // 2 + 1
 
 
-def _check_bugs(role: str, bugs: Iterable[str]) -> frozenset[str]:
-    bugs = frozenset(bugs)
-    unknown = bugs - set(BUGS)
-    if unknown:
-        raise ValueError(f"unknown bug(s) {sorted(unknown)}; known: {sorted(BUGS)}")
-    return bugs & _ROLE_BUGS[role]  # a cluster-wide bug set is fine; each role takes its own
-
-
 def _acceptor_set(acceptors: Sequence[str], quorum: int | None) -> tuple[tuple[str, ...], int]:
     accs = tuple(acceptors)
     if not accs or len(set(accs)) != len(accs):
@@ -254,8 +232,7 @@ class Proposer:
     def __init__(self, pid: int, values: Hashable | Sequence[Hashable],
                  acceptors: Sequence[str], *, quorum: int | None = None,
                  timeout: float = 10.0, backoff: float = 2.0, max_timeout: float | None = None,
-                 jitter: float = 0.5, max_rounds: int = 0,
-                 bugs: Iterable[str] = frozenset()) -> None:
+                 jitter: float = 0.5, max_rounds: int = 0) -> None:
         if type(pid) is not int or pid < 1:
             raise ValueError("pid must be an int >= 1")
         if timeout <= 0 or backoff < 1 or jitter < 0 or max_rounds < 0:
@@ -269,12 +246,11 @@ class Proposer:
         self.timeout, self.backoff, self.jitter = float(timeout), float(backoff), float(jitter)
         self.max_timeout = float(max_timeout) if max_timeout is not None else 16 * self.timeout
         self.max_rounds = max_rounds
-        self.bugs = _check_bugs("proposer", bugs)
 
     # -- helpers
     def ballot(self, round_: int) -> Ballot:
         """This proposer's ballot in ``round_``."""
-        return (round_, 0 if "ballots_not_unique" in self.bugs else self.pid)
+        return (round_, self.pid)
 
     def own_value(self, incarnation: int) -> Hashable:
         return self.values[incarnation % len(self.values)]
@@ -292,9 +268,23 @@ class Proposer:
         return self.delay(round_) / 2
 
     def _durable(self, s: ProposerState) -> Hashable:
-        if "reuse_ballot_after_restart" in self.bugs:
-            return (0, s.incarnation)
+        """What the proposer persists: its round (so no ballot is reused) and incarnation."""
         return (s.round, s.incarnation)
+
+    def _resume(self, durable: Hashable | None) -> tuple[int, int]:
+        """``(round, incarnation)`` to start from: one incarnation past the persisted one."""
+        if (type(durable) is tuple and len(durable) == 2
+                and all(type(x) is int and x >= 0 for x in durable)):
+            return durable[0], durable[1] + 1
+        return 0, 0
+
+    def _choose_value(self, s: ProposerState, best: tuple | None) -> Hashable:
+        """Phase 2's value: that of the highest-ballot vote the promises report, else ours."""
+        return best[1] if best is not None else self.own_value(s.incarnation)
+
+    def _for_current_ballot(self, s: ProposerState, msg: Any) -> bool:
+        """Whether a reply is about the ballot this proposer is running now."""
+        return s.phase in (PREPARING, ACCEPTING) and msg.ballot == self.ballot(s.round)
 
     def _new_ballot(self, s: ProposerState, trigger: str) -> Handled:
         r = s.round + 1
@@ -312,12 +302,7 @@ class Proposer:
     # -- handlers
     def on_start(self, node: str, durable: Hashable | None, now: float) -> Handled:
         """Start a ballot one round above the durable round (restart: a new incarnation)."""
-        round_, inc = 0, 0
-        if (type(durable) is tuple and len(durable) == 2
-                and all(type(x) is int and x >= 0 for x in durable)):
-            round_, inc = durable[0], durable[1] + 1
-        if "reuse_ballot_after_restart" in self.bugs:
-            round_ = 0
+        round_, inc = self._resume(durable)
         return self._new_ballot(ProposerState(round_, inc, IDLE), "start")
 
     def on_timer(self, node: str, state: ProposerState, name: str, now: float) -> Handled:
@@ -332,7 +317,7 @@ class Proposer:
         s = state
         if not _well_formed(msg, self._acc_set) or type(msg) not in (Promise, Accepted, Nack):
             return _count(s), []
-        if s.phase not in (PREPARING, ACCEPTING) or msg.ballot != self.ballot(s.round):
+        if not self._for_current_ballot(s, msg):
             return s, []  # stale or after the end: ignore without counting
         if type(msg) is Nack:
             if msg.promised <= msg.ballot:
@@ -348,9 +333,7 @@ class Proposer:
             if len(promises) < self.quorum:
                 return ProposerState(s.round, s.incarnation, s.phase, promises, best,
                                      ignored=s.ignored), []
-            value = self.own_value(s.incarnation)
-            if best is not None and "ignore_promised_votes" not in self.bugs:
-                value = best[1]
+            value = self._choose_value(s, best)
             t = ProposerState(s.round, s.incarnation, _goto(s.phase, "quorum of promises"),
                               value=value, ignored=s.ignored)
             b = self.ballot(s.round)
@@ -390,21 +373,22 @@ class Acceptor:
 
     role = "acceptor"
 
-    def __init__(self, learners: Sequence[str] = (), *, bugs: Iterable[str] = frozenset(),
-                 acceptors: Sequence[str] = ()) -> None:
+    def __init__(self, learners: Sequence[str] = (), *, acceptors: Sequence[str] = ()) -> None:
         self.learners = tuple(learners)
-        self.bugs = _check_bugs("acceptor", bugs)
         # Acceptors need not know their peers; accepted for a uniform constructor call.
         self.acceptors = tuple(acceptors)
 
     def _persist(self, s: AcceptorState) -> list[Effect]:
-        if "no_durable_storage" in self.bugs:
-            return []
+        """The durable write of ``s``: its promise and vote."""
         return [Persist((s.promised, s.vote))]
+
+    def _accepts(self, s: AcceptorState, b: Ballot) -> bool:
+        """Whether an ``Accept`` in ballot ``b`` may be voted for: not below the promise."""
+        return s.promised is None or b >= s.promised
 
     def on_start(self, node: str, durable: Hashable | None, now: float) -> Handled:
         """Rebuild from the persisted ``(promised, vote)`` (anything else: a fresh acceptor)."""
-        if "no_durable_storage" not in self.bugs and type(durable) is tuple and len(durable) == 2:
+        if type(durable) is tuple and len(durable) == 2:
             promised, vote = durable
             ok_p = promised is None or valid_ballot(promised)
             ok_v = vote is None or (type(vote) is tuple and len(vote) == 2
@@ -432,8 +416,7 @@ class Acceptor:
                 return s, [Send(src, Nack(b, s.promised))]
             return s, []
         # Accept
-        below = s.promised is not None and b < s.promised
-        if below and "accept_below_promise" not in self.bugs:
+        if not self._accepts(s, b):
             return s, [Send(src, Nack(b, s.promised))]
         reply = Accepted(b, node, msg.value)
         sends: list[Effect] = [Send(src, reply)]
@@ -469,11 +452,15 @@ class Learner:
 
     role = "learner"
 
-    def __init__(self, acceptors: Sequence[str], *, quorum: int | None = None,
-                 bugs: Iterable[str] = frozenset()) -> None:
+    def __init__(self, acceptors: Sequence[str], *, quorum: int | None = None) -> None:
         self.acceptors, self.quorum = _acceptor_set(acceptors, quorum)
         self._acc_set = frozenset(self.acceptors)
-        self.bugs = _check_bugs("learner", bugs)
+
+    @staticmethod
+    def _supporters(votes: frozenset, msg: Accepted) -> set:
+        """The acceptors whose votes count toward deciding ``msg``'s value: those that
+        accepted that value in that same ballot."""
+        return {a for (b, v, a) in votes if b == msg.ballot and v == msg.value}
 
     def on_start(self, node: str, durable: Hashable | None, now: float) -> Handled:
         """A learner that decided before a crash stays decided (and does not output again)."""
@@ -495,10 +482,7 @@ class Learner:
         if entry in s.votes:
             return s, []
         votes = s.votes | {entry}
-        if "learner_mixes_ballots" in self.bugs:
-            same = {a for (_, v, a) in votes if v == msg.value}
-        else:
-            same = {a for (b, v, a) in votes if b == msg.ballot and v == msg.value}
+        same = self._supporters(votes, msg)
         if len(same) < self.quorum:
             return LearnerState(votes, None, s.ignored), []
         t = LearnerState(frozenset(), msg.value, s.ignored)
@@ -508,7 +492,7 @@ class Learner:
 # -- a cluster --------------------------------------------------------------------------------
 
 def make_cluster(acceptors: int, proposers: int, learners: int = 1, values: Any = None,
-                 bugs: Iterable[str] = frozenset(), timeout: float = 10.0,
+                 timeout: float = 10.0,
                  backoff: float = 2.0, max_rounds: int = 0, *, jitter: float = 0.5,
                  max_timeout: float | None = None,
                  ) -> dict[str, tuple[Any, str]]:
@@ -516,12 +500,10 @@ def make_cluster(acceptors: int, proposers: int, learners: int = 1, values: Any 
 
     ``values``: ``None`` (proposer ``pi`` proposes ``"vi"``), or a list with one entry per
     proposer, each a value or a tuple of values for its successive incarnations.
-    ``bugs`` is one set for the whole cluster; each role applies the names that concern it.
+    Seeded variants are applied to the result by ``impl.paxos_variants.PAXOS.apply``.
     """
     if acceptors < 1 or proposers < 0 or learners < 0:
         raise ValueError("need at least one acceptor and non-negative proposers and learners")
-    bugs = frozenset(bugs)
-    _check_bugs("proposer", bugs)  # raises on unknown names
     accs = [f"a{i}" for i in range(1, acceptors + 1)]
     lrns = [f"l{i}" for i in range(1, learners + 1)]
     if values is None:
@@ -531,11 +513,11 @@ def make_cluster(acceptors: int, proposers: int, learners: int = 1, values: Any 
         raise ValueError(f"values has {len(values)} entries for {proposers} proposers")
     nodes: dict[str, tuple[Any, str]] = {}
     for a in accs:
-        nodes[a] = (Acceptor(lrns, bugs=bugs, acceptors=accs), "acceptor")
+        nodes[a] = (Acceptor(lrns, acceptors=accs), "acceptor")
     for i in range(1, proposers + 1):
         nodes[f"p{i}"] = (Proposer(i, values[i - 1], accs, timeout=timeout, backoff=backoff,
                                    max_timeout=max_timeout, jitter=jitter,
-                                   max_rounds=max_rounds, bugs=bugs), "proposer")
+                                   max_rounds=max_rounds), "proposer")
     for l in lrns:
-        nodes[l] = (Learner(accs, bugs=bugs), "learner")
+        nodes[l] = (Learner(accs), "learner")
     return nodes

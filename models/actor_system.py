@@ -89,7 +89,7 @@ import dataclasses
 import itertools
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
-from checker.model import Label, Model
+from checker.model import Label, Model, Reduction, ReductionUnsound
 from checker.values import Record
 from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
 
@@ -197,6 +197,7 @@ class ActorSystem(Model):
                  show_history: Callable[[Any], Any] = to_plain,
                  read_history: Callable[[Any], Any] | None = None,
                  dead: Callable[[str, Node, Any], bool] | None = None,
+                 crash_points: bool = True, prune_noops: bool = True,
                  name: str = "actor-system", params: Mapping[str, Any] | None = None,
                  variant: str | None = None) -> None:
         if min(drops, duplicates, crashes) < 0:
@@ -223,6 +224,15 @@ class ActorSystem(Model):
         self.show_history = show_history
         self.dead = dead
         self._dead_memo: dict[int, bool] = {}
+        self.crash_points = crash_points and crashes > 0
+        self.prune_noops = prune_noops
+        self.off: dict[str, str] = {}  # reduction -> why it is off (see ``without_reduction``)
+        self._crashable = frozenset(self.crashable)
+        self._cps: dict[tuple, tuple] = {}        # reaction key -> its crash points
+        self._down: dict[int, int] = {}           # up entry -> its entry after a crash
+        self._edges: dict[tuple[int, int], set[int]] = {}  # (node, entry) -> next entries
+        self._owed: dict[tuple[int, int], set[int]] = {}   # (node, entry) -> must-be-no-op envs
+        self._sym_checked = False
         self._dst: list[int] = []
         self.read_history = read_history or (lambda v: from_plain(v, self.types))
         for group in symmetric:
@@ -265,7 +275,7 @@ class ActorSystem(Model):
 
     # -- handlers, memoised ------------------------------------------------------------------
     def _effects(self, i: int, durable: Any, state: Any, timers: tuple[str, ...],
-                 effects: list) -> tuple:
+                 effects: Sequence) -> tuple:
         """Apply a handler's effects: (entry id, sent envelope ids, outputs)."""
         src = self.ids[i]
         sends, outs = [], []
@@ -285,12 +295,28 @@ class ActorSystem(Model):
                 raise TypeError(f"{src}: unknown effect {e!r}")
         return self.entries((True, durable, state, tuple(sorted(tset)))), tuple(sends), tuple(outs)
 
+    def _reaction(self, key: tuple, i: int, entry: int | None, durable: Any, st: Any,
+                  timers: tuple[str, ...], st2: Any, eff: list, consumes: bool) -> tuple:
+        """Memoise a handler's result under ``key``, with its crash points; record the node's
+        step ``entry -> result`` for the burial premise (``entry`` None: a start)."""
+        r = self._react[key] = self._effects(i, durable, st2, timers, eff)
+        if self.crash_points and i in self._crashable:
+            self._cps[key] = self._crash_points(i, durable, eff, r, consumes)
+        if self.dead is not None:
+            x = entry if entry is not None else self.entries((False, durable, None, ()))
+            self._edge(i, x, r[0])
+            for cp in self._cps.get(key, ()):
+                self._edge(i, x, cp[1])
+        return r
+
     def _start(self, i: int, durable: Any) -> tuple:
         key = (i, "start", durable)
         r = self._react.get(key)
         if r is None:
             st, eff = self.actors[i].on_start(self.ids[i], durable, NOW)
-            r = self._react[key] = self._effects(i, durable, st, (), eff)
+            if self._sym_checked:
+                self._check_equivariant(i, ("start", durable), None, (st, eff))
+            r = self._reaction(key, i, None, durable, None, (), st, eff, False)
         return r
 
     def _deliver(self, i: int, entry: int, env: int) -> tuple | None:
@@ -301,8 +327,13 @@ class ActorSystem(Model):
             up, durable, st, timers = self.entries.values[entry]
             src, _, msg = self.envs.values[env]
             st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, NOW)
-            r = None if (st2 == st and not eff) else self._effects(i, durable, st2, timers, eff)
-            self._react[key] = r
+            if self._sym_checked:
+                self._check_equivariant(i, ("message", src, msg), st, (st2, eff))
+            if st2 == st and not eff and self.prune_noops:
+                r = self._react[key] = None
+            else:
+                r = self._reaction(key, i, entry, durable, st, timers, st2, eff,
+                                   not self.duplicating)
         return r
 
     def _fire(self, i: int, entry: int, name: str) -> tuple:
@@ -311,9 +342,114 @@ class ActorSystem(Model):
         if r is None:
             up, durable, st, timers = self.entries.values[entry]
             st2, eff = self.actors[i].on_timer(self.ids[i], st, name, NOW)
-            r = self._react[key] = self._effects(
-                i, durable, st2, tuple(t for t in timers if t != name), eff)
+            if self._sym_checked:
+                self._check_equivariant(i, ("timer", name), st, (st2, eff))
+            r = self._reaction(key, i, entry, durable, st,
+                               tuple(t for t in timers if t != name), st2, eff, False)
         return r
+
+    # -- crash points -------------------------------------------------------------------------
+    @staticmethod
+    def _units(effects: Sequence) -> list[list]:
+        """A handler's effects cut where a crash may fall: each ``Persist`` and each ``Output``
+        is a unit of its own, and each maximal run of other effects (sends, timers) is one
+        unit: a multicast leaves whole (on the duplicating network a partial one is the whole
+        one with some copies never delivered, which the network does anyway)."""
+        units: list[list] = []
+        for e in effects:
+            if isinstance(e, (Persist, Output)) or not units or isinstance(
+                    units[-1][0], (Persist, Output)):
+                units.append([e])
+            else:
+                units[-1].append(e)
+        return units
+
+    def _crash_points(self, i: int, durable: Any, effects: Sequence, full: tuple,
+                      consumes: bool) -> tuple:
+        """The outcomes of a crash that falls inside the handler: after ``u`` of its units
+        (``0 < u < len(units)``; also ``u = 0`` for a delivery that consumes its message: the
+        message was received and the node crashed before acting on it).
+
+        Each is ``(u, down entry, sent envelope ids, outputs, recorded envelope ids)``: the
+        node is down with the durable value of the last ``Persist`` before the crash; the
+        sends and outputs before it happened, those after it never did. The history records
+        the sends before the crash and, when the crash falls after the handler's last
+        ``Persist``, also the ones it cut off: the step was decided and durably committed,
+        and those messages are lost with the crash, as the network may lose any message.
+        Outcomes equal to "the whole step, then ``Crash``" (reachable anyway) or to each
+        other are left out.
+        """
+        units = self._units(effects)
+        last_persist = max((k for k, u in enumerate(units) if isinstance(u[0], Persist)),
+                           default=-1)
+        down_full = self.entries((False, self.entries.values[full[0]][1], None, ()))
+        seen = {(down_full, full[1], full[2])}
+        out = []
+        for u in range(0 if consumes else 1, len(units)):
+            prefix = [e for unit in units[:u] for e in unit]
+            entry, sends, outs = self._effects(i, durable, None, (), prefix)
+            down = self.entries((False, self.entries.values[entry][1], None, ()))
+            if (down, sends, outs) in seen:
+                continue
+            seen.add((down, sends, outs))
+            recorded = full[1] if u > last_persist >= 0 else sends
+            out.append((u, down, sends, outs, recorded))
+        return tuple(out)
+
+    def _crashed(self, s: tuple, i: int, cp: tuple, net: tuple) -> tuple:
+        """``s`` after crash point ``cp`` of node ``i`` (``net``: the network the step saw,
+        its delivered copy already taken out on a consuming network)."""
+        u, down, sends, outs, recorded = cp
+        n = self.n
+        h, o = self._fold(s, recorded, outs)
+        if sends:
+            net = (tuple(sorted(set(net).union(sends))) if self.duplicating
+                   else tuple(sorted(net + sends)))
+        t = (s[:i] + (down,) + s[i + 1:n] + (s[n], s[n + 1], s[n + 2] - 1, h, o) + net)
+        return self._bury(t) if self.dead is not None else t
+
+    def _crash_entry(self, i: int, entry: int) -> int:
+        """Node ``i``'s entry after it crashes in ``entry``: down, durable value kept."""
+        down = self._down.get(entry)
+        if down is None:
+            up, durable, st, timers = self.entries.values[entry]
+            down = self._down[entry] = self.entries((False, durable, None, ()))
+        if self.dead is not None:
+            self._edge(i, entry, down)
+        return down
+
+    # -- the burial premise -----------------------------------------------------------------
+    def _edge(self, i: int, x: int, y: int) -> None:
+        """Node ``i`` can step from entry ``x`` to ``y``: what must be a no-op at ``x`` must be
+        one at ``y`` too."""
+        nxt = self._edges.setdefault((i, x), set())
+        if y in nxt:
+            return
+        nxt.add(y)
+        for e in tuple(self._owed.get((i, x), ())):
+            self._oblige(i, y, e)
+
+    def _oblige(self, i: int, x: int, e: int) -> None:
+        """Envelope ``e`` was buried while node ``i`` was in entry ``x``: check that its
+        delivery is a no-op in ``x`` and in every entry the node can reach from ``x``.
+
+        Raises ``ReductionUnsound`` at the first entry where it is not: the model's ``dead``
+        hook promised something the code under check does not do.
+        """
+        work = [x]
+        while work:
+            y = work.pop()
+            owed = self._owed.setdefault((i, y), set())
+            if e in owed:
+                continue
+            owed.add(e)
+            up, durable, st, timers = self.entries.values[y]
+            if up and self._deliver(i, y, e) is not None:
+                src, dst, msg = self.envs.values[e]
+                raise ReductionUnsound(
+                    "bury", f"{src}->{dst} {to_plain(msg)} was removed as dead, but {dst} "
+                    f"reacts to it in state {to_plain(st)}")
+            work.extend(self._edges.get((i, y), ()))
 
     def _fold(self, s: tuple, sends: tuple, outs: tuple) -> tuple[int, int]:
         n = self.n
@@ -365,6 +501,8 @@ class ActorSystem(Model):
         acts.append("Timer")
         if self.budgets[2] and self.crashable:
             acts += ["Crash", "Restart"]
+            if self.crash_points:
+                acts.append("CrashPoint")
         return tuple(acts)
 
     def _expand(self, s: tuple, mode: int) -> list:
@@ -386,13 +524,20 @@ class ActorSystem(Model):
             if r is None:
                 continue
             if self.duplicating:
-                t = self._step(s, j, r, net)
+                rest = net
             else:
                 k = net.index(e)
-                t = self._step(s, j, r, net[:k] + net[k + 1:])
+                rest = net[:k] + net[k + 1:]
+            t = self._step(s, j, r, rest)
             if t != s:
                 out.append(t if not mode else ("Deliver", t) if mode == 2
                            else (self._label("Deliver", dst, e, r, ()), t))
+            if crashes and self.crash_points:
+                for cp in self._cps.get((j, entry, e), ()):
+                    t = self._crashed(s, j, cp, rest)
+                    out.append(t if not mode else ("CrashPoint", t) if mode == 2
+                               else (self._crash_label(
+                                   self._label("Deliver", dst, e, None, ()), cp), t))
         if drops:
             for e in distinct:
                 k = net.index(e)
@@ -413,11 +558,16 @@ class ActorSystem(Model):
                 if t != s:
                     out.append(t if not mode else ("Timer", t) if mode == 2
                                else (self._timer_label(i, name, r), t))
+                if crashes and self.crash_points:
+                    for cp in self._cps.get((i, s[i], name), ()):
+                        t = self._crashed(s, i, cp, net)
+                        out.append(t if not mode else ("CrashPoint", t) if mode == 2
+                                   else (self._crash_label(self._timer_label(i, name, None),
+                                                           cp), t))
         if crashes:
             for i in self.crashable:
-                up, durable, st, timers = entry_values[s[i]]
-                if up:
-                    t = (s[:i] + (self.entries((False, durable, None, ())),) + s[i + 1:n]
+                if entry_values[s[i]][0]:
+                    t = (s[:i] + (self._crash_entry(i, s[i]),) + s[i + 1:n]
                          + (drops, dups, crashes - 1) + s[n + 3:])
                     if self.dead is not None:
                         t = self._bury(t)
@@ -430,6 +580,13 @@ class ActorSystem(Model):
                 t = self._step(s, i, r, net)
                 out.append(t if not mode else ("Restart", t) if mode == 2
                            else (self._node_label("Restart", i, ("restart",), r), t))
+                if crashes and self.crash_points:
+                    for cp in self._cps.get((i, "start", durable), ()):
+                        t = self._crashed(s, i, cp, net)
+                        out.append(t if not mode else ("CrashPoint", t) if mode == 2
+                                   else (self._crash_label(
+                                       self._node_label("Restart", i, ("restart",), None),
+                                       cp), t))
         return out
 
     def _step(self, s: tuple, i: int, r: tuple, net: tuple) -> tuple:
@@ -462,6 +619,8 @@ class ActorSystem(Model):
                     f = bool(self.dead(self.ids[j], Node(up, durable, st, timers),
                                        values[e][2]))
                     flags[k] = self._dead_memo[key] = f
+                    if f:
+                        self._oblige(j, t[j], e)
         if True not in flags:
             return t
         return t[:n + 5] + tuple(e for e, f in zip(net, flags) if not f)
@@ -486,12 +645,36 @@ class ActorSystem(Model):
         return Label(action, (("src", src), ("dst", dst), ("msg", rec)), lane or src,
                      (read,), self._sends(r), events)
 
-    def _timer_label(self, i: int, name: str, r: tuple) -> Label:
+    def _crash_label(self, label: Label, cp: tuple) -> Label:
+        """``label``'s step cut short by a crash after ``cp``'s first ``u`` effect units."""
+        u, down, sends, outs, recorded = cp
+        return dataclasses.replace(label, args=label.args + (("crash_after", u),),
+                                   sends=self._sends((None, sends)),
+                                   events=label.events + ("crash",))
+
+    def _timer_label(self, i: int, name: str, r: tuple | None) -> Label:
         return Label("Timer", (("node", self.ids[i]), ("timer", name)), self.ids[i], (),
                      self._sends(r), ("timer",))
 
     def _node_label(self, action: str, i: int, events: tuple[str, ...], r: tuple | None) -> Label:
         return Label(action, (("node", self.ids[i]),), self.ids[i], (), self._sends(r), events)
+
+    # -- reductions --------------------------------------------------------------------------
+    def reductions(self) -> tuple[Reduction, ...]:
+        """``noop`` (justified by running the handler: a delivery that changes nothing and
+        sends nothing is not a step; no property may read the network), ``bury`` (premise
+        checked in the search, ``_oblige``) and ``symmetry`` (premise checked on every handler
+        call, ``_check_equivariant``)."""
+        out = []
+        if not self.duplicating:  # there a no-op delivery is a self-loop, left out anyway
+            out.append(Reduction("noop", self.prune_noops, self.off.get("noop",
+                                                                       "by a parameter")))
+        if self.dead is not None or "bury" in self.off:
+            out.append(Reduction("bury", self.dead is not None,
+                                 self.off.get("bury", "by a parameter")))
+        if self.groups:
+            out.append(Reduction("symmetry", True, ""))
+        return tuple(out)
 
     # -- symmetry --------------------------------------------------------------------------
     @property
@@ -585,8 +768,71 @@ class ActorSystem(Model):
                 for p, (m, _) in enumerate(self._perms))
         return ok
 
+    def _canon_effects(self, effects: Sequence) -> tuple:
+        """Effects as the system applies them: units in order, each run's sends a multiset."""
+        out = []
+        for unit in self._units(effects):
+            if isinstance(unit[0], (Persist, Output)):
+                out.append(unit[0])
+            else:
+                sends = [e for e in unit if isinstance(e, Send)]
+                out.append((frozenset((e, sends.count(e)) for e in sends),
+                            tuple(e for e in unit if not isinstance(e, Send))))
+        return tuple(out)
+
+    def _check_equivariant(self, i: int, event: tuple, st: Any, result: tuple) -> None:
+        """The symmetry premise, for one handler call of node ``i``: under every renaming of
+        the symmetric groups, the renamed node given the renamed state and event reacts with
+        the renamed result. Raises ``ReductionUnsound`` where it does not."""
+        perms = self._permutations()
+        for mapping, where in perms:
+            def ren(value: Any) -> Any:
+                return self.rename((value,), mapping)[0]
+            j = where[i]
+            actor, node = self.actors[j], self.ids[j]
+            if event[0] == "start":
+                got = actor.on_start(node, ren(event[1]), NOW)
+            elif event[0] == "message":
+                got = actor.on_message(node, ren(st), ren(event[1]), ren(event[2]), NOW)
+            else:
+                got = actor.on_timer(node, ren(st), event[1], NOW)
+            want = (ren(result[0]), self._canon_effects(ren(tuple(result[1]))))
+            if (got[0], self._canon_effects(got[1])) != want:
+                what = (f"message {to_plain(event[2])} from {event[1]}" if event[0] == "message"
+                        else f"timer {event[1]}" if event[0] == "timer" else "start")
+                raise ReductionUnsound(
+                    "symmetry", f"{self.ids[i]} and {node} react differently to {what} under "
+                    f"the renaming {mapping} (the code singles out a node by its id)")
+
+    def _check_memoised(self) -> None:
+        """Check the symmetry premise on every handler call made before symmetry was used."""
+        self._sym_checked = True
+        for key in list(self._react):
+            i = key[0]
+            if key[1] == "start":
+                durable = key[2]
+                self._check_equivariant(i, ("start", durable), None,
+                                        self.actors[i].on_start(self.ids[i], durable, NOW))
+                continue
+            up, durable, st, timers = self.entries.values[key[1]]
+            if isinstance(key[2], str):
+                self._check_equivariant(i, ("timer", key[2]), st,
+                                        self.actors[i].on_timer(self.ids[i], st, key[2], NOW))
+            else:
+                src, _, msg = self.envs.values[key[2]]
+                self._check_equivariant(
+                    i, ("message", src, msg), st,
+                    self.actors[i].on_message(self.ids[i], st, src, msg, NOW))
+
     def representative(self, s: tuple) -> tuple:
-        """The least image of ``s`` under the permutations of the symmetric groups."""
+        """The least image of ``s`` under the permutations of the symmetric groups.
+
+        The first call switches on the symmetry premise check (``_check_equivariant``) for
+        every handler call, past and future: symmetry is sound for the code under check only
+        if its handlers treat the group's members alike, and this is verified, not assumed.
+        """
+        if not self._sym_checked:
+            self._check_memoised()
         perms = self._permutations()
         n = self.n
         base = n + 5

@@ -628,6 +628,7 @@ def _entries():
         variants=VARIANTS,
         build=_build,
         suite=suite,
+        reduction_bounds=({"acceptors": 3, "values": 2, "max_ballot": 1},),
     )]
 
 

@@ -36,10 +36,12 @@ Ballots map to Lamport's integer ballots by their order: the sorted list of ever
 proposers can use (``(r, p)`` for ``r`` in ``1..max_rounds``, ``p`` in ``1..M``; ``(r, 0)``
 under ``ballots_not_unique``) indexed from 0.
 
-Variants: the six bug flags of ``impl.paxos.BUGS`` and one fault-model variant,
-``corrupt_storage`` — not an implementation bug: a restarted acceptor reads back a vote whose
-value was corrupted on disk (Paxos Made Live's disk corruption); it exists to show that
-validity can fail, since none of the implementation bugs invents a value.
+Variants: every variant in the catalogue ``impl.paxos_variants.PAXOS`` — the shipped ones and
+any a plugin registers — applied to the cluster before it is put on the network. Among them
+``corrupt_storage`` is a fault model, not an implementation bug (a restarted acceptor reads
+back a vote whose value was corrupted on disk): it exists to show that validity can fail.
+A value that an actor may produce beyond the clients' (``extra_values`` on the actor) joins the
+abstract values.
 
 Symmetry (opt-in: ``Options(symmetry=True)``, ``--symmetry``) is over the acceptors: the acceptor, proposer and learner code never singles
 out an acceptor by its id (quorums are counts of distinct ids; proposers send to all acceptors,
@@ -52,36 +54,14 @@ from __future__ import annotations
 import itertools
 from typing import Any, Mapping
 
+from checker.model import Reduction
 from checker.values import Record
 from impl import paxos as px
+from impl.paxos_variants import PAXOS
 from models.actor_system import NETWORKS, ActorSystem, Node, rename_ids
 from models.lamport_paxos import LamportPaxos
 
-__all__ = ["PaxosSystem", "VARIANTS", "ENTRIES", "CORRUPT", "CORRUPT_VALUE"]
-
-CORRUPT = "corrupt_storage"
-CORRUPT_VALUE = "v?"
-VARIANTS = {**px.BUGS,
-            CORRUPT: "fault model, not a bug: a restarted acceptor reads back a vote whose "
-                     "value was corrupted on disk (shows that validity can fail)"}
-
-
-class _CorruptingAcceptor:
-    """An acceptor whose disk returns its vote with the value replaced by ``CORRUPT_VALUE``."""
-
-    def __init__(self, inner: px.Acceptor) -> None:
-        self.inner = inner
-
-    def on_start(self, node, durable, now):
-        if type(durable) is tuple and len(durable) == 2 and durable[1] is not None:
-            durable = (durable[0], (durable[1][0], CORRUPT_VALUE))
-        return self.inner.on_start(node, durable, now)
-
-    def on_message(self, node, state, src, msg, now):
-        return self.inner.on_message(node, state, src, msg, now)
-
-    def on_timer(self, node, state, name, now):
-        return self.inner.on_timer(node, state, name, now)
+__all__ = ["PaxosSystem", "ENTRIES"]
 
 
 class PaxosSystem(ActorSystem):
@@ -90,34 +70,39 @@ class PaxosSystem(ActorSystem):
     def __init__(self, acceptors: int = 3, proposers: int = 2, values: int = 2,
                  max_rounds: int = 2, learners: int = 1, network: str = "duplicating",
                  drops: int = 0, duplicates: int = 0, crashes: int = 1, history: bool = True,
-                 bury: bool = True, spent_reports: bool = False,
-                 variant: str | None = None) -> None:
+                 bury: bool = True, spent_reports: bool = False, crash_points: bool = True,
+                 noop: bool = True, variant: str | None = None) -> None:
+        self._kwargs = dict(acceptors=acceptors, proposers=proposers, values=values,
+                            max_rounds=max_rounds, learners=learners, network=network,
+                            drops=drops, duplicates=duplicates, crashes=crashes,
+                            history=history, bury=bury, spent_reports=spent_reports,
+                            crash_points=crash_points, noop=noop, variant=variant)
         if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 1 or learners < 0:
             raise ValueError("need acceptors, proposers, values, max_rounds >= 1, learners >= 0")
-        if variant is not None and variant not in VARIANTS:
-            raise ValueError(f"unknown variant {variant!r} (known: {', '.join(VARIANTS)})")
+        PAXOS.check([variant] if variant is not None else [])
         self.value_names = tuple(f"v{i + 1}" for i in range(values))
         plan = [tuple(self.value_names[(i + k) % values] for k in range(values))
                 for i in range(proposers)]
-        bugs = frozenset({variant}) if variant in px.BUGS else frozenset()
-        cluster = px.make_cluster(acceptors, proposers, learners, values=plan, bugs=bugs,
-                                  max_rounds=max_rounds)
-        actors = [(x, _CorruptingAcceptor(a) if variant == CORRUPT and role == "acceptor" else a)
-                  for x, (a, role) in cluster.items()]
+        cluster = PAXOS.apply(variant, px.make_cluster(acceptors, proposers, learners,
+                                                       values=plan, max_rounds=max_rounds))
+        actors = [(x, a) for x, (a, _) in cluster.items()]
         self.acceptor_ids = tuple(x for x, (_, r) in cluster.items() if r == "acceptor")
         self.proposer_ids = tuple(x for x, (_, r) in cluster.items() if r == "proposer")
         self.learner_ids = tuple(x for x, (_, r) in cluster.items() if r == "learner")
         self.plan = dict(zip(self.proposer_ids, plan))
-        pids = [0] if variant == "ballots_not_unique" else range(1, proposers + 1)
-        self.ballots = tuple(sorted((r, p) for r in range(1, max_rounds + 1) for p in pids))
+        self._proposer_actor = {x: a for x, (a, r) in cluster.items() if r == "proposer"}
+        self.ballots = tuple(sorted({self._proposer_actor[x].ballot(r)
+                                     for x in self.proposer_ids
+                                     for r in range(1, max_rounds + 1)}))
         self.ballot_index = {b: i for i, b in enumerate(self.ballots)}
-        abs_values = self.value_names + ((CORRUPT_VALUE,) if variant == CORRUPT else ())
+        extra = sorted({v for a, _ in cluster.values() for v in getattr(a, "extra_values", ())}
+                       - set(self.value_names))
+        abs_values = self.value_names + tuple(extra)
         self.value_index = {v: i for i, v in enumerate(abs_values)}
         self.abstract = LamportPaxos(acceptors, len(abs_values), len(self.ballots) - 1)
         self.acc_index = {x: i for i, x in enumerate(self.acceptor_ids)}
         self._learner_set = frozenset(self.learner_ids)
         self._proposer_set = frozenset(self.proposer_ids)
-        self._proposer_actor = {x: a for x, (a, r) in cluster.items() if r == "proposer"}
         self.with_history = history
         self.spent_reports = spent_reports
         params = {"acceptors": acceptors, "proposers": proposers, "values": values,
@@ -131,6 +116,10 @@ class PaxosSystem(ActorSystem):
             params["bury"] = 0
         if spent_reports:
             params["spent_reports"] = 1
+        if not crash_points:
+            params["crash_points"] = 0
+        if not noop:
+            params["noop"] = 0
         super().__init__(
             actors, network=network, drops=drops, duplicates=duplicates, crashes=crashes,
             symmetric=[self.acceptor_ids],
@@ -138,11 +127,28 @@ class PaxosSystem(ActorSystem):
             record=self._record if history else None, history=0 if history else None,
             rename=self._rename, show_history=self._show_history,
             read_history=self._read_history, dead=self._dead if bury else None,
+            crash_points=crash_points, prune_noops=noop,
             name="paxos-system", params=params,
             variant=variant)
         self.spec_memo: dict[str, dict] = {}
         self._abs_memo: dict[tuple, tuple] = {}
         self._acc_memo: dict[int, tuple[int, int, int]] = {}
+
+    def reductions(self):
+        """The actor system's, and ``compaction`` of the history (spent reports dropped):
+        justified for any code, since the history is auxiliary (no actor reads it) and the
+        quotient is a bisimulation of Lamport's Paxos (module docstring)."""
+        compaction = Reduction("compaction", not self.spent_reports,
+                               self.off.get("compaction", "by a parameter"))
+        return super().reductions() + ((compaction,) if self.with_history else ())
+
+    def without_reduction(self, name: str, why: str) -> "PaxosSystem":
+        flags = {"bury": "bury", "noop": "noop", "compaction": "spent_reports"}
+        if name not in flags:
+            raise ValueError(f"paxos-system cannot switch off reduction {name!r}")
+        m = PaxosSystem(**{**self._kwargs, flags[name]: name == "compaction"})
+        m.off = {**self.off, name: why}
+        return m
 
     # -- the history: Lamport's msgs ------------------------------------------------------
     def abstract_message(self, msg: Any) -> tuple | None:
@@ -304,6 +310,15 @@ class PaxosSystem(ActorSystem):
             self._abs_memo[key] = r
         return r
 
+    def projection(self, state: tuple) -> tuple:
+        """What the properties read, as the reductions preserve it: node entries, outputs, and
+        the history without spent reports (it is what ``compaction`` keeps)."""
+        n = self.n
+        h = self.hist.values[state[n + 3]]
+        return (tuple(self.entries.values[x] for x in state[:n]),
+                self.abstract.msgs.drop_spent_reports(h) if self.with_history else h,
+                self.outs.values[state[n + 4]])
+
     # -- what the specs read -------------------------------------------------------------------
     def promise(self, node: Node) -> Any:
         """An acceptor's current promise: its volatile one while up, its persisted one while
@@ -332,14 +347,15 @@ class PaxosSystem(ActorSystem):
 
 def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learners=1,
            network="duplicating", drops=0, duplicates=0, crashes=1, history=1, bury=1,
-           spent_reports=0):
+           spent_reports=0, crash_points=1, noop=1):
     if network == "duplicating" and (drops or duplicates):
         raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
                          "network loses and duplicates without bound)")
     return PaxosSystem(acceptors=acceptors, proposers=proposers, values=values,
                        max_rounds=max_rounds, learners=learners, network=network, drops=drops,
                        duplicates=duplicates, crashes=crashes, history=bool(history),
-                       bury=bool(bury), spent_reports=bool(spent_reports), variant=variant)
+                       bury=bool(bury), spent_reports=bool(spent_reports),
+                       crash_points=bool(crash_points), noop=bool(noop), variant=variant)
 
 
 def _network(text: str) -> str:
@@ -387,10 +403,21 @@ def _entries():
                       "1: remove messages their receiver can never react to (a reduction)"),
                 Param("spent_reports", int_param(0, 1), 0,
                       "1: keep the Promises of ballots that have an Accept in the history "
-                      "(exact refinement to Lamport's Paxos; about 6x the states)")),
-        variants=VARIANTS,
+                      "(exact refinement to Lamport's Paxos; about 6x the states)"),
+                Param("noop", int_param(0, 1), 1,
+                      "1: a delivery that changes nothing and sends nothing is not a step "
+                      "(a reduction)"),
+                Param("crash_points", int_param(0, 1), 1,
+                      "1: a crash may also fall between a handler's effects (after a Persist, "
+                      "before the sends that follow, ...)")),
+        variants=PAXOS.docs,
         build=_build,
         suite=suite,
+        reduction_bounds=(
+            {"acceptors": 2, "proposers": 2, "max_rounds": 1, "crashes": 0},
+            {"acceptors": 2, "proposers": 1, "max_rounds": 2, "crashes": 1},
+            {"acceptors": 2, "proposers": 1, "max_rounds": 1, "crashes": 1,
+             "network": "budgeted", "drops": 1, "duplicates": 1}),
     )]
 
 

@@ -71,6 +71,9 @@ class ModelEntry:
     variants: Mapping[str, str]
     build: Callable[..., Model]  # build(variant=..., **params)
     suite: tuple[SuiteCheck, ...] = ()
+    # Small bounds at which the tests run every variant through every reduction, on and off
+    # (tests/test_reductions.py): together they must let every shipped variant show its bug.
+    reduction_bounds: tuple[Mapping[str, Any], ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:

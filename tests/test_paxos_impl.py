@@ -8,6 +8,8 @@ from impl.actor import CancelTimer, Output, Persist, Send, SetTimer, sends
 from impl.paxos import (ACCEPTING, DECIDED, IDLE, PREPARING, PROPOSER_PHASES, RETRY, Accept,
                         Accepted, Acceptor, AcceptorState, Learner, LearnerState, Nack, Prepare,
                         Promise, Proposer, ProposerState, make_cluster, state_diagram_dot)
+from impl.paxos_variants import PAXOS
+from impl.variants import load_plugins
 
 ACCS = ["a1", "a2", "a3"]
 
@@ -224,30 +226,50 @@ def test_messages_of_the_wrong_role_are_counted():
     assert e == [] and s.ignored == 1
 
 
-# -- seeded bugs: each changes exactly its rule -------------------------------------------------
+# -- seeded variants: each changes exactly its rule, from outside the production code ----------
+
+def variant(name, actor):
+    """``actor`` with the catalogue's variant ``name`` applied (as every driver applies it)."""
+    role = actor.role
+    return PAXOS[name].apply({"x": (actor, role)})["x"][0]
+
+
+def test_production_handlers_carry_no_bug_flags():
+    import ast
+    import inspect
+    import impl.paxos as px
+    names = {n.id for n in ast.walk(ast.parse(inspect.getsource(px))) if isinstance(n, ast.Name)}
+    names |= {n.attr for n in ast.walk(ast.parse(inspect.getsource(px)))
+              if isinstance(n, ast.Attribute)}
+    names |= {a.arg for n in ast.walk(ast.parse(inspect.getsource(px)))
+              if isinstance(n, ast.arguments) for a in n.args + n.kwonlyargs}
+    assert not {x for x in names if "bug" in x.lower()}
+
 
 def test_bug_no_durable_storage():
-    a = Acceptor(bugs={"no_durable_storage"})
+    a = variant("no_durable_storage", Acceptor())
     s, effects = a.on_message("a1", AcceptorState(), "p1", Prepare((1, 1)), 0.0)
     assert s.promised == (1, 1) and effects == [Send("p1", Promise((1, 1), "a1", None, None))]
     assert a.on_start("a1", ((1, 1), None), 0.0)[0] == AcceptorState()
 
 
 def test_bug_ignore_promised_votes():
-    p = proposer(bugs={"ignore_promised_votes"})
+    p = variant("ignore_promised_votes", proposer())
     s, _ = started(p)
     s, effects = promise_all(p, s, {"a1": ((0, 2), "x")})
     assert s.value == "v1"
+    s, _ = started(proposer())
+    assert promise_all(proposer(), s, {"a1": ((0, 2), "x")})[0].value == "x"
 
 
 def test_bug_ballots_not_unique():
-    p = proposer(bugs={"ballots_not_unique"})
+    p = variant("ballots_not_unique", proposer())
     s, effects = started(p)
     assert sends(effects)[0].msg == Prepare((1, 0))
 
 
 def test_bug_reuse_ballot_after_restart():
-    p = proposer(bugs={"reuse_ballot_after_restart"})
+    p = variant("reuse_ballot_after_restart", proposer())
     s, effects = started(p, durable=(0, 0))
     assert s.round == 1 and sends(effects)[0].msg == Prepare((1, 1))
     assert effects[0] == Persist((0, 1))  # the incarnation is durable, the round is not
@@ -256,26 +278,66 @@ def test_bug_reuse_ballot_after_restart():
 
 
 def test_bug_accept_below_promise():
-    a = Acceptor(bugs={"accept_below_promise"})
+    a = variant("accept_below_promise", Acceptor())
     s, effects = a.on_message("a1", AcceptorState((3, 1), None), "p2", Accept((2, 2), "v"), 0.0)
     assert s == AcceptorState((3, 1), ((2, 2), "v"))  # the promise does not go down
     assert effects[0] == Persist(((3, 1), ((2, 2), "v")))
 
 
 def test_bug_learner_mixes_ballots():
-    l = Learner(ACCS, bugs={"learner_mixes_ballots"})
+    l = variant("learner_mixes_ballots", Learner(ACCS))
     s = LearnerState()
     s, _ = l.on_message("l1", s, "a1", Accepted((1, 1), "a1", "v"), 0.0)
     s, e = l.on_message("l1", s, "a2", Accepted((2, 2), "a2", "v"), 0.0)
     assert s.decided == "v"
 
 
-def test_bugs_leave_other_roles_alone():
-    bugs = {"no_durable_storage", "accept_below_promise", "learner_mixes_ballots"}
-    p = proposer(bugs=bugs)
-    assert p.bugs == frozenset()
-    with pytest.raises(ValueError):
-        proposer(bugs={"no_such_bug"})
+def test_bug_reply_before_persist_reorders_only():
+    good, bad = Acceptor(["l1"]), variant("reply_before_persist", Acceptor(["l1"]))
+    for msg in (Prepare((1, 1)), Accept((1, 1), "v")):
+        s1, e1 = good.on_message("a1", AcceptorState(), "p1", msg, 0.0)
+        s2, e2 = bad.on_message("a1", AcceptorState(), "p1", msg, 0.0)
+        assert s1 == s2 and sorted(map(repr, e1)) == sorted(map(repr, e2))
+        assert isinstance(e1[0], Persist) and isinstance(e2[-1], Persist)
+
+
+def test_bug_proposer_ignores_reply_ballot():
+    p, good = variant("proposer_ignores_reply_ballot", proposer()), proposer()
+    s, _ = started(p)
+    s, _ = p.on_timer("p1", s, RETRY, 1.0)  # now in round 2
+    stale = Promise((1, 1), "a1", None, None)
+    assert p.on_message("p1", s, "a1", stale, 2.0)[0].promises == {"a1"}
+    assert good.on_message("p1", s, "a1", stale, 2.0)[0] == s
+
+
+def test_variants_leave_other_roles_alone():
+    cluster = make_cluster(3, 1)
+    for name in PAXOS:
+        changed = PAXOS.apply(name, cluster)
+        roles = {r for x, (a, r) in changed.items() if a is not cluster[x][0]}
+        assert len(roles) == 1, name
+    with pytest.raises(ValueError, match="no variant 'no_such_bug'"):
+        PAXOS.apply("no_such_bug", cluster)
+
+
+def test_a_user_variant_from_a_plugin_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("PAXCHAIN_PLUGINS", raising=False)
+    plugin = tmp_path / "my_bugs.py"
+    plugin.write_text(
+        "from impl.paxos import Acceptor\n"
+        "from impl.paxos_variants import PAXOS\n"
+        "@PAXOS.subclass('test_plugin_never_nacks', 'acceptor: never sends a Nack', 'acceptor')\n"
+        "class NeverNacks(Acceptor):\n"
+        "    def on_message(self, node, state, src, msg, now):\n"
+        "        st, eff = super().on_message(node, state, src, msg, now)\n"
+        "        return st, [e for e in eff if type(getattr(e, 'msg', None)).__name__ != 'Nack']\n")
+    load_plugins([str(plugin)])
+    import os
+    assert str(plugin) in os.environ["PAXCHAIN_PLUGINS"]
+    a = variant("test_plugin_never_nacks", Acceptor())
+    assert a.on_message("a1", AcceptorState((3, 1)), "p1", Prepare((1, 1)), 0.0)[1] == []
+    with pytest.raises(ValueError, match="no such file"):
+        load_plugins([str(tmp_path / "missing.py")])
 
 
 # -- cluster, states, table -------------------------------------------------------------------
