@@ -33,12 +33,20 @@ def collision_probability(distinct: int, bits: int = 64) -> float:
     return distinct * (distinct - 1) / 2 / 2.0 ** bits
 
 
-def header_text(model_desc: str, opts) -> str:
+def header_text(model_desc: str, opts, reductions=()) -> str:
+    """The run's header; ``reductions`` are the model's (``Model.reductions()``): those in
+    force have their premises checked during the search, and one that fails is switched off
+    and the search redone (the summary then says so)."""
     visited = "64-bit fingerprints" if opts.fingerprints else "exact states"
-    return (f"Checking {model_desc}\n"
+    text = (f"Checking {model_desc}\n"
             f"  search: {opts.strategy.upper()}, symmetry {'on' if opts.symmetry else 'off'}, "
             f"deadlock check {'on' if opts.deadlock else 'off'}, visited set of {visited}\n"
             f"  bounds: {opts.bounds_text()}")
+    shown = [r.text() for r in reductions if r.name != "symmetry" or opts.symmetry]
+    if shown:
+        text += ("\n  reductions: " + ", ".join(shown)
+                 + " (one whose premise fails for this code is switched off)")
+    return text
 
 
 def summary_text(result: Result) -> str:

@@ -151,7 +151,7 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
             raise UserError("--depth goes with --engine bmc (the explicit engine takes "
                             "--max-depth)")
         if as_json != "-":
-            echo(header_text(m.describe(), opts))
+            echo(header_text(m.describe(), opts, m.reductions()))
         result = _search(m, opts, quiet or as_json == "-")
     verdict(result.exit_code)
     written = _write_traces(result, out) if out else {}
