@@ -37,18 +37,39 @@ def _run(bench, target, mutant):
     return bench.run_job(snap, mutant, checks, bench.CHECKS_FILE, 600, None)
 
 
-def test_generated_mutants_are_stable_and_skip_seeded_bug_code(bench):
-    for name, target in bench.TARGETS.items():
+def test_generated_mutants_are_stable_and_cover_every_operator(bench):
+    for target in bench.TARGETS.values():
         first = bench.Snapshot.read(target).mutants()
         again = bench.Snapshot.read(target).mutants()
         assert [m.id for m in first] == [m.id for m in again]
         assert len({m.id for m in first}) == len(first)
-        for m in first:
-            assert "bugs" not in m.before and ".has(" not in m.after.replace(m.before, ""), m.id
-            assert m.function not in target.excluded
+        assert not {m.function for m in first} & set(target.excluded)
     paxos = bench.Snapshot.read(bench.TARGETS["paxos"]).mutants()
     assert {m.cls for m in paxos} == set(bench.PAXOS_CLASSES)
     assert {m.operator for m in paxos} == set(bench.OPERATORS)
+
+
+def test_seeded_bug_code_is_never_mutated(bench):
+    import ast
+
+    src = (
+        "class Acceptor:\n"
+        "    def on_message(self, s, b):\n"
+        "        if 'accept_below_promise' in self.bugs and b > 0:\n"      # line 3
+        "            return b + 1\n"                                        # line 4
+        "        if b > s and not self.rules.has('no_check'):\n"           # line 5
+        "            return [Persist(b), Send('p', b)]\n"                   # line 6
+        "        return s\n")
+    tree = ast.parse(src)
+    func = tree.body[0].body[0]
+    sites = bench._Sites(bench.TARGETS["paxos"], func, (("body", 0), ("body", 0))).run()
+    lines = {line for _, line, _, _, _ in sites}
+    assert 3 not in lines and 4 not in lines           # the flag's test and its branch
+    assert all("has(" not in after or "has(" in before for _, _, before, after, _ in sites)
+    flips = [after for op, line, _, after, _ in sites if op == "cmp_flip" and line == 5]
+    assert flips == ["if b >= s and (not self.rules.has('no_check')): return [Persist(b), "
+                     "Send('p', b)]"]                    # the bug-free part of a mixed test
+    assert {op for op, line, *_ in sites if line == 6} == {"drop_effect", "reorder_effects"}
 
 
 def test_baseline_passes_and_mutants_are_judged_by_the_gate(bench):
