@@ -235,6 +235,24 @@ _PX_ROUND_SKIP = ("correct Paxos: a restarted proposer resumes one round further
 _PX_WELL_FORMED = ("input validation: the model delivers only well-formed messages of the right type "
                    "from the right roles (acceptors' Accepted to learners, replies to proposers), so "
                    "the guard never sees the input it rejects")
+_PX_OWN_DISK = ("validates the proposer's own persisted (round, incarnation): the model's disk "
+                "returns exactly what it wrote, two non-negative ints, so the weakened test "
+                "accepts the same values")
+_PX_ACC_DISK = ("validates the acceptor's own persisted (promised, vote): the model's disk returns "
+                "exactly what it wrote, so the changed test accepts the same values")
+_PX_VALUE_CHOICE = ("correct Paxos: only which client value a (restarted) proposer offers "
+                    "changes (values[incarnation % len]); any value may be proposed, and ballots "
+                    "are untouched")
+_PX_OUTPUT_ONCE = ("the decision can be output before it is durable: a crash between loses it, "
+                   "and the restarted learner decides (and outputs) again; no property says a "
+                   "learner outputs at most one decision across restarts (its documented "
+                   "contract), and models/actor_system.py keeps outputs as a set, where a "
+                   "repeat is invisible — count outputs per node (or flag a repeated one) and "
+                   "add the invariant 'each learner outputs ('decided', v) at most once'")
+_PX_SPENT_PROMISE = ("the extra Promise answers a Prepare of a ballot the acceptor already voted "
+                     "in, so that ballot already has an Accept: its proposer has left phase 1 of "
+                     "it for good and ignores the reply, and no Lamport action reads such a spent "
+                     "report (README: refinement up to spent reports)")
 _PX_LEARNER_DISK = ("a learner persists only a decided (valid, non-None) value and starts from None "
                     "the first time: both arms of the guard give the same state for every value "
                     "its disk can hold")
@@ -247,6 +265,57 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
     "drop_guard:Learner.on_start:e794bb44": (EQUIVALENT, _PX_LEARNER_DISK),
     "and_or:Learner.on_start:97a9611f": (EQUIVALENT, _PX_LEARNER_DISK),
     "drop_guard:Learner.on_message:58296e14": (EQUIVALENT, _PX_WELL_FORMED),
+    "and_or:Learner.on_message:e05b9303": (EQUIVALENT, _PX_WELL_FORMED),
+    "and_or:Proposer._resume:131ecb13": (EQUIVALENT, _PX_OWN_DISK),
+    "off_by_one:Proposer._resume:5fb13e0e": (EQUIVALENT, _PX_OWN_DISK),
+    "off_by_one:Proposer._resume:dc916948": (MISSING, "bound: the restart writes incarnation -1, "
+                                             "which only a second restart of the same proposer "
+                                             "reads: it then fails the proposer's own check and "
+                                             "resumes at round 0, reusing its ballots; the gate "
+                                             "allows one crash — add a 1-proposer check with "
+                                             "crashes = 2 (max_rounds = 2)"),
+    "and_or:Acceptor.on_start:534c93be": (EQUIVALENT, _PX_ACC_DISK),
+    "off_by_one:Proposer._resume:049b2c68": (EQUIVALENT, _PX_VALUE_CHOICE),
+    "off_by_one:Proposer._resume:e7fe77de": (EQUIVALENT, _PX_VALUE_CHOICE),
+    "off_by_one:Proposer._resume:dd4f6f62": (EQUIVALENT, _PX_VALUE_CHOICE),
+    "off_by_one:Proposer._resume:e3afebff": (EQUIVALENT, _PX_VALUE_CHOICE),
+    "off_by_one:Proposer._resume:8a08bf08": (MISSING, "incarnation -1 fails the proposer's own "
+                                             "check at restart, so it resumes at round 0 and "
+                                             "reuses its ballots (with the same value here); a "
+                                             "reused ballot is harmful only when the re-run "
+                                             "phase 1 reports another vote, which needs 2 "
+                                             "proposers, 2 rounds and a crash, deeper than the "
+                                             "11 steps the gate checks at the CI bound: check "
+                                             "that bound deeper (or add a 'ballots never reused "
+                                             "with another value' invariant on the history)"),
+    "off_by_one:Acceptor.on_start:38a1ee1b": (EQUIVALENT, _PX_ACC_DISK),
+    "drop_guard:Acceptor.on_start:4f200a0f": (EQUIVALENT, _PX_ACC_DISK),
+    "and_or:Acceptor.on_start:70e281db": (EQUIVALENT, _PX_ACC_DISK),
+    "drop_guard:Acceptor.on_message:d596cb31": (EQUIVALENT, _PX_WELL_FORMED),
+    "and_or:Acceptor.on_message:68b6b24a": (EQUIVALENT, _PX_WELL_FORMED),
+    "reorder_effects:Learner.on_message:f78bf072": (MISSING, _PX_OUTPUT_ONCE),
+    "drop_effect:Learner.on_message:879a5a79": (MISSING, _PX_OUTPUT_ONCE),
+    "cmp_flip:Acceptor.on_message:4f3c895a": (EQUIVALENT, _PX_SPENT_PROMISE),
+    "cmp_flip:Acceptor.on_message:a2273192": (EQUIVALENT, _PX_SPENT_PROMISE),
+    "drop_guard:Acceptor.on_message:f82b2622": (EQUIVALENT, "drops only the re-sent Promise for a "
+                                                "duplicated Prepare of the promised ballot: it "
+                                                "matters only after a lost Promise, and then a "
+                                                "quorum of the others answers or the proposer "
+                                                "retries with a higher ballot (progress, not "
+                                                "safety, and never needed at these bounds)"),
+    "off_by_one:Proposer._new_ballot:26cb1db9": (EQUIVALENT, "a proposer that gave up cancels its "
+                                                 "timer and never starts a ballot again, so its "
+                                                 "volatile round is never read (a restart "
+                                                 "resumes from the persisted one)"),
+    "drop_guard:Learner.on_message:ffe291f4": (EQUIVALENT, "re-handling a vote already recorded "
+                                               "is idempotent: the vote set and the count are "
+                                               "unchanged, and a quorum would have decided at "
+                                               "the first copy"),
+    "cmp_flip:Learner.on_message:8a10f643": (MISSING, "the learner decides only when every "
+                                             "acceptor (3 of 3) accepted: safe, and value_decided "
+                                             "is still reached when all three vote; add a goal "
+                                             "'a learner decides while some acceptor never voted "
+                                             "for the value' (progress with a minority silent)"),
     # -- chain ---------------------------------------------------------------------------------
     "drop_guard:Rules.links:6b95e404": (MISSING, _CH_BUDGET3 + " (the seeded "
                                         "no_hash_link_check, caught at budget 3, is this bug)"),
