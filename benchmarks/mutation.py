@@ -1262,7 +1262,8 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
     if base.seconds * 1.5 > time_limit:
         log(f"[{target.name}] warning: the baseline takes {base.seconds:.0f} s; a --time-limit "
             f"of {time_limit:g} s may cut survivors short")
-    done = (previous_outcomes(out_path, target, snapshot, mutants, keep_timeouts=args.no_run)
+    done = (previous_outcomes(out_path, target, snapshot, mutants,
+                              keep_timeouts=args.no_run or not args.retry_timeouts)
             if args.resume or args.no_run else {})
     if done:
         log(f"[{target.name}] resuming: {len(done)} mutants already judged on this source")
@@ -1435,6 +1436,8 @@ def main(argv: list[str] | None = None) -> int:
                          "--limit/--only write only here)")
     ap.add_argument("--resume", action="store_true",
                     help="keep the outcomes the JSON file already holds for the same source")
+    ap.add_argument("--retry-timeouts", action="store_true",
+                    help="with --resume: judge again the mutants that timed out")
     ap.add_argument("--no-run", action="store_true",
                     help="only report (and rewrite the JSON from) the outcomes already recorded "
                          "for this source")
