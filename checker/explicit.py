@@ -56,6 +56,7 @@ def check(model: Model, options: Options | None = None) -> Result:
             if exc.reduction == "symmetry":
                 options = replace(options, symmetry=False)
                 symmetry_off = f"symmetry off (premise failed: {exc.detail})"
+                model = model.without_reduction("symmetry", symmetry_off)
             else:
                 model = model.without_reduction(exc.reduction, f"premise failed: {exc.detail}")
             continue

@@ -150,7 +150,10 @@ class Model:
 
     def without_reduction(self, name: str, why: str) -> "Model":
         """The same model with reduction ``name`` switched off (after ``ReductionUnsound``);
-        its ``reductions()`` says ``why`` it is off."""
+        its ``reductions()`` says ``why`` it is off. Symmetry is the engine's to drop: by
+        default the model itself needs no change for it."""
+        if name == "symmetry":
+            return self
         raise ValueError(f"{self.name} has no reduction {name!r} to switch off")
 
     def fingerprint(self, state: State) -> int:

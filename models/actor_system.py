@@ -676,6 +676,14 @@ class ActorSystem(Model):
             out.append(Reduction("symmetry", True, ""))
         return tuple(out)
 
+    def without_reduction(self, name: str, why: str) -> Model:
+        """Symmetry: stop checking its premise on handler calls (the engine stops using it)."""
+        if name == "symmetry":
+            self._sym_checked = False
+            self._sym_refused = True
+            return self
+        return super().without_reduction(name, why)
+
     # -- symmetry --------------------------------------------------------------------------
     @property
     def has_symmetry(self) -> bool:
@@ -831,7 +839,7 @@ class ActorSystem(Model):
         every handler call, past and future: symmetry is sound for the code under check only
         if its handlers treat the group's members alike, and this is verified, not assumed.
         """
-        if not self._sym_checked:
+        if not self._sym_checked and not getattr(self, "_sym_refused", False):
             self._check_memoised()
         perms = self._permutations()
         n = self.n

@@ -65,10 +65,17 @@ def test_no_reduction_changes_a_verdict(name, bound, variant):
         assert _outcome(one_off) == reference, f"{r.name} off"
 
 
-@pytest.mark.parametrize("name, bound, variant", CASES, ids=IDS)
+FIRST_BOUND = [(c, i) for c, i in zip(CASES, IDS)
+               if registry.entry(c[0]).reduction_bounds.index(c[1]) == 0]
+
+
+@pytest.mark.parametrize("name, bound, variant", [c for c, _ in FIRST_BOUND],
+                         ids=[i for _, i in FIRST_BOUND])
 def test_reductions_keep_what_the_properties_read(name, bound, variant):
     # Reachable projections of the fully reduced model (symmetry aside: it merges orbits)
-    # equal the unreduced ones, or the reduced model reports its premise failed.
+    # equal the unreduced ones, or the reduced model reports its premise failed. At each
+    # model's first bound (whole state sets are kept: the larger bounds are compared by
+    # verdicts and trace lengths above).
     plain = _all_off(_build(name, bound, variant))
     reduced = _build(name, bound, variant)
     want = {plain.projection(s) for s in reachable_states(plain)}
@@ -88,7 +95,7 @@ def test_every_shipped_variant_shows_its_bug_at_some_reduction_bound():
         if not e.reduction_bounds:
             continue
         for variant in e.variants:
-            verdicts = {check(_build(name, b, variant), Options(symmetry=True)).verdict
+            verdicts = {_run(_build(name, b, variant), symmetry=True).verdict
                         for b in e.reduction_bounds}
             assert "violated" in verdicts, (name, variant)
 
