@@ -171,6 +171,8 @@ class ActorWrapper:
         self.inner = inner
 
     def __getattr__(self, attr: str) -> Any:
+        if "inner" not in self.__dict__:  # e.g. during copy.copy, before __init__ ran
+            raise AttributeError(attr)
         return getattr(self.__dict__["inner"], attr)
 
     def on_start(self, node: str, durable: Any, now: float) -> Handled:
