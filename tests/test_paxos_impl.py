@@ -334,8 +334,11 @@ def test_a_user_variant_from_a_plugin_file(tmp_path, monkeypatch):
     load_plugins([str(plugin)])
     import os
     assert str(plugin) in os.environ["PAXCHAIN_PLUGINS"]
-    a = variant("test_plugin_never_nacks", Acceptor())
-    assert a.on_message("a1", AcceptorState((3, 1)), "p1", Prepare((1, 1)), 0.0)[1] == []
+    try:
+        a = variant("test_plugin_never_nacks", Acceptor())
+        assert a.on_message("a1", AcceptorState((3, 1)), "p1", Prepare((1, 1)), 0.0)[1] == []
+    finally:
+        PAXOS._variants.pop("test_plugin_never_nacks")  # other tests enumerate the shipped ones
     with pytest.raises(ValueError, match="no such file"):
         load_plugins([str(tmp_path / "missing.py")])
 
