@@ -26,7 +26,7 @@ from typing import Any
 
 import click
 
-from checker.errors import UserError
+from checker.errors import UserError, finite_number
 from checker.files import write_atomic
 from impl.paxos import Accepted, Prepare, make_cluster
 from impl.paxos_variants import PAXOS
@@ -44,15 +44,7 @@ _VARS = ["time", "event", "node", "detail"]
 
 # -- parsing -------------------------------------------------------------------------------------
 
-def _num(text: str, what: str) -> float:
-    """``text`` as a finite number, or a one-line ``UserError`` (NaN and infinity included)."""
-    try:
-        x = float(text)
-    except (TypeError, ValueError):
-        raise UserError(f"{what}: {text!r} is not a number") from None
-    if not math.isfinite(x):
-        raise UserError(f"{what}: {text!r} is not a finite number")
-    return x
+_num = finite_number  # ``text`` as a finite number, or a one-line ``UserError``
 
 
 class _Finite(click.ParamType):
