@@ -230,6 +230,53 @@ def test_a_lone_surrogate_or_control_character_is_escaped_in_the_one_line(real_t
     assert str(UserError("one\ntwo\r\nthree")) == "one two  three"
 
 
+# -- simulation traces (``simulate paxos --replay``): the same reader, the same contract -------
+
+@pytest.fixture(scope="module")
+def sim_trace(tmp_path_factory) -> Path:
+    """A valid simulation trace, written by ``paxchain simulate paxos --save``."""
+    path = tmp_path_factory.mktemp("sim") / "sim.json"
+    code, _, stderr = run_cli("simulate", "paxos", "--save", str(path))
+    assert code == 0, stderr
+    return path
+
+
+SIM_MUTATIONS = {
+    "deep nesting, whole file": MUTATIONS["deep nesting, whole file"],
+    "deep nesting in params": _literal(["#meta", "params", "acceptors"],
+                                       "[" * 5000 + "]" * 5000),
+    "5000-digit integer as a parameter": _literal(["#meta", "params", "seed"], "3" * 5000),
+    "NaN as a parameter": _literal(["#meta", "params", "loss"], "NaN"),
+    "format_version true": _set(["#meta", "format_version"], True),
+    "format_version 1.0": _set(["#meta", "format_version"], 1.0),
+    "format_version '1'": _set(["#meta", "format_version"], "1"),
+    "parameter true": _set(["#meta", "params", "acceptors"], True),
+    "parameter a float": _set(["#meta", "params", "acceptors"], 3.0),
+    "number as text": _set(["#meta", "params", "until"], "nan"),
+    "not UTF-8": MUTATIONS["not UTF-8"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(SIM_MUTATIONS))
+def test_bad_simulation_trace_is_one_line_exit_2(sim_trace, tmp_path, case):
+    bad = _write_mutant(sim_trace, tmp_path, SIM_MUTATIONS[case])
+    code, stdout, stderr = run_cli("simulate", "paxos", "--replay", str(bad))
+    assert_bad_input(code, stderr)
+    assert stdout == ""
+
+
+def test_the_simulation_trace_replays_and_names_what_is_wrong(sim_trace, tmp_path):
+    code, stdout, stderr = run_cli("simulate", "paxos", "--replay", str(sim_trace))
+    assert code == 0 and "events reproduced exactly" in stdout, stderr
+    for case, expected in (("format_version true", "format version 1 (an integer)"),
+                           ("parameter true", "True is not an integer"),
+                           ("deep nesting, whole file", "nested 100000 levels deep")):
+        bad = _write_mutant(sim_trace, tmp_path, SIM_MUTATIONS[case])
+        code, _, stderr = run_cli("simulate", "paxos", "--replay", str(bad))
+        assert_bad_input(code, stderr)
+        assert expected in stderr, (case, stderr)
+
+
 # -- the readers, directly --------------------------------------------------------------------
 
 def test_loads_json_bounds_depth_integers_and_non_finite_numbers():

@@ -21,13 +21,13 @@ import json
 import math
 import sys
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import click
 
 from checker.errors import UserError, finite_number
-from checker.files import write_atomic
+from checker.files import read_json, write_atomic
+from checker.trace import FORMAT, FORMAT_VERSION
 from impl.paxos import Accepted, Prepare, make_cluster
 from impl.paxos_variants import PAXOS
 from impl.simulator import Clock, Crash, Latency, Pause, SimConfig, SimResult, simulate
@@ -38,7 +38,6 @@ __all__ = ["subcommand", "Scenario", "Verdict", "run_scenario", "check_result", 
            "check_variants"]
 
 MODEL = "paxos-sim"
-_FORMAT, _VERSION = "paxchain-trace", 1
 _VARS = ["time", "event", "node", "detail"]
 
 
@@ -225,25 +224,40 @@ class Scenario:
         try:
             lat = d.get("latency", {})
             sc = cls(
-                acceptors=int(d["acceptors"]), proposers=int(d["proposers"]),
-                learners=int(d["learners"]), seed=int(d["seed"]), loss=float(d["loss"]),
-                dup=float(d["dup"]),
-                latency=Latency(lat["kind"], float(lat["lo"]), float(lat["hi"]),
-                                float(lat["mean"])),
-                pauses=tuple(Pause(str(n), float(a), float(f)) for n, a, f in d["pauses"]),
-                crashes=tuple(Crash(str(n), float(a), None if f is None else float(f))
+                acceptors=_whole(d["acceptors"]), proposers=_whole(d["proposers"]),
+                learners=_whole(d["learners"]), seed=_whole(d["seed"]), loss=_number(d["loss"]),
+                dup=_number(d["dup"]),
+                latency=Latency(lat["kind"], _number(lat["lo"]), _number(lat["hi"]),
+                                _number(lat["mean"])),
+                pauses=tuple(Pause(str(n), _number(a), _number(f)) for n, a, f in d["pauses"]),
+                crashes=tuple(Crash(str(n), _number(a), None if f is None else _number(f))
                               for n, a, f in d["crashes"]),
-                clocks=tuple((str(n), Clock(float(o), float(r))) for n, o, r in d["clocks"]),
-                timeout=float(d["timeout"]), backoff=float(d["backoff"]),
-                max_rounds=int(d["max_rounds"]), until=float(d["until"]),
+                clocks=tuple((str(n), Clock(_number(o), _number(r))) for n, o, r in d["clocks"]),
+                timeout=_number(d["timeout"]), backoff=_number(d["backoff"]),
+                max_rounds=_whole(d["max_rounds"]), until=_number(d["until"]),
                 variants=tuple(str(b) for b in d["variants"]), stop=str(d["stop"]),
-                crash_points=float(d.get("crash_points", 0.0)),
-                crash_points_max=int(d.get("crash_points_max", 1)),
-                crash_points_down=float(d.get("crash_points_down", 10.0)))
+                crash_points=_number(d.get("crash_points", 0.0)),
+                crash_points_max=_whole(d.get("crash_points_max", 1)),
+                crash_points_down=_number(d.get("crash_points_down", 10.0)))
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"simulation trace: bad params ({type(exc).__name__}: {exc})") from None
         sc.validate()
         return sc
+
+
+def _whole(x: Any) -> int:
+    """A trace's integer parameter: an int, not a bool (``True == 1``), float or string."""
+    if type(x) is not int:
+        raise TypeError(f"{x!r} is not an integer")
+    return x
+
+
+def _number(x: Any) -> float:
+    """A trace's number parameter: an int or float, not a bool or a string (``float("nan")``
+    would read one)."""
+    if type(x) not in (int, float):
+        raise TypeError(f"{x!r} is not a number")
+    return float(x)
 
 
 @dataclass
@@ -379,7 +393,7 @@ def trace_json(sc: Scenario, result: SimResult, v: Verdict) -> dict[str, Any]:
     from checker import __version__
 
     prop = v.violated or "agreement"
-    meta = {"format": _FORMAT, "format_version": _VERSION, "tool": "paxchain",
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",
             "tool_version": __version__, "model": MODEL, "params": sc.to_params(),
             "variant": "+".join(sc.variants) or None, "property": prop, "kind": "invariant",
             "summary": {"agreement": "Learners decide one value; at most one value is chosen.",
@@ -398,8 +412,10 @@ def replay_data(data: Any) -> tuple[Scenario, SimResult, Verdict]:
     if not isinstance(data, dict) or not isinstance(data.get("#meta"), dict):
         raise UserError("not a paxchain trace: no #meta object")
     meta = data["#meta"]
-    if meta.get("format") != _FORMAT or meta.get("format_version") != _VERSION:
-        raise UserError("not a paxchain trace of format version 1")
+    version = meta.get("format_version")
+    # ``type() is int``: JSON's true is a bool, and ``True == 1`` in Python.
+    if meta.get("format") != FORMAT or type(version) is not int or version != FORMAT_VERSION:
+        raise UserError(f"not a paxchain trace of format version {FORMAT_VERSION} (an integer)")
     if meta.get("model") != MODEL:
         raise UserError(f"not a simulation trace: model is {meta.get('model')!r}, "
                         f"expected {MODEL!r} (use paxchain replay)")
@@ -461,11 +477,8 @@ def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses,
     """Simulate single-decree Paxos (impl/paxos.py); print decisions, time to decide,
     messages and ballots. Same seed, same output."""
     if replay_file:
-        try:
-            data = json.loads(Path(replay_file).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read {replay_file}: {exc}") from None
-        sc, result, verdict = replay_data(data)
+        # the shared strict reader: size, depth, integer length and NaN/inf bounded, one line
+        sc, result, verdict = replay_data(read_json(replay_file))
         click.echo(f"replayed {replay_file}: {len(result.log)} events reproduced exactly")
     else:
         clocks: dict[str, list[float]] = {}
