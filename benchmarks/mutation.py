@@ -1101,6 +1101,28 @@ def gate_checks(model: str, checks_file: Path) -> list[str]:
             if s.model == model and s.expect == "holds" and s.variant is None]
 
 
+def gate_fingerprint(model: str, checks_file: Path) -> str:
+    """What a survivor's verdict depends on besides the mutant: the gate's checks of ``model``
+    as configured (every field) and the text of the spec modules that model's properties live
+    in. A recorded survivor is judged again when it changes (a new property or check may kill
+    it); a recorded kill stays, if the check that killed it is still in the gate."""
+    import sys as _sys
+
+    from checker.checks_file import load
+    from models.registry import build
+
+    specs = [s for s in load(str(checks_file)).checks
+             if s.model == model and s.expect == "holds" and s.variant is None]
+    h = hashlib.sha256(repr(specs).encode())
+    modules = {getattr(getattr(p.check, "func", p.check), "__module__", None)
+               for s in specs[:1] for p in build(model, dict(s.params)).properties()} - {None}
+    for name in sorted(modules):
+        path = getattr(_sys.modules.get(name), "__file__", None)
+        if path:
+            h.update(Path(path).read_bytes())
+    return h.hexdigest()
+
+
 @dataclass
 class Outcome:
     mutant: Mutant | None
@@ -1262,7 +1284,8 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
     if base.seconds * 1.5 > time_limit:
         log(f"[{target.name}] warning: the baseline takes {base.seconds:.0f} s; a --time-limit "
             f"of {time_limit:g} s may cut survivors short")
-    done = (previous_outcomes(out_path, target, snapshot, mutants,
+    gate = gate_fingerprint(target.model, checks_file)
+    done = (previous_outcomes(out_path, target, snapshot, mutants, checks, gate,
                               keep_timeouts=args.no_run or not args.retry_timeouts)
             if args.resume or args.no_run else {})
     if done:
@@ -1275,7 +1298,7 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
     def section_now(complete: bool) -> dict[str, Any]:
         ordered = sorted(outcomes, key=lambda o: rank[id(o.mutant)])
         sec = summarise(target, snapshot, ordered, checks, base, command, args)
-        sec.update(time_limit=time_limit, complete=complete,
+        sec.update(time_limit=time_limit, complete=complete, gate=gate,
                    seconds=round(time.monotonic() - started, 1),
                    load_average={"start": [round(x, 2) for x in load_start],
                                  "end": [round(x, 2) for x in os.getloadavg()]})
@@ -1350,17 +1373,28 @@ def partial_run(args: argparse.Namespace) -> bool:
 
 
 def previous_outcomes(path: Path | None, target: Target, snapshot: Snapshot,
-                      mutants: list[Mutant], keep_timeouts: bool = False) -> dict[str, Outcome]:
-    """The outcomes a previous run on the same source recorded (timeouts are run again unless
-    ``keep_timeouts``)."""
+                      mutants: list[Mutant], checks: list[str], gate: str,
+                      keep_timeouts: bool = False) -> dict[str, Outcome]:
+    """The outcomes a previous run on the same source recorded that still stand: a kill whose
+    killing check is still in the gate; a survivor or timeout only if the gate is unchanged
+    (``gate_fingerprint``). Timeouts are run again unless ``keep_timeouts``."""
     sec = _previous_section(path, target, snapshot)
     if sec is None:
         return {}
+    same_gate = sec.get("gate") == gate
     by_id = {m.id: m for m in mutants}
+
+    def stands(r: dict) -> bool:
+        if r["status"] == KILLED:
+            failed = [c["check"] for c in r.get("checks", []) if not c.get("passed", False)]
+            return bool(failed) and failed[-1] in checks
+        if r["status"] == TIMEOUT and not keep_timeouts:
+            return False
+        return same_gate
+
     return {r["id"]: Outcome(by_id[r["id"]], r["status"], r["reason"], r["seconds"],
                              r.get("checks", []))
-            for r in sec.get("mutants", [])
-            if r["id"] in by_id and (keep_timeouts or r["status"] != TIMEOUT)}
+            for r in sec.get("mutants", []) if r["id"] in by_id and stands(r)}
 
 
 def summarise(target: Target, snapshot: Snapshot, outcomes: list[Outcome], checks: list[str],

@@ -116,3 +116,19 @@ class LearnerMixesBallots(px.Learner):
     def _supporters(votes, msg):
         return {a for (_, v, a) in votes if v == msg.value}
 
+
+
+@PAXOS.wrapper("learner_announces_before_persist",
+               "learner: outputs its decision before the durable write of it (a crash between "
+               "the two forgets an announced decision)", "learner")
+class LearnerAnnouncesBeforePersist(ReplyBeforePersist):
+    """The acceptor bug's wrapper on a learner: its Output leaves before its Persist."""
+
+
+@PAXOS.subclass("learner_waits_for_all",
+                "learner: decides only once every acceptor accepted (one silent acceptor "
+                "blocks every decision)", "learner")
+class LearnerWaitsForAll(px.Learner):
+    @property
+    def quorum(self) -> int:  # type: ignore[override]
+        return len(self.acceptors)

@@ -186,8 +186,8 @@ class ActorWrapper:
 
 
 def persist_after_sends(effects: list[Effect]) -> list[Effect]:
-    """``effects`` with every ``Persist`` moved after the ``Send``s (the write-ahead rule
-    broken: a reply leaves before the write that it reports)."""
+    """``effects`` with every ``Persist`` moved after the other effects (the write-ahead rule
+    broken: a reply or an output leaves before the write that it reports)."""
     return ([e for e in effects if not isinstance(e, Persist)]
             + [e for e in effects if isinstance(e, Persist)])
 

@@ -19,6 +19,10 @@ validity            corrupt_storage (a fault-model variant: no implementation bu
 promise_monotonic   no_durable_storage (a crash forgets the promise)
 refinement          no_durable_storage, ignore_promised_votes, ballots_not_unique,
                     reuse_ballot_after_restart, accept_below_promise
+decision_durable    learner_announces_before_persist (a crash between its output and its
+                    write)
+quorum_suffices     learner_waits_for_all (listed only with 3 or more acceptors, where a
+                    majority is less than all)
 value_decided       learners=0 (no learner: the goal is never reached)
 =================== =====================================================================
 """
@@ -29,7 +33,7 @@ from checker.properties import invariant, sometimes, transition
 from specs.lamport_paxos import chosen_mask
 
 __all__ = ["PROPERTIES", "WITHOUT_HISTORY", "agreement", "learned_chosen", "validity", "promise_monotonic",
-           "refinement", "value_decided", "chosen_values"]
+           "refinement", "decision_durable", "quorum_suffices", "value_decided", "chosen_values"]
 
 
 def chosen_values(m, s) -> frozenset:
@@ -161,11 +165,47 @@ def refinement(m, s, t) -> bool:
     return b in nexts
 
 
+def _forgotten(m, s) -> list[str]:
+    out = []
+    for x, o in sorted(m.outputs(s), key=repr):
+        if isinstance(o, tuple) and len(o) == 2 and o[0] == "decided":
+            node = m.node(s, x)
+            holds = getattr(node.state, "decided", None) if node.up else node.durable
+            if holds != o[1]:
+                out.append(f"{x} announced {o[1]!r} but {'holds' if node.up else 'restarts with'} "
+                           f"{holds!r}")
+    return out
+
+
+@invariant(explain=lambda m, s: "; ".join(_forgotten(m, s)))
+def decision_durable(m, s) -> bool:
+    """Durable decisions: a learner never forgets a decision it announced — from its output on,
+    the learner holds that value (its state while up, its persisted value while down, which is
+    what it restarts with). A learner that announces before its write breaks this at a crash
+    between the two. Memoised on (outputs, learner entries)."""
+    key = (s[m.n + 4],) + tuple(s[m.index[x]] for x in m.learner_ids)
+    memo = m.spec_memo.setdefault("decision_durable", {})
+    ok = memo.get(key)
+    if ok is None:
+        ok = memo[key] = not _forgotten(m, s)
+    return ok
+
+
+@sometimes()
+def quorum_suffices(m, s) -> bool:
+    """A quorum suffices: some learner decides while some acceptor has never durably voted (a
+    reachability goal: a learner that waits for more than a majority never gets there)."""
+    return bool(m.decisions(s)) and any(m._acceptor_abs(e)[1] == -1
+                                        for e in s[:len(m.acceptor_ids)])
+
+
 @sometimes()
 def value_decided(m, s) -> bool:
     """Some learner decides a value (a reachability goal, so that a vacuous pass shows)."""
     return bool(m.decisions(s))
 
 
-PROPERTIES = [agreement, learned_chosen, validity, promise_monotonic, refinement, value_decided]
-WITHOUT_HISTORY = [agreement, validity, promise_monotonic, value_decided]
+PROPERTIES = [agreement, learned_chosen, validity, promise_monotonic, refinement, decision_durable,
+              quorum_suffices, value_decided]
+WITHOUT_HISTORY = [agreement, validity, promise_monotonic, decision_durable, quorum_suffices,
+                   value_decided]
