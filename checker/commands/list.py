@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from checker.cli import echo
+
 __all__ = ["command"]
 
 
@@ -24,11 +26,11 @@ def command(long_) -> None:
                  .properties()]
         params = " ".join(f"{p.name}={_default_text(p.default)}" for p in e.params)
         variants = ",".join(sorted(e.variants)) or "-"
-        click.echo(f"{name}  params: {params}  variants: {variants}  properties: "
-                   f"{','.join(props)}")
+        echo(f"{name}  params: {params}  variants: {variants}  properties: "
+             f"{','.join(props)}")
         if long_:
-            click.echo(f"    {e.summary}")
+            echo(f"    {e.summary}")
             for p in e.params:
-                click.echo(f"    --param {p.name}=…  {p.doc}")
+                echo(f"    --param {p.name}=…  {p.doc}")
             for v, doc in sorted(e.variants.items()):
-                click.echo(f"    --variant {v}  {doc}")
+                echo(f"    --variant {v}  {doc}")

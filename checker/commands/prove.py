@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from checker.cli import echo, verdict
 from checker.errors import UserError, finite_number
 
 __all__ = ["command"]
@@ -60,25 +61,26 @@ def _write_cti(out: str, text: str, cti, orders) -> list[Path]:
         try:
             files["cti.svg"] = render_svg(dot)
         except DotFailed as exc:
-            click.echo(f"paxchain: warning: no cti.svg: {exc}", err=True)
+            echo(f"paxchain: warning: no cti.svg: {exc}", err=True)
     return write_set(out, files, "cti")
 
 
 def _finish(report, as_json: bool, out: str | None, orders=None) -> None:
+    code = verdict(report.exit_code)  # before any output (``checker.cli``)
     failures = report.failures()
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=1))
+        echo(json.dumps(report.to_json(), indent=1))
     else:
-        click.echo(report.checklist(), nl=False)
+        echo(report.checklist(), nl=False)
         for o in failures:
-            click.echo("")
-            click.echo(o.cti.text() if o.cti else f"{o.conjunct}: failed (no model)", nl=False)
+            echo("")
+            echo(o.cti.text() if o.cti else f"{o.conjunct}: failed (no model)", nl=False)
     ctis = [o.cti for o in failures if o.cti is not None]
     if out is not None and ctis:
         written = _write_cti(out, "\n".join(c.text() for c in ctis), ctis[0], orders)
         if not as_json:
-            click.echo("wrote " + ", ".join(str(p) for p in written))
-    sys.exit(report.exit_code)
+            echo("wrote " + ", ".join(str(p) for p in written))
+    sys.exit(code)
 
 
 @command.command(name="paxos")
@@ -137,8 +139,9 @@ def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weight
         result = quorums_z3.prove_explicit(quorums_z3.parse_quorums(explicit))
     else:
         result = quorums_z3.prove_weighted(quorums_z3.parse_weights(weights), threshold)
-    click.echo(json.dumps(result.to_json(), indent=1) if as_json else result.text(), nl=False)
-    sys.exit(result.exit_code)
+    code = verdict(result.exit_code)
+    echo(json.dumps(result.to_json(), indent=1) if as_json else result.text(), nl=False)
+    sys.exit(code)
 
 
 @command.command(name="chain")
@@ -153,20 +156,21 @@ def chain(as_json: bool, out: str | None, timeout_ms: int) -> None:
 
     report = induction.check(chain_z3.system(), timeout_ms=timeout_ms)
     prefix = chain_z3.common_prefix_cti(timeout_ms=timeout_ms)
-    if as_json:
-        click.echo(json.dumps({"structural": report.to_json(), "common_prefix": prefix.to_json()},
-                              indent=1))
-    else:
-        click.echo(report.checklist(), nl=False)
-        for o in report.failures():
-            click.echo(o.cti.text() if o.cti else "", nl=False)
-        click.echo("")
-        click.echo(prefix.text(), nl=False)
-    if out is not None and prefix.cti is not None:
-        _write_cti(out, prefix.text(), prefix.cti, chain_z3.ORDERS)
     # The common-prefix counterexample is the expected outcome (it is *shown* not inductive):
     # the exit code reflects the structural proof, 3 when the counterexample could not be found.
     code = report.exit_code
     if code == 0 and prefix.verdict != "failed":
         code = 3
+    verdict(code)
+    if as_json:
+        echo(json.dumps({"structural": report.to_json(), "common_prefix": prefix.to_json()},
+                        indent=1))
+    else:
+        echo(report.checklist(), nl=False)
+        for o in report.failures():
+            echo(o.cti.text() if o.cti else "", nl=False)
+        echo("")
+        echo(prefix.text(), nl=False)
+    if out is not None and prefix.cti is not None:
+        _write_cti(out, prefix.text(), prefix.cti, chain_z3.ORDERS)
     sys.exit(code)

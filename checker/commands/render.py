@@ -14,6 +14,7 @@ import os
 
 import click
 
+from checker.cli import echo
 from checker.errors import UserError
 from checker.files import write_atomic
 
@@ -59,7 +60,7 @@ def command(trace_file, html_out, svg_out, dot_out, text_out) -> None:
 
         contents.append((text_out, trace_text(trace, trace_file)))
     written = [write_atomic(path, data) for path, data in contents]
-    click.echo("wrote " + ", ".join(str(p) for p in written))
+    echo("wrote " + ", ".join(str(p) for p in written))
 
 
 def _check_outputs(trace_file: str, outputs: dict[str, str]) -> None:

@@ -15,6 +15,7 @@ import sys
 import click
 
 from checker.artifacts import write_trace
+from checker.cli import echo, verdict
 from checker.files import read_json
 from checker.render_text import trace_text
 from checker.trace import read_meta, replay
@@ -61,15 +62,18 @@ def command(file, show, out) -> None:
     done = load_trace_file(file)
     trace = done.trace
     n = len(trace.steps) - 1
+    # a confirmed witness is 0, a confirmed violation 1: recorded before any output, so that a
+    # reader closing stdout early cannot change it (``checker.cli``)
+    code = verdict(0 if done.outcome == "witness" else 1)
     if show:
-        click.echo(trace_text(trace, file))
+        echo(trace_text(trace, file))
     if out:
         write_trace(trace, out)
     if done.outcome == "witness":
-        click.echo(f"replayed {n} steps of {trace.model.describe()}: each is an enabled "
-                   f"transition; the last state reaches {trace.prop}.")
-        sys.exit(0)
-    click.echo(f"replayed {n} steps of {trace.model.describe()}: each is an enabled "
-               f"transition; confirmed: {trace.prop} ({trace.kind}) is violated"
-               + (f" — {trace.explanation}" if trace.explanation else "") + ".")
-    sys.exit(1)
+        echo(f"replayed {n} steps of {trace.model.describe()}: each is an enabled "
+             f"transition; the last state reaches {trace.prop}.")
+    else:
+        echo(f"replayed {n} steps of {trace.model.describe()}: each is an enabled "
+             f"transition; confirmed: {trace.prop} ({trace.kind}) is violated"
+             + (f" — {trace.explanation}" if trace.explanation else "") + ".")
+    sys.exit(code)

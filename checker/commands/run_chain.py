@@ -41,6 +41,7 @@ from typing import Any
 
 import click
 
+from checker.cli import echo
 from checker.commands.run_paxos import startup_text
 from checker.commands.simulate_paxos import (FINITE, check_variants, parse_crash,
                                              parse_node_value, variant_option)
@@ -211,11 +212,11 @@ def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, c
 
 
 def _report(cluster, done, chains, names, blocks, k, deadline, crash_list) -> int:
-    click.echo(f"chain on 127.0.0.1: {len(names)} nodes, one OS process per node; "
-               f"until height {blocks}; deadline {deadline:g} s")
+    echo(f"chain on 127.0.0.1: {len(names)} nodes, one OS process per node; "
+         f"until height {blocks}; deadline {deadline:g} s")
     for c in crash_list:
-        click.echo(f"fault: crash {c.node} at {c.at:g}s"
-                   + ("" if c.down_for is None else f", restart after {c.down_for:g}s"))
+        echo(f"fault: crash {c.node} at {c.at:g}s"
+             + ("" if c.down_for is None else f", restart after {c.down_for:g}s"))
     startup_text(cluster, names)
     for n in names:
         starts = [v for _, v in cluster.outputs[n] if v[0] == "start"]
@@ -227,30 +228,30 @@ def _report(cluster, done, chains, names, blocks, k, deadline, crash_list) -> in
         line = f"{n}: on disk {disk}; mined {mined}; reorgs {len(reorgs)}"
         if len(starts) > 1:
             line += "; resumed from disk at height " + ", ".join(str(s[2]) for s in starts[1:])
-        click.echo(line)
+        echo(line)
     unreadable = [n for n in names if chains[n] == "unreadable"]
     if unreadable:
-        click.echo(f"VIOLATED durable storage: the chain file of {', '.join(unreadable)} holds "
-                   f"no chain (a fsync'ed write is replaced whole or not at all)")
+        echo(f"VIOLATED durable storage: the chain file of {', '.join(unreadable)} holds "
+             f"no chain (a fsync'ed write is replaced whole or not at all)")
         return 1
     persisted = {n: c for n, c in chains.items() if isinstance(c, tuple)}
     bad = divergences(persisted, k)
     if bad:
-        click.echo(f"VIOLATED prefix consistency (k={k}) of the persisted chains: "
-                   + "; ".join(bad))
+        echo(f"VIOLATED prefix consistency (k={k}) of the persisted chains: "
+             + "; ".join(bad))
         return 1
     behind = _behind(persisted)
     if not done:
-        click.echo(f"incomplete: not every node reached height {blocks} before the deadline; "
-                   f"the chains persisted so far are prefix-consistent (k={k})"
-                   + (f" ({behind})" if behind else ""))
+        echo(f"incomplete: not every node reached height {blocks} before the deadline; "
+             f"the chains persisted so far are prefix-consistent (k={k})"
+             + (f" ({behind})" if behind else ""))
         return 3
     same = len(set(persisted.values())) == 1
     low = min(len(c) for c in persisted.values()) - 1
-    click.echo(f"prefix consistency (k={k}) of the persisted chains: holds ("
-               + (f"all nodes hold the same chain, height {low})" if same else
-                  f"they agree up to height {max(low - k, 0)} at least"
-                  + (f"; {behind})" if behind else ")")))
+    echo(f"prefix consistency (k={k}) of the persisted chains: holds ("
+         + (f"all nodes hold the same chain, height {low})" if same else
+            f"they agree up to height {max(low - k, 0)} at least"
+            + (f"; {behind})" if behind else ")")))
     return 0
 
 

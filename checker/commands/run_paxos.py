@@ -24,6 +24,7 @@ import tempfile
 
 import click
 
+from checker.cli import echo
 from checker.commands.simulate_paxos import (FINITE, _n, check_variants, parse_crash,
                                              parse_pause, variant_option)
 from checker.errors import UserError
@@ -137,17 +138,17 @@ def _report(cluster, done, nodes, deadline, variants, pause_list, crash_list, lo
             delay_ms) -> int:
     counts = {r: sum(1 for n in nodes if n[0] == r[0]) for r in ("acceptor", "proposer",
                                                                  "learner")}
-    click.echo(f"paxos on 127.0.0.1: " + ", ".join(_n(k, r) for r, k in counts.items())
-               + f"; one OS process per node; deadline {deadline:g} s")
+    echo(f"paxos on 127.0.0.1: " + ", ".join(_n(k, r) for r, k in counts.items())
+         + f"; one OS process per node; deadline {deadline:g} s")
     if variants:
-        click.echo("variants: " + ", ".join(variants))
+        echo("variants: " + ", ".join(variants))
     faults = ([f"loss {loss:g}"] if loss else []) + (
         [f"delay up to {delay_ms:g} ms"] if delay_ms else []) + [
         f"pause {p.node} at {p.at:g}s for {p.duration:g}s" for p in pause_list] + [
         f"crash {c.node} at {c.at:g}s" + ("" if c.down_for is None else
                                          f", restart after {c.down_for:g}s")
         for c in crash_list]
-    click.echo("faults: " + ("; ".join(faults) if faults else "none"))
+    echo("faults: " + ("; ".join(faults) if faults else "none"))
     startup_text(cluster, nodes)
     decided = set()
     for name in nodes:
@@ -158,32 +159,32 @@ def _report(cluster, done, nodes, deadline, variants, pause_list, crash_list, lo
             t, v = ds[0]
             decided.update(v for _, v in ds)
             when = "found on disk at start-up" if t is None else f"after {t:.3f} s"
-            click.echo(f"{name}: decided {v} ({when})")
+            echo(f"{name}: decided {v} ({when})")
         else:
-            click.echo(f"{name}: no decision")
+            echo(f"{name}: no decision")
     total = {k: sum(s.get(k, 0) for s in cluster.stats.values())
              for k in ("sent", "received", "lost", "malformed")}
-    click.echo(f"datagrams: sent {total['sent']}, received {total['received']}, "
-               f"dropped by injected loss {total['lost']}, malformed {total['malformed']} "
-               f"(nodes that exited cleanly)")
+    echo(f"datagrams: sent {total['sent']}, received {total['received']}, "
+         f"dropped by injected loss {total['lost']}, malformed {total['malformed']} "
+         f"(nodes that exited cleanly)")
     if len(decided) > 1:
-        click.echo(f"VIOLATED agreement: learners decided {sorted(decided, key=repr)}")
+        echo(f"VIOLATED agreement: learners decided {sorted(decided, key=repr)}")
         return 1
     if not done:
-        click.echo("incomplete: not every learner decided before the deadline")
+        echo("incomplete: not every learner decided before the deadline")
         return 3
-    click.echo(f"agreement: holds ({decided.pop()})")
+    echo(f"agreement: holds ({decided.pop()})")
     return 0
 
 
 def startup_text(cluster: Cluster, nodes: list[str]) -> None:
     """Print what the crash schedule did, nodes that never came up, and nodes that failed."""
     for t, name, what in cluster.log:
-        click.echo(f"{name}: {what} at {t:.3f} s")
+        echo(f"{name}: {what} at {t:.3f} s")
     never = [n for n in nodes if not cluster.recovered[n] and n not in cluster.down]
     if never:
         shown = ", ".join(never[:6]) + (f" and {len(never) - 6} more" if len(never) > 6 else "")
-        click.echo(f"start-up: {len(nodes) - len(never)} of {len(nodes)} nodes came up before "
-                   f"the run ended; not up: {shown}")
+        echo(f"start-up: {len(nodes) - len(never)} of {len(nodes)} nodes came up before "
+             f"the run ended; not up: {shown}")
     for name, why in sorted(cluster.failed.items()):
-        click.echo(f"{name}: failed: {why}")
+        echo(f"{name}: failed: {why}")

@@ -29,6 +29,7 @@ from typing import Any
 
 import click
 
+from checker.cli import echo
 from checker.commands.simulate_paxos import (FINITE, check_variants, crash_point_options,
                                              parse_crash, parse_latency, parse_node_value,
                                              variant_option)
@@ -283,4 +284,4 @@ def subcommand(nodes, block_interval, blocks, delay, loss, dup, seed, k, difficu
                        clocks=tuple(sorted(clocks.items())), variants=tuple(variants),
                        crash_points=crash_points, crash_points_max=crash_points_max,
                        crash_points_down=crash_points_down)
-    click.echo(report(sc, run(sc)), nl=False)
+    echo(report(sc, run(sc)), nl=False)

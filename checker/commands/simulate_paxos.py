@@ -25,6 +25,8 @@ from typing import Any
 
 import click
 
+from checker.cli import echo
+from checker.cli import verdict as record_verdict
 from checker.errors import UserError, finite_number
 from checker.files import read_json, write_atomic
 from checker.trace import FORMAT, FORMAT_VERSION
@@ -479,7 +481,7 @@ def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses,
     if replay_file:
         # the shared strict reader: size, depth, integer length and NaN/inf bounded, one line
         sc, result, verdict = replay_data(read_json(replay_file))
-        click.echo(f"replayed {replay_file}: {len(result.log)} events reproduced exactly")
+        replayed = f"replayed {replay_file}: {len(result.log)} events reproduced exactly"
     else:
         clocks: dict[str, list[float]] = {}
         for text in offsets:
@@ -496,8 +498,12 @@ def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses,
                       "quiescent" if to_quiescence else "decided", crash_points,
                       crash_points_max, crash_points_down)
         result, verdict = run_scenario(sc)
-    click.echo(summary_text(sc, result, verdict), nl=False)
+        replayed = ""
+    code = record_verdict(_exit_code(verdict))  # before any output (``checker.cli``)
+    if replayed:
+        echo(replayed)
+    echo(summary_text(sc, result, verdict), nl=False)
     if save:
         write_atomic(save, json.dumps(trace_json(sc, result, verdict), indent=1) + "\n")
-        click.echo(f"trace: {save}")
-    sys.exit(_exit_code(verdict))
+        echo(f"trace: {save}")
+    sys.exit(code)
