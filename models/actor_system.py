@@ -232,6 +232,8 @@ class ActorSystem(Model):
         self._down: dict[int, int] = {}           # up entry -> its entry after a crash
         self._edges: dict[tuple[int, int], set[int]] = {}  # (node, entry) -> next entries
         self._owed: dict[tuple[int, int], set[int]] = {}   # (node, entry) -> must-be-no-op envs
+        self._pending: list[tuple[int, int, int]] = []    # obligations not checked yet
+        self._draining = False
         self._sym_checked = False
         self._dst: list[int] = []
         self.read_history = read_history or (lambda v: from_plain(v, self.types))
@@ -435,21 +437,45 @@ class ActorSystem(Model):
 
         Raises ``ReductionUnsound`` at the first entry where it is not: the model's ``dead``
         hook promised something the code under check does not do.
+
+        The obligations wait in one queue, worked off by a loop, never by recursion: checking
+        one runs a handler (``_deliver``), which may record a new node step (``_edge``) and so
+        owe more. An envelope counts as checked at an entry only after its check passed, so
+        the one that fails is reported at once (before any entry its own delivery leads to:
+        a handler that counts what it ignores leads to a new entry at every delivery), and an
+        obligation whose check was cut short by an exception stays queued for the next call
+        (``_bury`` calls ``_drain`` first).
         """
-        work = [x]
-        while work:
-            y = work.pop()
-            owed = self._owed.setdefault((i, y), set())
-            if e in owed:
-                continue
-            owed.add(e)
-            up, durable, st, timers = self.entries.values[y]
-            if up and self._deliver(i, y, e) is not None:
-                src, dst, msg = self.envs.values[e]
-                raise ReductionUnsound(
-                    "bury", f"{src}->{dst} {to_plain(msg)} was removed as dead, but {dst} "
-                    f"reacts to it in state {to_plain(st)}")
-            work.extend(self._edges.get((i, y), ()))
+        self._pending.append((i, x, e))
+        if not self._draining:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Check the queued obligations (``_oblige``) until none is left."""
+        self._draining = True
+        try:
+            while self._pending:
+                item = self._pending.pop()
+                i, y, e = item
+                owed = self._owed.setdefault((i, y), set())
+                if e in owed:
+                    continue
+                up, durable, st, timers = self.entries.values[y]
+                try:
+                    reacts = up and self._deliver(i, y, e) is not None
+                except BaseException:
+                    self._pending.append(item)  # not checked: for the next call
+                    raise
+                if reacts:
+                    self._pending.append(item)
+                    src, dst, msg = self.envs.values[e]
+                    raise ReductionUnsound(
+                        "bury", f"{src}->{dst} {to_plain(msg)} was removed as dead, but {dst} "
+                        f"reacts to it in state {to_plain(st)}")
+                owed.add(e)
+                self._pending.extend((i, z, e) for z in self._edges.get((i, y), ()))
+        finally:
+            self._draining = False
 
     def _fold(self, s: tuple, sends: tuple, outs: tuple) -> tuple[int, int]:
         n = self.n
@@ -607,6 +633,8 @@ class ActorSystem(Model):
         dst, values = self._dst, self.envs.values
         while len(dst) < len(values):
             dst.append(self.index[values[len(dst)][1]])
+        if self._pending and not self._draining:
+            self._drain()  # obligations an exception left unchecked (``_oblige``)
         net = t[n + 5:]
         keys = [t[dst[e]] << 24 | e for e in net]
         flags = list(map(self._dead_memo.get, keys))
