@@ -68,6 +68,20 @@ no-op, so the states with and without it have the same futures of node states, o
 history; removing it merges them. The hook is the model's promise and must be conservative
 (the Paxos model's is tested against the unreduced search).
 
+Tallies (optional ``tallies=("ignored",)``): fields of node states that count what a node does
+not act on (a malformed message, an unknown timer). A tally grows at every delivery of such a
+message, and on the duplicating network a message is delivered again and again, so with it the
+state space is infinite at every bound. The model keeps every tally at 0 (the state passed to a
+handler has 0, whatever it counted). That is exact when no handler *reads* a tally: then its
+value changes nothing a node does, only itself. The premise is checked, not assumed, from the
+first time a handler's result has a non-zero tally (before that every stored state is the real
+one): every handler call, past and future, is run again on the state with each tally replaced
+by an unknown (``_Unknown``) — arithmetic on it gives another unknown, and comparing, testing,
+hashing, converting or formatting it raises — and must finish, keep the unknown out of its
+effects and its other fields, and give the result of the call with 0. Where it does not, the
+checker switches the reduction off (``ReductionUnsound("tallies", ...)``). Traces show tallies
+as 0.
+
 Performance. Node entries, envelopes, histories and output sets are interned: a global state
 is a flat tuple of small integers, so hashing and comparing it is cheap, and handler results
 are memoised per ``(node, entry, event)`` — sound because handlers are pure (the actor API's
@@ -93,7 +107,8 @@ from checker.model import Label, Model, Reduction, ReductionUnsound
 from checker.values import Record
 from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
 
-__all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "rename_ids"]
+__all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "rename_ids",
+           "zero_fields"]
 
 NOW = 0
 NETWORKS = {
@@ -180,6 +195,51 @@ def rename_ids(value: Any, mapping: Mapping[str, str]) -> Any:
     return value
 
 
+def zero_fields(value: Any, names: Sequence[str]) -> Any:
+    """``value`` (a dataclass) with the fields ``names`` set to 0; ``value`` when ``names`` is
+    empty. The old values are not read (one may be an ``_Unknown``)."""
+    return dataclasses.replace(value, **{x: 0 for x in names}) if names else value
+
+
+class _Unknown:
+    """A tally's value as the premise check (``ActorSystem._check_tally``) passes it: arithmetic
+    on it gives another unknown; comparing, testing, hashing, converting, formatting or
+    indexing with it raises, since each would let the value change what the handler does."""
+
+    __slots__ = ()
+
+    def _read(self, *args: Any) -> Any:
+        raise TypeError("a handler read a tally")
+
+    def _derived(self, *args: Any) -> "_Unknown":
+        return _Unknown()
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __bool__ = _read
+    __index__ = __int__ = __float__ = __complex__ = __round__ = __trunc__ = _read
+    __floor__ = __ceil__ = __str__ = __repr__ = __format__ = __bytes__ = _read
+    __len__ = __iter__ = __contains__ = __getitem__ = __divmod__ = __rdivmod__ = _read
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _derived
+    __floordiv__ = __rfloordiv__ = __truediv__ = __rtruediv__ = _derived
+    __mod__ = __rmod__ = __pow__ = __rpow__ = _derived
+    __neg__ = __pos__ = __abs__ = __invert__ = _derived
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = _derived
+    __lshift__ = __rlshift__ = __rshift__ = __rrshift__ = _derived
+
+
+def _holds_unknown(value: Any) -> bool:
+    """Whether an ``_Unknown`` is anywhere inside ``value`` (tuples, lists, sets, dicts and
+    dataclasses are searched; nothing is compared or hashed)."""
+    if isinstance(value, _Unknown):
+        return True
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return any(_holds_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_unknown(k) or _holds_unknown(v) for k, v in value.items())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(_holds_unknown(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
+
+
 class ActorSystem(Model):
     """Actors ``[(node id, actor), ...]`` on a network that loses, duplicates and reorders.
 
@@ -198,6 +258,7 @@ class ActorSystem(Model):
                  read_history: Callable[[Any], Any] | None = None,
                  dead: Callable[[str, Node, Any], bool] | None = None,
                  crash_points: bool = True, prune_noops: bool = True,
+                 tallies: Sequence[str] = (),
                  name: str = "actor-system", params: Mapping[str, Any] | None = None,
                  variant: str | None = None) -> None:
         if min(drops, duplicates, crashes) < 0:
@@ -234,6 +295,9 @@ class ActorSystem(Model):
         self._owed: dict[tuple[int, int], set[int]] = {}   # (node, entry) -> must-be-no-op envs
         self._pending: list[tuple[int, int, int]] = []    # obligations not checked yet
         self._draining = False
+        self.tallies = tuple(tallies)
+        self._tally_fields: dict[type, tuple[str, ...]] = {}
+        self._tallied = False  # some handler result had a non-zero tally: check the premise
         self._sym_checked = False
         self._dst: list[int] = []
         self.read_history = read_history or (lambda v: from_plain(v, self.types))
@@ -318,6 +382,7 @@ class ActorSystem(Model):
             st, eff = self.actors[i].on_start(self.ids[i], durable, NOW)
             if self._sym_checked:
                 self._check_equivariant(i, ("start", durable), None, (st, eff))
+            st = self._untally(i, ("start", durable), None, st, eff)
             r = self._reaction(key, i, None, durable, None, (), st, eff, False)
         return r
 
@@ -331,6 +396,7 @@ class ActorSystem(Model):
             st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, NOW)
             if self._sym_checked:
                 self._check_equivariant(i, ("message", src, msg), st, (st2, eff))
+            st2 = self._untally(i, ("message", src, msg), st, st2, eff)
             if st2 == st and not eff and self.prune_noops:
                 r = self._react[key] = None
             else:
@@ -346,9 +412,82 @@ class ActorSystem(Model):
             st2, eff = self.actors[i].on_timer(self.ids[i], st, name, NOW)
             if self._sym_checked:
                 self._check_equivariant(i, ("timer", name), st, (st2, eff))
+            st2 = self._untally(i, ("timer", name), st, st2, eff)
             r = self._reaction(key, i, entry, durable, st,
                                tuple(t for t in timers if t != name), st2, eff, False)
         return r
+
+    # -- tallies ------------------------------------------------------------------------------
+    def _tally_names(self, st: Any) -> tuple[str, ...]:
+        """The tallies among ``st``'s fields (a dataclass state), looked up once per type."""
+        t = type(st)
+        names = self._tally_fields.get(t)
+        if names is None:
+            names = ()
+            if self.tallies and dataclasses.is_dataclass(st) and not isinstance(st, type):
+                have = {f.name for f in dataclasses.fields(st) if f.init}
+                names = tuple(x for x in self.tallies if x in have)
+            names = self._tally_fields[t] = names
+        return names
+
+    def _untally(self, i: int, event: tuple, st: Any, st2: Any, eff: Sequence) -> Any:
+        """``st2`` (node ``i``'s handler result for ``event`` in ``st``) with its tallies at 0;
+        the first result that this changes switches the premise check on (module docstring)."""
+        names = self._tally_names(st2)
+        if names and not all(type(v) is int and v == 0
+                             for v in (getattr(st2, x) for x in names)):
+            st2 = zero_fields(st2, names)
+            if not self._tallied:
+                self._tallied = True
+                self._check_tallies_memoised()
+        if self._tallied and event[0] != "start":
+            self._check_tally(i, event, st, st2, eff)
+        return st2
+
+    def _check_tally(self, i: int, event: tuple, st: Any, st2: Any, eff: Sequence) -> None:
+        """The tally premise for one handler call of node ``i`` in (stored) state ``st``, whose
+        result with tallies at 0 is ``(st2, eff)``: with each tally of ``st`` unknown, the
+        handler gives that same result. Raises ``ReductionUnsound`` where it does not."""
+        names = self._tally_names(st)
+        if not names:
+            return  # nothing of ``st`` is abstracted
+        actor, node = self.actors[i], self.ids[i]
+        unknown = dataclasses.replace(st, **{x: _Unknown() for x in names})
+        try:
+            if event[0] == "message":
+                got, got_eff = actor.on_message(node, unknown, event[1], event[2], NOW)
+            else:
+                got, got_eff = actor.on_timer(node, unknown, event[1], NOW)
+            got = zero_fields(got, self._tally_names(got))
+            same = (not _holds_unknown((got, tuple(got_eff)))
+                    and (got, list(got_eff)) == (st2, list(eff)))
+        except MemoryError:
+            raise
+        except Exception:  # it compared, tested, hashed, converted or formatted a tally
+            same = False
+        if not same:
+            what = (f"message {to_plain(event[2])} from {event[1]}" if event[0] == "message"
+                    else f"timer {event[1]}")
+            raise ReductionUnsound(
+                "tallies", f"{node} reads its {'/'.join(names)} count: its reaction to {what} "
+                f"in state {to_plain(st)} depends on the count, which cannot be kept at 0")
+
+    def _check_tallies_memoised(self) -> None:
+        """Check the tally premise on every handler call made before a tally was abstracted
+        (their results are reused for states whose real tallies differ)."""
+        for key in list(self._react):
+            i = key[0]
+            if key[1] == "start":
+                continue
+            up, durable, st, timers = self.entries.values[key[1]]
+            if isinstance(key[2], str):
+                event: tuple = ("timer", key[2])
+                st2, eff = self.actors[i].on_timer(self.ids[i], st, key[2], NOW)
+            else:
+                src, _, msg = self.envs.values[key[2]]
+                event = ("message", src, msg)
+                st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, NOW)
+            self._check_tally(i, event, st, zero_fields(st2, self._tally_names(st2)), eff)
 
     # -- crash points -------------------------------------------------------------------------
     @staticmethod
@@ -691,8 +830,9 @@ class ActorSystem(Model):
     def reductions(self) -> tuple[Reduction, ...]:
         """``noop`` (justified by running the handler: a delivery that changes nothing and
         sends nothing is not a step; no property may read the network), ``bury`` (premise
-        checked in the search, ``_oblige``) and ``symmetry`` (premise checked on every handler
-        call, ``_check_equivariant``)."""
+        checked in the search, ``_oblige``), ``symmetry`` (premise checked on every handler
+        call, ``_check_equivariant``) and ``tallies`` (premise checked on every handler call
+        once a tally is abstracted, ``_check_tally``; no property may read a tally)."""
         out = []
         if not self.duplicating:  # there a no-op delivery is a self-loop, left out anyway
             out.append(Reduction("noop", self.prune_noops, self.off.get("noop",
@@ -702,6 +842,9 @@ class ActorSystem(Model):
                                  self.off.get("bury", "by a parameter")))
         if self.groups:
             out.append(Reduction("symmetry", True, ""))
+        if self.tallies or "tallies" in self.off:
+            out.append(Reduction("tallies", bool(self.tallies),
+                                 self.off.get("tallies", "by a parameter")))
         return tuple(out)
 
     def without_reduction(self, name: str, why: str) -> Model:

@@ -43,6 +43,14 @@ back a vote whose value was corrupted on disk): it exists to show that validity 
 A value that an actor may produce beyond the clients' (``extra_values`` on the actor) joins the
 abstract values.
 
+Ignored messages. Each role counts the messages (and timers) it ignores in ``ignored``. The
+production roles never send one that another ignores, so the count stays 0; but a variant that
+does (an acceptor that answers ``Nack(b, None)``, say) makes it grow at every delivery, and on
+the duplicating network the state space is then infinite at every bound. ``tallies=True`` (the
+default; ``--param tallies=0`` switches it off) keeps the counts at 0, which is exact because
+no property reads them and, checked on every handler call once a count would be non-zero, no
+handler does either (``models.actor_system``: a handler that reads one switches it off).
+
 Symmetry (opt-in: ``Options(symmetry=True)``, ``--symmetry``) is over the acceptors: the acceptor, proposer and learner code never singles
 out an acceptor by its id (quorums are counts of distinct ids; proposers send to all acceptors,
 whose order only fixes the order of ``Send`` effects, which land in a multiset), so renaming
@@ -51,6 +59,7 @@ acceptors maps behaviours to behaviours and preserves every property here.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any, Mapping
 
@@ -58,10 +67,12 @@ from checker.model import Reduction
 from checker.values import Record
 from impl import paxos as px
 from impl.paxos_variants import PAXOS
-from models.actor_system import NETWORKS, ActorSystem, Node, rename_ids
+from models.actor_system import NETWORKS, ActorSystem, Node, rename_ids, zero_fields
 from models.lamport_paxos import LamportPaxos
 
-__all__ = ["PaxosSystem", "ENTRIES"]
+__all__ = ["PaxosSystem", "ENTRIES", "TALLIES"]
+
+TALLIES = ("ignored",)  # the roles' counts of messages and timers they ignore
 
 
 class PaxosSystem(ActorSystem):
@@ -71,12 +82,13 @@ class PaxosSystem(ActorSystem):
                  max_rounds: int = 2, learners: int = 1, network: str = "duplicating",
                  drops: int = 0, duplicates: int = 0, crashes: int = 1, history: bool = True,
                  bury: bool = True, spent_reports: bool = False, crash_points: bool = True,
-                 noop: bool = True, variant: str | None = None) -> None:
+                 noop: bool = True, tallies: bool = True, variant: str | None = None) -> None:
         self._kwargs = dict(acceptors=acceptors, proposers=proposers, values=values,
                             max_rounds=max_rounds, learners=learners, network=network,
                             drops=drops, duplicates=duplicates, crashes=crashes,
                             history=history, bury=bury, spent_reports=spent_reports,
-                            crash_points=crash_points, noop=noop, variant=variant)
+                            crash_points=crash_points, noop=noop, tallies=tallies,
+                            variant=variant)
         if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 1 or learners < 0:
             raise ValueError("need acceptors, proposers, values, max_rounds >= 1, learners >= 0")
         PAXOS.check([variant] if variant is not None else [])
@@ -120,6 +132,8 @@ class PaxosSystem(ActorSystem):
             params["crash_points"] = 0
         if not noop:
             params["noop"] = 0
+        if not tallies:
+            params["tallies"] = 0
         super().__init__(
             actors, network=network, drops=drops, duplicates=duplicates, crashes=crashes,
             symmetric=[self.acceptor_ids],
@@ -128,7 +142,7 @@ class PaxosSystem(ActorSystem):
             rename=self._rename, show_history=self._show_history,
             read_history=self._read_history, dead=self._dead if bury else None,
             crash_points=crash_points, prune_noops=noop,
-            name="paxos-system", params=params,
+            tallies=TALLIES if tallies else (), name="paxos-system", params=params,
             variant=variant)
         self.spec_memo: dict[str, dict] = {}
         self._abs_memo: dict[tuple, tuple] = {}
@@ -143,7 +157,8 @@ class PaxosSystem(ActorSystem):
         return super().reductions() + ((compaction,) if self.with_history else ())
 
     def without_reduction(self, name: str, why: str) -> "PaxosSystem":
-        flags = {"bury": "bury", "noop": "noop", "compaction": "spent_reports"}
+        flags = {"bury": "bury", "noop": "noop", "compaction": "spent_reports",
+                 "tallies": "tallies"}
         if name == "symmetry":
             return super().without_reduction(name, why)
         if name not in flags:
@@ -317,9 +332,19 @@ class PaxosSystem(ActorSystem):
         the history without spent reports (it is what ``compaction`` keeps)."""
         n = self.n
         h = self.hist.values[state[n + 3]]
-        return (tuple(self.entries.values[x] for x in state[:n]),
+        return (tuple(self._counts_off(self.entries.values[x]) for x in state[:n]),
                 self.abstract.msgs.drop_spent_reports(h) if self.with_history else h,
                 self.outs.values[state[n + 4]])
+
+    @staticmethod
+    def _counts_off(entry: tuple) -> tuple:
+        """A node entry with the ``ignored`` counts of its state at 0: no property reads them,
+        and the ``tallies`` reduction keeps them at 0."""
+        up, durable, st, timers = entry
+        if st is None or not dataclasses.is_dataclass(st):
+            return entry
+        names = [f.name for f in dataclasses.fields(st) if f.name in TALLIES and f.init]
+        return (up, durable, zero_fields(st, names), timers)
 
     # -- what the specs read -------------------------------------------------------------------
     def promise(self, node: Node) -> Any:
@@ -351,7 +376,7 @@ class PaxosSystem(ActorSystem):
 
 def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learners=1,
            network="duplicating", drops=0, duplicates=0, crashes=1, history=1, bury=1,
-           spent_reports=0, crash_points=1, noop=1):
+           spent_reports=0, crash_points=1, noop=1, tallies=1):
     if network == "duplicating" and (drops or duplicates):
         raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
                          "network loses and duplicates without bound)")
@@ -359,7 +384,8 @@ def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learn
                        max_rounds=max_rounds, learners=learners, network=network, drops=drops,
                        duplicates=duplicates, crashes=crashes, history=bool(history),
                        bury=bool(bury), spent_reports=bool(spent_reports),
-                       crash_points=bool(crash_points), noop=bool(noop), variant=variant)
+                       crash_points=bool(crash_points), noop=bool(noop),
+                       tallies=bool(tallies), variant=variant)
 
 
 def _network(text: str) -> str:
@@ -413,7 +439,10 @@ def _entries():
                       "(a reduction)"),
                 Param("crash_points", int_param(0, 1), 1,
                       "1: a crash may also fall between a handler's effects (after a Persist, "
-                      "before the sends that follow, ...)")),
+                      "before the sends that follow, ...)"),
+                Param("tallies", int_param(0, 1), 1,
+                      "1: the roles' counts of ignored messages are kept at 0 (a reduction, "
+                      "checked: no handler may read them)")),
         variants=PAXOS.docs,
         build=_build,
         suite=suite,

@@ -123,8 +123,91 @@ def test_a_burial_premise_that_fails_is_reported_not_recursed_into(never_votes):
     from checker.result import INCOMPLETE, Options
     from models.paxos_system import PaxosSystem
 
-    m = PaxosSystem(**ONE_PROPOSER, variant=never_votes)
+    m = PaxosSystem(**ONE_PROPOSER, variant=never_votes, tallies=False)  # the count grows
     r = check(m, Options(symmetry=True, max_states=3000))
     assert r.verdict == INCOMPLETE
     off = [t for t in r.reductions if t.startswith("bury off (premise failed")]
     assert off and "promised=None) was removed as dead, but p1 reacts to it" in off[0]
+
+
+def test_the_mutant_that_never_votes_gets_a_verdict(never_votes, tmp_path):
+    # Its malformed Nacks are ignored and counted, one more at every delivery, and the
+    # duplicating network delivers them again and again: kept at 0 (the ``tallies``
+    # reduction), the counts leave a finite state space in which no value is ever decided.
+    from checker.explicit import check
+    from checker.result import HOLDS, VIOLATED, Options
+    from models.paxos_system import PaxosSystem
+
+    m = PaxosSystem(**ONE_PROPOSER, variant=never_votes)
+    r = check(m, Options(symmetry=True, keep_going=True))
+    assert r.exhaustive and "tallies on" in r.reductions and "bury on" in r.reductions
+    verdicts = {p.name: p.verdict for p in r.properties}
+    assert verdicts.pop("value_decided") == VIOLATED  # the goal: nothing is ever decided
+    assert verdicts.pop("quorum_suffices") == VIOLATED
+    assert set(verdicts.values()) == {HOLDS}  # safety holds: nothing is chosen either
+    # the brief's command line, with the mutant as a plugin
+    plugin = tmp_path / "never_votes.py"
+    plugin.write_text("from impl.paxos import Acceptor\n"
+                      "from impl.paxos_variants import PAXOS\n"
+                      "@PAXOS.subclass('never_votes', 'acceptor: never votes', 'acceptor')\n"
+                      "class NeverVotes(Acceptor):\n"
+                      "    def _accepts(self, s, b):\n"
+                      "        return False\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "checker", "--plugin", str(plugin), "check", "paxos-system",
+         *[f"-p{k}={v}" for k, v in ONE_PROPOSER.items()], "--symmetry",
+         "--variant", "never_votes", "-q"], capture_output=True, text=True, timeout=SAFETY)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "Verdict: VIOLATED — quorum_suffices, value_decided." in proc.stdout
+
+
+def test_a_handler_that_reads_its_count_switches_the_abstraction_off(never_votes):
+    # Budgeted network: every message is delivered at most once, so the counts stay finite
+    # without the reduction too, and both searches must agree.
+    import copy
+
+    from checker.explicit import check
+    from checker.result import Options
+    from impl.paxos import Proposer
+    from impl.paxos_variants import PAXOS
+    from models.paxos_system import PaxosSystem
+
+    class ReadsItsCount(Proposer):
+        def on_message(self, node, state, src, msg, now):
+            st, eff = super().on_message(node, state, src, msg, now)
+            return (st, []) if state.ignored >= 1 else (st, eff)  # mute once it ignored one
+
+    def reads(actor):
+        new = copy.copy(actor)
+        new.__class__ = ReadsItsCount
+        return new
+
+    name = "test_reads_its_count"
+    PAXOS.register(name, "never votes; the proposer reads its count",
+                   acceptor=PAXOS[never_votes].transforms["acceptor"], proposer=reads)
+    try:
+        kw = dict(ONE_PROPOSER, network="budgeted", variant=name)
+        r = check(PaxosSystem(**kw), Options(symmetry=True, keep_going=True))
+        plain = check(PaxosSystem(**kw, tallies=False), Options(symmetry=True, keep_going=True))
+    finally:
+        PAXOS._variants.pop(name)
+    off = [t for t in r.reductions if t.startswith("tallies off (premise failed: p1 reads")]
+    assert off, r.reductions
+    assert ([(p.name, p.verdict) for p in r.properties]
+            == [(p.name, p.verdict) for p in plain.properties])
+    assert r.stats.distinct == plain.stats.distinct
+
+
+def test_the_production_roles_never_count_an_ignored_message():
+    # What keeps the correct model finite without the reduction: no production role sends a
+    # message that another ignores, so every count stays 0 and the reduction never engages.
+    from checker.explicit import check
+    from checker.result import HOLDS, Options
+    from models.paxos_system import PaxosSystem
+
+    m = PaxosSystem(acceptors=2, proposers=2, values=2, max_rounds=1, crashes=1)
+    r = check(m, Options(keep_going=True))
+    assert r.exhaustive and r.get("agreement").verdict == HOLDS
+    assert not m._tallied
+    assert all(getattr(m.node_view(e).state, "ignored", 0) == 0
+               for e in range(len(m.entries.values)))
