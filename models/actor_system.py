@@ -245,7 +245,10 @@ class ActorSystem(Model):
 
     ``types`` lists the dataclasses of messages, states and durable values (to read traces
     back); ``crashable`` the nodes that may crash (default all); ``record``/``history`` the
-    auxiliary history (see the module docstring); ``rename`` the id renaming for symmetry.
+    auxiliary history (see the module docstring); ``rename`` the id renaming for symmetry;
+    ``check_send(src, dst, msg)``, called once for each distinct envelope a handler sends,
+    raises ``ValueError`` (one line: the checker reports it as an error, exit 2) for a message
+    the model cannot represent, before anything reads it.
     """
 
     def __init__(self, actors: Sequence[tuple[str, Any]], *, network: str = "budgeted",
@@ -259,6 +262,7 @@ class ActorSystem(Model):
                  dead: Callable[[str, Node, Any], bool] | None = None,
                  crash_points: bool = True, prune_noops: bool = True,
                  tallies: Sequence[str] = (),
+                 check_send: Callable[[str, str, Any], None] | None = None,
                  name: str = "actor-system", params: Mapping[str, Any] | None = None,
                  variant: str | None = None) -> None:
         if min(drops, duplicates, crashes) < 0:
@@ -296,6 +300,7 @@ class ActorSystem(Model):
         self._pending: list[tuple[int, int, int]] = []    # obligations not checked yet
         self._draining = False
         self.tallies = tuple(tallies)
+        self.check_send = check_send
         self._tally_fields: dict[type, tuple[str, ...]] = {}
         self._tallied = False  # some handler result had a non-zero tally: check the premise
         self._sym_checked = False
@@ -348,7 +353,10 @@ class ActorSystem(Model):
         tset = set(timers)
         for e in effects:
             if isinstance(e, Send):
-                sends.append(self.envs((src, e.dst, e.msg)))
+                env = (src, e.dst, e.msg)
+                if self.check_send is not None and env not in self.envs.ids:
+                    self.check_send(*env)
+                sends.append(self.envs(env))
             elif isinstance(e, Persist):
                 durable = e.data
             elif isinstance(e, SetTimer):

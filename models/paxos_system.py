@@ -34,7 +34,10 @@ keeps every report and checks refinement to Lamport's Paxos itself (the tests co
 
 Ballots map to Lamport's integer ballots by their order: the sorted list of every ballot the
 proposers can use (``(r, p)`` for ``r`` in ``1..max_rounds``, ``p`` in ``1..M``; ``(r, 0)``
-under ``ballots_not_unique``) indexed from 0.
+under ``ballots_not_unique``) indexed from 0. A handler that sends a ballot outside that list
+(a proposer that starts below round 1 or goes on past ``max_rounds``), a value that is not
+one of the model's or an acceptor id that is not one is code this model cannot check: the
+search stops with a one-line error naming the message (``_check_send``; exit 2).
 
 Variants: every variant in the catalogue ``impl.paxos_variants.PAXOS`` — the shipped ones and
 any a plugin registers — applied to the cluster before it is put on the network. Among them
@@ -67,7 +70,8 @@ from checker.model import Reduction
 from checker.values import Record
 from impl import paxos as px
 from impl.paxos_variants import PAXOS
-from models.actor_system import NETWORKS, ActorSystem, Node, rename_ids, zero_fields
+from models.actor_system import (NETWORKS, ActorSystem, Node, rename_ids, to_plain,
+                                  zero_fields)
 from models.lamport_paxos import LamportPaxos
 
 __all__ = ["PaxosSystem", "ENTRIES", "TALLIES"]
@@ -142,7 +146,8 @@ class PaxosSystem(ActorSystem):
             rename=self._rename, show_history=self._show_history,
             read_history=self._read_history, dead=self._dead if bury else None,
             crash_points=crash_points, prune_noops=noop,
-            tallies=TALLIES if tallies else (), name="paxos-system", params=params,
+            tallies=TALLIES if tallies else (), check_send=self._check_send,
+            name="paxos-system", params=params,
             variant=variant)
         self.spec_memo: dict[str, dict] = {}
         self._abs_memo: dict[tuple, tuple] = {}
@@ -184,6 +189,40 @@ class PaxosSystem(ActorSystem):
         if t is px.Accepted:
             return ("2b", ai[msg.acceptor], bi[msg.ballot], vi[msg.value])
         return None
+
+    def _check_send(self, src: str, dst: str, msg: Any) -> None:
+        """A message whose ballot, value or acceptor the abstraction cannot map (a ballot
+        outside ``self.ballots``: a proposer past ``max_rounds`` or below round 1; a value no
+        client proposes) is code this model cannot check: a one-line ``ValueError`` naming
+        it, as soon as a handler sends it (the checker exits 2), not a ``KeyError`` later."""
+        if type(msg) not in (px.Prepare, px.Promise, px.Accept, px.Accepted):
+            return  # a Nack has no abstract counterpart
+        ballots = (self.ballot_index, "ballots",
+                   f"a proposer's rounds are 1..max_rounds={self._kwargs['max_rounds']}: it "
+                   f"must start at round 1 and give up after max_rounds")
+        values = (self.value_index, "values",
+                  "a value no client proposed would break validity, but the abstraction "
+                  "cannot name it (an actor may declare more in extra_values)")
+        domains = {"ballot": ballots, "voted_ballot": ballots, "value": values,
+                   "voted_value": values, "acceptor": (self.acc_index, "acceptors", "")}
+        for name in (f.name for f in dataclasses.fields(msg) if f.name in domains):
+            x = getattr(msg, name)
+            known, what, why = domains[name]
+            if x is None and name.startswith("voted_"):
+                continue  # a Promise that reports no vote
+            try:
+                ok = x in known
+            except TypeError:  # unhashable
+                ok = False
+            if not ok:
+                try:
+                    shown = to_plain(msg)
+                except TypeError:  # a field of a type traces cannot show
+                    shown = repr(msg)
+                raise ValueError(
+                    f"paxos-system cannot check this code: {src} sends {shown} to "
+                    f"{dst}, whose {name.replace('_', ' ')} {x!r} is not one of the model's "
+                    f"{what} ({', '.join(map(repr, known))})" + (f"; {why}" if why else ""))
 
     def _bit(self, am: tuple) -> int:
         m = self.abstract.msgs
@@ -300,12 +339,19 @@ class PaxosSystem(ActorSystem):
         r = self._acc_memo.get(entry)
         if r is None:
             durable = self.entries.values[entry][1]
-            promised, vote = durable if durable is not None else (None, None)
-            mb = -1 if promised is None else self.ballot_index[promised]
-            if vote is None:
-                r = (mb, -1, -1)
-            else:
-                r = (mb, self.ballot_index[vote[0]], self.value_index[vote[1]])
+            try:
+                promised, vote = durable if durable is not None else (None, None)
+                mb = -1 if promised is None else self.ballot_index[promised]
+                if vote is None:
+                    r = (mb, -1, -1)
+                else:
+                    r = (mb, self.ballot_index[vote[0]], self.value_index[vote[1]])
+            except (KeyError, TypeError, IndexError, ValueError):
+                raise ValueError(
+                    f"paxos-system cannot check this code: an acceptor persisted (promise, "
+                    f"vote) = {durable!r}, which names a ballot or value that is not one of "
+                    f"the model's (ballots {', '.join(map(str, self.ballots))}; values "
+                    f"{', '.join(map(str, self.value_index))})") from None
             self._acc_memo[entry] = r
         return r
 

@@ -13,10 +13,12 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from impl.paxos import Proposer
 from tests.test_bad_input import check_out
 
 SAFETY = 600  # seconds: a guard against a hung child, never a timing assertion
@@ -116,6 +118,22 @@ def never_votes():
 ONE_PROPOSER = dict(acceptors=3, proposers=1, values=2, max_rounds=1, crashes=1)
 
 
+def check_with_plugin(tmp_path: Path, name: str, role: str, body: str,
+                      *args: str) -> subprocess.CompletedProcess:
+    """``paxchain --plugin FILE check paxos-system`` at ``ONE_PROPOSER`` of the variant
+    ``name``: a subclass of ``role``'s production class with the methods in ``body``."""
+    base = role.capitalize()
+    plugin = tmp_path / f"{name}.py"
+    plugin.write_text(f"from impl.paxos import {base}\n"
+                      "from impl.paxos_variants import PAXOS\n"
+                      f"@PAXOS.subclass({name!r}, 'a test variant', {role!r})\n"
+                      f"class Variant({base}):\n" + textwrap.indent(body, "    "))
+    return subprocess.run(
+        [sys.executable, "-m", "checker", "--plugin", str(plugin), "check", "paxos-system",
+         *[f"-p{k}={v}" for k, v in ONE_PROPOSER.items()], "--variant", name, *args, "-q"],
+        capture_output=True, text=True, timeout=SAFETY)
+
+
 def test_a_burial_premise_that_fails_is_reported_not_recursed_into(never_votes):
     # Checking that a buried Nack is a no-op ran the proposer, whose count of ignored
     # messages made a new state, where the same check ran again: RecursionError.
@@ -145,18 +163,9 @@ def test_the_mutant_that_never_votes_gets_a_verdict(never_votes, tmp_path):
     assert verdicts.pop("value_decided") == VIOLATED  # the goal: nothing is ever decided
     assert verdicts.pop("quorum_suffices") == VIOLATED
     assert set(verdicts.values()) == {HOLDS}  # safety holds: nothing is chosen either
-    # the brief's command line, with the mutant as a plugin
-    plugin = tmp_path / "never_votes.py"
-    plugin.write_text("from impl.paxos import Acceptor\n"
-                      "from impl.paxos_variants import PAXOS\n"
-                      "@PAXOS.subclass('never_votes', 'acceptor: never votes', 'acceptor')\n"
-                      "class NeverVotes(Acceptor):\n"
-                      "    def _accepts(self, s, b):\n"
-                      "        return False\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "checker", "--plugin", str(plugin), "check", "paxos-system",
-         *[f"-p{k}={v}" for k, v in ONE_PROPOSER.items()], "--symmetry",
-         "--variant", "never_votes", "-q"], capture_output=True, text=True, timeout=SAFETY)
+    # the command line the mutation benchmark ran, with the mutant as a plugin
+    proc = check_with_plugin(tmp_path, "never_votes", "acceptor",
+                             "def _accepts(self, s, b):\n    return False\n", "--symmetry")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "Verdict: VIOLATED — quorum_suffices, value_decided." in proc.stdout
 
@@ -211,3 +220,68 @@ def test_the_production_roles_never_count_an_ignored_message():
     assert not m._tallied
     assert all(getattr(m.node_view(e).state, "ignored", 0) == 0
                for e in range(len(m.entries.values)))
+
+
+class _StartsAtRoundZero(Proposer):
+    """The mutant ``off_by_one:Proposer._resume``: a fresh proposer resumes at round -1, so
+    its first ballot is ``(0, pid)``, below the model's ballots."""
+
+    def _resume(self, durable):
+        r, inc = super()._resume(durable)
+        return r - 1, inc
+
+
+class _NeverGivesUp(Proposer):
+    """The mutant ``drop_guard:Proposer._new_ballot``: ``max_rounds`` is not kept."""
+
+    def _new_ballot(self, s, trigger):
+        limit, self.max_rounds = self.max_rounds, 0
+        try:
+            return super()._new_ballot(s, trigger)
+        finally:
+            self.max_rounds = limit
+
+
+class _ProposesABallot(Proposer):
+    """The mutant ``off_by_one:Proposer._choose_value``: proposes the reported vote's ballot
+    instead of its value."""
+
+    def _choose_value(self, s, best):
+        return best[0] if best is not None else self.own_value(s.incarnation)
+
+
+@pytest.mark.parametrize("variant, bound, words", [
+    (_StartsAtRoundZero, ONE_PROPOSER, ["p1 sends Prepare(ballot=(0, 1))",
+                                        "ballot (0, 1) is not one of the model's ballots"]),
+    (_NeverGivesUp, ONE_PROPOSER, ["p1 sends Prepare(ballot=(2, 1))",
+                                   "give up after max_rounds"]),
+    (_ProposesABallot, dict(ONE_PROPOSER, proposers=2, crashes=0),
+     ["Accept(ballot=(1, 2), value=(1, 1))", "value (1, 1) is not one of the model's values"]),
+])
+def test_a_message_the_model_cannot_map_is_an_error_that_names_it(variant, bound, words):
+    from checker.explicit import check
+    from checker.result import Options
+    from impl.paxos_variants import PAXOS
+    from models.paxos_system import PaxosSystem
+
+    name = "test_" + variant.__name__.lstrip("_").lower()
+    PAXOS.subclass(name, variant.__doc__, "proposer")(variant)
+    try:
+        with pytest.raises(ValueError) as err:  # was KeyError in the history or abstraction
+            check(PaxosSystem(**bound, variant=name), Options(symmetry=True))
+    finally:
+        PAXOS._variants.pop(name)
+    text = str(err.value)
+    assert text.startswith("paxos-system cannot check this code: ") and "\n" not in text
+    assert all(w in text for w in words), text
+
+
+def test_an_unmappable_ballot_is_one_line_and_exit_2_on_the_command_line(tmp_path):
+    proc = check_with_plugin(tmp_path, "past_max_rounds", "proposer",
+                             "def _new_ballot(self, s, trigger):\n"
+                             "    self.max_rounds = 0\n"
+                             "    return super()._new_ballot(s, trigger)\n")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("paxchain: error: paxos-system cannot check")
+    assert "ballot (2, 1) is not one of the model's ballots ((1, 1))" in lines[0]
