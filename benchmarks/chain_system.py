@@ -59,9 +59,9 @@ CASES = {
 
 
 def run_case(name: str, time_limit: float | None) -> dict:
-    from checker.explicit import check
-    from checker.result import Options
-    from models.chain_system import ChainSystem, find_min_k
+    from paxchain.checker.explicit import check
+    from paxchain.checker.result import Options
+    from paxchain.models.chain_system import ChainSystem, find_min_k
 
     kind, params, variant = CASES[name]
     start = time.monotonic()

@@ -18,9 +18,9 @@ What it does
    variants, not production code. Two mutants that compile to the same function are one.
 3. Runs the unmutated snapshot first (the *baseline*: every selected check must pass, or the
    run stops), then each mutant in a fresh Python process (``--jobs`` at a time): the process
-   compiles the snapshot, installs the mutated module(s) as ``sys.modules['impl.paxos']`` etc.
+   compiles the snapshot, installs the mutated module(s) as ``sys.modules['paxchain.impl.paxos']`` etc.
    before any model imports them, and runs the gate's checks for that protocol through the gate's
-   own code path (``checker.checks_file.load`` + ``checker.suite.run_one`` with the search and
+   own code path (``paxchain.checker.checks_file.load`` + ``paxchain.checker.suite.run_one`` with the search and
    options ``paxchain check`` uses): every ``[[check]]`` of the checks file whose model is
    ``paxos-system`` (resp. ``chain``), with no variant and ``expect = "holds"``. Checks run
    cheapest first (baseline times) and the first failing one ends the mutant.
@@ -140,17 +140,17 @@ _TIMER = ("computes a timer's duration: the models fire timers at any moment (ti
 TARGETS = {
     "chain": Target(
         "chain", "chain",
-        (Scope("impl.chain_block", "impl/chain_block.py", classes={"Rules": "chain"},
+        (Scope("paxchain.impl.chain_block", "impl/chain_block.py", classes={"Rules": "chain"},
                functions={f: "chain" for f in ("block_work", "chain_work", "median_time_past",
                                                 "check_block", "verify_chain", "mine_block")}),
-         Scope("impl.chain_node", "impl/chain_node.py", classes={"ChainNode": "chain"},
+         Scope("paxchain.impl.chain_node", "impl/chain_node.py", classes={"ChainNode": "chain"},
                functions={"common_length": "chain"})),
         shift_attrs=frozenset({"height"}),
         excluded={"ChainNode.__init__": _CONFIG, "Rules.__post_init__": _CONFIG,
                   "Rules.with_difficulty": _CONFIG}),
     "paxos": Target(
         "paxos", "paxos-system",
-        (Scope("impl.paxos", "impl/paxos.py",
+        (Scope("paxchain.impl.paxos", "impl/paxos.py",
                classes={"Proposer": "proposer", "Acceptor": "acceptor", "Learner": "learner"}),),
         shift_attrs=frozenset({"round"}), shift_names=frozenset({"round_", "r"}),
         excluded={"Proposer.__init__": _CONFIG, "Acceptor.__init__": _CONFIG,
@@ -1019,20 +1019,20 @@ def _install(modules: list[tuple[str, str, bytes]]) -> None:
 def _gate_search() -> tuple[Any, Callable, str]:
     """The base options and search function ``paxchain check`` (no MODEL) passes to
     ``run_suite``, from its own module when it offers them."""
-    from checker.result import Options
+    from paxchain.checker.result import Options
 
     try:
-        from checker.commands import check as cmd
+        from paxchain.checker.commands import check as cmd
 
         try:
             base = cmd._options("bfs", None, None, None, False, False, False, (), False, True)
         except TypeError:  # its signature moved on: the defaults are the CLI's defaults
             base = Options()
-        return base, (lambda m, o: cmd._search(m, o, True)), "checker.commands.check._search"
+        return base, (lambda m, o: cmd._search(m, o, True)), "paxchain.checker.commands.check._search"
     except (ImportError, AttributeError):
-        from checker.explicit import check
+        from paxchain.checker.explicit import check
 
-        return Options(), check, "checker.explicit.check"
+        return Options(), check, "paxchain.checker.explicit.check"
 
 
 _RESOURCE_STOPS = ("time_limit", "interrupted", "memory_limit", "out_of_memory")
@@ -1044,8 +1044,8 @@ def run_worker(job: dict) -> dict:
         limit = int(job["memory_mb"]) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     _install(job["modules"])
-    from checker.checks_file import load
-    from checker.suite import run_one
+    from paxchain.checker.checks_file import load
+    from paxchain.checker.suite import run_one
 
     base, search, how = _gate_search()
     try:  # loading builds every check's model: a constructor that raises stops the gate here
@@ -1095,7 +1095,7 @@ def _worker_main(job_file: str) -> None:
 
 def gate_checks(model: str, checks_file: Path) -> list[str]:
     """The names of the checks-file entries the gate runs on ``model`` that must hold."""
-    from checker.checks_file import load
+    from paxchain.checker.checks_file import load
 
     return [s.name for s in load(str(checks_file)).checks
             if s.model == model and s.expect == "holds" and s.variant is None]
@@ -1108,8 +1108,8 @@ def gate_fingerprint(model: str, checks_file: Path) -> str:
     it); a recorded kill stays, if the check that killed it is still in the gate."""
     import sys as _sys
 
-    from checker.checks_file import load
-    from models.registry import build
+    from paxchain.checker.checks_file import load
+    from paxchain.models.registry import build
 
     specs = [s for s in load(str(checks_file)).checks
              if s.model == model and s.expect == "holds" and s.variant is None]

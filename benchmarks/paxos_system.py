@@ -6,7 +6,7 @@ Usage::
     python benchmarks/paxos_system.py --only learner  # cases whose name contains "learner"
     python benchmarks/paxos_system.py --time-limit 600
 
-Each case runs the explicit BFS (``checker.check``) and records distinct and generated
+Each case runs the explicit BFS (``paxchain.checker.check``) and records distinct and generated
 states, depth, seconds, states/s (generated per second), peak memory (the process's maximum
 resident set, which only grows, so cases run in a fresh subprocess each) and the verdicts with
 trace lengths; results go to ``benchmarks/results/paxos_system.json``. A case cut short by the
@@ -26,7 +26,7 @@ import cases
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.paxos_system import VARIANTS  # noqa: E402 (needs ROOT on the path)
+from paxchain.models.paxos_system import VARIANTS  # noqa: E402 (needs ROOT on the path)
 
 OUT = ROOT / "benchmarks" / "results" / "paxos_system.json"
 CI = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 2, "crashes": 1}
@@ -58,8 +58,8 @@ CASES.update({f"bug_{v}_ci": (CI, v, True, None)
 
 
 def run_case(name: str, time_limit: float | None) -> dict:
-    from checker import Options, check
-    from models.paxos_system import PaxosSystem
+    from paxchain.checker import Options, check
+    from paxchain.models.paxos_system import PaxosSystem
 
     params, variant, symmetry, only = CASES[name]
     model = PaxosSystem(variant=variant, **params)

@@ -56,14 +56,14 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "prove.json"))
     args = ap.parse_args()
 
-    from checker import induction
-    from checker.files import write_atomic
-    from models.lamport_paxos import LamportPaxos
-    from models.lamport_paxos_bmc import run_bmc
-    from specs import paxos_z3
+    from paxchain.checker import induction
+    from paxchain.checker.files import write_atomic
+    from paxchain.models.lamport_paxos import LamportPaxos
+    from paxchain.models.lamport_paxos_bmc import run_bmc
+    from paxchain.specs import paxos_z3
 
     py = sys.executable
-    paxchain = [py, "-c", "from checker.cli import main; main()"]
+    paxchain = [py, "-c", "from paxchain.checker.cli import main; main()"]
     out: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                              "load_average_before": os.getloadavg()[0]}}
     floor = {}

@@ -43,8 +43,8 @@ def run_one(max_ballot: int, kind: str) -> dict:
         states, generated = reachable(Reference(3, 2, max_ballot))
         distinct, depth = len(states), None
     else:
-        from checker import Options, check
-        from models.lamport_paxos import LamportPaxos
+        from paxchain.checker import Options, check
+        from paxchain.models.lamport_paxos import LamportPaxos
 
         model = LamportPaxos(3, 2, max_ballot)
         if kind == "engine-no-properties":
@@ -93,7 +93,7 @@ def main() -> None:
            "python": platform.python_version(), "machine": platform.machine(),
            "cpus": __import__("os").cpu_count(), "rows": rows}
     sys.path.insert(0, str(ROOT))
-    from checker.files import write_atomic
+    from paxchain.checker.files import write_atomic
 
     write_atomic(args.out, json.dumps(out, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -2,7 +2,7 @@
 
 The public API::
 
-    from checker import Options, check
+    from paxchain.checker import Options, check
     result = check(model, Options(max_depth=20))
     result.verdict            # "holds" | "violated" | "incomplete"
     result.get("agreement").trace
@@ -10,10 +10,10 @@ The public API::
 
 __version__ = "0.1.0"
 
-from checker.explicit import check  # noqa: E402
-from checker.model import Label, Model, Record  # noqa: E402
-from checker.properties import Property, invariant, sometimes, transition, quiescent  # noqa: E402
-from checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result  # noqa: E402
+from paxchain.checker.explicit import check  # noqa: E402
+from paxchain.checker.model import Label, Model, Record  # noqa: E402
+from paxchain.checker.properties import Property, invariant, sometimes, transition, quiescent  # noqa: E402
+from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result  # noqa: E402
 
 __all__ = ["__version__", "check", "Label", "Model", "Record", "Property", "invariant",
            "sometimes", "transition", "quiescent", "Options", "Result", "HOLDS", "VIOLATED",

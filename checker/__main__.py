@@ -1,5 +1,5 @@
-"""``python -m checker`` is ``paxchain``."""
+"""``python -m paxchain.checker`` is ``paxchain``."""
 
-from checker.cli import main
+from paxchain.checker.cli import main
 
 main()

@@ -24,11 +24,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from checker.errors import UserError
-from checker.files import file_mode
-from checker.render_dot import DotFailed, dot_available, message_sequence, render_svg
-from checker.render_text import trace_text
-from checker.trace import Trace
+from paxchain.checker.errors import UserError
+from paxchain.checker.files import file_mode
+from paxchain.checker.render_dot import DotFailed, dot_available, message_sequence, render_svg
+from paxchain.checker.render_text import trace_text
+from paxchain.checker.trace import Trace
 
 __all__ = ["write_trace", "trace_files", "write_set"]
 
@@ -56,7 +56,7 @@ def trace_files(trace: Trace, stem: str = "trace", html: bool = False,
             except DotFailed as exc:  # a drawing must never cost the counterexample
                 sys.stderr.write(f"paxchain: warning: no {name}.svg: {exc}\n")
     if html:
-        from checker.render_html import trace_html
+        from paxchain.checker.render_html import trace_html
 
         files[f"{stem}.html"] = trace_html(trace)
     return files

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import z3
 
-from checker.progress import over_memory
-from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
+from paxchain.checker.progress import over_memory
+from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY, STOP_SOLVER_UNKNOWN,
                             STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result, Stats)
 
 if TYPE_CHECKING:
-    from checker.model import Model
+    from paxchain.checker.model import Model
 
 __all__ = ["SymbolicSystem", "BmcResult", "Budget", "budget_scope", "unroll", "check",
            "encoding_module", "VIOLATION", "NONE_UP_TO_DEPTH", "UNKNOWN"]
@@ -211,7 +211,7 @@ def encoding_module(model_name: str):
     """The module ``models/<model>_bmc.py`` (it offers ``run_bmc``, ``PROPERTIES`` and
     ``GOALS``), or None when the model has no BMC encoding."""
     try:
-        module = importlib.import_module(f"models.{model_name.replace('-', '_')}_bmc")
+        module = importlib.import_module(f"paxchain.models.{model_name.replace('-', '_')}_bmc")
     except ModuleNotFoundError:
         return None
     return module if hasattr(module, "run_bmc") else None
@@ -231,7 +231,7 @@ def check(model: "Model", names: tuple[str, ...] | None, depth: int, *,
     solver stopped it. After a stop the remaining properties are not checked at all.
     ``progress`` gets a line at most every ``progress_interval`` seconds.
     ``ValueError``: no encoding, an unknown property name, or nothing to check."""
-    from checker.report import stop_text
+    from paxchain.checker.report import stop_text
 
     module = encoding_module(model.name)
     if module is None:
@@ -297,7 +297,7 @@ def _detail(r: PropertyResult, run: BmcResult, depth: int, goal: bool,
             stopped: str | None) -> str:
     """One property's line: what was found, or the depth that was really reached and why
     no deeper."""
-    from checker.report import stop_text
+    from paxchain.checker.report import stop_text
 
     what = "witness" if goal else "violation"
     if r.trace is not None:

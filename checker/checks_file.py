@@ -4,7 +4,7 @@
 A checks file is TOML with one ``[[check]]`` table per check (``[[tool.paxchain.check]]`` in
 ``pyproject.toml``), optionally after a top-level list of plugins to load first — files
 (relative to the checks file) or module names that register bug variants
-(``impl.variants.load_plugins``)::
+(``paxchain.impl.variants.load_plugins``)::
 
     plugins = ["my_bugs.py", "mypackage.paxos_bugs"]
 
@@ -51,8 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.errors import UserError
-from checker.properties import SOMETIMES
+from paxchain.checker.errors import UserError
+from paxchain.checker.properties import SOMETIMES
 
 __all__ = ["CheckSpec", "ChecksSource", "load", "find_source", "builtin", "parse_checks",
            "ENGINES", "RUNNABLE_ENGINES"]
@@ -157,7 +157,7 @@ def load(explicit: str | None = None, cwd: str | os.PathLike[str] = ".") -> Chec
 
 def builtin() -> ChecksSource:
     """The registry's ``suite`` entries as checks named ``<model>#<n>``."""
-    from models import registry
+    from paxchain.models import registry
 
     out, counts = [], {}
     for e in registry.entries().values():
@@ -230,7 +230,7 @@ def parse_checks(text: str, origin: str, pyproject: bool = False) -> tuple[Check
     raw = data.get("check")
     if not isinstance(raw, list) or not raw or not all(isinstance(c, dict) for c in raw):
         raise UserError(f"{origin}:1: no checks: add [[{prefix}check]] tables")
-    from models import registry
+    from paxchain.models import registry
 
     models = registry.entries()
     checks, names = [], {}
@@ -267,7 +267,7 @@ def _load_plugins(specs: Any, origin: str, line: int) -> None:
     if not isinstance(specs, list) or not all(isinstance(x, str) and x for x in specs):
         raise UserError(f"{origin}:{line}: plugins must be a list of file paths or module "
                         f"names, not {_toml_type(specs)}")
-    from checker.cli import load_plugins
+    from paxchain.checker.cli import load_plugins
 
     base = str(Path(origin).resolve().parent) if os.path.exists(origin) else None
     try:
@@ -325,7 +325,7 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, models: dict) -> CheckSpec
         known = ", ".join(sorted(e.variants)) or "none"
         raise fail(f"model {e.name} has no variant {variant!r} (known: {known})", "variant")
     params = c.get("params", {})
-    from models.registry import BadInput, parse_params
+    from paxchain.models.registry import BadInput, parse_params
 
     for k, v in params.items():
         if isinstance(v, bool) or not isinstance(v, (str, int)):
@@ -395,7 +395,7 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, models: dict) -> CheckSpec
 
 
 def _check_bmc(c: dict, fail, model_name: str, props: dict) -> None:
-    from checker.suite import bmc_properties
+    from paxchain.checker.suite import bmc_properties
 
     supported = bmc_properties(model_name)
     if supported is None:

@@ -9,7 +9,7 @@ shared by every command: 0 holds / confirmed, 1 violated, 2 bad input (one line 
 unproven (a limit, Ctrl-C, running out of memory). A reader closing stdout early
 (``paxchain ... | head -1``) never changes the code: commands print through ``echo`` and record
 their verdict with ``verdict``. ``--plugin`` (repeatable) loads user files that register bug
-variants (``impl.variants.load_plugins``) before the command runs.
+variants (``paxchain.impl.variants.load_plugins``) before the command runs.
 """
 
 from __future__ import annotations
@@ -22,17 +22,17 @@ import sys
 
 import click
 
-from checker import __version__
-from checker.errors import UserError
+from paxchain.checker import __version__
+from paxchain.checker.errors import UserError
 
 __all__ = ["main", "cli", "echo", "verdict", "load_plugins"]
 
 
 class _LazyGroup(click.Group):
-    """Finds commands by module name in ``checker.commands`` and imports them on demand."""
+    """Finds commands by module name in ``paxchain.checker.commands`` and imports them on demand."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from checker import commands
+        from paxchain.checker import commands
 
         return sorted(i.name for i in pkgutil.iter_modules(commands.__path__)
                       if "_" not in i.name)
@@ -40,7 +40,7 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.list_commands(ctx):
             return None
-        return importlib.import_module(f"checker.commands.{name}").command
+        return importlib.import_module(f"paxchain.checker.commands.{name}").command
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,9 +56,9 @@ def cli(plugins: tuple[str, ...]) -> None:
 
 
 def load_plugins(specs, base: str | None, where: str) -> None:
-    """``impl.variants.load_plugins``, with a missing or broken plugin as bad input
+    """``paxchain.impl.variants.load_plugins``, with a missing or broken plugin as bad input
     (``UserError`` naming ``where`` it was asked for)."""
-    from impl.variants import load_plugins as load
+    from paxchain.impl.variants import load_plugins as load
 
     try:
         load(list(specs), base)

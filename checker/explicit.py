@@ -2,7 +2,7 @@
 
 The visited set maps each state's fingerprint to its parent's fingerprint, so no history lives
 inside states and a counterexample is rebuilt afterwards by re-running the model's labelled
-successors along the fingerprint path (``checker.trace.rebuild``). With symmetry on, the
+successors along the fingerprint path (``paxchain.checker.trace.rebuild``). With symmetry on, the
 fingerprint is that of the model's orbit representative; the rebuilt trace still consists of
 real, non-canonical states, each a genuine successor of the one before.
 
@@ -24,14 +24,14 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, Hashable
 
-from checker.model import Model, ReductionUnsound
-from checker.progress import over_memory
-from checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
-from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
+from paxchain.checker.model import Model, ReductionUnsound
+from paxchain.checker.progress import over_memory
+from paxchain.checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
                             STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Options, PropertyResult,
                             Result, Stats)
-from checker.trace import rebuild, rebuild_edge
+from paxchain.checker.trace import rebuild, rebuild_edge
 
 __all__ = ["check", "reachable_states", "DEADLOCK"]
 

@@ -238,7 +238,7 @@ class Cti:
 
     def text(self) -> str:
         """The counterexample as mypyvy prints one: universe, rigid symbols, states, step."""
-        from checker.render_cti import cti_text
+        from paxchain.checker.render_cti import cti_text
         return cti_text(self)
 
     def to_json(self) -> dict[str, Any]:

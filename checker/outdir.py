@@ -23,10 +23,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from checker.errors import UserError
+from paxchain.checker.errors import UserError
 
 if TYPE_CHECKING:
-    from checker.trace import Trace
+    from paxchain.checker.trace import Trace
 
 __all__ = ["staged_dir", "Staging", "OUTPUT_SUFFIXES"]
 
@@ -45,11 +45,11 @@ class Staging:
         return self.target / Path(written).relative_to(self.path)
 
     def write_trace(self, trace: "Trace", sub: str = "", stem: str = "trace") -> list[Path]:
-        """``checker.artifacts.write_trace`` into ``path/sub``; returns the *final* paths, and
+        """``paxchain.checker.artifacts.write_trace`` into ``path/sub``; returns the *final* paths, and
         the text file's replay hint names the final ``.json``, not the staged one."""
-        from checker.artifacts import write_trace
-        from checker.files import write_atomic
-        from checker.render_text import trace_text
+        from paxchain.checker.artifacts import write_trace
+        from paxchain.checker.files import write_atomic
+        from paxchain.checker.render_text import trace_text
 
         folder = self.path / sub
         written = write_trace(trace, folder, stem)

@@ -11,7 +11,7 @@ import sys
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from checker.result import Stats
+from paxchain.checker.result import Stats
 
 __all__ = ["progress_reporter", "resident_mb", "over_memory"]
 

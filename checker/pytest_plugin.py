@@ -1,8 +1,8 @@
-"""pytest plugin: attach the counterexample of a failing ``checker.testing`` assertion.
+"""pytest plugin: attach the counterexample of a failing ``paxchain.checker.testing`` assertion.
 
 Enable it with ``pytest -p checker.pytest_plugin`` (or through the ``pytest11`` entry point
-``paxchain = "checker.pytest_plugin"``). With ``--paxchain-traces DIR``, every test that fails
-with a ``checker.testing.CheckFailure`` carrying a trace gets a folder
+``paxchain = "paxchain.checker.pytest_plugin"``). With ``--paxchain-traces DIR``, every test that fails
+with a ``paxchain.checker.testing.CheckFailure`` carrying a trace gets a folder
 ``DIR/<test id>/`` holding ``trace.json/.txt/.dot/.svg/.html`` (``paxchain replay`` and
 ``paxchain render`` read the JSON), and the test's report gains a "paxchain trace" section
 listing the files. Without the option the plugin does nothing: the assertion message already
@@ -35,14 +35,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     out = item.config.getoption("paxchain_traces")
     if not out or call.excinfo is None:
         return
-    from checker.testing import CheckFailure
+    from paxchain.checker.testing import CheckFailure
 
     failure = call.excinfo.value
     if not isinstance(failure, CheckFailure) or failure.trace is None:
         return
-    from checker.artifacts import write_trace
-    from checker.files import write_atomic
-    from checker.render_html import trace_html
+    from paxchain.checker.artifacts import write_trace
+    from paxchain.checker.files import write_atomic
+    from paxchain.checker.render_html import trace_html
 
     folder = Path(out) / _slug(item.nodeid)
     paths = write_trace(failure.trace, folder)

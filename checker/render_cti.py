@@ -1,4 +1,4 @@
-"""Counterexamples to induction (``checker.induction.Cti``) as text and as graphviz drawings.
+"""Counterexamples to induction (``paxchain.checker.induction.Cti``) as text and as graphviz drawings.
 
 The text follows mypyvy's printout: universe, rigid symbols, state 0, the step, state 1.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from checker.induction import Cti
+from paxchain.checker.induction import Cti
 
 __all__ = ["cti_dot", "cti_text"]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import graphviz
 
-from checker.errors import UserError
-from checker.render_text import format_value
-from checker.trace import Trace
+from paxchain.checker.errors import UserError
+from paxchain.checker.render_text import format_value
+from paxchain.checker.trace import Trace
 
 __all__ = ["message_sequence", "render_svg", "dot_available", "DotFailed"]
 

@@ -9,7 +9,7 @@ pre-rendered (so the page reads without script); the script only shows one at a 
 - ``#states .state`` — one per state, all but the selected one ``hidden``; changed parts
   (map entries, set elements added or removed, scalars) carry class ``changed``;
 - ``#chart svg g.node`` — graphviz nodes; the selected step's node (titled ``n{lane}_{row}``,
-  as ``checker.render_dot`` names them) gets class ``current``;
+  as ``paxchain.checker.render_dot`` names them) gets class ``current``;
 - ``#broken`` — the broken property (or the goal reached), shown at the last step only.
 
 Keys: → / ↓ / j next, ← / ↑ / k previous, Home first, End last. Without graphviz's ``dot``
@@ -23,9 +23,9 @@ import json
 import re
 from typing import Any, Mapping
 
-from checker.render_dot import dot_available, message_sequence, render_svg
-from checker.render_text import format_value, reproduce_command
-from checker.trace import Trace
+from paxchain.checker.render_dot import dot_available, message_sequence, render_svg
+from paxchain.checker.render_text import format_value, reproduce_command
+from paxchain.checker.trace import Trace
 
 __all__ = ["trace_html", "step_nodes"]
 
@@ -34,7 +34,7 @@ _MISSING = object()
 
 def step_nodes(trace: Trace) -> list[str | None]:
     """The graphviz node name of each step in ``message_sequence(trace)`` (None for state 0),
-    computed with the same lane order as ``checker.render_dot``."""
+    computed with the same lane order as ``paxchain.checker.render_dot``."""
     lanes = list(trace.model.lanes())
     for step in trace.steps[1:]:
         lane = step.label.lane if step.label else None

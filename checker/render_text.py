@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from checker.trace import Trace
-from checker.values import Record
+from paxchain.checker.trace import Trace
+from paxchain.checker.values import Record
 
 __all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command"]
 

@@ -3,7 +3,7 @@ the statistics, each property's verdict, and the overall verdict with what it co
 
 from __future__ import annotations
 
-from checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
+from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
                             STOP_SOLVER_UNKNOWN, STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED,
                             Result)

@@ -5,8 +5,8 @@ Determinism contract: for the same code and checks, every report is byte-identic
 timings, which live only in marked places — the JSON's top-level ``"timings"`` object, JUnit's
 ``time`` attributes, and the Markdown table's *Time* column. Everything else is ordered as the
 checks are, and sets/maps come out in the order the model and ``json.dumps`` give them.
-Every file is written atomically (``checker.files.write_atomic``), and the artifacts folder as
-one set (``checker.outdir``: the run's folders land together, replacing an earlier run's).
+Every file is written atomically (``paxchain.checker.files.write_atomic``), and the artifacts folder as
+one set (``paxchain.checker.outdir``: the run's folders land together, replacing an earlier run's).
 
 Completeness contract: every check of the checks file appears in every report, in order. A
 check the gate never ran (it was interrupted first) appears as *not run* — counted under
@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checker import __version__
-from checker.files import write_atomic
-from checker.outdir import staged_dir
-from checker.properties import SOMETIMES
-from checker.render_text import trace_text
-from checker.result import HOLDS, INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
+from paxchain.checker import __version__
+from paxchain.checker.files import write_atomic
+from paxchain.checker.outdir import staged_dir
+from paxchain.checker.properties import SOMETIMES
+from paxchain.checker.render_text import trace_text
+from paxchain.checker.result import HOLDS, INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
 
 __all__ = ["Run", "run_json", "json_text", "write_json", "junit_text", "write_junit",
            "summary_markdown", "write_summary", "write_artifacts", "headline", "FORMAT"]
@@ -79,8 +79,8 @@ def write_artifacts(outcomes: list, out_dir: str | os.PathLike[str]) -> None:
     """One folder ``<out_dir>/<check name>`` per failed check with a trace: each violated
     property's trace as ``<property>.json/.txt/.dot/.svg/.html`` (and model drawings).
     ``out_dir`` is written as one set that replaces an earlier run's whole
-    (``checker.outdir.staged_dir``). Records the final paths in each outcome's ``artifacts``."""
-    from checker.render_html import trace_html
+    (``paxchain.checker.outdir.staged_dir``). Records the final paths in each outcome's ``artifacts``."""
+    from paxchain.checker.render_html import trace_html
 
     with staged_dir(out_dir) as stage:
         for o in outcomes:

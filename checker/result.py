@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    from checker.trace import Trace
+    from paxchain.checker.trace import Trace
 
 __all__ = ["HOLDS", "VIOLATED", "INCOMPLETE", "EXIT_CODES", "Options", "Stats",
            "PropertyResult", "Result"]

@@ -21,7 +21,7 @@ reports are still written, whole (a second Ctrl-C while they are written is igno
 ``run_suite`` returns the exit code: 0 when every check ran and passed, 1 when a check failed
 for a reason other than an incomplete search (a confirmed violation, a broken expectation), and
 3 otherwise — the only failures are incomplete searches, or the gate was interrupted.
-Reports are written by ``checker.reports``.
+Reports are written by ``paxchain.checker.reports``.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
-from checker import bmc
-from checker.checks_file import CheckSpec, load
-from checker.cli import echo as safe_echo
-from checker.cli import verdict as record_verdict
-from checker.errors import UserError
-from checker.model import Model
-from checker.properties import SOMETIMES
-from checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_OUT_OF_MEMORY,
+from paxchain.checker import bmc
+from paxchain.checker.checks_file import CheckSpec, load
+from paxchain.checker.cli import echo as safe_echo
+from paxchain.checker.cli import verdict as record_verdict
+from paxchain.checker.errors import UserError
+from paxchain.checker.model import Model
+from paxchain.checker.properties import SOMETIMES
+from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_OUT_OF_MEMORY,
                             STOPS_FROM_OUTSIDE, VIOLATED, Options, Result, Stats)
 
 __all__ = ["run_suite", "run_checks", "run_one", "Outcome", "bmc_properties", "NOT_RUN"]
@@ -111,7 +111,7 @@ def bmc_properties(model_name: str) -> tuple[str, ...] | None:
 
 
 def _run_bmc(model: Model, spec: CheckSpec, base: Options) -> Result:
-    """BMC as a ``Result`` (``checker.bmc.check``): an invariant violated up to the depth is
+    """BMC as a ``Result`` (``paxchain.checker.bmc.check``): an invariant violated up to the depth is
     ``violated`` with a shortest trace, a goal reached ``holds`` with a shortest witness;
     anything else is ``incomplete`` — a bounded search never makes an invariant hold. The
     check's ``time_limit`` (else the command line's) bounds the whole run; so does
@@ -174,7 +174,7 @@ def judge(spec: CheckSpec, result: Result) -> tuple[str, bool, str]:
 
 def run_one(spec: CheckSpec, base: Options, search: Search) -> Outcome:
     """Build the check's model, search it and judge the result."""
-    from models import registry
+    from paxchain.models import registry
 
     model = registry.build(spec.model, spec.param_text(), spec.variant)
     start = time.monotonic()
@@ -265,7 +265,7 @@ def run_suite(base: Options, *, out: str | None, json_path: str | None,
     ``json_path`` ``"-"`` prints the JSON report on stdout instead of the text lines. ``out``
     is the older name of ``artifacts_dir`` (used when that is not given). Returns the exit code.
     """
-    from checker import reports
+    from paxchain.checker import reports
 
     source = load(checks_file)
     as_json = json_path == "-"

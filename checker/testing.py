@@ -3,7 +3,7 @@ properties" — with the counterexample as the failure message.
 
 For example::
 
-    from checker.testing import assert_holds, assert_violated
+    from paxchain.checker.testing import assert_holds, assert_violated
 
     def test_paxos_is_safe():
         assert_holds("lamport-paxos", params={"acceptors": 3, "max_ballot": 1},
@@ -17,8 +17,8 @@ Contracts: ``assert_holds`` passes only on an exhaustive search within the given
 incomplete search fails unless ``allow_incomplete=True``, and even then nothing violated may
 be found); it returns the ``Result``. ``assert_violated`` passes only when the property is
 violated and returns the trace. Every ``AssertionError`` message holds the model, the bounds,
-the statistics and, where there is one, the trace text (``checker.render_text.trace_text``).
-Bad model names, parameters or properties raise ``checker.errors.UserError``, not
+the statistics and, where there is one, the trace text (``paxchain.checker.render_text.trace_text``).
+Bad model names, parameters or properties raise ``paxchain.checker.errors.UserError``, not
 ``AssertionError``: a typo is not a verdict. Failures are ``CheckFailure`` (an
 ``AssertionError``); with the pytest plugin (``pytest -p checker.pytest_plugin
 --paxchain-traces DIR``) each failing test's trace is also written to DIR in every format.
@@ -28,19 +28,19 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from checker.errors import UserError
-from checker.explicit import check as _check
-from checker.model import Model
-from checker.render_text import trace_text
-from checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result
-from checker.trace import Trace
+from paxchain.checker.errors import UserError
+from paxchain.checker.explicit import check as _check
+from paxchain.checker.model import Model
+from paxchain.checker.render_text import trace_text
+from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result
+from paxchain.checker.trace import Trace
 
 __all__ = ["assert_holds", "assert_violated", "assert_reached", "run", "CheckFailure"]
 
 
 class CheckFailure(AssertionError):
     """A failed ``assert_*``: the message is the readable report; ``trace`` (a violation's
-    trace, or None) and ``result`` are kept for tools such as ``checker.pytest_plugin``."""
+    trace, or None) and ``result`` are kept for tools such as ``paxchain.checker.pytest_plugin``."""
 
     def __init__(self, message: str, result: Result, trace: Trace | None = None) -> None:
         super().__init__(message)
@@ -53,7 +53,7 @@ def _model(model: str | Model, params: Mapping[str, Any] | None, variant: str | 
         if params or variant:
             raise UserError("params and variant go with a model name, not a Model instance")
         return model
-    from models import registry
+    from paxchain.models import registry
 
     return registry.build(model, {k: str(v) for k, v in (params or {}).items()}, variant)
 

@@ -25,9 +25,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Mapping
 
-from checker.model import Label, Model
-from checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
-from checker.values import TraceError, decode, encode
+from paxchain.checker.model import Label, Model
+from paxchain.checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from paxchain.checker.values import TraceError, decode, encode
 
 __all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "read_meta",
            "FORMAT", "FORMAT_VERSION", "KINDS"]
@@ -59,7 +59,7 @@ class Trace:
         return "witness" if self.kind == SOMETIMES else "violation"
 
     def to_json(self) -> dict[str, Any]:
-        from checker import __version__
+        from paxchain.checker import __version__
 
         m = self.model
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",

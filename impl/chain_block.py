@@ -17,7 +17,7 @@ validating node's local clock plus ``max_drift``. Honest miners stamp ``max(now,
 Nothing here does I/O or reads a clock: time is always an argument. The rules a node applies
 are methods of ``Rules`` (``links``, ``check_timestamp``, ``stamp``), so a seeded bug is a
 subclass that overrides one of them, registered outside production code
-(``impl.chain_variants.CHAIN``); nothing here carries a bug flag.
+(``paxchain.impl.chain_variants.CHAIN``); nothing here carries a bug flag.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class Rules:
 
     The per-block rules a node applies are the methods ``links`` (hash link),
     ``check_timestamp`` (median time past and clock) and ``stamp`` (an honest miner's
-    timestamp); a variant overrides one in a subclass (``impl.chain_variants``).
+    timestamp); a variant overrides one in a subclass (``paxchain.impl.chain_variants``).
     """
 
     target: int = 1 << 255
@@ -262,11 +262,11 @@ def mine_block(parents: Sequence[Block], miner: str, now: int, payload: tuple[st
 
 
 def __getattr__(name: str) -> Any:
-    # Transitional, for drivers not yet switched to ``impl.chain_variants.CHAIN``
+    # Transitional, for drivers not yet switched to ``paxchain.impl.chain_variants.CHAIN``
     # (checker/commands/simulate_chain.py, run_chain.py): ``BUGS`` is the catalogue's live
     # name -> description view. Not a flag: nothing in this module reads it.
     if name == "BUGS":
-        from impl.chain_variants import CHAIN
+        from paxchain.impl.chain_variants import CHAIN
 
         return CHAIN.docs
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""A chain node as a sans-IO actor (``impl.actor``): mining, validation, fork choice, gossip.
+"""A chain node as a sans-IO actor (``paxchain.impl.actor``): mining, validation, fork choice, gossip.
 
 Theory of operation. A node's state (``NodeState``) is its adopted chain (genesis .. tip), the
 other valid blocks it knows (``side``: losing forks and old branches, kept so a later reorg
@@ -37,8 +37,8 @@ file or a clock: ``now`` is the node's own local clock reading, given by the dri
 Variants. The decisions a seeded bug changes are small methods: ``_unknown_parent`` (a block
 whose parent is unknown), ``_fork_choice`` (which chain wins), ``_kept_branch`` (what a reorg
 keeps of the old branch), and the ``Rules`` methods the node validates and mines with
-(``impl.chain_block``). A variant overrides one of them in a subclass, or wraps the handlers,
-outside production code (``impl.chain_variants.CHAIN``); nothing here carries a bug flag.
+(``paxchain.impl.chain_block``). A variant overrides one of them in a subclass, or wraps the handlers,
+outside production code (``paxchain.impl.chain_variants.CHAIN``); nothing here carries a bug flag.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Hashable
 
-from impl.actor import Effect, Handled, Output, Persist, Send, SetTimer
-from impl.chain_block import (Block, Rules, chain_work, check_block, is_hash, mine_block,
+from paxchain.impl.actor import Effect, Handled, Output, Persist, Send, SetTimer
+from paxchain.impl.chain_block import (Block, Rules, chain_work, check_block, is_hash, mine_block,
                               verify_chain)
 
 __all__ = ["common_length", "NodeState", "BlockMsg", "GetBlock", "GetTip", "Submit", "ChainNode", "MINE_TIMER",
@@ -137,7 +137,7 @@ def fresh_state(rules: Rules) -> NodeState:
 
 
 class ChainNode:
-    """The handlers of one network's nodes (``impl.actor.Actor``).
+    """The handlers of one network's nodes (``paxchain.impl.actor.Actor``).
 
     ``peers`` names every node of the network (a node skips itself). ``mine_tries`` bounds a
     ``mine`` tick's nonce search (``None``: search until found); ``mine_delay``, when set, is the
@@ -406,8 +406,8 @@ def make_cluster(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
                  sync_on_restart: bool = True, salt: int = 0,
                  stop_height: int | None = None) -> dict[str, tuple[ChainNode, str]]:
     """Node id -> ``(actor, "node")`` for ``nodes`` production nodes ``n1..nN`` sharing one set
-    of rules: the cluster shape ``impl.chain_variants.CHAIN.apply`` (and
-    ``impl.net.variant_cluster``) takes. JSON-friendly arguments only."""
+    of rules: the cluster shape ``paxchain.impl.chain_variants.CHAIN.apply`` (and
+    ``paxchain.impl.net.variant_cluster``) takes. JSON-friendly arguments only."""
     rules = Rules.with_difficulty(difficulty, tie=tie, max_drift=max_drift,
                                   mtp_window=mtp_window)
     names = tuple(f"n{i + 1}" for i in range(nodes))
@@ -422,10 +422,10 @@ def make_network(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
                  sync_on_restart: bool = True, salt: int = 0, variants: tuple[str, ...] = (),
                  stop_height: int | None = None, bugs: tuple[str, ...] = ()) -> dict[str, Any]:
     """Node id -> actor: ``make_cluster``'s nodes with the named variants of
-    ``impl.chain_variants.CHAIN`` applied in order (a factory for drivers such as ``impl.net``
+    ``paxchain.impl.chain_variants.CHAIN`` applied in order (a factory for drivers such as ``paxchain.impl.net``
     and the simulator). ``bugs`` is the old name of ``variants``, accepted until every driver
     passes ``variants``. ``ValueError`` names a variant that is not registered."""
-    from impl.chain_variants import CHAIN
+    from paxchain.impl.chain_variants import CHAIN
 
     cluster = make_cluster(nodes, difficulty, tie, max_drift, mtp_window, mine_tries,
                            mine_delay, announce_every, sync_on_restart, salt, stop_height)

@@ -1,39 +1,39 @@
 """The seeded variants of the chain node: each changes one rule, from outside production code.
 
-``CHAIN`` is the chain's catalogue (``impl.variants.Catalogue``) with the single role
-``"node"`` (``impl.chain_node.ROLE``): every chain node runs the same code. A variant is one of
+``CHAIN`` is the chain's catalogue (``paxchain.impl.variants.Catalogue``) with the single role
+``"node"`` (``paxchain.impl.chain_node.ROLE``): every chain node runs the same code. A variant is one of
 
-- a **node subclass** (``CHAIN.subclass(name, doc, "node")``) of ``impl.chain_node.ChainNode``
+- a **node subclass** (``CHAIN.subclass(name, doc, "node")``) of ``paxchain.impl.chain_node.ChainNode``
   overriding one decision method (``_unknown_parent``, ``_fork_choice``, ``_kept_branch``, or
   any handler);
-- a **rules subclass** (``rules_variant(name, doc)``) of ``impl.chain_block.Rules`` overriding
+- a **rules subclass** (``rules_variant(name, doc)``) of ``paxchain.impl.chain_block.Rules`` overriding
   one consensus rule (``links``, ``check_timestamp``, ``stamp``). Its transform copies the node
   and gives the copy the same rules re-classed to the subclass (its fields are kept), so the
   node validates and mines by the changed rule; the model's *properties* keep judging by the
-  network's own ``Rules`` (``models.chain_system.ChainSystem.rules``);
+  network's own ``Rules`` (``paxchain.models.chain_system.ChainSystem.rules``);
 - a **wrapper** of the node's handlers (``CHAIN.wrapper(name, doc, "node")``, an
-  ``impl.variants.ActorWrapper``), e.g. one that reorders the effects a handler returns.
+  ``paxchain.impl.variants.ActorWrapper``), e.g. one that reorders the effects a handler returns.
 
 How a driver builds nodes with variants (the model checker, the simulator, the real runtime)::
 
-    from impl.chain_node import make_cluster
-    from impl.chain_variants import CHAIN
+    from paxchain.impl.chain_node import make_cluster
+    from paxchain.impl.chain_variants import CHAIN
 
     cluster = CHAIN.apply(["no_timestamp_check"], make_cluster(nodes=3, difficulty=8))
     actors = {node: actor for node, (actor, role) in cluster.items()}
 
-(``impl.chain_node.make_network(variants=...)`` does exactly this and returns the actors;
-``impl.net.variant_cluster("impl.chain_variants:CHAIN", "impl.chain_node:make_cluster",
+(``paxchain.impl.chain_node.make_network(variants=...)`` does exactly this and returns the actors;
+``paxchain.impl.net.variant_cluster("paxchain.impl.chain_variants:CHAIN", "paxchain.impl.chain_node:make_cluster",
 variants, **kwargs)`` does it inside each node process of a real run.) ``CHAIN.apply(names,
 cluster)`` applies the named variants in order; ``CHAIN.check(names)`` raises ``ValueError`` for
 a name that is not registered; ``CHAIN.docs`` is the live name -> description view the model
 registry lists.
 
 A user's variant is written the same way in their own file and loaded as a plugin
-(``paxchain --plugin FILE.py ...``, see ``impl.variants``)::
+(``paxchain --plugin FILE.py ...``, see ``paxchain.impl.variants``)::
 
-    from impl.chain_node import ChainNode
-    from impl.chain_variants import CHAIN
+    from paxchain.impl.chain_node import ChainNode
+    from paxchain.impl.chain_variants import CHAIN
 
     @CHAIN.subclass("never_reorgs", "node: never leaves its chain for another", "node")
     class NeverReorgs(ChainNode):
@@ -47,10 +47,10 @@ import copy
 import dataclasses
 from typing import Any, Callable
 
-from impl.actor import Handled
-from impl.chain_block import Block, Rules
-from impl.chain_node import ROLE, ChainNode, NodeState
-from impl.variants import ActorWrapper, Catalogue, persist_after_sends
+from paxchain.impl.actor import Handled
+from paxchain.impl.chain_block import Block, Rules
+from paxchain.impl.chain_node import ROLE, ChainNode, NodeState
+from paxchain.impl.variants import ActorWrapper, Catalogue, persist_after_sends
 
 __all__ = ["CHAIN", "rules_variant", "with_rules"]
 

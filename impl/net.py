@@ -1,9 +1,9 @@
-"""A real runtime for any actors of ``impl.actor``: UDP on 127.0.0.1, one OS process per node.
+"""A real runtime for any actors of ``paxchain.impl.actor``: UDP on 127.0.0.1, one OS process per node.
 
 Theory of operation. The parent (``Cluster``) binds one UDP socket per node on 127.0.0.1 and
-starts each node as ``python -m impl.net NODE SPEC_FILE FD``, handing the bound socket down by
+starts each node as ``python -m paxchain.impl.net NODE SPEC_FILE FD``, handing the bound socket down by
 file descriptor (``pass_fds``). The child rebuilds the actors with the spec's factory (e.g.
-``impl.paxos:make_cluster``), picks its own, and runs it on an asyncio loop:
+``paxchain.impl.paxos:make_cluster``), picks its own, and runs it on an asyncio loop:
 
 - ``now`` is the loop's monotonic clock, in seconds since the process started (so a restarted
   node's clock starts again at 0, as a rebooted machine's might);
@@ -59,7 +59,7 @@ import zlib
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Callable
 
-from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
 
 __all__ = ["NetSpec", "Cluster", "PortBusy", "encode_value", "decode_value", "encode_msg",
            "decode_msg", "Malformed", "write_durable", "read_durable"]
@@ -166,7 +166,7 @@ def variant_cluster(catalogue: str, factory: str, variants: list[str] | None = N
                     **kwargs: Any) -> dict[str, Any]:
     """A ``NetSpec`` factory that builds ``factory(**kwargs)`` (``"module:function"``) and
     applies the named variants of ``catalogue`` (``"module:NAME"``, an
-    ``impl.variants.Catalogue``): each node process looks its variants up by name, so plugins
+    ``paxchain.impl.variants.Catalogue``): each node process looks its variants up by name, so plugins
     named in ``PAXCHAIN_PLUGINS`` reach the children too."""
     return _load(catalogue).apply(list(variants or ()), _load(factory)(**kwargs))
 
@@ -459,7 +459,7 @@ class Cluster:
         fd = self.sockets[n].fileno()
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "impl.net", n, self.spec_path, str(fd), pass_fds=(fd,),
+                sys.executable, "-m", "paxchain.impl.net", n, self.spec_path, str(fd), pass_fds=(fd,),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE)
         except OSError as exc:  # out of processes or file descriptors: the node stays down

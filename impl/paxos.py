@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-Three roles, each a handler object following ``impl.actor.Actor``; the drivers (the model
+Three roles, each a handler object following ``paxchain.impl.actor.Actor``; the drivers (the model
 checker, the simulator, the UDP runtime) own the network, the clocks and the disk::
 
     proposer --Prepare(b)------------------> acceptors
@@ -50,7 +50,7 @@ Rules
 - A message of an unknown type or with ill-typed fields (or from a node that is not an
   acceptor, where an acceptor is expected) is ignored and counted in ``state.ignored``; it never
   raises. Stale but well-formed messages (an old ballot) are ignored without counting.
-- No seeded bugs here: the variants in ``impl.paxos_variants`` subclass or wrap these roles,
+- No seeded bugs here: the variants in ``paxchain.impl.paxos_variants`` subclass or wrap these roles,
   overriding one of the small rule methods (``ballot``, ``_choose_value``, ``_accepts``, ...).
 
 Proposer phases (``PROPOSER_PHASES``; ``state_diagram_dot()`` draws it)::
@@ -66,7 +66,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Hashable, Iterable, Sequence
 
-from impl.actor import CancelTimer, Effect, Handled, Output, Persist, Send, SetTimer
+from paxchain.impl.actor import CancelTimer, Effect, Handled, Output, Persist, Send, SetTimer
 
 __all__ = [
     "Ballot", "Prepare", "Promise", "Accept", "Accepted", "Nack", "MESSAGES",
@@ -500,7 +500,7 @@ def make_cluster(acceptors: int, proposers: int, learners: int = 1, values: Any 
 
     ``values``: ``None`` (proposer ``pi`` proposes ``"vi"``), or a list with one entry per
     proposer, each a value or a tuple of values for its successive incarnations.
-    Seeded variants are applied to the result by ``impl.paxos_variants.PAXOS.apply``.
+    Seeded variants are applied to the result by ``paxchain.impl.paxos_variants.PAXOS.apply``.
     """
     if acceptors < 1 or proposers < 0 or learners < 0:
         raise ValueError("need at least one acceptor and non-negative proposers and learners")

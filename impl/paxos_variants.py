@@ -1,11 +1,11 @@
-"""The seeded variants of ``impl.paxos``: each changes one rule of one role, from outside.
+"""The seeded variants of ``paxchain.impl.paxos``: each changes one rule of one role, from outside.
 
 Each is a subclass overriding one rule method, or a wrapper of a role's handlers, registered
-in ``PAXOS`` (see ``impl.variants``). A user's variant is written the same way in their own
+in ``PAXOS`` (see ``paxchain.impl.variants``). A user's variant is written the same way in their own
 file and loaded as a plugin (``paxchain --plugin FILE.py ...``)::
 
-    from impl.paxos import Acceptor, Promise
-    from impl.paxos_variants import PAXOS
+    from paxchain.impl.paxos import Acceptor, Promise
+    from paxchain.impl.paxos_variants import PAXOS
 
     @PAXOS.subclass("forgets_votes", "acceptor: reports no vote in its promises", "acceptor")
     class ForgetsVotes(Acceptor):
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any, Hashable
 
-from impl import paxos as px
-from impl.actor import Handled
-from impl.variants import ActorWrapper, Catalogue, persist_after_sends
+from paxchain.impl import paxos as px
+from paxchain.impl.actor import Handled
+from paxchain.impl.variants import ActorWrapper, Catalogue, persist_after_sends
 
 __all__ = ["PAXOS", "CORRUPT_VALUE"]
 

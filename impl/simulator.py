@@ -1,4 +1,4 @@
-"""A seeded, deterministic discrete-event simulator for any actors of ``impl.actor``.
+"""A seeded, deterministic discrete-event simulator for any actors of ``paxchain.impl.actor``.
 
 Theory of operation. One priority queue of events ordered by ``(global time, sequence
 number)``; the sequence number breaks ties in insertion order, so the run is a function of the
@@ -44,7 +44,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping
 
-from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
 
 __all__ = ["Latency", "Pause", "Crash", "Clock", "SimConfig", "SimResult", "Simulator",
            "simulate"]

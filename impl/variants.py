@@ -10,8 +10,8 @@ actor to run instead. A variant is written in any file, against the public actor
 - a **wrapper** of the actor's handlers (``ActorWrapper``), e.g. one that reorders the effects a
   handler returns (``persist_after_sends``).
 
-A ``Catalogue`` holds one protocol's variants (``impl.paxos_variants.PAXOS``,
-``impl.chain_variants.CHAIN``). Every driver finds variants there by name — the model checker,
+A ``Catalogue`` holds one protocol's variants (``paxchain.impl.paxos_variants.PAXOS``,
+``paxchain.impl.chain_variants.CHAIN``). Every driver finds variants there by name — the model checker,
 the simulator, the real runtime (in each node process) and the gate — so a registered variant
 is everywhere at once. User files are loaded as *plugins*: ``load_plugins`` imports them (paths
 or module names) and records them in the environment variable ``PAXCHAIN_PLUGINS``, which
@@ -31,7 +31,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from impl.actor import Effect, Handled, Persist, Send
+from paxchain.impl.actor import Effect, Handled, Persist, Send
 
 __all__ = ["Variant", "Catalogue", "ActorWrapper", "persist_after_sends", "load_plugins",
            "PLUGINS_ENV"]

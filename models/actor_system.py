@@ -103,9 +103,9 @@ import dataclasses
 import itertools
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
-from checker.model import Label, Model, Reduction, ReductionUnsound
-from checker.values import Record
-from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from paxchain.checker.model import Label, Model, Reduction, ReductionUnsound
+from paxchain.checker.values import Record
+from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
 
 __all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "rename_ids",
            "zero_fields"]

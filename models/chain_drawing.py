@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from impl.chain_block import Block
+from paxchain.impl.chain_block import Block
 
 __all__ = ["block_tree", "first_divergence"]
 
@@ -52,7 +52,7 @@ def _q(text: str) -> str:
 
 def block_tree(model: Any, states: Sequence[Any]) -> str:
     """Graphviz source of the block tree of ``states`` (a trace), last state's view marked."""
-    from models.chain_system import state_blocks
+    from paxchain.models.chain_system import state_blocks
 
     blocks: set[Block] = set()
     for s in states:

@@ -1,11 +1,11 @@
-"""The chain system: ``impl.chain_node`` nodes on an adversarial network, as a transition system.
+"""The chain system: ``paxchain.impl.chain_node`` nodes on an adversarial network, as a transition system.
 
 Theory of operation. A state is a tuple::
 
     (nodes, persisted, in_flight, mined, drops_left, dups_left, crashes_left, offsets,
      crash_lost, down)
 
-``nodes`` holds each node's ``NodeState`` (the real protocol state of ``impl.chain_node``);
+``nodes`` holds each node's ``NodeState`` (the real protocol state of ``paxchain.impl.chain_node``);
 ``persisted`` what each node last wrote with ``Persist`` (its ``(chain, orphans)``; ``None``
 before its first write);
 ``in_flight`` the messages sent and not yet delivered, a multiset kept as a sorted tuple of
@@ -21,7 +21,7 @@ Time. Global time advances only when a block is found: it is ``mined * interval`
 simulator; here clocks differ by a constant offset.
 
 Variants. The nodes are ``ChainNode(rules, names, sync_on_restart=False)`` with the network's
-rules, put through the catalogue ``impl.chain_variants.CHAIN`` (``CHAIN.apply``): every variant
+rules, put through the catalogue ``paxchain.impl.chain_variants.CHAIN`` (``CHAIN.apply``): every variant
 registered there — shipped, or added by a plugin file — is checked the same way. ``rules`` (the
 network's ``Rules``, never a variant's) is what the properties judge by.
 
@@ -44,7 +44,7 @@ Actions, in this order (the order is fixed, so traces can be rebuilt):
 Crash points (``crash_points``, on by default; ``crash_points=0`` turns them off, a smaller
 fault model). A crash may also fall *inside* a ``Mine`` or ``Deliver`` step, after any prefix
 of the handler's effect units, within the ``crashes`` budget — the unit rule of
-``models.actor_system`` (``ActorSystem._units``): each ``Persist`` and each ``Output`` is a unit
+``paxchain.models.actor_system`` (``ActorSystem._units``): each ``Persist`` and each ``Output`` is a unit
 of its own, each maximal run of other effects (sends, timers) one unit. The effects before the
 crash point happened (their sends are in flight, a ``Persist`` among them is on disk), those
 after it never did, and the node restarts at once from what it persisted (or is down, with
@@ -93,13 +93,13 @@ Nothing else is reduced: no symmetry (miner ids are inside block hashes), no pru
 states. Handler results are memoised per ``(node, node state, event, now)``, which only caches:
 handlers are pure (the actor API's rule). Bounds, not reductions: each ``Mine`` finds the one
 block the node's deterministic nonce search gives (a real miner could find others); nodes run
-without ``sync_on_restart`` and the periodic ``announce`` timer (``impl.chain_node`` options for
+without ``sync_on_restart`` and the periodic ``announce`` timer (``paxchain.impl.chain_node`` options for
 the simulator and real runs: in-flight messages survive a crash here, so a restarted node
 misses nothing sent to it, and what a crash kept it from sending counts as lost,
 ``crash_lost``); and runs that lost a message are excluded from prefix consistency and
 convergence.
 
-Properties live in ``specs.chain``; drawings in ``models.chain_drawing``.
+Properties live in ``paxchain.specs.chain``; drawings in ``paxchain.models.chain_drawing``.
 """
 
 from __future__ import annotations
@@ -107,13 +107,13 @@ from __future__ import annotations
 import itertools
 from typing import Any, Mapping
 
-from checker.model import Label, Model, Record, Reduction, ReductionUnsound
-from impl.actor import CancelTimer, Output, Persist, Send, SetTimer
-from impl.chain_block import GENESIS, TIE_RULES, Block, Rules
-from impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, GetBlock, GetTip,
+from paxchain.checker.model import Label, Model, Record, Reduction, ReductionUnsound
+from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from paxchain.impl.chain_block import GENESIS, TIE_RULES, Block, Rules
+from paxchain.impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, GetBlock, GetTip,
                              NodeState)
-from impl.chain_variants import CHAIN
-from models.actor_system import ActorSystem
+from paxchain.impl.chain_variants import CHAIN
+from paxchain.models.actor_system import ActorSystem
 
 __all__ = ["ChainSystem", "VARIANTS", "find_min_k", "min_k_report", "state_blocks", "ENTRIES",
            "REDUCTION_BOUND"]
@@ -622,12 +622,12 @@ class ChainSystem(Model):
 
     # -- properties and drawings ----------------------------------------------------------
     def properties(self):
-        from specs import chain as spec
+        from paxchain.specs import chain as spec
 
         return [p.bind(self) for p in spec.PROPERTIES]
 
     def drawings(self, states) -> dict[str, str]:
-        from models.chain_drawing import block_tree
+        from paxchain.models.chain_drawing import block_tree
 
         return {"blocktree": block_tree(self, states)}
 
@@ -722,7 +722,7 @@ def find_min_k(params: Mapping[str, Any], options: Any = None,
     """The least k for which ``prefix_consistency`` holds exhaustively, and the result per k.
 
     ``params`` are ``ChainSystem`` keyword arguments (``k`` is ignored); ``options`` a
-    ``checker.result.Options`` (its ``only`` is replaced). k runs from 0 upwards; each violated
+    ``paxchain.checker.result.Options`` (its ``only`` is replaced). k runs from 0 upwards; each violated
     k stops at its shortest counterexample, the first k that holds is searched exhaustively.
     Returns ``(k, results)``; k is ``None`` when a search was cut short by a bound before any k
     held (the answer is then unknown: every k below the incomplete one is violated, nothing is
@@ -731,8 +731,8 @@ def find_min_k(params: Mapping[str, Any], options: Any = None,
     """
     from dataclasses import replace
 
-    from checker.explicit import check
-    from checker.result import HOLDS, VIOLATED, Options
+    from paxchain.checker.explicit import check
+    from paxchain.checker.result import HOLDS, VIOLATED, Options
 
     opts = replace(options or Options(), only=("prefix_consistency",))
     base = {k: v for k, v in params.items() if k != "k"}
@@ -768,7 +768,7 @@ def min_k_report(k: int | None, results: Mapping[int, Any]) -> tuple[str, int]:
 # -- the CLI's view: parameters, variants, default checks ----------------------------------
 
 def _parse_offsets(text: str) -> tuple[int, ...]:
-    from models.registry import BadInput
+    from paxchain.models.registry import BadInput
 
     try:
         values = tuple(int(x) for x in str(text).split(",") if x.strip())
@@ -780,7 +780,7 @@ def _parse_offsets(text: str) -> tuple[int, ...]:
 
 
 def _parse_delay(text: str) -> int | None:
-    from models.registry import BadInput, int_param
+    from paxchain.models.registry import BadInput, int_param
 
     if str(text).strip().lower() in ("none", "unbounded", ""):
         return None
@@ -791,7 +791,7 @@ def _parse_delay(text: str) -> int | None:
 
 
 def _parse_tie(text: str) -> str:
-    from models.registry import BadInput
+    from paxchain.models.registry import BadInput
 
     if text not in TIE_RULES:
         raise BadInput(f"{text!r} is not a tie rule ({', '.join(TIE_RULES)})")
@@ -810,7 +810,7 @@ REDUCTION_BOUND = {"nodes": 2, "budget": 3, "delay": 1, "crashes": 1, "tie": "lo
 
 
 def _entries():
-    from models.registry import ModelEntry, Param, SuiteCheck, int_param
+    from paxchain.models.registry import ModelEntry, Param, SuiteCheck, int_param
 
     # Suite bound: 3 nodes, 2 blocks, delay 1, one crash-restart (a few thousand states).
     small = {"nodes": 3, "budget": 2, "delay": 1, "crashes": 1, "tie": "lowest-hash", "k": 2}

@@ -29,7 +29,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from checker.model import Label, Model, Record
+from paxchain.checker.model import Label, Model, Record
 
 __all__ = ["LamportPaxos", "Messages", "VARIANTS", "majority_quorums"]
 
@@ -575,7 +575,7 @@ class LamportPaxos(Model):
 
     # -- properties ---------------------------------------------------------------------
     def properties(self):
-        from specs import lamport_paxos as spec
+        from paxchain.specs import lamport_paxos as spec
 
         return [p.bind(self) for p in spec.PROPERTIES]
 
@@ -584,7 +584,7 @@ class LamportPaxos(Model):
 
 def _parse_quorums(text: str):
     """``majority`` (the default), or quorums as ``a1+a2,a2+a3,...``."""
-    from models.registry import BadInput
+    from paxchain.models.registry import BadInput
 
     if text in ("", "majority"):
         return None
@@ -607,7 +607,7 @@ def _build(variant=None, acceptors=3, values=2, max_ballot=1, quorums=None):
 
 
 def _entries():
-    from models.registry import ModelEntry, Param, SuiteCheck, int_param
+    from paxchain.models.registry import ModelEntry, Param, SuiteCheck, int_param
 
     small = {"acceptors": 3, "values": 2, "max_ballot": 1}
     broken = {"ignore_votes": "agreement", "small_quorums": "agreement",

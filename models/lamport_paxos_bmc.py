@@ -1,17 +1,17 @@
-"""Lamport's Paxos (``models.lamport_paxos``) as Z3 formulas over one step's variables, for
-bounded model checking (``checker.bmc``).
+"""Lamport's Paxos (``paxchain.models.lamport_paxos``) as Z3 formulas over one step's variables, for
+bounded model checking (``paxchain.checker.bmc``).
 
 Per step: ``maxBal[a]``, ``maxVBal[a]``, ``maxVal[a]`` as integers (``-1`` for -1/None, exactly
 the explicit model's encoding) and one Boolean per message of the finite universe
-``models.lamport_paxos.Messages`` (bit ``i`` of ``msgs``). The transition relation is the
+``paxchain.models.lamport_paxos.Messages`` (bit ``i`` of ``msgs``). The transition relation is the
 disjunction of every ground action instance with its explicit guard, including the seeded
 variants, so each satisfying assignment is a path of the explicit model; ``run_bmc`` turns it
-into a ``checker.trace.Trace`` by finding each step's labelled successor, so
-``checker.trace.replay`` re-checks it on the explicit model.
+into a ``paxchain.checker.trace.Trace`` by finding each step's labelled successor, so
+``paxchain.checker.trace.replay`` re-checks it on the explicit model.
 
-The state predicates mirror ``specs.lamport_paxos`` property by property (same names).
+The state predicates mirror ``paxchain.specs.lamport_paxos`` property by property (same names).
 
-``models.registry`` imports every module of ``models/``; Z3 is therefore imported on first use
+``paxchain.models.registry`` imports every module of ``models/``; Z3 is therefore imported on first use
 (``PaxosEncoding``), not at import time, so that other commands do not pay for it.
 """
 
@@ -20,14 +20,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from checker.errors import UserError
-from checker.result import (HOLDS, INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options, PropertyResult,
+from paxchain.checker.errors import UserError
+from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options, PropertyResult,
                             Result, Stats)
-from checker.trace import Step, Trace
+from paxchain.checker.trace import Step, Trace
 
 if TYPE_CHECKING:
     import z3
-    from checker.bmc import SymbolicSystem
+    from paxchain.checker.bmc import SymbolicSystem
 
 __all__ = ["PaxosEncoding", "run_bmc", "check_bmc", "symbolic", "PROPERTIES", "GOALS"]
 
@@ -221,7 +221,7 @@ GOALS = ("value_chosen",)
 
 
 def symbolic(model: Any, property_name: str) -> "SymbolicSystem":
-    from checker.bmc import SymbolicSystem
+    from paxchain.checker.bmc import SymbolicSystem
 
     if property_name not in PROPERTIES + GOALS:
         raise UserError(f"bmc cannot check {property_name!r} (state invariants and goals: "
@@ -238,12 +238,12 @@ def run_bmc(model: Any, property_name: str, depth: int,
     """Bounded model checking of ``model`` (a ``LamportPaxos``) for a state invariant or goal.
 
     Returns ``(verdict, trace, per_depth_times)``: ``"violated"`` with a shortest trace of real
-    labelled states (its JSON replays with ``checker.trace.replay``), or ``"incomplete"`` with
+    labelled states (its JSON replays with ``paxchain.checker.trace.replay``), or ``"incomplete"`` with
     ``None`` when no violation exists up to ``depth`` (a bounded claim) or the solver gave up.
     For a goal (``value_chosen``): ``"holds"`` with a shortest witness trace, or
     ``"incomplete"`` when it is not reached up to ``depth`` (the strict_phase2b bug shows so).
     """
-    from checker.bmc import VIOLATION, unroll
+    from paxchain.checker.bmc import VIOLATION, unroll
 
     result = unroll(symbolic(model, property_name), depth, timeout_ms)
     if result.verdict != VIOLATION:
@@ -265,7 +265,7 @@ def run_bmc(model: Any, property_name: str, depth: int,
 def check_bmc(model: Any, depth: int, props: tuple[str, ...] | None = None,
               timeout_ms: int | None = None) -> Result:
     """``run_bmc`` for each state invariant of ``model`` (or those named in ``props``), as a
-    ``checker.result.Result`` like the explicit engine's, so ``paxchain check`` can print and
+    ``paxchain.checker.result.Result`` like the explicit engine's, so ``paxchain check`` can print and
     save it unchanged. An invariant without a violation up to ``depth`` is *incomplete* (a
     bounded claim), never *holds*; a goal (``value_chosen``) *holds* with a witness when reached,
     and is incomplete when not reached up to ``depth``."""

@@ -1,9 +1,9 @@
 """The Paxos of ``impl/paxos.py`` on an adversarial network: an ``ActorSystem`` instance.
 
 Theory of operation. Nodes are ``a1..aN`` (acceptors), ``p1..pM`` (proposers) and ``l1..lK``
-(learners), built by ``impl.paxos.make_cluster``; the network loses, duplicates and reorders
+(learners), built by ``paxchain.impl.paxos.make_cluster``; the network loses, duplicates and reorders
 within the fault budgets, and any node may crash (keeping its persisted state) and restart
-(see ``models.actor_system``). Proposer ``pi``'s k-th incarnation proposes value
+(see ``paxchain.models.actor_system``). Proposer ``pi``'s k-th incarnation proposes value
 ``v((i - 1 + k) mod V) + 1``, so a restarted proposer brings a new client value — which is what
 makes a reused ballot harmful. ``max_rounds`` bounds each proposer's rounds (ballots
 ``(round, pid)``, rounds ``1..max_rounds``): it, the budgets, and the finite messages keep the
@@ -12,7 +12,7 @@ state space finite.
 History. Lamport's ``msgs`` is "every message ever sent", which a network that drops and
 delivers cannot provide, so the system state carries an auxiliary history (like Stateright's
 ``record_msg_out``): the set of abstract messages ever sent, stored in exactly Lamport's
-encoding (a bitmask over ``models.lamport_paxos.Messages``: ``Prepare`` is ``1a``, ``Promise``
+encoding (a bitmask over ``paxchain.models.lamport_paxos.Messages``: ``Prepare`` is ``1a``, ``Promise``
 ``1b``, ``Accept`` ``2a``, ``Accepted`` ``2b``; ``Nack`` has no abstract counterpart). It is
 what the refinement mapping and the "chosen" half of agreement read; ``history=False`` drops it
 (and with it those properties) to measure its cost: states that differ only in a message that
@@ -39,7 +39,7 @@ under ``ballots_not_unique``) indexed from 0. A handler that sends a ballot outs
 one of the model's or an acceptor id that is not one is code this model cannot check: the
 search stops with a one-line error naming the message (``_check_send``; exit 2).
 
-Variants: every variant in the catalogue ``impl.paxos_variants.PAXOS`` — the shipped ones and
+Variants: every variant in the catalogue ``paxchain.impl.paxos_variants.PAXOS`` — the shipped ones and
 any a plugin registers — applied to the cluster before it is put on the network. Among them
 ``corrupt_storage`` is a fault model, not an implementation bug (a restarted acceptor reads
 back a vote whose value was corrupted on disk): it exists to show that validity can fail.
@@ -52,7 +52,7 @@ does (an acceptor that answers ``Nack(b, None)``, say) makes it grow at every de
 the duplicating network the state space is then infinite at every bound. ``tallies=True`` (the
 default; ``--param tallies=0`` switches it off) keeps the counts at 0, which is exact because
 no property reads them and, checked on every handler call once a count would be non-zero, no
-handler does either (``models.actor_system``: a handler that reads one switches it off).
+handler does either (``paxchain.models.actor_system``: a handler that reads one switches it off).
 
 Symmetry (opt-in: ``Options(symmetry=True)``, ``--symmetry``) is over the acceptors: the acceptor, proposer and learner code never singles
 out an acceptor by its id (quorums are counts of distinct ids; proposers send to all acceptors,
@@ -66,13 +66,13 @@ import dataclasses
 import itertools
 from typing import Any, Mapping
 
-from checker.model import Reduction
-from checker.values import Record
-from impl import paxos as px
-from impl.paxos_variants import PAXOS
-from models.actor_system import (NETWORKS, ActorSystem, Node, rename_ids, to_plain,
+from paxchain.checker.model import Reduction
+from paxchain.checker.values import Record
+from paxchain.impl import paxos as px
+from paxchain.impl.paxos_variants import PAXOS
+from paxchain.models.actor_system import (NETWORKS, ActorSystem, Node, rename_ids, to_plain,
                                   zero_fields)
-from models.lamport_paxos import LamportPaxos
+from paxchain.models.lamport_paxos import LamportPaxos
 
 __all__ = ["PaxosSystem", "ENTRIES", "TALLIES"]
 
@@ -80,7 +80,7 @@ TALLIES = ("ignored",)  # the roles' counts of messages and timers they ignore
 
 
 class PaxosSystem(ActorSystem):
-    """``impl.paxos`` with ``acceptors`` × ``proposers`` × ``learners`` under fault budgets."""
+    """``paxchain.impl.paxos`` with ``acceptors`` × ``proposers`` × ``learners`` under fault budgets."""
 
     def __init__(self, acceptors: int = 3, proposers: int = 2, values: int = 2,
                  max_rounds: int = 2, learners: int = 1, network: str = "duplicating",
@@ -410,7 +410,7 @@ class PaxosSystem(ActorSystem):
         return frozenset(itertools.chain.from_iterable(self.plan.values()))
 
     def properties(self):
-        from specs import paxos_system as spec
+        from paxchain.specs import paxos_system as spec
 
         props = spec.PROPERTIES if self.with_history else spec.WITHOUT_HISTORY
         if len(self.acceptor_ids) < 3:  # a majority of 1 or 2 acceptors is all of them
@@ -435,7 +435,7 @@ def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learn
 
 
 def _network(text: str) -> str:
-    from models.registry import BadInput
+    from paxchain.models.registry import BadInput
 
     if text not in NETWORKS:
         raise BadInput(f"{text!r} is not a network (known: {', '.join(NETWORKS)})")
@@ -443,7 +443,7 @@ def _network(text: str) -> str:
 
 
 def _entries():
-    from models.registry import ModelEntry, Param, SuiteCheck, int_param
+    from paxchain.models.registry import ModelEntry, Param, SuiteCheck, int_param
 
     one = {"acceptors": 3, "proposers": 1, "values": 2, "max_rounds": 1, "crashes": 1}
     two = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 1, "crashes": 0}

@@ -13,8 +13,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from checker.errors import UserError
-from checker.model import Model
+from paxchain.checker.errors import UserError
+from paxchain.checker.model import Model
 
 __all__ = ["BadInput", "Param", "ModelEntry", "SuiteCheck", "entries", "entry", "build",
            "parse_params", "int_param"]
@@ -85,11 +85,11 @@ class ModelEntry:
 
 def entries() -> dict[str, ModelEntry]:
     """Every model entry found in the modules of the ``models`` package."""
-    import models
+    from paxchain import models
 
     found: dict[str, ModelEntry] = {}
     for info in sorted(pkgutil.iter_modules(models.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"models.{info.name}")
+        module = importlib.import_module(f"paxchain.models.{info.name}")
         for e in getattr(module, "ENTRIES", ()):
             if e.name in found:
                 raise RuntimeError(f"two models are named {e.name!r}")

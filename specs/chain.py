@@ -1,10 +1,10 @@
-"""Properties of the chain system (``models.chain_system``), each a function of ``(model, state)``.
+"""Properties of the chain system (``paxchain.models.chain_system``), each a function of ``(model, state)``.
 
 Each docstring's first line states the property in words; the rest says how it is evaluated
 and where it stops holding. ``chain(n)`` is node ``n``'s adopted chain (genesis .. tip),
 ``known(n)`` its chain plus its side blocks, ``work`` the cumulative work up to a block.
 
-Which seeded variant (``impl.chain_variants.CHAIN``) or natural scenario breaks each one
+Which seeded variant (``paxchain.impl.chain_variants.CHAIN``) or natural scenario breaks each one
 (``tests/test_chain_system.py`` asserts every row):
 
 =========================== ================================================================
@@ -19,7 +19,7 @@ tip_work_monotone           latest_arrival_fork_choice
 known_blocks_kept           reorg_forgets_old_branch
 announced_blocks_persisted  announce_before_persist (a crash between the send and the write)
 prefix_consistency          natural: k = 0 by two blocks found at once; any k below the
-                            minimal one (``models.chain_system.find_min_k``)
+                            minimal one (``paxchain.models.chain_system.find_min_k``)
 future_self_consistency     natural: k = 0 by a reorg
 convergence                 natural: first-seen ties; clock offsets beyond max_drift;
                             announce_before_persist (the crashed miner forgets its block)
@@ -29,9 +29,9 @@ block_everywhere            (a goal) unreachable with budget 0
 
 from __future__ import annotations
 
-from checker.properties import invariant, quiescent, sometimes, transition
-from impl.chain_block import Block, chain_problems, median_time_past
-from impl.chain_node import BlockMsg, common_length
+from paxchain.checker.properties import invariant, quiescent, sometimes, transition
+from paxchain.impl.chain_block import Block, chain_problems, median_time_past
+from paxchain.impl.chain_node import BlockMsg, common_length
 
 __all__ = ["PROPERTIES", "common_length", "prefix_gap", "is_quiet", "lossless"]
 
@@ -108,7 +108,7 @@ def chain_valid(m, s) -> bool:
     The clock rule is checked against the node's clock *now*, not at the moment it accepted the
     block; clocks only move forward, so a block that passed when accepted passes now too: this
     is implied by the rule, and a block accepted in breach of it fails here at once. The rules
-    are the network's (``impl.chain_block.chain_problems``), whatever bug the nodes run.
+    are the network's (``paxchain.impl.chain_block.chain_problems``), whatever bug the nodes run.
     """
     rules, memo = m.rules, _memo(m, "valid")
     for i, st in enumerate(s[NODES]):

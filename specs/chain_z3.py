@@ -32,8 +32,8 @@ from typing import Any
 
 import z3
 
-from checker import induction
-from checker.induction import Action, Conjunct, Symbol, TransitionSystem, Vocab
+from paxchain.checker import induction
+from paxchain.checker.induction import Action, Conjunct, Symbol, TransitionSystem, Vocab
 
 __all__ = ["system", "common_prefix_cti", "ASSUMPTION", "ORDERS", "INVARIANT"]
 

@@ -1,9 +1,9 @@
-"""Properties of Lamport's Paxos (``models.lamport_paxos``), each a function of ``(model, state)``.
+"""Properties of Lamport's Paxos (``paxchain.models.lamport_paxos``), each a function of ``(model, state)``.
 
 Each docstring's first line states the property in words; the rest says how it is evaluated.
 ``votes[a]`` is the set of ``(bal, val)`` with ``2b(a, bal, val)`` sent; ``v`` is *chosen at
 ballot b* when every member of some quorum voted ``(b, v)``. The Z3 twins of these predicates
-live in ``specs.paxos_z3``.
+live in ``paxchain.specs.paxos_z3``.
 
 Seeded variants that break each one (``tests/test_lamport_paxos.py`` asserts them):
 
@@ -23,7 +23,7 @@ value_chosen        strict_phase2b (the goal is never reached)
 
 from __future__ import annotations
 
-from checker.properties import invariant, sometimes
+from paxchain.checker.properties import invariant, sometimes
 
 __all__ = ["PROPERTIES", "chosen", "chosen_mask", "safe_at"]
 

@@ -1,4 +1,4 @@
-"""Properties of the Paxos system model (``models.paxos_system``), each a function of
+"""Properties of the Paxos system model (``paxchain.models.paxos_system``), each a function of
 ``(model, state)`` or, for transition properties, ``(model, state, next_state)``.
 
 *Decided* values are those some learner output as ``("decided", v)`` (outputs are kept in the
@@ -29,8 +29,8 @@ value_decided       learners=0 (no learner: the goal is never reached)
 
 from __future__ import annotations
 
-from checker.properties import invariant, sometimes, transition
-from specs.lamport_paxos import chosen_mask
+from paxchain.checker.properties import invariant, sometimes, transition
+from paxchain.specs.lamport_paxos import chosen_mask
 
 __all__ = ["PROPERTIES", "WITHOUT_HISTORY", "agreement", "learned_chosen", "validity", "promise_monotonic",
            "refinement", "decision_durable", "quorum_suffices", "value_decided", "chosen_values"]
@@ -148,7 +148,7 @@ def refinement(m, s, t) -> bool:
     vote and the history of messages ever sent; the step is allowed when the image of the next
     state equals the image of this one (a stutter) or is among
     ``LamportPaxos.next_states(image of this one)``, up to the spent ``1b`` reports that the
-    history leaves out (a bisimulation quotient: see ``models.paxos_system``).
+    history leaves out (a bisimulation quotient: see ``paxchain.models.paxos_system``).
     Memoised per abstract state.
     """
     na, h = len(m.acceptor_ids), m.n + 3

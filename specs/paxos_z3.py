@@ -1,7 +1,7 @@
 """Lamport's single-decree Paxos over uninterpreted sorts, with its inductive invariant for Z3.
 
 The model is ``../shared/specs/lamport-paxos.md`` transcribed into first-order logic, for *any*
-number of acceptors, ballots and values; ``models.lamport_paxos`` is the same spec on a finite
+number of acceptors, ballots and values; ``paxchain.models.lamport_paxos`` is the same spec on a finite
 instance, and ``evaluate`` below evaluates these very formulas on its states (the cross-check).
 
 Vocabulary
@@ -18,7 +18,7 @@ Vocabulary
 Actions (parameters become Skolem constants; each update is a frame condition on every symbol)
     ``Phase1a(b)``, ``Phase1b(a, b)``, ``Phase2a(b, v, q)`` (q: the quorum of 1b senders),
     ``Phase2b(a, b, v)`` exactly as in the spec. ``VARIANTS`` change one rule each, as the
-    seeded bugs of ``models.lamport_paxos`` do.
+    seeded bugs of ``paxchain.models.lamport_paxos`` do.
 
 Decidability. The formulas are in the EPR fragment except in three places, all deliberate:
 ``maxBal``, ``maxVBal`` and ``maxVal`` are functions from ``Acceptor`` (they are functions in the
@@ -27,7 +27,7 @@ and the intersection axiom ∀quorum∃acceptor; and Phase2a's guard "every memb
 for b" is ∀acceptor∃ballot,value in the hypothesis of a consecution obligation. Together these
 close the cycle Ballot → Quorum → Acceptor → Ballot in the quantifier-alternation graph, so the
 Herbrand universe is infinite and decidability is not guaranteed: Z3 may answer *unknown*, which
-``checker.induction`` reports as unproven (exit 3), never as proved. In practice, with the
+``paxchain.checker.induction`` reports as unproven (exit 3), never as proved. In practice, with the
 ``uses`` hints below keeping vote_bookkeeping (whose ∀a over maxVBal(a), maxVal(a) sets Z3's
 E-matching looping) out of the msg_2a and safety obligations, every obligation is answered in
 well under a second; counterexamples are found by finite model finding (universes of 2 and 3
@@ -44,7 +44,7 @@ from typing import Any, Sequence
 
 import z3
 
-from checker.induction import (Action, Conjunct, Structure, Symbol, TransitionSystem, Vocab,
+from paxchain.checker.induction import (Action, Conjunct, Structure, Symbol, TransitionSystem, Vocab,
                                compile_formula)
 
 __all__ = ["INVARIANT", "SAFETY", "VARIANTS", "system", "structure_of", "evaluate", "conjunct_names"]
@@ -306,7 +306,7 @@ def _compiled() -> dict[str, Any]:
 
 
 def structure_of(model: Any, state: Any) -> Structure:
-    """The finite structure of an explicit ``models.lamport_paxos.LamportPaxos`` state, built
+    """The finite structure of an explicit ``paxchain.models.lamport_paxos.LamportPaxos`` state, built
     from ``model.to_vars(state)``: ballot -1 is ``none``, value None is ``nil``."""
     vs = model.to_vars(state)
     accs = [model.acc_name(a) for a in range(model.n)]

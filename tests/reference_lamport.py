@@ -2,7 +2,7 @@
 
 Plain Python in the spec's own terms — tuples indexed by acceptor, ``None`` for no value, a
 frozenset of message tuples — and nothing clever: no bitmasks, no memo tables, no symmetry.
-``models.lamport_paxos`` must agree with it on reachable-state counts, and ``specs.lamport_paxos``
+``paxchain.models.lamport_paxos`` must agree with it on reachable-state counts, and ``paxchain.specs.lamport_paxos``
 on every property at every reachable state. It is also the single-purpose search that
 ``benchmarks/run.py`` measures the general engine against.
 
@@ -175,7 +175,7 @@ def reachable(ref: Reference):
 
 
 def from_model_state(model, state):
-    """A ``models.lamport_paxos`` state in this module's representation (via ``to_vars``)."""
+    """A ``paxchain.models.lamport_paxos`` state in this module's representation (via ``to_vars``)."""
     v = model.to_vars(state)
     accs = [model.acc_name(a) for a in range(model.n)]
     acc_index = {x: i for i, x in enumerate(accs)}

@@ -1,4 +1,4 @@
-"""The generic actor-system model (``models.actor_system``) on toy actors, with state counts
+"""The generic actor-system model (``paxchain.models.actor_system``) on toy actors, with state counts
 small enough to count by hand (each count is explained where it is asserted)."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from checker import Options, check
-from checker.explicit import reachable_states
-from checker.properties import invariant
-from checker.trace import replay
-from checker.values import Record
-from impl.actor import Output, Persist, Send, SetTimer
-from models.actor_system import ActorSystem, from_plain, rename_ids, to_plain
+from paxchain.checker import Options, check
+from paxchain.checker.explicit import reachable_states
+from paxchain.checker.properties import invariant
+from paxchain.checker.trace import replay
+from paxchain.checker.values import Record
+from paxchain.impl.actor import Output, Persist, Send, SetTimer
+from paxchain.models.actor_system import ActorSystem, from_plain, rename_ids, to_plain
 
 
 @dataclass(frozen=True)

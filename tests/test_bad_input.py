@@ -3,7 +3,7 @@ never a traceback and never an output file; and a trace's files land together as
 
 The trace files are mutations of a real one, written by
 ``paxchain check lamport-paxos --variant small_quorums --out DIR``. Commands run in-process
-through ``checker.cli.main`` (``run_cli``), which ``tests/test_fuzz_inputs.py`` shares.
+through ``paxchain.checker.cli.main`` (``run_cli``), which ``tests/test_fuzz_inputs.py`` shares.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from checker import cli
-from checker.artifacts import write_set, write_trace
-from checker.commands.replay import load_trace_file
-from checker.errors import UserError, one_line
-from checker.files import MAX_JSON_DEPTH, loads_json, write_atomic
-from checker.trace import read_meta
-from checker.values import MAX_VALUE_DEPTH, TraceError, decode
+from paxchain.checker import cli
+from paxchain.checker.artifacts import write_set, write_trace
+from paxchain.checker.commands.replay import load_trace_file
+from paxchain.checker.errors import UserError, one_line
+from paxchain.checker.files import MAX_JSON_DEPTH, loads_json, write_atomic
+from paxchain.checker.trace import read_meta
+from paxchain.checker.values import MAX_VALUE_DEPTH, TraceError, decode
 
 SAFETY = 600  # seconds: a guard against a hung child, never a timing assertion
 
@@ -35,7 +35,7 @@ SAFETY = 600  # seconds: a guard against a hung child, never a timing assertion
 
 def run_cli(*args: str) -> tuple[int, str, str]:
     """``paxchain ARGS`` in-process: (exit code, stdout, stderr). Anything escaping
-    ``checker.cli.main`` other than its ``SystemExit`` propagates and fails the test."""
+    ``paxchain.checker.cli.main`` other than its ``SystemExit`` propagates and fails the test."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
@@ -57,7 +57,7 @@ def assert_bad_input(code: int, stderr: str) -> None:
 
 def check_out(variant: str, out: Path) -> None:
     """``paxchain check lamport-paxos --variant VARIANT --out OUT`` in a child process."""
-    proc = subprocess.run([sys.executable, "-m", "checker", "check", "lamport-paxos",
+    proc = subprocess.run([sys.executable, "-m", "paxchain.checker", "check", "lamport-paxos",
                            "--variant", variant, "--out", str(out), "-q"],
                           capture_output=True, text=True, timeout=SAFETY)
     assert proc.returncode == 1, proc.stderr
@@ -337,9 +337,9 @@ def test_render_checks_its_outputs_before_writing_any(real_trace, tmp_path, monk
         code, _, stderr = run_cli("render", str(real_trace), *args)
         assert_bad_input(code, stderr)
         assert not html.exists() and not same.exists()
-    import checker.render_dot
+    from paxchain.checker import render_dot
 
-    monkeypatch.setattr(checker.render_dot, "dot_available", lambda: False)
+    monkeypatch.setattr(render_dot, "dot_available", lambda: False)
     code, _, stderr = run_cli("render", str(real_trace), "--html", str(html),
                               "--svg", str(tmp_path / "t.svg"))
     assert_bad_input(code, stderr)
@@ -350,17 +350,17 @@ def test_render_checks_its_outputs_before_writing_any(real_trace, tmp_path, monk
 
 def test_a_dot_failure_is_one_line_for_render_and_only_a_warning_for_a_trace_set(
         real_trace, tmp_path, monkeypatch, capsys):
-    import checker.artifacts
-    import checker.render_dot
-    from checker.render_dot import DotFailed
+    from paxchain.checker import artifacts
+    from paxchain.checker import render_dot
+    from paxchain.checker.render_dot import DotFailed
 
     def failing(src):
         raise DotFailed("graphviz's dot failed: Error: <stdin>: syntax error")
 
-    monkeypatch.setattr(checker.render_dot, "dot_available", lambda: True)
-    monkeypatch.setattr(checker.render_dot, "render_svg", failing)
-    monkeypatch.setattr(checker.artifacts, "dot_available", lambda: True)
-    monkeypatch.setattr(checker.artifacts, "render_svg", failing)
+    monkeypatch.setattr(render_dot, "dot_available", lambda: True)
+    monkeypatch.setattr(render_dot, "render_svg", failing)
+    monkeypatch.setattr(artifacts, "dot_available", lambda: True)
+    monkeypatch.setattr(artifacts, "render_svg", failing)
     code, _, stderr = run_cli("render", str(real_trace), "--text", str(tmp_path / "t.txt"),
                               "--svg", str(tmp_path / "t.svg"))
     assert_bad_input(code, stderr)
@@ -444,16 +444,16 @@ def test_a_failure_while_rendering_or_writing_leaves_the_folder_as_it_was(real_t
     trace = load_trace_file(str(real_trace)).trace
     out = tmp_path / "cx"
     write_set(out, {"trace.json": "old", "trace.txt": "old"}, "trace")
-    import checker.artifacts
+    from paxchain.checker import artifacts
 
     def broken(*_):
         raise RuntimeError("dot failed")
 
-    monkeypatch.setattr(checker.artifacts, "message_sequence", broken)
+    monkeypatch.setattr(artifacts, "message_sequence", broken)
     with pytest.raises(RuntimeError):
         write_trace(trace, out)
     monkeypatch.undo()
-    monkeypatch.setattr(checker.artifacts, "_carry_over", broken)
+    monkeypatch.setattr(artifacts, "_carry_over", broken)
     with pytest.raises(RuntimeError):
         write_trace(trace, out)
     assert sorted(p.name for p in out.iterdir()) == ["trace.json", "trace.txt"]

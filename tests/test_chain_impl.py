@@ -1,6 +1,6 @@
-"""Unit tests of the chain node (``impl.chain_block``, ``impl.chain_node``): hashing, rules,
+"""Unit tests of the chain node (``paxchain.impl.chain_block``, ``paxchain.impl.chain_node``): hashing, rules,
 fork choice, orphans, reorgs, persistence and malformed input; and the seeded variants of
-``impl.chain_variants`` (each changes one rule from outside production code)."""
+``paxchain.impl.chain_variants`` (each changes one rule from outside production code)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 
 from pathlib import Path
 
-from impl.actor import Output, Persist, Send, SetTimer
-from impl.chain_block import (GENESIS, Block, Rules, chain_problems, check_block,
+from paxchain.impl.actor import Output, Persist, Send, SetTimer
+from paxchain.impl.chain_block import (GENESIS, Block, Rules, chain_problems, check_block,
                               median_time_past, mine_block, verify_chain)
-from impl.chain_node import (BlockMsg, ChainNode, GetBlock, GetTip, NodeState, Submit,
+from paxchain.impl.chain_node import (BlockMsg, ChainNode, GetBlock, GetTip, NodeState, Submit,
                              fresh_state, make_cluster, make_network)
-from impl.chain_variants import CHAIN
+from paxchain.impl.chain_variants import CHAIN
 
 PEERS = ("n1", "n2", "n3")
 RULES = Rules.with_difficulty(1, max_drift=10)
@@ -312,8 +312,8 @@ def test_mining_stops_at_the_stop_height():
 
 
 def test_wire_and_disk_decoders_give_plain_tuples_that_the_node_accepts():
-    from impl.chain_node import as_block
-    from impl.net import decode_value, encode_value
+    from paxchain.impl.chain_node import as_block
+    from paxchain.impl.net import decode_value, encode_value
 
     b = mine((GENESIS,), "n2")
     plain = decode_value(encode_value(b))

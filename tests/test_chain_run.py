@@ -8,7 +8,7 @@ import sys
 
 
 def run(*args, timeout=90):
-    return subprocess.run([sys.executable, "-m", "checker", "run", "chain", *args],
+    return subprocess.run([sys.executable, "-m", "paxchain.checker", "run", "chain", *args],
                           capture_output=True, text=True, timeout=timeout)
 
 

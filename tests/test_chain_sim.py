@@ -8,8 +8,8 @@ import sys
 
 from click.testing import CliRunner
 
-from checker.commands.simulate_chain import ChainScenario, report, run, subcommand
-from impl.simulator import Crash, Latency
+from paxchain.checker.commands.simulate_chain import ChainScenario, report, run, subcommand
+from paxchain.impl.simulator import Crash, Latency
 
 ARGS = ["--nodes", "5", "--block-interval", "60", "--delay", "1..30", "--seed", "7",
         "--blocks", "30", "--loss", "0.05", "--crash", "n2:500:300", "--clock-offset", "n3:40",
@@ -17,7 +17,7 @@ ARGS = ["--nodes", "5", "--block-interval", "60", "--delay", "1..30", "--seed", 
 
 
 def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "checker", "simulate", "chain", *args],
+    return subprocess.run([sys.executable, "-m", "paxchain.checker", "simulate", "chain", *args],
                           capture_output=True, text=True, env=env, timeout=120)
 
 

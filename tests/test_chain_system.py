@@ -1,4 +1,4 @@
-"""The chain system model (``models.chain_system``) and its properties (``specs.chain``).
+"""The chain system model (``paxchain.models.chain_system``) and its properties (``paxchain.specs.chain``).
 
 The CI bound of issue 4: 3 nodes, a mining budget of 3 blocks, message delay and reordering
 (any-order delivery; ``delay=1``: a message may stay in flight while one more block is found),
@@ -21,18 +21,18 @@ import pytest
 import subprocess
 import sys
 
-from checker.artifacts import write_trace
-from checker.explicit import check, reachable_states
-from checker.model import ReductionUnsound
-from checker.render_dot import dot_available, render_svg
-from checker.result import HOLDS, VIOLATED, Options
-from checker.trace import replay
-from models.chain_drawing import first_divergence
-from impl.actor import SetTimer
-from impl.chain_node import ChainNode
-from impl.chain_variants import CHAIN
-from models.chain_system import REDUCTION_BOUND, ChainSystem, find_min_k, min_k_report
-from models.registry import build
+from paxchain.checker.artifacts import write_trace
+from paxchain.checker.explicit import check, reachable_states
+from paxchain.checker.model import ReductionUnsound
+from paxchain.checker.render_dot import dot_available, render_svg
+from paxchain.checker.result import HOLDS, VIOLATED, Options
+from paxchain.checker.trace import replay
+from paxchain.models.chain_drawing import first_divergence
+from paxchain.impl.actor import SetTimer
+from paxchain.impl.chain_node import ChainNode
+from paxchain.impl.chain_variants import CHAIN
+from paxchain.models.chain_system import REDUCTION_BOUND, ChainSystem, find_min_k, min_k_report
+from paxchain.models.registry import build
 
 CI = dict(nodes=3, budget=3, delay=1, crashes=1)
 STRUCTURAL = ("hash_links", "genesis_agreement", "chain_valid", "tip_max_work", "mtp_monotone",
@@ -401,8 +401,8 @@ def test_a_timer_the_model_never_fires_stops_the_check():
 
 
 NEVER_REORGS = '''
-from impl.chain_node import ChainNode
-from impl.chain_variants import CHAIN
+from paxchain.impl.chain_node import ChainNode
+from paxchain.impl.chain_variants import CHAIN
 
 
 @CHAIN.subclass("never_reorgs", "node: never leaves its chain for another", "node")
@@ -415,7 +415,7 @@ class NeverReorgs(ChainNode):
 def test_a_plugin_variant_is_checked_like_a_shipped_one(tmp_path):
     (tmp_path / "chain_bugs.py").write_text(NEVER_REORGS)
     env = {k: v for k, v in os.environ.items() if k != "PAXCHAIN_PLUGINS"}
-    base = [sys.executable, "-m", "checker", "--plugin", str(tmp_path / "chain_bugs.py")]
+    base = [sys.executable, "-m", "paxchain.checker", "--plugin", str(tmp_path / "chain_bugs.py")]
     listed = subprocess.run(base + ["list", "--long"], capture_output=True, text=True, env=env)
     assert listed.returncode == 0 and "--variant never_reorgs" in listed.stdout
     proc = subprocess.run(base + ["check", "chain", "-p", "budget=2", "-p", "tie=lowest-hash",
@@ -426,7 +426,7 @@ def test_a_plugin_variant_is_checked_like_a_shipped_one(tmp_path):
 
 
 def test_the_block_tree_marks_a_disk_that_is_behind_the_chain():
-    from models.chain_drawing import block_tree
+    from paxchain.models.chain_drawing import block_tree
 
     m = ChainSystem(**GATE)
     s0 = m.initial_states()[0]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker import induction
-from checker.render_cti import cti_dot
-from specs import chain_z3
+from paxchain.checker import induction
+from paxchain.checker.render_cti import cti_dot
+from paxchain.specs import chain_z3
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from checker.checks_file import builtin, find_source, load, parse_checks
-from checker.errors import UserError
+from paxchain.checker.checks_file import builtin, find_source, load, parse_checks
+from paxchain.checker.errors import UserError
 
 GOOD = textwrap.dedent("""\
     # a comment
@@ -95,7 +95,7 @@ def test_structural_mistakes():
 
 
 def test_symmetry_must_exist():
-    from models import registry
+    from paxchain.models import registry
 
     plain = [n for n, e in registry.entries().items()
              if not registry.build(n, {}, None).has_symmetry]
@@ -108,7 +108,7 @@ def test_symmetry_must_exist():
 
 
 def test_bmc_engine_where_an_encoding_exists():
-    from checker.suite import bmc_properties
+    from paxchain.checker.suite import bmc_properties
 
     if bmc_properties("lamport-paxos") is None:
         pytest.skip("models/lamport_paxos_bmc.py is not there")
@@ -141,7 +141,7 @@ def test_pyproject_table_and_search_order(tmp_path):
 
 
 def test_builtin_suite_is_the_registry_suite():
-    from models import registry
+    from paxchain.models import registry
 
     src = builtin()
     assert src.origin == "built-in suite"
@@ -152,7 +152,7 @@ def test_builtin_suite_is_the_registry_suite():
 def test_cli_rejects_a_bad_checks_file_with_one_line_and_exit_2(tmp_path):
     bad = tmp_path / "checks.toml"
     bad.write_text(HEAD + "max_depth = 3\nmax_depht = 4\n")
-    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--checks", str(bad)],
+    proc = subprocess.run([sys.executable, "-m", "paxchain.checker", "check", "--checks", str(bad)],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == (f"paxchain: error: {bad}:5: check 'c': unknown key 'max_depht' "

@@ -14,7 +14,7 @@ SMALL = ["lamport-paxos", "-p", "acceptors=3", "-p", "values=2", "-p", "max_ball
 
 
 def paxchain(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "checker", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "paxchain.checker", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=300)
 
 
@@ -91,7 +91,7 @@ def test_ctrl_c_prints_partial_statistics_and_exits_3():
     # 3 acceptors / 2 values / ballots 0..3 has 8.2 million states: still running when the
     # first plain progress line (after 5 s) tells us the search has started.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "checker", "check", "lamport-paxos", "-p", "max_ballot=3"],
+        [sys.executable, "-m", "paxchain.checker", "check", "lamport-paxos", "-p", "max_ballot=3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stderr.readline().startswith("progress: ")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
-from checker.explicit import DEADLOCK
-from checker.result import (STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_MAX_STATES,
+from paxchain.checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
+from paxchain.checker.explicit import DEADLOCK
+from paxchain.checker.result import (STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_MAX_STATES,
                             STOP_TIME_LIMIT, STOP_VIOLATION)
 from tests.toy_models import (Counters, always_true, never_decreases, reaches_beyond,
                               reaches_top, sum_below_3)

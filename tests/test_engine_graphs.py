@@ -8,9 +8,9 @@ from collections import deque
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
-from checker.model import Label, Model
-from checker.properties import invariant
+from paxchain.checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
+from paxchain.checker.model import Label, Model
+from paxchain.checker.properties import invariant
 
 
 @invariant()

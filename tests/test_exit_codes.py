@@ -1,6 +1,6 @@
 """A reader that closes stdout early (``paxchain ... | head -1``) never changes the exit code,
-for every command, not only ``check`` (issue 10): they all print through ``checker.cli.echo``
-and record their verdict with ``checker.cli.verdict`` (the policy in ``checker/cli.py``).
+for every command, not only ``check`` (issue 10): they all print through ``paxchain.checker.cli.echo``
+and record their verdict with ``paxchain.checker.cli.verdict`` (the policy in ``checker/cli.py``).
 
 The child's stdout is a pipe whose read end is closed before the child starts, so its first
 write already meets a closed pipe: the test does not depend on how fast anything runs (with a
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from impl.paxos import Proposer
+from paxchain.impl.paxos import Proposer
 from tests.test_bad_input import check_out
 
 SAFETY = 600  # seconds: a guard against a hung child, never a timing assertion
@@ -30,7 +30,7 @@ def with_closed_stdout(*args: str, cwd: Path | None = None) -> tuple[int, str]:
     read_end, write_end = os.pipe()
     os.close(read_end)  # every write to the pipe now fails with EPIPE (BrokenPipeError)
     try:
-        proc = subprocess.run([sys.executable, "-m", "checker", *args], stdout=write_end,
+        proc = subprocess.run([sys.executable, "-m", "paxchain.checker", *args], stdout=write_end,
                               stderr=subprocess.PIPE, text=True, cwd=cwd, timeout=SAFETY)
     finally:
         os.close(write_end)
@@ -101,8 +101,8 @@ def never_votes():
     """The mutant ``drop_guard:Acceptor._accepts``: an acceptor that never votes. It answers
     every Accept with ``Nack(b, promised)``, also when it promised nothing (``promised=None``,
     a malformed Nack that the proposer ignores and counts)."""
-    from impl.paxos import Acceptor
-    from impl.paxos_variants import PAXOS
+    from paxchain.impl.paxos import Acceptor
+    from paxchain.impl.paxos_variants import PAXOS
 
     name = "test_never_votes"
 
@@ -124,12 +124,12 @@ def check_with_plugin(tmp_path: Path, name: str, role: str, body: str,
     ``name``: a subclass of ``role``'s production class with the methods in ``body``."""
     base = role.capitalize()
     plugin = tmp_path / f"{name}.py"
-    plugin.write_text(f"from impl.paxos import {base}\n"
-                      "from impl.paxos_variants import PAXOS\n"
+    plugin.write_text(f"from paxchain.impl.paxos import {base}\n"
+                      "from paxchain.impl.paxos_variants import PAXOS\n"
                       f"@PAXOS.subclass({name!r}, 'a test variant', {role!r})\n"
                       f"class Variant({base}):\n" + textwrap.indent(body, "    "))
     return subprocess.run(
-        [sys.executable, "-m", "checker", "--plugin", str(plugin), "check", "paxos-system",
+        [sys.executable, "-m", "paxchain.checker", "--plugin", str(plugin), "check", "paxos-system",
          *[f"-p{k}={v}" for k, v in ONE_PROPOSER.items()], "--variant", name, *args, "-q"],
         capture_output=True, text=True, timeout=SAFETY)
 
@@ -137,9 +137,9 @@ def check_with_plugin(tmp_path: Path, name: str, role: str, body: str,
 def test_a_burial_premise_that_fails_is_reported_not_recursed_into(never_votes):
     # Checking that a buried Nack is a no-op ran the proposer, whose count of ignored
     # messages made a new state, where the same check ran again: RecursionError.
-    from checker.explicit import check
-    from checker.result import INCOMPLETE, Options
-    from models.paxos_system import PaxosSystem
+    from paxchain.checker.explicit import check
+    from paxchain.checker.result import INCOMPLETE, Options
+    from paxchain.models.paxos_system import PaxosSystem
 
     m = PaxosSystem(**ONE_PROPOSER, variant=never_votes, tallies=False)  # the count grows
     r = check(m, Options(symmetry=True, max_states=3000))
@@ -152,9 +152,9 @@ def test_the_mutant_that_never_votes_gets_a_verdict(never_votes, tmp_path):
     # Its malformed Nacks are ignored and counted, one more at every delivery, and the
     # duplicating network delivers them again and again: kept at 0 (the ``tallies``
     # reduction), the counts leave a finite state space in which no value is ever decided.
-    from checker.explicit import check
-    from checker.result import HOLDS, VIOLATED, Options
-    from models.paxos_system import PaxosSystem
+    from paxchain.checker.explicit import check
+    from paxchain.checker.result import HOLDS, VIOLATED, Options
+    from paxchain.models.paxos_system import PaxosSystem
 
     m = PaxosSystem(**ONE_PROPOSER, variant=never_votes)
     r = check(m, Options(symmetry=True, keep_going=True))
@@ -175,11 +175,11 @@ def test_a_handler_that_reads_its_count_switches_the_abstraction_off(never_votes
     # without the reduction too, and both searches must agree.
     import copy
 
-    from checker.explicit import check
-    from checker.result import Options
-    from impl.paxos import Proposer
-    from impl.paxos_variants import PAXOS
-    from models.paxos_system import PaxosSystem
+    from paxchain.checker.explicit import check
+    from paxchain.checker.result import Options
+    from paxchain.impl.paxos import Proposer
+    from paxchain.impl.paxos_variants import PAXOS
+    from paxchain.models.paxos_system import PaxosSystem
 
     class ReadsItsCount(Proposer):
         def on_message(self, node, state, src, msg, now):
@@ -210,9 +210,9 @@ def test_a_handler_that_reads_its_count_switches_the_abstraction_off(never_votes
 def test_the_production_roles_never_count_an_ignored_message():
     # What keeps the correct model finite without the reduction: no production role sends a
     # message that another ignores, so every count stays 0 and the reduction never engages.
-    from checker.explicit import check
-    from checker.result import HOLDS, Options
-    from models.paxos_system import PaxosSystem
+    from paxchain.checker.explicit import check
+    from paxchain.checker.result import HOLDS, Options
+    from paxchain.models.paxos_system import PaxosSystem
 
     m = PaxosSystem(acceptors=2, proposers=2, values=2, max_rounds=1, crashes=1)
     r = check(m, Options(keep_going=True))
@@ -259,10 +259,10 @@ class _ProposesABallot(Proposer):
      ["Accept(ballot=(1, 2), value=(1, 1))", "value (1, 1) is not one of the model's values"]),
 ])
 def test_a_message_the_model_cannot_map_is_an_error_that_names_it(variant, bound, words):
-    from checker.explicit import check
-    from checker.result import Options
-    from impl.paxos_variants import PAXOS
-    from models.paxos_system import PaxosSystem
+    from paxchain.checker.explicit import check
+    from paxchain.checker.result import Options
+    from paxchain.impl.paxos_variants import PAXOS
+    from paxchain.models.paxos_system import PaxosSystem
 
     name = "test_" + variant.__name__.lstrip("_").lower()
     PAXOS.subclass(name, variant.__doc__, "proposer")(variant)

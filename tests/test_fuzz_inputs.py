@@ -4,9 +4,9 @@ holds, paxchain answers with an exit code in 0..3 and never a traceback; bad inp
 Trace files are random JSON documents (NaN/inf, deep nesting, huge integers, wrong types) and
 random mutations of a real trace written by
 ``paxchain check lamport-paxos --variant small_quorums --out DIR``; they are driven through
-``paxchain replay`` and ``paxchain render`` in-process (``checker.cli.main``). Checks files are
+``paxchain replay`` and ``paxchain render`` in-process (``paxchain.checker.cli.main``). Checks files are
 random TOML documents and mutations of ``paxchain.toml``, read by
-``checker.checks_file.parse_checks``. A modest number of examples keeps this to seconds; set
+``paxchain.checker.checks_file.parse_checks``. A modest number of examples keeps this to seconds; set
 ``PAXCHAIN_FUZZ_EXAMPLES`` (e.g. 5000) for a longer hunt.
 """
 
@@ -21,8 +21,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.checks_file import CheckSpec, parse_checks
-from checker.errors import UserError
+from paxchain.checker.checks_file import CheckSpec, parse_checks
+from paxchain.checker.errors import UserError
 from tests.test_bad_input import assert_bad_input, real_trace, run_cli  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

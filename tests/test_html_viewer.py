@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from checker import Options, check
-from checker.render_html import step_nodes, trace_html
-from models import registry
+from paxchain.checker import Options, check
+from paxchain.checker.render_html import step_nodes, trace_html
+from paxchain.models import registry
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -57,7 +57,7 @@ def test_page_is_self_contained_and_deterministic(trace, page):
 def test_chain_traces_carry_the_models_drawings():
     if "chain" not in registry.entries():
         pytest.skip("no chain model registered")
-    from checker.testing import assert_violated
+    from paxchain.checker.testing import assert_violated
 
     trace = assert_violated("chain", "tip_max_work", variant="latest_arrival_fork_choice",
                             params={"nodes": 3, "budget": 3, "tie": "lowest-hash", "k": 2})
@@ -70,7 +70,7 @@ def test_chain_traces_carry_the_models_drawings():
 
 
 def test_a_witness_is_shown_as_reached():
-    from checker.testing import assert_reached
+    from paxchain.checker.testing import assert_reached
 
     text = trace_html(assert_reached("lamport-paxos", "value_chosen"))
     assert '<div id="broken" class="reached" hidden><strong>REACHED: value_chosen (sometimes)' in text
@@ -88,7 +88,7 @@ def test_render_command_rejects_a_bad_file_with_one_line(tmp_path):
     bad.write_text(json.dumps({"#meta": {"format": "paxchain-trace", "format_version": 1,
                                          "model": "lamport-paxos", "property": "agreement",
                                          "kind": "invariant"}, "vars": [], "states": []}))
-    proc = subprocess.run([sys.executable, "-m", "checker", "render", str(bad), "--html",
+    proc = subprocess.run([sys.executable, "-m", "paxchain.checker", "render", str(bad), "--html",
                            str(tmp_path / "out.html")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "paxchain: error:" in proc.stderr
@@ -99,7 +99,7 @@ def test_render_command_writes_every_format(trace, tmp_path):
     src = tmp_path / "trace.json"
     src.write_text(trace.dumps())
     out = {ext: tmp_path / f"v.{ext}" for ext in ("html", "dot", "txt")}
-    proc = subprocess.run([sys.executable, "-m", "checker", "render", str(src),
+    proc = subprocess.run([sys.executable, "-m", "paxchain.checker", "render", str(src),
                            "--html", str(out["html"]), "--dot", str(out["dot"]),
                            "--text", str(out["txt"])], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
-from checker.explicit import reachable_states
-from checker.trace import replay
-from checker.values import TraceError
-from models.lamport_paxos import VARIANTS, LamportPaxos
+from paxchain.checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
+from paxchain.checker.explicit import reachable_states
+from paxchain.checker.trace import replay
+from paxchain.checker.values import TraceError
+from paxchain.models.lamport_paxos import VARIANTS, LamportPaxos
 from tests.reference_lamport import Reference, from_model_state, reachable
 
 # Which properties each seeded bug must break, and the shortest trace for each, in steps,

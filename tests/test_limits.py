@@ -18,17 +18,17 @@ from pathlib import Path
 import pytest
 import z3
 
-from checker import bmc
-from checker.bmc import NONE_UP_TO_DEPTH, UNKNOWN, Budget, SymbolicSystem, unroll
-from checker.checks_file import CheckSpec
-from checker.errors import UserError
-from checker.explicit import check
-from checker.outdir import staged_dir
-from checker.properties import invariant
-from checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
+from paxchain.checker import bmc
+from paxchain.checker.bmc import NONE_UP_TO_DEPTH, UNKNOWN, Budget, SymbolicSystem, unroll
+from paxchain.checker.checks_file import CheckSpec
+from paxchain.checker.errors import UserError
+from paxchain.checker.explicit import check
+from paxchain.checker.outdir import staged_dir
+from paxchain.checker.properties import invariant
+from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
                             STOP_TIME_LIMIT, Options, PropertyResult, Result, Stats)
-from checker.report import summary_text
-from checker.suite import NOT_RUN, judge, run_suite
+from paxchain.checker.report import summary_text
+from paxchain.checker.suite import NOT_RUN, judge, run_suite
 from tests.toy_models import Counters, always_true
 
 SMALL = ["lamport-paxos", "-p", "acceptors=3", "-p", "values=2", "-p", "max_ballot=1"]
@@ -41,13 +41,13 @@ LONG = ('[[check]]\nname = "long"\nmodel = "lamport-paxos"\nparams = { max_ballo
 
 
 def paxchain(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "checker", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "paxchain.checker", *args], capture_output=True,
                           text=True, cwd=cwd, timeout=SAFETY)
 
 
 def popen(*args: str, cwd: Path | None = None) -> subprocess.Popen:
     """A child that Ctrl-C can reach (SIGINT at its default, as in a terminal)."""
-    return subprocess.Popen([sys.executable, "-m", "checker", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "paxchain.checker", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=cwd,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
@@ -102,7 +102,7 @@ def test_a_check_of_nothing_is_refused():
 @pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs util-linux prlimit")
 def test_out_of_memory_in_a_real_process_exits_3_with_whole_json():
     """The issue's probe, with a smaller address space so that it runs out sooner."""
-    proc = subprocess.run(["prlimit", "--as=80000000", sys.executable, "-m", "checker", "check",
+    proc = subprocess.run(["prlimit", "--as=80000000", sys.executable, "-m", "paxchain.checker", "check",
                            "lamport-paxos", "-p", "max_ballot=3", "--exact", "--json"],
                           capture_output=True, text=True, timeout=SAFETY)
     assert proc.returncode == 3 and "Traceback" not in proc.stderr, proc.stderr[-2000:]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from impl.actor import CancelTimer, Output, Persist, Send, SetTimer, sends
-from impl.paxos import (ACCEPTING, DECIDED, IDLE, PREPARING, PROPOSER_PHASES, RETRY, Accept,
+from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer, sends
+from paxchain.impl.paxos import (ACCEPTING, DECIDED, IDLE, PREPARING, PROPOSER_PHASES, RETRY, Accept,
                         Accepted, Acceptor, AcceptorState, Learner, LearnerState, Nack, Prepare,
                         Promise, Proposer, ProposerState, make_cluster, state_diagram_dot)
-from impl.paxos_variants import PAXOS
-from impl.variants import load_plugins
+from paxchain.impl.paxos_variants import PAXOS
+from paxchain.impl.variants import load_plugins
 
 ACCS = ["a1", "a2", "a3"]
 
@@ -237,7 +237,7 @@ def variant(name, actor):
 def test_production_handlers_carry_no_bug_flags():
     import ast
     import inspect
-    import impl.paxos as px
+    import paxchain.impl.paxos as px
     names = {n.id for n in ast.walk(ast.parse(inspect.getsource(px))) if isinstance(n, ast.Name)}
     names |= {n.attr for n in ast.walk(ast.parse(inspect.getsource(px)))
               if isinstance(n, ast.Attribute)}
@@ -324,8 +324,8 @@ def test_a_user_variant_from_a_plugin_file(tmp_path, monkeypatch):
     monkeypatch.delenv("PAXCHAIN_PLUGINS", raising=False)
     plugin = tmp_path / "my_bugs.py"
     plugin.write_text(
-        "from impl.paxos import Acceptor\n"
-        "from impl.paxos_variants import PAXOS\n"
+        "from paxchain.impl.paxos import Acceptor\n"
+        "from paxchain.impl.paxos_variants import PAXOS\n"
         "@PAXOS.subclass('test_plugin_never_nacks', 'acceptor: never sends a Nack', 'acceptor')\n"
         "class NeverNacks(Acceptor):\n"
         "    def on_message(self, node, state, src, msg, now):\n"

@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from impl.net import (Cluster, Malformed, NetSpec, decode_msg, decode_value, encode_msg,
+from paxchain.impl.net import (Cluster, Malformed, NetSpec, decode_msg, decode_value, encode_msg,
                       encode_value, read_durable, write_durable)
-from impl.paxos import MESSAGES, Accept, Nack, Prepare, Promise
+from paxchain.impl.paxos import MESSAGES, Accept, Nack, Prepare, Promise
 
 TYPES = {cls.__name__: cls for cls in MESSAGES}
 
@@ -25,7 +25,7 @@ TYPES = {cls.__name__: cls for cls in MESSAGES}
 def spec(tmp_path, **kw) -> NetSpec:
     args = {"acceptors": 3, "proposers": 2, "learners": 2, "timeout": 0.2, "backoff": 1.5}
     args.update(kw.pop("kwargs", {}))
-    return NetSpec("impl.paxos:make_cluster", args, "impl.paxos:MESSAGES", str(tmp_path),
+    return NetSpec("paxchain.impl.paxos:make_cluster", args, "paxchain.impl.paxos:MESSAGES", str(tmp_path),
                    deadline=15.0, **kw)
 
 

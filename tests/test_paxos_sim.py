@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from checker.cli import cli
-from checker.commands.simulate_paxos import (Scenario, replay_data, run_scenario, summary_text,
+from paxchain.checker.cli import cli
+from paxchain.checker.commands.simulate_paxos import (Scenario, replay_data, run_scenario, summary_text,
                                              trace_json)
-from checker.errors import UserError
-from impl.actor import Output, Send, SetTimer
-from impl.simulator import Clock, Crash, Latency, Pause, SimConfig, simulate
+from paxchain.checker.errors import UserError
+from paxchain.impl.actor import Output, Send, SetTimer
+from paxchain.impl.simulator import Clock, Crash, Latency, Pause, SimConfig, simulate
 
 
 def cli_run(*args: str):

@@ -1,4 +1,4 @@
-"""The Paxos system model (``models.paxos_system``) and its properties (``specs.paxos_system``).
+"""The Paxos system model (``paxchain.models.paxos_system``) and its properties (``paxchain.specs.paxos_system``).
 
 Fast tier: the correct implementation holds at small bounds; every seeded variant is violated
 with a shortest (BFS) trace that survives a JSON round trip and replays, and draws; the
@@ -13,11 +13,11 @@ import json
 
 import pytest
 
-from checker import HOLDS, VIOLATED, Options, check
-from checker.explicit import reachable_states
-from checker.trace import replay
-from impl.paxos_variants import PAXOS
-from models.paxos_system import PaxosSystem
+from paxchain.checker import HOLDS, VIOLATED, Options, check
+from paxchain.checker.explicit import reachable_states
+from paxchain.checker.trace import replay
+from paxchain.impl.paxos_variants import PAXOS
+from paxchain.models.paxos_system import PaxosSystem
 
 # Smallest bounds at which each variant shows, the property that breaks first, and the
 # shortest trace length (steps after the initial state) the BFS finds:
@@ -97,7 +97,7 @@ def _assert_replays_and_draws(variant, params, trace):
     assert again.outcome == "violation"
     assert len(again.trace.steps) == len(trace.steps)
     try:
-        from checker.render_dot import message_sequence
+        from paxchain.checker.render_dot import message_sequence
     except ImportError:  # the renderer is optional for this model's tests
         return
     dot = message_sequence(again.trace)
@@ -286,7 +286,7 @@ def test_symmetry_maps_reachable_states_to_reachable_states():
 
 
 def test_bad_parameters_are_rejected():
-    from models.registry import BadInput, build
+    from paxchain.models.registry import BadInput, build
 
     with pytest.raises(BadInput):
         build("paxos-system", {"acceptors": "0"})

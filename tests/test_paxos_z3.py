@@ -9,13 +9,13 @@ import subprocess
 
 import pytest
 
-from checker import induction
-from checker.cli import main
-from checker.explicit import reachable_states
-from checker.render_cti import cti_dot
-from models.lamport_paxos import LamportPaxos
-from specs import lamport_paxos as spec
-from specs import paxos_z3
+from paxchain.checker import induction
+from paxchain.checker.cli import main
+from paxchain.checker.explicit import reachable_states
+from paxchain.checker.render_cti import cti_dot
+from paxchain.models.lamport_paxos import LamportPaxos
+from paxchain.specs import lamport_paxos as spec
+from paxchain.specs import paxos_z3
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ def _readme_plugin() -> str:
 
 
 def _paxchain(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from checker.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from paxchain.checker.cli import main; main()", *args],
                           cwd=cwd,
                           capture_output=True, text=True, timeout=600)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.cli import main
-from checker.errors import UserError
-from specs import quorums_z3 as qz
+from paxchain.checker.cli import main
+from paxchain.checker.errors import UserError
+from paxchain.specs import quorums_z3 as qz
 
 
 def test_majorities_of_every_size_intersect():

@@ -6,7 +6,7 @@ are collected) and the correct model, at each of those bounds. For each, the sea
 reduction off (and no symmetry) is the reference; the search with every reduction on, and with
 each one switched off in turn, must give the same verdict for every property and the same
 shortest trace length for every violated one. A reduction whose premise fails for a variant is
-switched off by the engine (``checker.explicit.check``), which the result says; the reachable
+switched off by the engine (``paxchain.checker.explicit.check``), which the result says; the reachable
 projections (what the properties read) are compared too wherever the premise holds.
 """
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import pytest
 
-from checker.explicit import check, reachable_states
-from checker.model import ReductionUnsound
-from checker.result import HOLDS, Options
-from models import registry
+from paxchain.checker.explicit import check, reachable_states
+from paxchain.checker.model import ReductionUnsound
+from paxchain.checker.result import HOLDS, Options
+from paxchain.models import registry
 
 CASES = [(name, bound, variant)
          for name, e in sorted(registry.entries().items())
@@ -116,8 +116,8 @@ def test_a_premise_that_fails_is_reported_and_the_search_redone():
 
 def test_symmetry_premise_failure_switches_symmetry_off():
     # A variant that singles out acceptor a1 by its id breaks the symmetry premise.
-    from impl.paxos import Acceptor
-    from impl.paxos_variants import PAXOS
+    from paxchain.impl.paxos import Acceptor
+    from paxchain.impl.paxos_variants import PAXOS
 
     name = "test_only_a1_forgets"
 

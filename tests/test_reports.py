@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.checks_file import CheckSpec, parse_checks
-from checker.explicit import check as explicit_check
-from checker.result import Options, PropertyResult, Result, Stats
-from checker.suite import judge, run_suite
+from paxchain.checker.checks_file import CheckSpec, parse_checks
+from paxchain.checker.explicit import check as explicit_check
+from paxchain.checker.result import Options, PropertyResult, Result, Stats
+from paxchain.checker.suite import judge, run_suite
 
 # Five small checks (each well under a second): one that holds (ballot 0 only: 73 states, as
 # test_lamport_paxos pins), one expected violation, and three failures of different kinds.
@@ -169,7 +169,7 @@ def test_cli_gate_over_the_shipped_checks_file_reports_to_stdout(tmp_path):
     checks = parse_checks((root / "paxchain.toml").read_text(), "paxchain.toml")
     assert any(c.expect == "violated" for c in checks) and any(c.expect == "holds" for c in checks)
     (tmp_path / "paxchain.toml").write_text(CHECKS.split("[[check]]\nname = \"bad")[0])
-    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "paxchain.checker", "check", "--json"],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -179,7 +179,7 @@ def test_cli_gate_over_the_shipped_checks_file_reports_to_stdout(tmp_path):
 def test_the_shipped_gate_passes_with_every_report(tmp_path):
     """The project's own gate, as CI runs it: every expectation in paxchain.toml is met."""
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run([sys.executable, "-m", "checker", "check", "--quiet",
+    proc = subprocess.run([sys.executable, "-m", "paxchain.checker", "check", "--quiet",
                            "--json", str(tmp_path / "gate.json"),
                            "--junit", str(tmp_path / "gate.xml"),
                            "--summary", str(tmp_path / "gate.md"),

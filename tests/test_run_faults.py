@@ -18,11 +18,11 @@ from types import SimpleNamespace
 
 import pytest
 
-import impl.net as net
-from checker.commands import run_chain
-from impl.actor import Persist, Send
-from impl.net import Cluster, NetSpec, read_durable
-from impl.paxos import Prepare, make_cluster
+import paxchain.impl.net as net
+from paxchain.checker.commands import run_chain
+from paxchain.impl.actor import Persist, Send
+from paxchain.impl.net import Cluster, NetSpec, read_durable
+from paxchain.impl.paxos import Prepare, make_cluster
 
 SAFETY = 300  # seconds: a safety net for a hung subprocess, never a measured bound
 
@@ -62,7 +62,7 @@ class StubTransport:
 
 def node_spec(tmp_path) -> dict:
     return {"factory": f"{__name__}:writer_factory", "kwargs": {},
-            "messages": "impl.paxos:MESSAGES", "addresses": {"w": 1, "b": 2},
+            "messages": "paxchain.impl.paxos:MESSAGES", "addresses": {"w": 1, "b": 2},
             "data_dir": str(tmp_path), "seed": 0, "loss": 0.0, "delay_ms": 0.0}
 
 
@@ -148,7 +148,7 @@ def gated_spec(tmp_path, gated, deadline=60.0, **kw) -> NetSpec:
     args.update(kw)
     return NetSpec(f"{__name__}:gated_cluster",
                    {"gate_dir": str(tmp_path), "gated": list(gated), **args},
-                   "impl.paxos:MESSAGES", str(tmp_path), deadline=deadline)
+                   "paxchain.impl.paxos:MESSAGES", str(tmp_path), deadline=deadline)
 
 
 def test_a_proposer_killed_during_its_start_up_is_restarted_and_the_run_decides(tmp_path):
@@ -219,9 +219,9 @@ def test_a_reused_data_dir_reports_the_decision_on_disk(tmp_path):
 # -- variants reach the node processes --------------------------------------------------------
 
 PLUGIN = """
-from impl.actor import Output
-from impl.paxos import Learner
-from impl.paxos_variants import PAXOS
+from paxchain.impl.actor import Output
+from paxchain.impl.paxos import Learner
+from paxchain.impl.paxos_variants import PAXOS
 
 
 @PAXOS.subclass("learner_says_hello", "learner: reports its decision as hello", "learner")
@@ -347,7 +347,7 @@ def test_report_behind_at_the_deadline_is_incomplete_and_divergence_is_a_violati
 
 
 def run_chain_cli(*args):
-    return subprocess.run([sys.executable, "-m", "checker", "run", "chain", *args],
+    return subprocess.run([sys.executable, "-m", "paxchain.checker", "run", "chain", *args],
                           capture_output=True, text=True, timeout=SAFETY)
 
 
@@ -398,7 +398,7 @@ def test_nan_inf_and_negative_numbers_are_one_line_errors(args):
 
 
 def test_a_replay_file_with_nan_is_a_one_line_error(tmp_path):
-    from checker.commands.simulate_paxos import Scenario, run_scenario, trace_json
+    from paxchain.checker.commands.simulate_paxos import Scenario, run_scenario, trace_json
 
     sc = Scenario(3, 2, 1, seed=1)
     data = trace_json(sc, *run_scenario(sc))

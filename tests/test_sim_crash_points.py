@@ -14,10 +14,10 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from checker.cli import cli
-from checker.commands.simulate_paxos import Scenario, replay_data, run_scenario, trace_json
-from impl.actor import Persist, Send
-from impl.simulator import Latency, SimConfig, simulate
+from paxchain.checker.cli import cli
+from paxchain.checker.commands.simulate_paxos import Scenario, replay_data, run_scenario, trace_json
+from paxchain.impl.actor import Persist, Send
+from paxchain.impl.simulator import Latency, SimConfig, simulate
 
 EFFECTS = [Send("peer", "x"), Persist("x"), Send("peer", "y")]
 

@@ -1,11 +1,11 @@
-"""checker.testing: pass on real verdicts only; failures carry the trace and the statistics."""
+"""paxchain.checker.testing: pass on real verdicts only; failures carry the trace and the statistics."""
 
 from __future__ import annotations
 
 import pytest
 
-from checker.errors import UserError
-from checker.testing import assert_holds, assert_reached, assert_violated
+from paxchain.checker.errors import UserError
+from paxchain.checker.testing import assert_holds, assert_reached, assert_violated
 
 pytest_plugins = ["pytester"]  # for the plugin test at the end
 
@@ -63,7 +63,7 @@ def test_typos_are_user_errors_not_verdicts():
 
 def test_pytest_plugin_writes_the_failing_trace(pytester, tmp_path):
     pytester.makepyfile(test_model="""
-        from checker.testing import assert_holds
+        from paxchain.checker.testing import assert_holds
 
         def test_small_quorums_are_safe():
             assert_holds("lamport-paxos", variant="small_quorums", properties=["agreement"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from checker.model import Label, Model
-from checker.properties import Property, invariant, sometimes, transition
+from paxchain.checker.model import Label, Model
+from paxchain.checker.properties import Property, invariant, sometimes, transition
 
 
 class Counters(Model):

@@ -5,11 +5,11 @@ violated (the trace is printed and, with ``--out``, written in every format), 3 
 was cut short (a bound, ``--time-limit``, ``--memory-limit``, running out of memory, Ctrl-C), 2
 on bad input — including a selection that leaves no property to check. ``--time-limit`` and
 ``--memory-limit`` bound every engine (bounded model checking too: each solver call gets the
-time left). ``--out`` is written as one set (``checker.outdir``): a run's files land together.
+time left). ``--out`` is written as one set (``paxchain.checker.outdir``): a run's files land together.
 
-Without a MODEL: every check of the checks file (``checker.checks_file``; else the built-in
+Without a MODEL: every check of the checks file (``paxchain.checker.checks_file``; else the built-in
 suite) must give its expected verdict: correct models hold, and every seeded bug variant
-violates the property it was seeded to break (``checker.suite``).
+violates the property it was seeded to break (``paxchain.checker.suite``).
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from pathlib import Path
 
 import click
 
-from checker.cli import echo, verdict
-from checker.errors import UserError
-from checker.explicit import check as run_check
-from checker.outdir import staged_dir
-from checker.progress import progress_reporter
-from checker.render_text import trace_text
-from checker.report import header_text, summary_text
-from checker.result import Options, Result
+from paxchain.checker.cli import echo, verdict
+from paxchain.checker.errors import UserError
+from paxchain.checker.explicit import check as run_check
+from paxchain.checker.outdir import staged_dir
+from paxchain.checker.progress import progress_reporter
+from paxchain.checker.render_text import trace_text
+from paxchain.checker.report import header_text, summary_text
+from paxchain.checker.result import Options, Result
 
 __all__ = ["command", "parse_pairs"]
 
@@ -124,14 +124,14 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
             time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
             out, as_json, checks_file, junit, summary, artifacts, quiet) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the default suite)."""
-    from models import registry
+    from paxchain.models import registry
 
     opts = _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry,
                     deadlock, keep_going, props, exact, not no_coverage)
     if model is None:
         if params or variant:
             raise UserError("--param and --variant need a MODEL")
-        from checker.suite import run_suite
+        from paxchain.checker.suite import run_suite
 
         sys.exit(run_suite(opts, out=out, json_path=as_json, junit_path=junit,
                            summary_path=summary, artifacts_dir=artifacts,
@@ -156,7 +156,7 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
     verdict(result.exit_code)
     written = _write_traces(result, out) if out else {}
     if as_json and as_json != "-":
-        from checker.files import write_atomic
+        from paxchain.checker.files import write_atomic
 
         write_atomic(as_json, json.dumps(result.to_json(), indent=1) + "\n")
     if as_json == "-":
@@ -181,11 +181,11 @@ def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> 
     """The chain's minimal common-prefix k for these bounds; exit 0 found, 3 unknown."""
     from dataclasses import replace
 
-    from models import registry
+    from paxchain.models import registry
 
     if model != "chain":
         raise UserError("--find-min-k applies to the chain model")
-    from models.chain_system import find_min_k, min_k_report
+    from paxchain.models.chain_system import find_min_k, min_k_report
 
     values = registry.parse_params(registry.entry("chain"), parse_pairs(params))
     if variant is not None:
@@ -206,10 +206,10 @@ def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> 
 
 
 def _bmc(model, depth: int | None, opts: Options, announce: bool, quiet: bool) -> Result:
-    """Bounded model checking with Z3 (``checker.bmc.check``), for models that ship a
+    """Bounded model checking with Z3 (``paxchain.checker.bmc.check``), for models that ship a
     ``models/<name>_bmc.py``, within ``opts``' time and memory limits; progress on stderr
     unless ``quiet``."""
-    from checker import bmc
+    from paxchain.checker import bmc
 
     if depth is None or depth < 0:
         raise UserError("--engine bmc needs --depth K (K >= 0)")
@@ -227,7 +227,7 @@ def _bmc(model, depth: int | None, opts: Options, announce: bool, quiet: bool) -
 
 def _write_traces(result: Result, out: str) -> dict[str, list[Path]]:
     """One folder per violated property (``DIR`` itself when there is just one), all written
-    as one set that replaces ``DIR`` whole (``checker.outdir``); returns the final paths."""
+    as one set that replaces ``DIR`` whole (``paxchain.checker.outdir``); returns the final paths."""
     broken = [p for p in result.violations() if p.trace is not None]
     if not broken:
         return {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from checker.cli import echo
+from paxchain.checker.cli import echo
 
 __all__ = ["command"]
 
@@ -19,7 +19,7 @@ def _default_text(value) -> str:
 @click.option("--long", "long_", is_flag=True, help="Also describe each parameter and variant.")
 def command(long_) -> None:
     """List the models, their parameters, variants and properties."""
-    from models import registry
+    from paxchain.models import registry
 
     for name, e in sorted(registry.entries().items()):
         props = [p.name for p in e.build(variant=None, **{p.name: p.default for p in e.params})

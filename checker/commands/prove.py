@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from checker.cli import echo, verdict
-from checker.errors import UserError, finite_number
+from paxchain.checker.cli import echo, verdict
+from paxchain.checker.errors import UserError, finite_number
 
 __all__ = ["command"]
 
@@ -50,10 +50,10 @@ def command() -> None:
 
 def _write_cti(out: str, text: str, cti, orders) -> list[Path]:
     """cti.txt, cti.dot and (when graphviz's ``dot`` is installed) cti.svg, rendered first and
-    then written as one set (``checker.artifacts.write_set``)."""
-    from checker.artifacts import write_set
-    from checker.render_cti import cti_dot
-    from checker.render_dot import DotFailed, dot_available, render_svg
+    then written as one set (``paxchain.checker.artifacts.write_set``)."""
+    from paxchain.checker.artifacts import write_set
+    from paxchain.checker.render_cti import cti_dot
+    from paxchain.checker.render_dot import DotFailed, dot_available, render_svg
 
     dot = cti_dot(cti, orders)
     files: dict[str, str | bytes] = {"cti.txt": text, "cti.dot": dot}
@@ -66,7 +66,7 @@ def _write_cti(out: str, text: str, cti, orders) -> list[Path]:
 
 
 def _finish(report, as_json: bool, out: str | None, orders=None) -> None:
-    code = verdict(report.exit_code)  # before any output (``checker.cli``)
+    code = verdict(report.exit_code)  # before any output (``paxchain.checker.cli``)
     failures = report.failures()
     if as_json:
         echo(json.dumps(report.to_json(), indent=1))
@@ -96,8 +96,8 @@ def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: 
           timeout_ms: int) -> None:
     """Prove that Paxos's invariant is inductive and implies agreement, for any number of
     acceptors, ballots and values."""
-    from checker import induction
-    from specs import paxos_z3
+    from paxchain.checker import induction
+    from paxchain.specs import paxos_z3
 
     names = paxos_z3.conjunct_names()
     for d in drop:
@@ -123,7 +123,7 @@ def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: 
 def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weights: str | None,
             threshold: int | None, as_json: bool) -> None:
     """Prove that any two quorums intersect, or show two disjoint quorums."""
-    from specs import quorums_z3
+    from paxchain.specs import quorums_z3
 
     if sum(x is not None for x in (acceptors, explicit, weights)) + all_sizes != 1:
         raise UserError("give exactly one of --acceptors N, --all-sizes, --quorums, --weights")
@@ -151,8 +151,8 @@ def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weight
 @_timeout_option()
 def chain(as_json: bool, out: str | None, timeout_ms: int) -> None:
     """Prove the chain's structural invariants; show that k-common-prefix is not inductive."""
-    from checker import induction
-    from specs import chain_z3
+    from paxchain.checker import induction
+    from paxchain.specs import chain_z3
 
     report = induction.check(chain_z3.system(), timeout_ms=timeout_ms)
     prefix = chain_z3.common_prefix_cti(timeout_ms=timeout_ms)

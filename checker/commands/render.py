@@ -1,6 +1,6 @@
 """``paxchain render TRACE.json``: draw a trace file as an HTML viewer, SVG, dot or text.
 
-The file is replayed first (``checker.commands.replay.load_trace_file``): nothing is drawn from
+The file is replayed first (``paxchain.checker.commands.replay.load_trace_file``): nothing is drawn from
 a file whose steps do not replay on its model. At least one output is required. Every input is
 checked and every output rendered in memory before the first file is written: the trace, that
 the outputs are distinct files (not folders, not the input itself), and that ``dot`` exists for
@@ -14,9 +14,9 @@ import os
 
 import click
 
-from checker.cli import echo
-from checker.errors import UserError
-from checker.files import write_atomic
+from paxchain.checker.cli import echo
+from paxchain.checker.errors import UserError
+from paxchain.checker.files import write_atomic
 
 __all__ = ["command"]
 
@@ -38,15 +38,15 @@ def command(trace_file, html_out, svg_out, dot_out, text_out) -> None:
     if not outputs:
         raise UserError("give at least one of --html, --svg, --dot, --text")
     _check_outputs(trace_file, outputs)
-    from checker.commands.replay import load_trace_file
-    from checker.render_dot import dot_available, message_sequence, render_svg
+    from paxchain.checker.commands.replay import load_trace_file
+    from paxchain.checker.render_dot import dot_available, message_sequence, render_svg
 
     if svg_out and not dot_available():
         raise UserError("--svg needs graphviz's dot program (apt-get install graphviz)")
     trace = load_trace_file(trace_file).trace
     contents: list[tuple[str, str | bytes]] = []
     if html_out:
-        from checker.render_html import trace_html
+        from paxchain.checker.render_html import trace_html
 
         contents.append((html_out, trace_html(trace)))
     if dot_out or svg_out:
@@ -56,7 +56,7 @@ def command(trace_file, html_out, svg_out, dot_out, text_out) -> None:
         if svg_out:
             contents.append((svg_out, render_svg(src)))
     if text_out:
-        from checker.render_text import trace_text
+        from paxchain.checker.render_text import trace_text
 
         contents.append((text_out, trace_text(trace, trace_file)))
     written = [write_atomic(path, data) for path, data in contents]

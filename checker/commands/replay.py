@@ -5,7 +5,7 @@ recorded label and result, and the last state (or step) must break the named pro
 Exit 1: the violation is confirmed. Exit 0: a witness (a goal reached) is confirmed.
 Exit 2: the file is malformed, names an unknown model, or a step does not replay — checked
 before anything is written. ``--out DIR`` writes the replayed trace's files as one set
-(``checker.artifacts.write_trace``).
+(``paxchain.checker.artifacts.write_trace``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import sys
 
 import click
 
-from checker.artifacts import write_trace
-from checker.cli import echo, verdict
-from checker.files import read_json
-from checker.render_text import trace_text
-from checker.trace import read_meta, replay
-from checker.values import TraceError, decode
+from paxchain.checker.artifacts import write_trace
+from paxchain.checker.cli import echo, verdict
+from paxchain.checker.files import read_json
+from paxchain.checker.render_text import trace_text
+from paxchain.checker.trace import read_meta, replay
+from paxchain.checker.values import TraceError, decode
 
 __all__ = ["command", "load_trace_file"]
 
@@ -27,10 +27,10 @@ __all__ = ["command", "load_trace_file"]
 def load_trace_file(path: str):
     """The replayed trace in ``path`` (a ``Replayed``), or a one-line ``UserError``.
 
-    The file is read strictly (``checker.files.read_json``: depth, integer size and NaN/inf are
+    The file is read strictly (``paxchain.checker.files.read_json``: depth, integer size and NaN/inf are
     bounded before anything else reads it), its header checked field by field
-    (``checker.trace.read_meta``) and every step re-executed on the model it names."""
-    from models import registry
+    (``paxchain.checker.trace.read_meta``) and every step re-executed on the model it names."""
+    from paxchain.models import registry
 
     data = read_json(path)
     meta = read_meta(data)
@@ -63,7 +63,7 @@ def command(file, show, out) -> None:
     trace = done.trace
     n = len(trace.steps) - 1
     # a confirmed witness is 0, a confirmed violation 1: recorded before any output, so that a
-    # reader closing stdout early cannot change it (``checker.cli``)
+    # reader closing stdout early cannot change it (``paxchain.checker.cli``)
     code = verdict(0 if done.outcome == "witness" else 1)
     if show:
         echo(trace_text(trace, file))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from checker.commands.simulate import add_subcommands
+from paxchain.checker.commands.simulate import add_subcommands
 
 __all__ = ["command"]
 

@@ -1,14 +1,14 @@
 """``paxchain run chain``: impl/chain_node.py on real UDP sockets, one OS process per node.
 
 Each node mines with real proof of work (``--difficulty`` bits, ``--tries`` nonces per timer
-tick), gossips blocks, and persists its chain to ``DATA_DIR/NODE.json`` through ``impl.net``
+tick), gossips blocks, and persists its chain to ``DATA_DIR/NODE.json`` through ``paxchain.impl.net``
 (write-ahead, fsync'ed). ``--crash NODE:AT:DOWN_FOR`` kills a node with SIGKILL and restarts it;
 the restarted node resumes from its file (the run prints the height it resumed at) and asks
 its peers for their tips. Nodes stop mining at height ``--blocks``; once every node's tip is
 there the run lets gossip settle for 1.5 s and ends (or ends at the deadline); the nodes'
 chains are then read back from disk and compared.
 
-Clocks: ``impl.net`` hands a node its process's monotonic time, which restarts at 0 with the
+Clocks: ``paxchain.impl.net`` hands a node its process's monotonic time, which restarts at 0 with the
 process; block timestamps need one timeline for all nodes, so this driver wraps each actor to
 pass milliseconds of wall time since the run's start (plus ``--clock-offset``) as ``now``.
 The wrapper is driver code: ``impl/`` still reads no clock.
@@ -41,15 +41,15 @@ from typing import Any
 
 import click
 
-from checker.cli import echo
-from checker.commands.run_paxos import startup_text
-from checker.commands.simulate_paxos import (FINITE, check_variants, parse_crash,
+from paxchain.checker.cli import echo
+from paxchain.checker.commands.run_paxos import startup_text
+from paxchain.checker.commands.simulate_paxos import (FINITE, check_variants, parse_crash,
                                              parse_node_value, variant_option)
-from checker.errors import UserError
-from impl.chain_block import TIE_RULES
-from impl.chain_variants import CHAIN
-from impl.chain_node import as_durable, common_length, make_network
-from impl.net import Cluster, NetSpec, PortBusy, read_durable
+from paxchain.checker.errors import UserError
+from paxchain.impl.chain_block import TIE_RULES
+from paxchain.impl.chain_variants import CHAIN
+from paxchain.impl.chain_node import as_durable, common_length, make_network
+from paxchain.impl.net import Cluster, NetSpec, PortBusy, read_durable
 
 __all__ = ["subcommand", "make_nodes", "run_cluster", "WallClock", "read_chains",
            "divergences"]
@@ -80,8 +80,8 @@ def make_nodes(nodes: int, difficulty: int, tie: str, tries: int, tick: float, e
                max_drift_ms: int = 5000, offsets_ms: dict[str, int] | None = None,
                variants: tuple[str, ...] = (), salt: int = 0,
                stop_height: int | None = None) -> dict[str, WallClock]:
-    """The ``impl.net`` factory: chain nodes on a shared wall-clock timeline, with the named
-    variants of ``impl.chain_variants.CHAIN`` (looked up by name in each node process)."""
+    """The ``paxchain.impl.net`` factory: chain nodes on a shared wall-clock timeline, with the named
+    variants of ``paxchain.impl.chain_variants.CHAIN`` (looked up by name in each node process)."""
     actors = make_network(nodes, difficulty, tie, max_drift_ms, mine_tries=tries,
                           mine_delay=tick, announce_every=0.5, salt=salt,
                           variants=tuple(variants), stop_height=stop_height)
@@ -194,11 +194,11 @@ def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, c
             raise UserError(f"negative time for {c.node}")
     tmp = None if data_dir else tempfile.mkdtemp(prefix="paxchain-chain-")
     directory = data_dir or tmp
-    spec = NetSpec("checker.commands.run_chain:make_nodes",
+    spec = NetSpec("paxchain.checker.commands.run_chain:make_nodes",
                    {"nodes": nodes, "difficulty": difficulty, "tie": tie, "tries": tries,
                     "tick": tick, "epoch": time.time(), "offsets_ms": offs,
                     "variants": list(variants), "salt": seed << 20, "stop_height": blocks},
-                   "impl.chain_node:MESSAGES", directory, loss=loss, delay_ms=delay_ms,
+                   "paxchain.impl.chain_node:MESSAGES", directory, loss=loss, delay_ms=delay_ms,
                    seed=seed, base_port=base_port, deadline=deadline)
     try:
         cluster, done = asyncio.run(run_cluster(spec, blocks, crash_list))

@@ -8,7 +8,7 @@ and the datagram counters, and exits: 0 every learner decided and they agree, 1 
 A learner persists its decision; a learner whose file already holds one when it starts (a
 reused ``--data-dir``, or a restart after a crash) has decided, and the run reports that
 decision as found on disk. Each node process builds its actor through the variant catalogue
-(``impl.paxos_variants.PAXOS``, via ``impl.net.variant_cluster``), so ``--variant`` and user
+(``paxchain.impl.paxos_variants.PAXOS``, via ``paxchain.impl.net.variant_cluster``), so ``--variant`` and user
 plugins (``PAXCHAIN_PLUGINS``) reach every node. The deadline counts from the start of the
 command, start-up included; a crash or pause schedule counts from the same moment, and a crash
 that falls during a node's start-up is applied like any other (the node is killed and restarted
@@ -24,12 +24,12 @@ import tempfile
 
 import click
 
-from checker.cli import echo
-from checker.commands.simulate_paxos import (FINITE, _n, check_variants, parse_crash,
+from paxchain.checker.cli import echo
+from paxchain.checker.commands.simulate_paxos import (FINITE, _n, check_variants, parse_crash,
                                              parse_pause, variant_option)
-from checker.errors import UserError
-from impl.net import Cluster, NetSpec, PortBusy
-from impl.paxos_variants import PAXOS
+from paxchain.checker.errors import UserError
+from paxchain.impl.net import Cluster, NetSpec, PortBusy
+from paxchain.impl.paxos_variants import PAXOS
 
 __all__ = ["subcommand", "run_cluster", "decisions", "startup_text", "MAX_NODES"]
 
@@ -117,11 +117,11 @@ def subcommand(acceptors, proposers, learners, loss, delay_ms, pauses, crashes, 
         if f.at < 0 or getattr(f, "duration", 0) < 0 or (getattr(f, "down_for", 0) or 0) < 0:
             raise UserError(f"negative time for {f.node}")
     tmp = None if data_dir else tempfile.mkdtemp(prefix="paxchain-run-")
-    spec = NetSpec("impl.net:variant_cluster",
-                   {"catalogue": "impl.paxos_variants:PAXOS", "factory": "impl.paxos:make_cluster",
+    spec = NetSpec("paxchain.impl.net:variant_cluster",
+                   {"catalogue": "paxchain.impl.paxos_variants:PAXOS", "factory": "paxchain.impl.paxos:make_cluster",
                     "variants": list(variants), "acceptors": acceptors, "proposers": proposers,
                     "learners": learners, "timeout": timeout, "backoff": backoff},
-                   "impl.paxos:MESSAGES", data_dir or tmp, loss=loss, delay_ms=delay_ms,
+                   "paxchain.impl.paxos:MESSAGES", data_dir or tmp, loss=loss, delay_ms=delay_ms,
                    seed=seed, base_port=base_port, deadline=deadline)
     try:
         cluster, done = asyncio.run(run_cluster(spec, pause_list, crash_list))

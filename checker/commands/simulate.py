@@ -16,12 +16,12 @@ __all__ = ["command", "add_subcommands"]
 
 
 def add_subcommands(group: click.Group, prefix: str) -> None:
-    """Add ``subcommand`` of every module ``checker.commands.<prefix><target>`` to ``group``."""
-    from checker import commands
+    """Add ``subcommand`` of every module ``paxchain.checker.commands.<prefix><target>`` to ``group``."""
+    from paxchain.checker import commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         if info.name.startswith(prefix) and len(info.name) > len(prefix):
-            module = importlib.import_module(f"checker.commands.{info.name}")
+            module = importlib.import_module(f"paxchain.checker.commands.{info.name}")
             sub = getattr(module, "subcommand", None)
             if isinstance(sub, click.Command):
                 group.add_command(sub)

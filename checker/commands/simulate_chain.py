@@ -7,8 +7,8 @@ derived from ``--block-interval``. Each node starts its nonce search at its own 
 the seed decides who finds which block. Messages get latency ``--delay`` (and optional loss and
 duplication); clocks may be offset and drift; nodes may crash and restart from their persisted
 chain, at given times (``--crash``) or between a handler's effects (``--crash-points``, see
-``impl.simulator``). ``--variant`` runs seeded variants of the node, looked up by name in the
-catalogue ``impl.chain_variants.CHAIN``.
+``paxchain.impl.simulator``). ``--variant`` runs seeded variants of the node, looked up by name in the
+catalogue ``paxchain.impl.chain_variants.CHAIN``.
 
 Printed: the configuration; blocks mined; forks (heights at which two or more blocks were
 found); the orphan rate (mined blocks that ended off the final best chain, i.e. stale) and the
@@ -29,15 +29,15 @@ from typing import Any
 
 import click
 
-from checker.cli import echo
-from checker.commands.simulate_paxos import (FINITE, check_variants, crash_point_options,
+from paxchain.checker.cli import echo
+from paxchain.checker.commands.simulate_paxos import (FINITE, check_variants, crash_point_options,
                                              parse_crash, parse_latency, parse_node_value,
                                              variant_option)
-from checker.errors import UserError
-from impl.chain_block import TIE_RULES, Block
-from impl.chain_variants import CHAIN
-from impl.chain_node import make_network
-from impl.simulator import Clock, Crash, Latency, SimConfig, SimResult, simulate
+from paxchain.checker.errors import UserError
+from paxchain.impl.chain_block import TIE_RULES, Block
+from paxchain.impl.chain_variants import CHAIN
+from paxchain.impl.chain_node import make_network
+from paxchain.impl.simulator import Clock, Crash, Latency, SimConfig, SimResult, simulate
 
 __all__ = ["subcommand", "ChainScenario", "run", "report"]
 

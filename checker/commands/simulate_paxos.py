@@ -7,8 +7,8 @@ Exit 0: every learner decided and both properties hold; 1: a property is violate
 violation, but some learner had not decided when the run ended; 2: bad input.
 
 A *scenario* (``Scenario``) is every input of a run: cluster size, variants (``--variant``, from
-the catalogue ``impl.paxos_variants.PAXOS``), timeouts, the seed and the fault schedule, crash
-points inside handlers included (``--crash-points``: see ``impl.simulator``). ``--save FILE`` writes a *simulation trace*: the project's trace JSON
+the catalogue ``paxchain.impl.paxos_variants.PAXOS``), timeouts, the seed and the fault schedule, crash
+points inside handlers included (``--crash-points``: see ``paxchain.impl.simulator``). ``--save FILE`` writes a *simulation trace*: the project's trace JSON
 layout (``checker/trace.py``) with ``#meta.model = "paxos-sim"``, the scenario in
 ``#meta.params`` and one entry of ``states`` per logged simulator event (vars ``time``,
 ``event``, ``node``, ``detail``). ``--replay FILE`` rebuilds the scenario from the file, re-runs
@@ -25,14 +25,14 @@ from typing import Any
 
 import click
 
-from checker.cli import echo
-from checker.cli import verdict as record_verdict
-from checker.errors import UserError, finite_number
-from checker.files import read_json, write_atomic
-from checker.trace import FORMAT, FORMAT_VERSION
-from impl.paxos import Accepted, Prepare, make_cluster
-from impl.paxos_variants import PAXOS
-from impl.simulator import Clock, Crash, Latency, Pause, SimConfig, SimResult, simulate
+from paxchain.checker.cli import echo
+from paxchain.checker.cli import verdict as record_verdict
+from paxchain.checker.errors import UserError, finite_number
+from paxchain.checker.files import read_json, write_atomic
+from paxchain.checker.trace import FORMAT, FORMAT_VERSION
+from paxchain.impl.paxos import Accepted, Prepare, make_cluster
+from paxchain.impl.paxos_variants import PAXOS
+from paxchain.impl.simulator import Clock, Crash, Latency, Pause, SimConfig, SimResult, simulate
 
 __all__ = ["subcommand", "Scenario", "Verdict", "run_scenario", "check_result", "summary_text",
            "trace_json", "replay_data", "parse_latency", "parse_pause", "parse_crash",
@@ -392,7 +392,7 @@ def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
 
 def trace_json(sc: Scenario, result: SimResult, v: Verdict) -> dict[str, Any]:
     """The run as a simulation trace (see the module docstring)."""
-    from checker import __version__
+    from paxchain.checker import __version__
 
     prop = v.violated or "agreement"
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",
@@ -499,7 +499,7 @@ def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses,
                       crash_points_max, crash_points_down)
         result, verdict = run_scenario(sc)
         replayed = ""
-    code = record_verdict(_exit_code(verdict))  # before any output (``checker.cli``)
+    code = record_verdict(_exit_code(verdict))  # before any output (``paxchain.checker.cli``)
     if replayed:
         echo(replayed)
     echo(summary_text(sc, result, verdict), nl=False)
