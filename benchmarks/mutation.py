@@ -1103,23 +1103,30 @@ def gate_checks(model: str, checks_file: Path) -> list[str]:
 
 def gate_fingerprint(model: str, checks_file: Path) -> str:
     """What a survivor's verdict depends on besides the mutant: the gate's checks of ``model``
-    as configured (every field) and the text of the spec modules that model's properties live
-    in. A recorded survivor is judged again when it changes (a new property or check may kill
-    it); a recorded kill stays, if the check that killed it is still in the gate."""
-    import sys as _sys
+    as configured (every field) and the source of each of that model's property functions
+    (its check and its explanation; moving a module or rewriting its imports changes nothing).
+    A recorded survivor is judged again when this changes (a new property or check may kill
+    it); a recorded kill stays while the check that killed it is still in the gate."""
+    import inspect
 
     from paxchain.checker.checks_file import load
     from paxchain.models.registry import build
 
     specs = [s for s in load(str(checks_file)).checks
              if s.model == model and s.expect == "holds" and s.variant is None]
-    h = hashlib.sha256(repr(specs).encode())
-    modules = {getattr(getattr(p.check, "func", p.check), "__module__", None)
-               for s in specs[:1] for p in build(model, dict(s.params)).properties()} - {None}
-    for name in sorted(modules):
-        path = getattr(_sys.modules.get(name), "__file__", None)
-        if path:
-            h.update(Path(path).read_bytes())
+    what = ("name", "params", "engine", "strategy", "max_depth", "max_states", "symmetry",
+            "properties", "sometimes", "deadlock")  # how each check searches, nothing else
+    h = hashlib.sha256(repr([[getattr(s, k, None) for k in what] for s in specs]).encode())
+    for s in specs[:1]:
+        for p in build(model, dict(s.params)).properties():
+            h.update(p.name.encode())
+            for fn in (p.check, p.explain):
+                fn = getattr(fn, "func", fn)
+                if fn is not None:
+                    try:
+                        h.update(inspect.getsource(fn).encode())
+                    except (OSError, TypeError):
+                        h.update(repr(fn).encode())
     return h.hexdigest()
 
 
