@@ -59,7 +59,7 @@ def main() -> None:
     from paxchain.checker import induction
     from paxchain.checker.files import write_atomic
     from paxchain.models.lamport_paxos import LamportPaxos
-    from paxchain.models.lamport_paxos_bmc import run_bmc
+    from paxchain.specs.lamport_paxos_bmc import run_bmc
     from paxchain.specs import paxos_z3
 
     py = sys.executable

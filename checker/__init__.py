@@ -11,8 +11,8 @@ The public API::
 __version__ = "0.1.0"
 
 from paxchain.checker.explicit import check  # noqa: E402
-from paxchain.checker.model import Label, Model, Record  # noqa: E402
-from paxchain.checker.properties import Property, invariant, sometimes, transition, quiescent  # noqa: E402
+from paxchain.models.model import Label, Model, Record  # noqa: E402
+from paxchain.models.properties import Property, invariant, sometimes, transition, quiescent  # noqa: E402
 from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result  # noqa: E402
 
 __all__ = ["__version__", "check", "Label", "Model", "Record", "Property", "invariant",

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.files import file_mode
 from paxchain.checker.render_dot import DotFailed, dot_available, message_sequence, render_svg
 from paxchain.checker.render_text import trace_text

@@ -37,7 +37,7 @@ from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_M
                             STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result, Stats)
 
 if TYPE_CHECKING:
-    from paxchain.checker.model import Model
+    from paxchain.models.model import Model
 
 __all__ = ["SymbolicSystem", "BmcResult", "Budget", "budget_scope", "unroll", "check",
            "encoding_module", "VIOLATION", "NONE_UP_TO_DEPTH", "UNKNOWN"]
@@ -208,10 +208,10 @@ def _why_canceled(budget: Budget, result: BmcResult, call_ms: int | None,
 # -- a model's properties, as a ``Result`` -----------------------------------------------------
 
 def encoding_module(model_name: str):
-    """The module ``models/<model>_bmc.py`` (it offers ``run_bmc``, ``PROPERTIES`` and
+    """The module ``specs/<model>_bmc.py`` (it offers ``run_bmc``, ``PROPERTIES`` and
     ``GOALS``), or None when the model has no BMC encoding."""
     try:
-        module = importlib.import_module(f"paxchain.models.{model_name.replace('-', '_')}_bmc")
+        module = importlib.import_module(f"paxchain.specs.{model_name.replace('-', '_')}_bmc")
     except ModuleNotFoundError:
         return None
     return module if hasattr(module, "run_bmc") else None
@@ -237,7 +237,7 @@ def check(model: "Model", names: tuple[str, ...] | None, depth: int, *,
     if module is None:
         name = model.name.replace("-", "_")
         raise ValueError(f"no bounded model checking for {model.name} (it needs "
-                         f"models/{name}_bmc.py)")
+                         f"specs/{name}_bmc.py)")
     known = {p.name: p for p in model.properties()}
     wanted = list(names) if names is not None else list(known)
     unknown = [n for n in wanted if n not in known]

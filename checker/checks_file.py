@@ -1,5 +1,10 @@
-"""The checks a CI gate runs: read from ``paxchain.toml``, ``[tool.paxchain]`` in
-``pyproject.toml``, or the registry's built-in suite, and validated before anything runs.
+"""The checks a CI gate runs: read from ``paxchain.toml`` or ``[tool.paxchain]`` in
+``pyproject.toml`` (the only definition of a gate), and validated before anything runs.
+
+Without ``--checks FILE`` the file is found like pytest finds its configuration: walking up
+from the working directory to the filesystem root, the first directory that holds
+``paxchain.toml``, or a ``pyproject.toml`` with a ``[tool.paxchain]`` table, wins (in one
+directory ``paxchain.toml`` beats ``pyproject.toml``). Finding neither is bad input.
 
 A checks file is TOML with one ``[[check]]`` table per check (``[[tool.paxchain.check]]`` in
 ``pyproject.toml``), optionally after a top-level list of plugins to load first — files
@@ -24,6 +29,7 @@ A checks file is TOML with one ``[[check]]`` table per check (``[[tool.paxchain.
     incomplete_fails = true          # default true: an incomplete search fails the gate
     fail_on_unfired = false          # true: an action that never fired fails the check
     deadlock = false                 # true: a state without successors is a violation
+    slow = false                     # true: run only with `paxchain check --slow`
 
 Command-line bounds (``--max-depth`` ...) apply to checks that set none of their own; a check
 with ``expect = "holds"`` searches past violations so every property gets its own verdict.
@@ -32,7 +38,7 @@ A check must check something: ``properties = []`` with no ``sometimes`` goals an
 (``time_limit = nan`` or ``inf`` is refused).
 Engines ``prove`` and ``simulate`` are recognised but rejected: they do not run from a checks
 file yet (``paxchain prove``, ``paxchain simulate``). ``bmc`` needs ``max_depth`` and a model
-with ``models/<model>_bmc.py``; it never makes an invariant hold (at best incomplete).
+with ``specs/<model>_bmc.py``; it never makes an invariant hold (at best incomplete).
 
 Contract of ``load``: every check it returns names an existing model, variant, parameters and
 properties, with values of the right types, and an engine that can run it; its plugins are
@@ -51,11 +57,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paxchain.checker.errors import UserError
-from paxchain.checker.properties import SOMETIMES
+from paxchain.models.errors import UserError
+from paxchain.models.properties import SOMETIMES
 
-__all__ = ["CheckSpec", "ChecksSource", "load", "find_source", "builtin", "parse_checks",
-           "ENGINES", "RUNNABLE_ENGINES"]
+__all__ = ["CheckSpec", "ChecksSource", "load", "find_source", "parse_checks", "ENGINES",
+           "RUNNABLE_ENGINES", "CHECKS_FILES"]
 
 ENGINES = ("explicit", "bmc", "prove", "simulate")
 RUNNABLE_ENGINES = ("explicit", "bmc")
@@ -64,6 +70,7 @@ _KEYS = {
     "strategy": "str", "max_depth": "int", "max_states": "int", "time_limit": "number",
     "symmetry": "bool", "properties": "list", "sometimes": "list", "expect": "str",
     "violates": "str", "incomplete_fails": "bool", "fail_on_unfired": "bool", "deadlock": "bool",
+    "slow": "bool",
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
@@ -89,6 +96,7 @@ class CheckSpec:
     incomplete_fails: bool = True
     fail_on_unfired: bool = False
     deadlock: bool = False
+    slow: bool = False                           # run only when the gate is asked for --slow
     line: int = 0
 
     def param_text(self) -> dict[str, str]:
@@ -110,64 +118,65 @@ class CheckSpec:
                 "properties": list(self.properties) if self.properties is not None else None,
                 "sometimes": list(self.sometimes), "expect": self.expect,
                 "violates": self.violates, "incomplete_fails": self.incomplete_fails,
-                "fail_on_unfired": self.fail_on_unfired, "deadlock": self.deadlock}
+                "fail_on_unfired": self.fail_on_unfired, "deadlock": self.deadlock,
+                "slow": self.slow}
 
 
 @dataclass(frozen=True)
 class ChecksSource:
-    """Where the checks came from (a file path, or ``"built-in suite"``) and the checks."""
+    """The checks file the checks came from, and the checks."""
 
     origin: str
     checks: tuple[CheckSpec, ...] = field(default_factory=tuple)
 
 
-def find_source(explicit: str | None, cwd: str | os.PathLike[str] = ".") -> Path | None:
-    """The checks file to read: ``explicit``, else ``paxchain.toml``, else ``pyproject.toml``
-    when it has ``[tool.paxchain]``; None means the built-in suite."""
+CHECKS_FILES = ("paxchain.toml", "pyproject.toml")  # what find_source looks for, in order
+
+
+def find_source(explicit: str | None, cwd: str | os.PathLike[str] = ".") -> Path:
+    """The checks file to read: ``explicit``, else the first directory from ``cwd`` up to the
+    filesystem root with ``paxchain.toml`` or a ``pyproject.toml`` that has
+    ``[tool.paxchain]`` (``paxchain.toml`` first). Found in ``cwd`` itself it is
+    ``cwd/<name>``; further up, an absolute path. None found: ``UserError``."""
     if explicit is not None:
         p = Path(explicit)
         if not p.is_file():
             raise UserError(f"{explicit}: no such checks file")
         return p
-    base = Path(cwd)
-    if (base / "paxchain.toml").is_file():
-        return base / "paxchain.toml"
-    py = base / "pyproject.toml"
-    if py.is_file():
-        try:
-            data = tomllib.loads(py.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            return None  # not ours to judge; the built-in suite runs
-        if isinstance(data.get("tool"), dict) and "paxchain" in data["tool"]:
-            return py
-    return None
+    start = Path(cwd).resolve()
+    for folder in (start, *start.parents):
+        for name in CHECKS_FILES:
+            found = folder / name
+            if found.is_file() and (name == "paxchain.toml" or _has_tool_paxchain(found)):
+                return Path(cwd) / name if folder == start else found
+    raise UserError(f"no checks file: neither {CHECKS_FILES[0]} nor {CHECKS_FILES[1]} with "
+                    f"[tool.paxchain] in {start} or any directory above it (name one with "
+                    "--checks FILE, or a MODEL to check)")
+
+
+def _has_tool_paxchain(pyproject: Path) -> bool:
+    """Whether ``pyproject`` holds a ``[tool.paxchain]`` table. A file that is not valid TOML
+    counts when its text opens such a table (``load`` then says where it is malformed), and
+    otherwise is some other tool's to judge."""
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
+        return re.search(r"^\s*\[+\s*tool\s*\.\s*paxchain\b", text, re.M) is not None
+    return isinstance(data.get("tool"), dict) and "paxchain" in data["tool"]
 
 
 def load(explicit: str | None = None, cwd: str | os.PathLike[str] = ".") -> ChecksSource:
-    """The validated checks of the file ``find_source`` picks, or the built-in suite."""
+    """The validated checks of the file ``find_source`` picks."""
     path = find_source(explicit, cwd)
-    if path is None:
-        return builtin()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read: {exc}") from None
     return ChecksSource(str(path), parse_checks(text, str(path), path.name == "pyproject.toml"))
-
-
-def builtin() -> ChecksSource:
-    """The registry's ``suite`` entries as checks named ``<model>#<n>``."""
-    from paxchain.models import registry
-
-    out, counts = [], {}
-    for e in registry.entries().values():
-        for c in e.suite:
-            counts[c.model] = counts.get(c.model, 0) + 1
-            out.append(CheckSpec(
-                name=f"{c.model}#{counts[c.model]}", model=c.model, variant=c.variant,
-                params=tuple(c.params.items()), symmetry=c.symmetry, expect=c.expect,
-                violates=c.property if c.expect == "violated" else None))
-    return ChecksSource("built-in suite", tuple(out))
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -391,7 +400,7 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, models: dict) -> CheckSpec
         sometimes=tuple(c.get("sometimes", ())), expect=expect, violates=violates,
         incomplete_fails=c.get("incomplete_fails", True),
         fail_on_unfired=c.get("fail_on_unfired", False), deadlock=c.get("deadlock", False),
-        line=lines.of(i))
+        slow=c.get("slow", False), line=lines.of(i))
 
 
 def _check_bmc(c: dict, fail, model_name: str, props: dict) -> None:

@@ -24,9 +24,9 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, Hashable
 
-from paxchain.checker.model import Model, ReductionUnsound
+from paxchain.models.model import Model, ReductionUnsound
 from paxchain.checker.progress import over_memory
-from paxchain.checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
                             STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Options, PropertyResult,

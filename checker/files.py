@@ -25,7 +25,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 
 __all__ = ["write_atomic", "read_json", "loads_json", "file_mode", "MAX_JSON_DEPTH",
            "MAX_JSON_BYTES"]

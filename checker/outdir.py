@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 
 if TYPE_CHECKING:
     from paxchain.checker.trace import Trace

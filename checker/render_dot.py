@@ -15,7 +15,7 @@ from typing import Any
 
 import graphviz
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.render_text import format_value
 from paxchain.checker.trace import Trace
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from paxchain.checker.trace import Trace
-from paxchain.checker.values import Record
+from paxchain.models.values import Record
 
 __all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command"]
 

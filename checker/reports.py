@@ -26,7 +26,7 @@ from typing import Any
 from paxchain.checker import __version__
 from paxchain.checker.files import write_atomic
 from paxchain.checker.outdir import staged_dir
-from paxchain.checker.properties import SOMETIMES
+from paxchain.models.properties import SOMETIMES
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.result import HOLDS, INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
 

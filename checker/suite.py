@@ -37,9 +37,9 @@ from paxchain.checker import bmc
 from paxchain.checker.checks_file import CheckSpec, load
 from paxchain.checker.cli import echo as safe_echo
 from paxchain.checker.cli import verdict as record_verdict
-from paxchain.checker.errors import UserError
-from paxchain.checker.model import Model
-from paxchain.checker.properties import SOMETIMES
+from paxchain.models.errors import UserError
+from paxchain.models.model import Model
+from paxchain.models.properties import SOMETIMES
 from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_OUT_OF_MEMORY,
                             STOPS_FROM_OUTSIDE, VIOLATED, Options, Result, Stats)
 
@@ -103,7 +103,7 @@ class Outcome:
 
 def bmc_properties(model_name: str) -> tuple[str, ...] | None:
     """The properties (invariants, then goals) the model's BMC encoding
-    (``models/<model>_bmc.py``) can check, or None when it has none."""
+    (``specs/<model>_bmc.py``) can check, or None when it has none."""
     mod = bmc.encoding_module(model_name)
     if mod is None:
         return None

@@ -18,7 +18,7 @@ incomplete search fails unless ``allow_incomplete=True``, and even then nothing 
 be found); it returns the ``Result``. ``assert_violated`` passes only when the property is
 violated and returns the trace. Every ``AssertionError`` message holds the model, the bounds,
 the statistics and, where there is one, the trace text (``paxchain.checker.render_text.trace_text``).
-Bad model names, parameters or properties raise ``paxchain.checker.errors.UserError``, not
+Bad model names, parameters or properties raise ``paxchain.models.errors.UserError``, not
 ``AssertionError``: a typo is not a verdict. Failures are ``CheckFailure`` (an
 ``AssertionError``); with the pytest plugin (``pytest -p checker.pytest_plugin
 --paxchain-traces DIR``) each failing test's trace is also written to DIR in every format.
@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as _check
-from paxchain.checker.model import Model
+from paxchain.models.model import Model
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result
 from paxchain.checker.trace import Trace

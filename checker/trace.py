@@ -25,9 +25,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Mapping
 
-from paxchain.checker.model import Label, Model
-from paxchain.checker.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
-from paxchain.checker.values import TraceError, decode, encode
+from paxchain.models.model import Label, Model
+from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from paxchain.models.values import TraceError, decode, encode
 
 __all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "read_meta",
            "FORMAT", "FORMAT_VERSION", "KINDS"]

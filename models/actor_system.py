@@ -103,8 +103,8 @@ import dataclasses
 import itertools
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
-from paxchain.checker.model import Label, Model, Reduction, ReductionUnsound
-from paxchain.checker.values import Record
+from paxchain.models.model import Label, Model, Reduction, ReductionUnsound
+from paxchain.models.values import Record
 from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
 
 __all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "rename_ids",

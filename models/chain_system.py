@@ -107,7 +107,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Mapping
 
-from paxchain.checker.model import Label, Model, Record, Reduction, ReductionUnsound
+from paxchain.models.model import Label, Model, Record, Reduction, ReductionUnsound
 from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
 from paxchain.impl.chain_block import GENESIS, TIE_RULES, Block, Rules
 from paxchain.impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, GetBlock, GetTip,

@@ -29,7 +29,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
-from paxchain.checker.model import Label, Model, Record
+from paxchain.models.model import Label, Model, Record
 
 __all__ = ["LamportPaxos", "Messages", "VARIANTS", "majority_quorums"]
 

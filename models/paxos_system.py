@@ -66,8 +66,8 @@ import dataclasses
 import itertools
 from typing import Any, Mapping
 
-from paxchain.checker.model import Reduction
-from paxchain.checker.values import Record
+from paxchain.models.model import Reduction
+from paxchain.models.values import Record
 from paxchain.impl import paxos as px
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.actor_system import (NETWORKS, ActorSystem, Node, rename_ids, to_plain,

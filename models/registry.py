@@ -13,8 +13,8 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from paxchain.checker.errors import UserError
-from paxchain.checker.model import Model
+from paxchain.models.errors import UserError
+from paxchain.models.model import Model
 
 __all__ = ["BadInput", "Param", "ModelEntry", "SuiteCheck", "entries", "entry", "build",
            "parse_params", "int_param"]

@@ -29,7 +29,7 @@ block_everywhere            (a goal) unreachable with budget 0
 
 from __future__ import annotations
 
-from paxchain.checker.properties import invariant, quiescent, sometimes, transition
+from paxchain.models.properties import invariant, quiescent, sometimes, transition
 from paxchain.impl.chain_block import Block, chain_problems, median_time_past
 from paxchain.impl.chain_node import BlockMsg, common_length
 

@@ -23,7 +23,7 @@ value_chosen        strict_phase2b (the goal is never reached)
 
 from __future__ import annotations
 
-from paxchain.checker.properties import invariant, sometimes
+from paxchain.models.properties import invariant, sometimes
 
 __all__ = ["PROPERTIES", "chosen", "chosen_mask", "safe_at"]
 

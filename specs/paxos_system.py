@@ -29,7 +29,7 @@ value_decided       learners=0 (no learner: the goal is never reached)
 
 from __future__ import annotations
 
-from paxchain.checker.properties import invariant, sometimes, transition
+from paxchain.models.properties import invariant, sometimes, transition
 from paxchain.specs.lamport_paxos import chosen_mask
 
 __all__ = ["PROPERTIES", "WITHOUT_HISTORY", "agreement", "learned_chosen", "validity", "promise_monotonic",

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 
 import z3
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 
 __all__ = ["QuorumResult", "prove_majorities", "prove_explicit", "prove_weighted",
            "parse_quorums", "parse_weights"]

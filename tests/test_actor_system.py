@@ -10,9 +10,9 @@ import pytest
 
 from paxchain.checker import Options, check
 from paxchain.checker.explicit import reachable_states
-from paxchain.checker.properties import invariant
+from paxchain.models.properties import invariant
 from paxchain.checker.trace import replay
-from paxchain.checker.values import Record
+from paxchain.models.values import Record
 from paxchain.impl.actor import Output, Persist, Send, SetTimer
 from paxchain.models.actor_system import ActorSystem, from_plain, rename_ids, to_plain
 

@@ -23,10 +23,10 @@ import pytest
 from paxchain.checker import cli
 from paxchain.checker.artifacts import write_set, write_trace
 from paxchain.checker.commands.replay import load_trace_file
-from paxchain.checker.errors import UserError, one_line
+from paxchain.models.errors import UserError, one_line
 from paxchain.checker.files import MAX_JSON_DEPTH, loads_json, write_atomic
 from paxchain.checker.trace import read_meta
-from paxchain.checker.values import MAX_VALUE_DEPTH, TraceError, decode
+from paxchain.models.values import MAX_VALUE_DEPTH, TraceError, decode
 
 SAFETY = 600  # seconds: a guard against a hung child, never a timing assertion
 

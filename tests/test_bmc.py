@@ -1,4 +1,4 @@
-"""Bounded model checking of Lamport's Paxos (checker/bmc.py, models/lamport_paxos_bmc.py):
+"""Bounded model checking of Lamport's Paxos (checker/bmc.py, specs/lamport_paxos_bmc.py):
 it finds each seeded bug, its traces replay on the explicit model, and its shortest lengths
 equal the explicit breadth-first search's."""
 
@@ -11,11 +11,11 @@ import z3
 
 from paxchain.checker import Options, check
 from paxchain.checker.bmc import NONE_UP_TO_DEPTH, VIOLATION, SymbolicSystem, unroll
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED
 from paxchain.checker.trace import replay
 from paxchain.models.lamport_paxos import LamportPaxos
-from paxchain.models.lamport_paxos_bmc import PROPERTIES, run_bmc
+from paxchain.specs.lamport_paxos_bmc import PROPERTIES, run_bmc
 
 # One (variant, property) per seeded bug, with the property the registry's suite names where it
 # is a state invariant (strict_phase2b only breaks the goal value_chosen; see
@@ -78,7 +78,7 @@ def test_generic_unroller_on_a_counter():
 
 
 def test_check_bmc_gives_a_result_like_the_explicit_engine():
-    from paxchain.models.lamport_paxos_bmc import check_bmc
+    from paxchain.specs.lamport_paxos_bmc import check_bmc
 
     result = check_bmc(LamportPaxos(3, 2, 1, variant="duplicate_2a"), 5,
                        ("msg_2a", "agreement", "value_chosen"))

@@ -23,7 +23,7 @@ import sys
 
 from paxchain.checker.artifacts import write_trace
 from paxchain.checker.explicit import check, reachable_states
-from paxchain.checker.model import ReductionUnsound
+from paxchain.models.model import ReductionUnsound
 from paxchain.checker.render_dot import dot_available, render_svg
 from paxchain.checker.result import HOLDS, VIOLATED, Options
 from paxchain.checker.trace import replay

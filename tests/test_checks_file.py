@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from paxchain.checker.checks_file import builtin, find_source, load, parse_checks
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 
 GOOD = textwrap.dedent("""\
     # a comment
@@ -111,7 +111,7 @@ def test_bmc_engine_where_an_encoding_exists():
     from paxchain.checker.suite import bmc_properties
 
     if bmc_properties("lamport-paxos") is None:
-        pytest.skip("models/lamport_paxos_bmc.py is not there")
+        pytest.skip("specs/lamport_paxos_bmc.py is not there")
     assert _error(HEAD + 'engine = "bmc"\n').startswith(
         "f.toml:4: check 'c': engine \"bmc\" needs max_depth")
     assert _error(HEAD + 'engine = "bmc"\nmax_depth = 4\nmax_states = 9\nproperties = ["agreement"]\n'

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paxchain.checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
-from paxchain.checker.model import Label, Model
-from paxchain.checker.properties import invariant
+from paxchain.models.model import Label, Model
+from paxchain.models.properties import invariant
 
 
 @invariant()

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paxchain.checker.checks_file import CheckSpec, parse_checks
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from tests.test_bad_input import assert_bad_input, real_trace, run_cli  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

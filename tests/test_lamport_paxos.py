@@ -9,7 +9,7 @@ import pytest
 from paxchain.checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
 from paxchain.checker.explicit import reachable_states
 from paxchain.checker.trace import replay
-from paxchain.checker.values import TraceError
+from paxchain.models.values import TraceError
 from paxchain.models.lamport_paxos import VARIANTS, LamportPaxos
 from tests.reference_lamport import Reference, from_model_state, reachable
 

@@ -21,10 +21,10 @@ import z3
 from paxchain.checker import bmc
 from paxchain.checker.bmc import NONE_UP_TO_DEPTH, UNKNOWN, Budget, SymbolicSystem, unroll
 from paxchain.checker.checks_file import CheckSpec
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check
 from paxchain.checker.outdir import staged_dir
-from paxchain.checker.properties import invariant
+from paxchain.models.properties import invariant
 from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
                             STOP_TIME_LIMIT, Options, PropertyResult, Result, Stats)
 from paxchain.checker.report import summary_text
@@ -175,7 +175,7 @@ def third(m, s) -> bool:
 
 
 class _Encoding:
-    """A stand-in ``models/<model>_bmc.py``: ``second``'s unrolling is interrupted at step 3."""
+    """A stand-in ``specs/<model>_bmc.py``: ``second``'s unrolling is interrupted at step 3."""
 
     PROPERTIES = ("first", "second", "third")
     GOALS = ()

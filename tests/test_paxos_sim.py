@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from paxchain.checker.cli import cli
 from paxchain.checker.commands.simulate_paxos import (Scenario, replay_data, run_scenario, summary_text,
                                              trace_json)
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.impl.actor import Output, Send, SetTimer
 from paxchain.impl.simulator import Clock, Crash, Latency, Pause, SimConfig, simulate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paxchain.checker.cli import main
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.specs import quorums_z3 as qz
 
 

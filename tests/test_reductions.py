@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytest
 
 from paxchain.checker.explicit import check, reachable_states
-from paxchain.checker.model import ReductionUnsound
+from paxchain.models.model import ReductionUnsound
 from paxchain.checker.result import HOLDS, Options
 from paxchain.models import registry
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.testing import assert_holds, assert_reached, assert_violated
 
 pytest_plugins = ["pytester"]  # for the plugin test at the end

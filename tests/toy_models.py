@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from paxchain.checker.model import Label, Model
-from paxchain.checker.properties import Property, invariant, sometimes, transition
+from paxchain.models.model import Label, Model
+from paxchain.models.properties import Property, invariant, sometimes, transition
 
 
 class Counters(Model):

@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 
 from paxchain.checker.cli import echo, verdict
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as run_check
 from paxchain.checker.outdir import staged_dir
 from paxchain.checker.progress import progress_reporter
@@ -207,7 +207,7 @@ def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> 
 
 def _bmc(model, depth: int | None, opts: Options, announce: bool, quiet: bool) -> Result:
     """Bounded model checking with Z3 (``paxchain.checker.bmc.check``), for models that ship a
-    ``models/<name>_bmc.py``, within ``opts``' time and memory limits; progress on stderr
+    ``specs/<name>_bmc.py``, within ``opts``' time and memory limits; progress on stderr
     unless ``quiet``."""
     from paxchain.checker import bmc
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from paxchain.checker.cli import echo, verdict
-from paxchain.checker.errors import UserError, finite_number
+from paxchain.models.errors import UserError, finite_number
 
 __all__ = ["command"]
 

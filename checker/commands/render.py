@@ -15,7 +15,7 @@ import os
 import click
 
 from paxchain.checker.cli import echo
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.files import write_atomic
 
 __all__ = ["command"]

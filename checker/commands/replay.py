@@ -19,7 +19,7 @@ from paxchain.checker.cli import echo, verdict
 from paxchain.checker.files import read_json
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.trace import read_meta, replay
-from paxchain.checker.values import TraceError, decode
+from paxchain.models.values import TraceError, decode
 
 __all__ = ["command", "load_trace_file"]
 

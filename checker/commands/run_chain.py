@@ -45,7 +45,7 @@ from paxchain.checker.cli import echo
 from paxchain.checker.commands.run_paxos import startup_text
 from paxchain.checker.commands.simulate_paxos import (FINITE, check_variants, parse_crash,
                                              parse_node_value, variant_option)
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.impl.chain_block import TIE_RULES
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.impl.chain_node import as_durable, common_length, make_network

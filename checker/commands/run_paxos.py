@@ -27,7 +27,7 @@ import click
 from paxchain.checker.cli import echo
 from paxchain.checker.commands.simulate_paxos import (FINITE, _n, check_variants, parse_crash,
                                              parse_pause, variant_option)
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.impl.net import Cluster, NetSpec, PortBusy
 from paxchain.impl.paxos_variants import PAXOS
 

@@ -33,7 +33,7 @@ from paxchain.checker.cli import echo
 from paxchain.checker.commands.simulate_paxos import (FINITE, check_variants, crash_point_options,
                                              parse_crash, parse_latency, parse_node_value,
                                              variant_option)
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.impl.chain_block import TIE_RULES, Block
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.impl.chain_node import make_network

@@ -27,7 +27,7 @@ import click
 
 from paxchain.checker.cli import echo
 from paxchain.checker.cli import verdict as record_verdict
-from paxchain.checker.errors import UserError, finite_number
+from paxchain.models.errors import UserError, finite_number
 from paxchain.checker.files import read_json, write_atomic
 from paxchain.checker.trace import FORMAT, FORMAT_VERSION
 from paxchain.impl.paxos import Accepted, Prepare, make_cluster

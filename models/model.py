@@ -7,7 +7,7 @@ A model is a transition system over immutable, hashable states:
   deterministic order (traces are rebuilt by re-running it, as Stateright does);
 - ``next_states(state)`` — the same successor states without labels: the engines' hot path.
   The default derives it from ``successors``; a model overrides it to skip building labels;
-- ``properties()`` — the named properties to check (``paxchain.checker.properties``);
+- ``properties()`` — the named properties to check (``paxchain.models.properties``);
 - ``representative(state)`` — optional canonical member of the state's symmetry orbit;
 - ``to_vars(state)`` / ``from_vars(vars)`` — the state as named parts (``dict`` of plain
   values, ``frozenset`` and ``Record``) for diffs, JSON traces and replay.
@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Hashable, Iterable, Iterator, Mapping, Sequence
 
-from paxchain.checker.properties import Property
-from paxchain.checker.values import Record, show, decode, encode
+from paxchain.models.properties import Property
+from paxchain.models.values import Record, show, decode, encode
 
 __all__ = ["Label", "Model", "Record", "State", "Reduction", "ReductionUnsound"]
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 
 __all__ = ["Record", "TraceError", "encode", "decode", "show", "MAX_VALUE_DEPTH"]
 

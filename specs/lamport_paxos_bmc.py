@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from paxchain.checker.errors import UserError
+from paxchain.models.errors import UserError
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options, PropertyResult,
                             Result, Stats)
 from paxchain.checker.trace import Step, Trace
