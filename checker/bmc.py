@@ -1,8 +1,8 @@
 """Bounded model checking with Z3: unroll a symbolic transition system k steps.
 
-A ``SymbolicSystem`` gives fresh Z3 variables for one step, the initial-state and transition
-formulas over them, the "bad" formula of the property being checked and a decoder from a Z3
-model back to the model's own explicit state. ``unroll`` asserts ``init(s0) ∧ trans(s0, s1) ∧ …``
+A ``SymbolicSystem`` (``paxchain.specs.z3_vocabulary``) gives fresh Z3 variables for one step,
+the initial-state and transition formulas over them, the "bad" formula of the property being
+checked and a decoder from a Z3 model back to the model's own explicit state. ``unroll`` asserts ``init(s0) ∧ trans(s0, s1) ∧ …``
 incrementally and, at each depth ``k = 0, 1, …, max_depth``, asks whether ``bad(sk)`` is
 satisfiable; the first satisfiable depth is therefore the length of a *shortest* violation.
 
@@ -35,23 +35,15 @@ from paxchain.checker.progress import over_memory
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY, STOP_SOLVER_UNKNOWN,
                             STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result, Stats)
+from paxchain.specs.z3_vocabulary import SymbolicSystem
 
 if TYPE_CHECKING:
     from paxchain.models.model import Model
 
-__all__ = ["SymbolicSystem", "BmcResult", "Budget", "budget_scope", "unroll", "check",
+__all__ = ["BmcResult", "Budget", "budget_scope", "unroll", "check",
            "encoding_module", "VIOLATION", "NONE_UP_TO_DEPTH", "UNKNOWN"]
 
 VIOLATION, NONE_UP_TO_DEPTH, UNKNOWN = "violation", "none_up_to_depth", "unknown"
-
-
-@dataclass(frozen=True)
-class SymbolicSystem:
-    fresh: Callable[[int], Any]                       # step index -> that step's variables
-    init: Callable[[Any], z3.BoolRef]
-    trans: Callable[[Any, Any], z3.BoolRef]
-    bad: Callable[[Any], z3.BoolRef]
-    decode: Callable[[z3.ModelRef, Any], Any]         # Z3 model, step variables -> a state
 
 
 @dataclass

@@ -33,7 +33,7 @@ from typing import Any
 import z3
 
 from paxchain.checker import induction
-from paxchain.checker.induction import Action, Conjunct, Symbol, TransitionSystem, Vocab
+from paxchain.specs.z3_vocabulary import Action, Conjunct, Symbol, TransitionSystem, Vocab
 
 __all__ = ["system", "common_prefix_cti", "ASSUMPTION", "ORDERS", "INVARIANT"]
 

@@ -24,10 +24,10 @@ from paxchain.models.errors import UserError
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options, PropertyResult,
                             Result, Stats)
 from paxchain.checker.trace import Step, Trace
+from paxchain.specs.z3_vocabulary import SymbolicSystem
 
 if TYPE_CHECKING:
     import z3
-    from paxchain.checker.bmc import SymbolicSystem
 
 __all__ = ["PaxosEncoding", "run_bmc", "check_bmc", "symbolic", "PROPERTIES", "GOALS"]
 
@@ -221,8 +221,6 @@ GOALS = ("value_chosen",)
 
 
 def symbolic(model: Any, property_name: str) -> "SymbolicSystem":
-    from paxchain.checker.bmc import SymbolicSystem
-
     if property_name not in PROPERTIES + GOALS:
         raise UserError(f"bmc cannot check {property_name!r} (state invariants and goals: "
                         f"{', '.join(PROPERTIES + GOALS)})")

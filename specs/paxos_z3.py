@@ -44,7 +44,7 @@ from typing import Any, Sequence
 
 import z3
 
-from paxchain.checker.induction import (Action, Conjunct, Structure, Symbol, TransitionSystem, Vocab,
+from paxchain.specs.z3_vocabulary import (Action, Conjunct, Structure, Symbol, TransitionSystem, Vocab,
                                compile_formula)
 
 __all__ = ["INVARIANT", "SAFETY", "VARIANTS", "system", "structure_of", "evaluate", "conjunct_names"]
@@ -166,7 +166,7 @@ def _conj(fn, uses: tuple[str, ...] | None = None) -> Conjunct:
     return Conjunct(fn.__name__.lstrip("_"), (fn.__doc__ or "").strip(), fn, uses)
 
 
-# ``uses``: the conjuncts each proof assumes (see checker.induction.Conjunct). With
+# ``uses``: the conjuncts each proof assumes (see paxchain.specs.z3_vocabulary.Conjunct). With
 # vote_bookkeeping in the hypotheses Z3's instantiation runs away on msg_2a and agreement (each
 # of its clauses alone is harmless; together with the order axioms they loop); they do not need
 # it. A counterexample is still checked against the whole invariant before it is reported.

@@ -10,7 +10,8 @@ import pytest
 import z3
 
 from paxchain.checker import Options, check
-from paxchain.checker.bmc import NONE_UP_TO_DEPTH, VIOLATION, SymbolicSystem, unroll
+from paxchain.checker.bmc import NONE_UP_TO_DEPTH, VIOLATION, unroll
+from paxchain.specs.z3_vocabulary import SymbolicSystem
 from paxchain.models.errors import UserError
 from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED
 from paxchain.checker.trace import replay

@@ -7,6 +7,7 @@ import pytest
 from paxchain.checker import induction
 from paxchain.checker.render_cti import cti_dot
 from paxchain.specs import chain_z3
+from paxchain.specs.z3_vocabulary import TransitionSystem
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_common_prefix_cti_draws(prefix):
 def test_dropping_hash_injectivity_breaks_unique_parent():
     """The injectivity axiom is what lets a header's hash identify its parent."""
     sysm = chain_z3.system()
-    no_injectivity = induction.TransitionSystem(**{
+    no_injectivity = TransitionSystem(**{
         **sysm.__dict__, "axioms": tuple(a for a in sysm.axioms if a.name != "injective")})
     report = induction.check(no_injectivity)
     assert [o.conjunct for o in report.failures()] == ["unique_parent"]
