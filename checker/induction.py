@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import z3
 
+from paxchain.checker.render_cti import cti_text
 from paxchain.specs.z3_vocabulary import Conjunct, Structure, TransitionSystem, compile_formula
 
 __all__ = ["Obligation", "Report", "Cti", "check", "PROVED", "FAILED", "UNKNOWN"]
@@ -67,7 +68,6 @@ class Cti:
 
     def text(self) -> str:
         """The counterexample as mypyvy prints one: universe, rigid symbols, states, step."""
-        from paxchain.checker.render_cti import cti_text
         return cti_text(self)
 
     def to_json(self) -> dict[str, Any]:

@@ -13,9 +13,10 @@ protocol.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from paxchain.checker.induction import Cti
+if TYPE_CHECKING:  # induction.Cti.text() renders with this module
+    from paxchain.checker.induction import Cti
 
 __all__ = ["cti_dot", "cti_text"]
 
