@@ -8,12 +8,11 @@ The public API::
     result.get("agreement").trace
 """
 
-__version__ = "0.1.0"
-
-from paxchain.checker.explicit import check  # noqa: E402
-from paxchain.models.model import Label, Model, Record  # noqa: E402
-from paxchain.models.properties import Property, invariant, sometimes, transition, quiescent  # noqa: E402
-from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result  # noqa: E402
+from paxchain.checker.version import __version__
+from paxchain.checker.explicit import check
+from paxchain.models.model import Label, Model, Record
+from paxchain.models.properties import Property, invariant, sometimes, transition, quiescent
+from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result
 
 __all__ = ["__version__", "check", "Label", "Model", "Record", "Property", "invariant",
            "sometimes", "transition", "quiescent", "Options", "Result", "HOLDS", "VIOLATED",

@@ -22,7 +22,7 @@ import sys
 
 import click
 
-from paxchain.checker import __version__
+from paxchain.checker.version import __version__
 from paxchain.models.errors import UserError
 
 __all__ = ["main", "cli", "echo", "verdict", "load_plugins"]

@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Mapping
 
+from paxchain.checker.version import __version__
 from paxchain.models.model import Label, Model
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 from paxchain.models.values import TraceError, decode, encode
@@ -59,8 +60,6 @@ class Trace:
         return "witness" if self.kind == SOMETIMES else "violation"
 
     def to_json(self) -> dict[str, Any]:
-        from paxchain.checker import __version__
-
         m = self.model
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",
                 "tool_version": __version__, "model": m.name,

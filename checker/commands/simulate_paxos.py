@@ -30,6 +30,7 @@ from paxchain.checker.cli import verdict as record_verdict
 from paxchain.models.errors import UserError, finite_number
 from paxchain.checker.files import read_json, write_atomic
 from paxchain.checker.trace import FORMAT, FORMAT_VERSION
+from paxchain.checker.version import __version__
 from paxchain.impl.paxos import Accepted, Prepare, make_cluster
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.impl.simulator import Clock, Crash, Latency, Pause, SimConfig, SimResult, simulate
@@ -392,8 +393,6 @@ def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
 
 def trace_json(sc: Scenario, result: SimResult, v: Verdict) -> dict[str, Any]:
     """The run as a simulation trace (see the module docstring)."""
-    from paxchain.checker import __version__
-
     prop = v.violated or "agreement"
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",
             "tool_version": __version__, "model": MODEL, "params": sc.to_params(),
