@@ -90,14 +90,20 @@ import tempfile
 import threading
 import time
 import traceback
+import types
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # this checkout's packages, before any installed copy
+if "paxchain" not in sys.modules:
+    # this checkout's packages, whatever copy is installed: the namespace paxchain is this
+    # folder (its impl/, models/, specs/, checker/ are paxchain.impl, ...), so a benchmark run
+    # from a second worktree measures that worktree's code
+    _pkg = types.ModuleType("paxchain")
+    _pkg.__path__ = [str(ROOT)]
+    sys.modules["paxchain"] = _pkg
 OUT = ROOT / "benchmarks" / "results" / "mutation.json"
 CHECKS_FILE = ROOT / "paxchain.toml"
 
