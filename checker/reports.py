@@ -11,7 +11,10 @@ one set (``paxchain.checker.outdir``: the run's folders land together, replacing
 Completeness contract: every check of the checks file appears in every report, in order. A
 check the gate never ran (it was interrupted first) appears as *not run* — counted under
 ``not_run`` in JSON, a ``skipped`` JUnit case, a ``not run`` row in Markdown — and never
-as passed; ``interrupted`` says the gate was stopped.
+as passed; ``interrupted`` says the gate was stopped. A check tagged ``slow`` in a run without
+``--slow`` appears as *not run (slow)* — counted under ``skipped_slow`` in JSON (not under
+``not_run``), a ``skipped`` JUnit case, a ``not run (slow)`` row in Markdown, and in every
+headline — never as passed, and not as a failure either.
 """
 
 from __future__ import annotations
@@ -31,16 +34,18 @@ from paxchain.checker.render_text import trace_text
 from paxchain.checker.result import HOLDS, INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
 
 __all__ = ["Run", "run_json", "json_text", "write_json", "junit_text", "write_junit",
-           "summary_markdown", "write_summary", "write_artifacts", "headline", "FORMAT"]
+           "summary_markdown", "write_summary", "write_artifacts", "headline", "slow_note",
+           "FORMAT"]
 
 FORMAT = "paxchain-check-report"
 
 
 @dataclass
 class Run:
-    origin: str           # the checks file, or "built-in suite"
+    origin: str           # the checks file
     outcomes: list        # list[checker.suite.Outcome]
     seconds: float = 0.0
+    slow: bool = False    # --slow: checks tagged slow were run
 
     @property
     def failed(self) -> list:
@@ -49,7 +54,13 @@ class Run:
 
     @property
     def not_run(self) -> list:
-        return [o for o in self.outcomes if not o.ran]
+        """Checks the gate never reached (it was interrupted); not those skipped as slow."""
+        return [o for o in self.outcomes if not o.ran and not o.skipped_slow]
+
+    @property
+    def skipped_slow(self) -> list:
+        """Checks tagged slow, not run because the gate ran without --slow."""
+        return [o for o in self.outcomes if o.skipped_slow]
 
     @property
     def interrupted(self) -> bool:
@@ -61,12 +72,22 @@ class Run:
 
 
 def headline(run: Run) -> str:
-    """One line: how many checks passed, failed and did not run, and whether interrupted."""
-    n, bad, skipped = len(run.outcomes), len(run.failed), len(run.not_run)
+    """One line: how many checks passed, failed and did not run, whether interrupted, and how
+    many slow checks were not run."""
+    slow = len(run.skipped_slow)
+    n, bad, skipped = len(run.outcomes) - slow, len(run.failed), len(run.not_run)
     if not run.interrupted:
-        return f"{run.passed} of {n} checks passed"
+        return f"{run.passed} of {n} checks passed{slow_note(run)}"
     return (f"INTERRUPTED: {run.passed} of {n} checks passed, {bad} failed or incomplete, "
-            f"{skipped} not run; the gate is incomplete")
+            f"{skipped} not run{slow_note(run)}; the gate is incomplete")
+
+
+def slow_note(run: Run) -> str:
+    """``"; 5 slow checks not run (--slow runs them)"``, or nothing when none was skipped."""
+    k = len(run.skipped_slow)
+    if not k:
+        return ""
+    return f"; {k} slow check{'s' * (k != 1)} not run (--slow runs {'them' if k != 1 else 'it'})"
 
 
 # -- artifacts -------------------------------------------------------------------------------
@@ -133,8 +154,9 @@ def run_json(run: Run) -> dict[str, Any]:
     return {
         "format": FORMAT, "format_version": 1, "tool_version": __version__,
         "checks_file": run.origin, "passed": run.passed, "failed": len(run.failed),
-        "not_run": len(run.not_run), "interrupted": run.interrupted,
-        "ok": all(o.passed for o in run.outcomes),
+        "not_run": len(run.not_run), "skipped_slow": len(run.skipped_slow), "slow": run.slow,
+        "interrupted": run.interrupted,
+        "ok": all(o.passed or o.skipped_slow for o in run.outcomes),
         "checks": [_check_json(o) for o in run.outcomes],
         "timings": {"total_seconds": round(run.seconds, 3),
                     "checks": {o.spec.name: round(o.seconds, 3) for o in run.outcomes}},
@@ -163,7 +185,7 @@ def _outcome_cases(suite: ET.Element, o) -> tuple[int, int]:
     tests = failures = 0
     notes = "\n".join([o.model] + [f"warning: {w}" for w in o.warnings])
     if not o.ran:
-        ET.SubElement(_case(suite, o, "not run", 0.0), "skipped", {"message": o.why})
+        ET.SubElement(_case(suite, o, o.verdict, 0.0), "skipped", {"message": o.why})
         return 1, 0
     if not props:  # interrupted before it had any result
         case = _case(suite, o, "interrupted", o.seconds)
@@ -250,12 +272,13 @@ def summary_markdown(run: Run, summary_path: str | None = None,
     """A Markdown job summary: headline, a table of checks, then failures and warnings.
 
     Artifact links are relative to the summary file's folder."""
-    n, bad = len(run.outcomes), len(run.failed)
+    n, bad = len(run.outcomes) - len(run.skipped_slow), len(run.failed)
     if run.interrupted:
         head = f"## paxchain check: ⚠ {_md(headline(run))}\n\nChecks: `{run.origin}`\n"
     else:
         head = (f"## paxchain check: {'✅ all' if not bad else f'❌ {bad} of'} {n} checks "
-                f"{'passed' if not bad else 'failed'}\n\nChecks: `{run.origin}`\n")
+                f"{'passed' if not bad else 'failed'}{_md(slow_note(run))}\n\n"
+                f"Checks: `{run.origin}`\n")
     rows = ["| | Check | Model | Expected | Verdict | States | Depth | Time | Artifacts |",
             "|---|---|---|---|---|---|---|---|---|"]
     base = Path(summary_path).parent if summary_path else Path(".")
@@ -267,7 +290,7 @@ def summary_markdown(run: Run, summary_path: str | None = None,
         for prop, files in o.artifacts.items():
             html = next((f for f in files if f.endswith(".html")), files[0])
             links.append(f"[{_md(prop)}]({_rel(html, base)})")
-        mark = "✅" if o.passed else "❌" if o.ran else "⏹"
+        mark = "✅" if o.passed else "❌" if o.ran else "⏭" if o.skipped_slow else "⏹"
         rows.append(f"| {mark} | {_md(o.spec.name)} | {_md(o.model)}"
                     f"{' (symmetry)' if o.spec.symmetry else ''} | {expect} | {verdict} | "
                     f"{o.states_text.removesuffix(' states')} | {s.depth} | {o.seconds:.2f} s | {' '.join(links)} |")

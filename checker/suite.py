@@ -1,5 +1,4 @@
-"""The CI gate: run every check of a checks file (or the built-in suite) and judge each
-against its expectation.
+"""The CI gate: run every check of a checks file and judge each against its expectation.
 
 A check *passes* when:
 
@@ -14,11 +13,16 @@ A tolerated incomplete is one cut short by the check's *own* bounds (depth, stat
 Ctrl-C, ``--memory-limit`` and running out of memory come from outside the check: such a check
 never passes, whatever ``incomplete_fails`` says.
 
+A check tagged ``slow = true`` runs only when the gate is asked for them (``paxchain check
+--slow``); otherwise it is listed as *not run (slow)* (``SKIPPED_SLOW``): never passed, never
+failed, and it does not change the exit code.
+
 The first Ctrl-C stops the whole gate: the running check ends *interrupted* (its partial
 result kept), every check after it is listed as *not run* (``NOT_RUN``, never passed), and the
 reports are still written, whole (a second Ctrl-C while they are written is ignored).
 
-``run_suite`` returns the exit code: 0 when every check ran and passed, 1 when a check failed
+``run_suite`` returns the exit code: 0 when every check that ran passed (none skipped as
+slow counts against it) and the gate was not interrupted, 1 when a check failed
 for a reason other than an incomplete search (a confirmed violation, a broken expectation), and
 3 otherwise — the only failures are incomplete searches, or the gate was interrupted.
 Reports are written by ``paxchain.checker.reports``.
@@ -43,9 +47,12 @@ from paxchain.models.properties import SOMETIMES
 from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_OUT_OF_MEMORY,
                             STOPS_FROM_OUTSIDE, VIOLATED, Options, Result, Stats)
 
-__all__ = ["run_suite", "run_checks", "run_one", "Outcome", "bmc_properties", "NOT_RUN"]
+__all__ = ["run_suite", "run_checks", "run_one", "Outcome", "bmc_properties", "NOT_RUN",
+           "SKIPPED_SLOW"]
 
 NOT_RUN = "not run"  # an Outcome's verdict when the gate stopped before the check
+SKIPPED_SLOW = "not run (slow)"  # a check tagged slow = true, in a gate run without --slow
+STOP_SKIPPED_SLOW = "skipped_slow"  # its result's stopped_by: nothing searched, not exhaustive
 
 Search = Callable[[Model, Options], Result]
 
@@ -67,7 +74,12 @@ class Outcome:
 
     @property
     def ran(self) -> bool:
-        return self.verdict != NOT_RUN
+        return self.verdict not in (NOT_RUN, SKIPPED_SLOW)
+
+    @property
+    def skipped_slow(self) -> bool:
+        """Tagged slow and not asked for: not run, and no failure of the gate."""
+        return self.verdict == SKIPPED_SLOW
 
     @property
     def interrupted(self) -> bool:
@@ -85,7 +97,7 @@ class Outcome:
     def states_text(self) -> str:
         """Distinct states searched, or what a BMC run covered (it enumerates no states)."""
         if not self.ran:
-            return "not run"
+            return self.verdict
         if self.spec.engine == "bmc":
             if self.result.stopped_by in (None, STOP_MAX_DEPTH):
                 return f"bmc to depth {self.spec.max_depth}"
@@ -188,14 +200,17 @@ def run_one(spec: CheckSpec, base: Options, search: Search) -> Outcome:
 
 
 def run_checks(checks: tuple[CheckSpec, ...], base: Options, search: Search,
-               echo: Callable[[str], None] | None = None) -> list[Outcome]:
-    """An outcome for every check, in order. After an interrupt (Ctrl-C inside a check's
-    search, or anywhere else while it runs) the rest are ``NOT_RUN`` outcomes."""
+               echo: Callable[[str], None] | None = None, slow: bool = False) -> list[Outcome]:
+    """An outcome for every check, in order. Checks tagged slow run only with ``slow``; the
+    others are ``SKIPPED_SLOW`` outcomes. After an interrupt (Ctrl-C inside a check's search,
+    or anywhere else while it runs) the rest are ``NOT_RUN`` outcomes."""
     outcomes: list[Outcome] = []
     stopped = False
     for i, spec in enumerate(checks, start=1):
         try:
-            if stopped:
+            if spec.slow and not slow:
+                o = _not_run(spec, SKIPPED_SLOW, "slow: not run (--slow runs it)")
+            elif stopped:
                 o = _not_run(spec, NOT_RUN, "not run: the gate was interrupted")
             else:
                 o = run_one(spec, base, search)
@@ -214,9 +229,11 @@ def run_checks(checks: tuple[CheckSpec, ...], base: Options, search: Search,
 
 
 def _not_run(spec: CheckSpec, verdict: str, why: str, stop: str = STOP_INTERRUPTED) -> Outcome:
-    """A check stopped (by ``stop``) before it had a result (``INCOMPLETE``), or never started
-    because the gate was interrupted (``NOT_RUN``); nothing was checked, so nothing passed."""
-    result = Result(spec.model, Options(), Stats(), [], stop)
+    """A check stopped (by ``stop``) before it had a result (``INCOMPLETE``), never started
+    because the gate was interrupted (``NOT_RUN``), or skipped as slow (``SKIPPED_SLOW``);
+    nothing was checked, so nothing passed."""
+    result = Result(spec.model, Options(), Stats(), [],
+                    STOP_SKIPPED_SLOW if verdict == SKIPPED_SLOW else stop)
     return Outcome(spec, spec.model, result, verdict, False, why)
 
 
@@ -236,8 +253,9 @@ def line_of(i: int, o: Outcome) -> str:
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
-    """0 every check ran and passed; 1 a check failed outright; else 3 (incomplete)."""
-    failed = [o for o in outcomes if not o.passed]
+    """0 every check ran and passed (checks skipped as slow aside); 1 a check failed outright;
+    else 3 (incomplete)."""
+    failed = [o for o in outcomes if not o.passed and not o.skipped_slow]
     if not failed:
         return 0
     return 3 if all(o.incomplete_only for o in failed) else 1
@@ -259,8 +277,9 @@ def _sigint_ignored() -> Iterator[None]:
 
 def run_suite(base: Options, *, out: str | None, json_path: str | None,
               junit_path: str | None, summary_path: str | None, artifacts_dir: str | None,
-              checks_file: str | None, search: Search) -> int:
-    """Run every check (see the module docstring) and write the reports asked for.
+              checks_file: str | None, search: Search, slow: bool = False) -> int:
+    """Run every check (those tagged slow only with ``slow``; see the module docstring) and
+    write the reports asked for.
 
     ``json_path`` ``"-"`` prints the JSON report on stdout instead of the text lines. ``out``
     is the older name of ``artifacts_dir`` (used when that is not given). Returns the exit code.
@@ -270,11 +289,11 @@ def run_suite(base: Options, *, out: str | None, json_path: str | None,
     source = load(checks_file)
     as_json = json_path == "-"
     started = time.monotonic()
-    outcomes = run_checks(source.checks, base, search, None if as_json else safe_echo)
+    outcomes = run_checks(source.checks, base, search, None if as_json else safe_echo, slow)
     total = time.monotonic() - started
     art = artifacts_dir or out
     code = record_verdict(exit_code(outcomes))
-    run = reports.Run(source.origin, outcomes, total)
+    run = reports.Run(source.origin, outcomes, total, slow)
     with _sigint_ignored():
         if art:
             reports.write_artifacts(outcomes, art)

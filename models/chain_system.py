@@ -810,27 +810,8 @@ REDUCTION_BOUND = {"nodes": 2, "budget": 3, "delay": 1, "crashes": 1, "tie": "lo
 
 
 def _entries():
-    from paxchain.models.registry import ModelEntry, Param, SuiteCheck, int_param
+    from paxchain.models.registry import ModelEntry, Param, int_param
 
-    # Suite bound: 3 nodes, 2 blocks, delay 1, one crash-restart (a few thousand states).
-    small = {"nodes": 3, "budget": 2, "delay": 1, "crashes": 1, "tie": "lowest-hash", "k": 2}
-    # Bugs are searched with 3 blocks (a fork plus one block on top); each search stops at its
-    # shortest counterexample. The timestamp bug needs a slow clock: offsets 0 and -20.
-    bug = {**small, "budget": 3}
-    skew = {**small, "offsets": "0,-20", "crashes": 0}
-    broken = {"no_hash_link_check": ("hash_links", bug),
-              "latest_arrival_fork_choice": ("tip_max_work", bug),
-              "no_timestamp_check": ("chain_valid", skew),
-              "adopt_unknown_parent": ("genesis_agreement", bug),
-              "reorg_forgets_old_branch": ("known_blocks_kept", bug),
-              "announce_before_persist": ("announced_blocks_persisted", small)}
-    suite = (SuiteCheck("chain", small),
-             SuiteCheck("chain", {**small, "tie": "first-seen"}, expect="violated",
-                        property="convergence"),
-             SuiteCheck("chain", {**small, "k": 1}, expect="violated",
-                        property="prefix_consistency"),
-             *(SuiteCheck("chain", ps, variant=v, expect="violated", property=p)
-               for v, (p, ps) in broken.items()))
     return [ModelEntry(
         name="chain",
         summary="hash-linked proof-of-work timestamp chain (impl.chain_node nodes) on an "
@@ -858,7 +839,6 @@ def _entries():
                       "down until it restarts")),
         variants=VARIANTS,
         build=_build,
-        suite=suite,
         # 2 nodes, 3 blocks, a slow clock and a crash: every shipped variant breaks something
         # here (tests/test_reductions.py, tests/test_chain_system.py), in about a second.
         reduction_bounds=(REDUCTION_BOUND,),

@@ -607,16 +607,8 @@ def _build(variant=None, acceptors=3, values=2, max_ballot=1, quorums=None):
 
 
 def _entries():
-    from paxchain.models.registry import ModelEntry, Param, SuiteCheck, int_param
+    from paxchain.models.registry import ModelEntry, Param, int_param
 
-    small = {"acceptors": 3, "values": 2, "max_ballot": 1}
-    broken = {"ignore_votes": "agreement", "small_quorums": "agreement",
-              "phase2b_ignores_promise": "msg_1b", "duplicate_2a": "one_vote",
-              "promise_off_by_one": "type_ok", "strict_phase2b": "value_chosen"}
-    suite = (SuiteCheck("lamport-paxos", small),
-             SuiteCheck("lamport-paxos", {**small, "max_ballot": 2}, symmetry=True),
-             *(SuiteCheck("lamport-paxos", small, variant=v, expect="violated", property=p)
-               for v, p in broken.items()))
     return [ModelEntry(
         name="lamport-paxos",
         summary="Lamport's single-decree Paxos (maxBal, maxVBal, maxVal, msgs)",
@@ -627,7 +619,6 @@ def _entries():
                       "majority (minimal majorities) or a1+a2,a2+a3,...")),
         variants=VARIANTS,
         build=_build,
-        suite=suite,
         reduction_bounds=({"acceptors": 3, "values": 2, "max_ballot": 1},),
     )]
 

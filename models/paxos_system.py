@@ -443,22 +443,8 @@ def _network(text: str) -> str:
 
 
 def _entries():
-    from paxchain.models.registry import ModelEntry, Param, SuiteCheck, int_param
+    from paxchain.models.registry import ModelEntry, Param, int_param
 
-    one = {"acceptors": 3, "proposers": 1, "values": 2, "max_rounds": 1, "crashes": 1}
-    two = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 1, "crashes": 0}
-    suite = (
-        SuiteCheck("paxos-system", one),
-        SuiteCheck("paxos-system", {**two, "acceptors": 2}),
-        SuiteCheck("paxos-system", two, variant="ballots_not_unique", expect="violated",
-                   property="refinement"),
-        SuiteCheck("paxos-system", two, variant="accept_below_promise", expect="violated",
-                   property="refinement"),
-        SuiteCheck("paxos-system", one, variant="no_durable_storage", expect="violated",
-                   property="promise_monotonic"),
-        SuiteCheck("paxos-system", two, variant="learner_mixes_ballots", expect="violated",
-                   property="learned_chosen", symmetry=True),
-    )
     return [ModelEntry(
         name="paxos-system",
         summary="impl/paxos.py actors on a lossy, duplicating, reordering network with crashes",
@@ -491,7 +477,6 @@ def _entries():
                       "checked: no handler may read them)")),
         variants=PAXOS.docs,
         build=_build,
-        suite=suite,
         reduction_bounds=(
             {"acceptors": 2, "proposers": 2, "max_rounds": 1, "crashes": 0},
             {"acceptors": 2, "proposers": 1, "max_rounds": 2, "crashes": 1},

@@ -1,4 +1,4 @@
-"""The catalogue of models the CLI can build: names, parameters, variants, default checks.
+"""The catalogue of models the CLI can build: names, parameters, variants.
 
 Each module in ``models/`` that offers a model to the CLI defines ``ENTRIES``, a list of
 ``ModelEntry``; ``entries()`` collects them, so adding a model never edits this file.
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from paxchain.models.errors import UserError
 from paxchain.models.model import Model
 
-__all__ = ["BadInput", "Param", "ModelEntry", "SuiteCheck", "entries", "entry", "build",
-           "parse_params", "int_param"]
+__all__ = ["BadInput", "Param", "ModelEntry", "entries", "entry", "build", "parse_params",
+           "int_param"]
 
 
 class BadInput(UserError, ValueError):
@@ -48,29 +48,12 @@ class Param:
 
 
 @dataclass(frozen=True)
-class SuiteCheck:
-    """One check of the default suite: a model instance and the verdict it must give.
-
-    ``expect`` is ``"holds"``, or ``"violated"`` with ``property`` naming the property that a
-    seeded bug must break (so the suite shows that the property can fail).
-    """
-
-    model: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    variant: str | None = None
-    expect: str = "holds"
-    property: str | None = None
-    symmetry: bool = False
-
-
-@dataclass(frozen=True)
 class ModelEntry:
     name: str
     summary: str
     params: tuple[Param, ...]
     variants: Mapping[str, str]
     build: Callable[..., Model]  # build(variant=..., **params)
-    suite: tuple[SuiteCheck, ...] = ()
     # Small bounds at which the tests run every variant through every reduction, on and off
     # (tests/test_reductions.py): together they must let every shipped variant show its bug.
     reduction_bounds: tuple[Mapping[str, Any], ...] = ()

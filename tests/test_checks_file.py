@@ -1,15 +1,17 @@
-"""Checks files: where they are found, what they mean, and the FILE:LINE error for every kind
-of mistake (checked in a subprocess for the exit code 2 and the single stderr line)."""
+"""Checks files: where they are found (walking up from the working directory, like pytest's
+configuration), what they mean, and the FILE:LINE error for every kind of mistake (checked in a
+subprocess for the exit code 2 and the single stderr line)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from paxchain.checker.checks_file import builtin, find_source, load, parse_checks
+from paxchain.checker.checks_file import find_source, load, parse_checks
 from paxchain.models.errors import UserError
 
 GOOD = textwrap.dedent("""\
@@ -75,6 +77,8 @@ HEAD = '[[check]]\nname = "c"\nmodel = "lamport-paxos"\n'
     ('engine = "prove"\n', 'f.toml:4: check \'c\': engine \'prove\' cannot run'),
     ('max_states = -1\n', 'f.toml:4: check \'c\': max_states must not be negative'),
     ('strategy = "random"\n', 'f.toml:4: check \'c\': strategy must be "bfs" or "dfs"'),
+    ('slow = "yes"\n', 'f.toml:4: check \'c\': slow must be true or false, not a string'),
+    ('slow = 1\n', 'f.toml:4: check \'c\': slow must be true or false, not an integer'),
 ])
 def test_each_mistake_is_named_with_its_line(extra, expected):
     assert _error(HEAD + extra).startswith(expected)
@@ -123,10 +127,27 @@ def test_bmc_engine_where_an_encoding_exists():
     assert c.engine == "bmc"
 
 
+def test_slow_is_read_and_defaults_to_false():
+    a, b = parse_checks(HEAD + "slow = true\n" + HEAD.replace('"c"', '"d"'), "f.toml")
+    assert (a.slow, b.slow) == (True, False)
+    assert a.to_json()["slow"] is True
+
+
+def _no_checks_file_above(path: Path) -> None:
+    """Skip when a folder above ``path`` (outside the test's control) holds a checks file."""
+    for folder in path.resolve().parents:
+        for name in ("paxchain.toml", "pyproject.toml"):
+            if (folder / name).is_file():
+                pytest.skip(f"{folder / name} exists above the test's folder")
+
+
 def test_pyproject_table_and_search_order(tmp_path):
-    assert find_source(None, tmp_path) is None
+    _no_checks_file_above(tmp_path)
+    with pytest.raises(UserError, match="no checks file"):
+        find_source(None, tmp_path)
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
-    assert find_source(None, tmp_path) is None
+    with pytest.raises(UserError, match="no checks file"):  # not ours without [tool.paxchain]
+        find_source(None, tmp_path)
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\n\n[[tool.paxchain.check]]\nname = "c"\nmodel = "lamport-paxos"\n'
         'bogus = 1\n')
@@ -140,13 +161,65 @@ def test_pyproject_table_and_search_order(tmp_path):
         find_source(str(tmp_path / "missing.toml"))
 
 
-def test_builtin_suite_is_the_registry_suite():
-    from paxchain.models import registry
+def test_the_nearest_folder_up_from_the_working_directory_wins(tmp_path):
+    _no_checks_file_above(tmp_path)
+    deep = tmp_path / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    (tmp_path / "paxchain.toml").write_text(HEAD)
+    assert find_source(None, deep) == tmp_path.resolve() / "paxchain.toml"
+    assert [c.name for c in load(None, deep).checks] == ["c"]
+    # A pyproject.toml without [tool.paxchain] on the way up is passed over ...
+    (tmp_path / "a" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert find_source(None, deep) == tmp_path.resolve() / "paxchain.toml"
+    # ... one with it is nearer, and wins over the paxchain.toml further up.
+    (tmp_path / "a" / "pyproject.toml").write_text(
+        '[[tool.paxchain.check]]\nname = "near"\nmodel = "lamport-paxos"\n')
+    assert find_source(None, deep) == tmp_path.resolve() / "a" / "pyproject.toml"
+    assert [c.name for c in load(None, deep).checks] == ["near"]
+    # In the starting folder itself the path stays as given.
+    assert find_source(None, tmp_path) == tmp_path / "paxchain.toml"
 
-    src = builtin()
-    assert src.origin == "built-in suite"
-    assert len(src.checks) == sum(len(e.suite) for e in registry.entries().values())
-    assert len({c.name for c in src.checks}) == len(src.checks)
+
+def test_a_malformed_pyproject_is_ours_only_when_it_opens_tool_paxchain(tmp_path):
+    _no_checks_file_above(tmp_path)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (tmp_path / "paxchain.toml").write_text(HEAD)
+    (sub / "pyproject.toml").write_text('[project\nname = "x"\n')  # some other tool's problem
+    assert find_source(None, sub) == tmp_path.resolve() / "paxchain.toml"
+    (sub / "pyproject.toml").write_text('[[tool.paxchain.check]]\nname = = "c"\n')
+    assert find_source(None, sub) == sub / "pyproject.toml"
+    with pytest.raises(UserError, match=r"pyproject.toml:2: invalid TOML"):
+        load(None, sub)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "paxchain.checker", *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_gate_from_a_subdirectory_uses_the_file_above_and_its_plugin_paths(tmp_path):
+    _no_checks_file_above(tmp_path)
+    (tmp_path / "helper.py").write_text("LOADED = True\n")  # found only beside the file
+    (tmp_path / "paxchain.toml").write_text(
+        'plugins = ["helper.py"]\n\n' + HEAD + "params = { max_ballot = 0 }\n")
+    sub = tmp_path / "src" / "deep"
+    sub.mkdir(parents=True)
+    proc = _cli("check", "--quiet", cwd=sub)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = tmp_path.resolve() / "paxchain.toml"
+    assert proc.stdout.rstrip().endswith(f"1 of 1 checks passed ({found}).")
+
+
+def test_cli_gate_without_a_checks_file_is_one_line_and_exit_2(tmp_path):
+    _no_checks_file_above(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    proc = _cli("check", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (
+        "paxchain: error: no checks file: neither paxchain.toml nor pyproject.toml with "
+        f"[tool.paxchain] in {tmp_path.resolve()} or any directory above it (name one with "
+        "--checks FILE, or a MODEL to check)\n")
 
 
 def test_cli_rejects_a_bad_checks_file_with_one_line_and_exit_2(tmp_path):
@@ -157,5 +230,5 @@ def test_cli_rejects_a_bad_checks_file_with_one_line_and_exit_2(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr == (f"paxchain: error: {bad}:5: check 'c': unknown key 'max_depht' "
                            "(known: deadlock, engine, expect, fail_on_unfired, incomplete_fails, "
-                           "max_depth, max_states, model, name, params, properties, sometimes, "
-                           "strategy, symmetry, time_limit, variant, violates)\n")
+                           "max_depth, max_states, model, name, params, properties, slow, "
+                           "sometimes, strategy, symmetry, time_limit, variant, violates)\n")

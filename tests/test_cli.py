@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 SMALL = ["lamport-paxos", "-p", "acceptors=3", "-p", "values=2", "-p", "max_ballot=1"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def paxchain(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -75,6 +76,7 @@ def test_tampered_trace_exits_2_naming_the_step(tmp_path):
     ["check", "lamport-paxos", "--property", "nope"],
     ["check", "lamport-paxos", "--max-depth", "-1"],
     ["check", "lamport-paxos", "-p", "quorums=a1+a2", "--symmetry"],
+    ["check", "lamport-paxos", "--slow"],
     ["replay", "/no/such/file.json"],
 ])
 def test_bad_input_is_one_line_and_exit_2(args):
@@ -120,12 +122,19 @@ def test_list_names_models_params_variants_and_properties():
         assert word in line
 
 
-def test_default_suite_meets_every_expectation():
-    proc = paxchain("check", "--json")
+def test_default_gate_meets_every_expectation_from_a_subdirectory():
+    """README's main job, run from below the project root: paxchain.toml is found above, and
+    every check not tagged slow meets its expectation; the slow ones are listed, not run."""
+    proc = paxchain("check", "--json", cwd=ROOT / "tests")
     assert proc.returncode == 0, proc.stdout[-2000:]
     data = json.loads(proc.stdout)
-    assert data["failed"] == 0 and all(row["ok"] for row in data["checks"])
-    assert any(row["expect"].startswith("violated") for row in data["checks"])
+    assert data["checks_file"] == str(ROOT / "paxchain.toml")
+    ran = [row for row in data["checks"] if row["ran"]]
+    slow = [row for row in data["checks"] if row["spec"]["slow"]]
+    assert data["failed"] == 0 and ran and all(row["ok"] for row in ran)
+    assert any(row["expect"].startswith("violated") for row in ran)
+    assert slow and all(row["verdict"] == "not run (slow)" for row in slow)
+    assert data["skipped_slow"] == len(slow) and data["ok"] is True
 
 
 def test_bmc_engine_finds_the_shortest_violation_and_its_trace_replays(tmp_path):

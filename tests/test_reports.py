@@ -52,12 +52,12 @@ violates = "agreement"
 """
 
 
-def _gate(tmp: Path, text: str = CHECKS, capsys=None) -> tuple[int, Path]:
+def _gate(tmp: Path, text: str = CHECKS, capsys=None, slow: bool = False) -> tuple[int, Path]:
     (tmp / "checks.toml").write_text(text)
     code = run_suite(Options(), out=None, json_path=str(tmp / "r.json"),
                      junit_path=str(tmp / "junit.xml"), summary_path=str(tmp / "summary.md"),
                      artifacts_dir=str(tmp / "artifacts"), checks_file=str(tmp / "checks.toml"),
-                     search=explicit_check)
+                     search=explicit_check, slow=slow)
     return code, tmp
 
 
@@ -153,6 +153,76 @@ def test_incomplete_alone_exits_3_and_can_be_tolerated(tmp_path):
     assert "tolerated" in data["checks"][0]["why"]
 
 
+# One check that passes and two tagged slow: one that would pass, one that would fail.
+SLOW = CHECKS.split('[[check]]\nname = "ok-violated"')[0] + """
+[[check]]
+name = "slow-holds"
+model = "lamport-paxos"
+params = { max_ballot = 0 }
+slow = true
+
+[[check]]
+name = "slow-bad"
+model = "lamport-paxos"
+variant = "small_quorums"
+properties = ["agreement"]
+slow = true
+"""
+
+
+def test_slow_checks_are_listed_as_not_run_and_do_not_fail_the_gate(tmp_path, capsys):
+    code, d = _gate(tmp_path, SLOW)
+    out = capsys.readouterr().out
+    assert code == 0  # slow-bad would fail, but it did not run
+    data = json.loads((d / "r.json").read_text())
+    rows = {c["name"]: (c["verdict"], c["ok"], c["ran"], c["exhaustive"]) for c in data["checks"]}
+    assert rows == {"ok-holds": ("holds", True, True, True),
+                    "slow-holds": ("not run (slow)", False, False, False),
+                    "slow-bad": ("not run (slow)", False, False, False)}
+    assert (data["passed"], data["failed"], data["not_run"], data["skipped_slow"],
+            data["slow"], data["ok"]) == (1, 0, 0, 2, False, True)
+    assert data["checks"][1]["spec"]["slow"] is True
+    headline = "1 of 1 checks passed; 2 slow checks not run (--slow runs them)"
+    assert out.rstrip().endswith(f"{headline} ({d / 'checks.toml'}).")
+    assert "----  2. slow-holds: lamport-paxos: expected holds, slow: not run (--slow runs it)" \
+        in out
+    root = ET.parse(d / "junit.xml").getroot()
+    skipped = [(c.get("classname"), c.get("name"), c.find("skipped").get("message"))
+               for c in root.iter("testcase") if c.find("skipped") is not None]
+    assert skipped == [("paxchain.slow-holds", "not run (slow)", "slow: not run (--slow runs it)"),
+                       ("paxchain.slow-bad", "not run (slow)", "slow: not run (--slow runs it)")]
+    assert (root.get("failures"), root.get("skipped")) == ("0", "2")
+    md = (d / "summary.md").read_text()
+    assert md.startswith(f"## paxchain check: ✅ all 1 checks passed; 2 slow checks not run "
+                         "(--slow runs them)\n")
+    assert "| ⏭ | slow-bad | lamport-paxos | holds | not run (slow) |" in md
+    assert not (d / "artifacts").exists() or not any((d / "artifacts").iterdir())
+
+
+def test_with_slow_every_check_runs(tmp_path, capsys):
+    code, d = _gate(tmp_path, SLOW, slow=True)
+    out = capsys.readouterr().out
+    assert code == 1  # slow-bad ran, and its violation fails the gate
+    data = json.loads((d / "r.json").read_text())
+    assert [(c["name"], c["verdict"], c["ok"]) for c in data["checks"]] == [
+        ("ok-holds", "holds", True), ("slow-holds", "holds", True),
+        ("slow-bad", "violated", False)]
+    assert (data["skipped_slow"], data["slow"]) == (0, True)
+    assert out.rstrip().endswith(f"2 of 3 checks passed ({d / 'checks.toml'}).")
+
+
+def test_cli_slow_flag_runs_the_slow_checks(tmp_path):
+    (tmp_path / "paxchain.toml").write_text(SLOW.split('[[check]]\nname = "slow-bad"')[0])
+    cmd = [sys.executable, "-m", "paxchain.checker", "check", "--quiet"]
+    fast = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert fast.returncode == 0, fast.stderr
+    assert fast.stdout.rstrip().endswith(
+        "1 of 1 checks passed; 1 slow check not run (--slow runs it) (paxchain.toml).")
+    full = subprocess.run(cmd + ["--slow"], capture_output=True, text=True, cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
+    assert full.stdout.rstrip().endswith("2 of 2 checks passed (paxchain.toml).")
+
+
 def test_unfired_actions_warn_and_can_fail_the_check():
     spec = CheckSpec(name="c", model="m")
     result = Result("m", Options(), Stats(), [PropertyResult("p", "invariant", "", "holds")],
@@ -188,5 +258,8 @@ def test_the_shipped_gate_passes_with_every_report(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
     data = json.loads((tmp_path / "gate.json").read_text())
     assert data["checks_file"] == "paxchain.toml" and data["ok"]
+    slow = [c.name for c in parse_checks((root / "paxchain.toml").read_text(), "paxchain.toml")
+            if c.slow]
+    assert [c["name"] for c in data["checks"] if not c["ran"]] == slow  # only --slow runs them
     assert ET.parse(tmp_path / "gate.xml").getroot().get("failures") == "0"
     assert (tmp_path / "gate.md").read_text().startswith("## paxchain check: ✅ all")

@@ -1,4 +1,4 @@
-"""``paxchain check``: search one model exhaustively, or run the default suite.
+"""``paxchain check``: search one model exhaustively, or run the gate of paxchain.toml.
 
 With a MODEL: exit 0 when every property holds exhaustively within the bounds, 1 when one is
 violated (the trace is printed and, with ``--out``, written in every format), 3 when the search
@@ -7,9 +7,11 @@ on bad input — including a selection that leaves no property to check. ``--tim
 ``--memory-limit`` bound every engine (bounded model checking too: each solver call gets the
 time left). ``--out`` is written as one set (``paxchain.checker.outdir``): a run's files land together.
 
-Without a MODEL: every check of the checks file (``paxchain.checker.checks_file``; else the built-in
-suite) must give its expected verdict: correct models hold, and every seeded bug variant
-violates the property it was seeded to break (``paxchain.checker.suite``).
+Without a MODEL: every check of the checks file (``--checks FILE``, else ``paxchain.toml`` or
+``[tool.paxchain]`` in ``pyproject.toml``, found walking up from the working directory;
+``paxchain.checker.checks_file``) must give its expected verdict: correct models hold, and every
+seeded bug variant violates the property it was seeded to break (``paxchain.checker.suite``).
+Checks tagged ``slow = true`` run only with ``--slow``. No checks file found is bad input.
 """
 
 from __future__ import annotations
@@ -111,8 +113,10 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--json", "as_json", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
               help="The whole result as JSON: on stdout, or into FILE.")
 @click.option("--checks", "checks_file", type=click.Path(dir_okay=False), default=None,
-              help="Without MODEL: the checks file (default: paxchain.toml or "
-                   "[tool.paxchain] in pyproject.toml, else the built-in suite).")
+              help="Without MODEL: the checks file (default: the nearest paxchain.toml, or "
+                   "pyproject.toml with [tool.paxchain], in this directory or one above).")
+@click.option("--slow", is_flag=True,
+              help="Without MODEL: also run the checks tagged slow = true.")
 @click.option("--junit", type=click.Path(dir_okay=False), default=None,
               help="Without MODEL: write a JUnit XML report here.")
 @click.option("--summary", type=click.Path(dir_okay=False), default=None,
@@ -122,8 +126,9 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def command(model, params, variant, engine, depth, find_min_k, strategy, max_depth, max_states,
             time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
-            out, as_json, checks_file, junit, summary, artifacts, quiet) -> None:
-    """Check MODEL's properties by explicit-state search (no MODEL: the default suite)."""
+            out, as_json, checks_file, slow, junit, summary, artifacts, quiet) -> None:
+    """Check MODEL's properties by explicit-state search (no MODEL: the checks in
+    paxchain.toml)."""
     from paxchain.models import registry
 
     opts = _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry,
@@ -135,10 +140,10 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
 
         sys.exit(run_suite(opts, out=out, json_path=as_json, junit_path=junit,
                            summary_path=summary, artifacts_dir=artifacts,
-                           checks_file=checks_file,
+                           checks_file=checks_file, slow=slow,
                            search=lambda m, o: _search(m, o, quiet)))
     for flag, value in (("--checks", checks_file), ("--junit", junit), ("--summary", summary),
-                        ("--artifacts", artifacts)):
+                        ("--artifacts", artifacts), ("--slow", slow or None)):
         if value is not None:
             raise UserError(f"{flag} goes with a checks run (no MODEL)")
     if find_min_k:
