@@ -259,14 +259,3 @@ def mine_block(parents: Sequence[Block], miner: str, now: int, payload: tuple[st
             return b
         nonce += 1
     return None
-
-
-def __getattr__(name: str) -> Any:
-    # Transitional, for drivers not yet switched to ``paxchain.impl.chain_variants.CHAIN``
-    # (checker/commands/simulate_chain.py, run_chain.py): ``BUGS`` is the catalogue's live
-    # name -> description view. Not a flag: nothing in this module reads it.
-    if name == "BUGS":
-        from paxchain.impl.chain_variants import CHAIN
-
-        return CHAIN.docs
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -51,7 +51,7 @@ from paxchain.impl.chain_block import (Block, Rules, chain_work, check_block, is
                               verify_chain)
 
 __all__ = ["common_length", "NodeState", "BlockMsg", "GetBlock", "GetTip", "Submit", "ChainNode", "MINE_TIMER",
-           "ANNOUNCE_TIMER", "MESSAGES", "fresh_state", "as_block", "as_durable", "make_network",
+           "ANNOUNCE_TIMER", "MESSAGES", "fresh_state", "as_block", "as_durable",
            "make_cluster", "ROLE"]
 
 ROLE = "node"  # every chain node plays the one role of impl.chain_variants.CHAIN
@@ -415,18 +415,3 @@ def make_cluster(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
                           announce_every, salt + (i << 40), stop_height), ROLE)
             for i, n in enumerate(names)}
 
-
-def make_network(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
-                 max_drift: int = 2000, mtp_window: int = 11, mine_tries: int | None = 2000,
-                 mine_delay: float | None = 0.0, announce_every: float | None = 1.0,
-                 sync_on_restart: bool = True, salt: int = 0, variants: tuple[str, ...] = (),
-                 stop_height: int | None = None, bugs: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Node id -> actor: ``make_cluster``'s nodes with the named variants of
-    ``paxchain.impl.chain_variants.CHAIN`` applied in order (a factory for drivers such as ``paxchain.impl.net``
-    and the simulator). ``bugs`` is the old name of ``variants``, accepted until every driver
-    passes ``variants``. ``ValueError`` names a variant that is not registered."""
-    from paxchain.impl.chain_variants import CHAIN
-
-    cluster = make_cluster(nodes, difficulty, tie, max_drift, mtp_window, mine_tries,
-                           mine_delay, announce_every, sync_on_restart, salt, stop_height)
-    return {n: a for n, (a, _) in CHAIN.apply(tuple(variants) + tuple(bugs), cluster).items()}

@@ -22,7 +22,7 @@ How a driver builds nodes with variants (the model checker, the simulator, the r
     cluster = CHAIN.apply(["no_timestamp_check"], make_cluster(nodes=3, difficulty=8))
     actors = {node: actor for node, (actor, role) in cluster.items()}
 
-(``paxchain.impl.chain_node.make_network(variants=...)`` does exactly this and returns the actors;
+(``make_network(variants=...)`` below does exactly this and returns the actors;
 ``paxchain.impl.net.variant_cluster("paxchain.impl.chain_variants:CHAIN", "paxchain.impl.chain_node:make_cluster",
 variants, **kwargs)`` does it inside each node process of a real run.) ``CHAIN.apply(names,
 cluster)`` applies the named variants in order; ``CHAIN.check(names)`` raises ``ValueError`` for
@@ -49,10 +49,10 @@ from typing import Any, Callable
 
 from paxchain.impl.actor import Handled
 from paxchain.impl.chain_block import Block, Rules
-from paxchain.impl.chain_node import ROLE, ChainNode, NodeState
+from paxchain.impl.chain_node import ROLE, ChainNode, NodeState, make_cluster
 from paxchain.impl.variants import ActorWrapper, Catalogue, persist_after_sends
 
-__all__ = ["CHAIN", "rules_variant", "with_rules"]
+__all__ = ["CHAIN", "rules_variant", "with_rules", "make_network"]
 
 CHAIN = Catalogue("chain", roles=(ROLE,))
 
@@ -150,3 +150,17 @@ class AnnounceBeforePersist(ActorWrapper):
     def on_timer(self, node: str, state: Any, name: str, now: float) -> Handled:
         st, effects = self.inner.on_timer(node, state, name, now)
         return st, persist_after_sends(effects)
+
+
+def make_network(nodes: int = 3, difficulty: int = 16, tie: str = "first-seen",
+                 max_drift: int = 2000, mtp_window: int = 11, mine_tries: int | None = 2000,
+                 mine_delay: float | None = 0.0, announce_every: float | None = 1.0,
+                 sync_on_restart: bool = True, salt: int = 0, variants: tuple[str, ...] = (),
+                 stop_height: int | None = None, bugs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Node id -> actor: ``make_cluster``'s nodes with the named variants of
+    ``CHAIN`` applied in order (a factory for drivers such as ``paxchain.impl.net``
+    and the simulator). ``bugs`` is the old name of ``variants``, accepted until every driver
+    passes ``variants``. ``ValueError`` names a variant that is not registered."""
+    cluster = make_cluster(nodes, difficulty, tie, max_drift, mtp_window, mine_tries,
+                           mine_delay, announce_every, sync_on_restart, salt, stop_height)
+    return {n: a for n, (a, _) in CHAIN.apply(tuple(variants) + tuple(bugs), cluster).items()}

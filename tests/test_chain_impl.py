@@ -15,8 +15,8 @@ from paxchain.impl.actor import Output, Persist, Send, SetTimer
 from paxchain.impl.chain_block import (GENESIS, Block, Rules, chain_problems, check_block,
                               median_time_past, mine_block, verify_chain)
 from paxchain.impl.chain_node import (BlockMsg, ChainNode, GetBlock, GetTip, NodeState, Submit,
-                             fresh_state, make_cluster, make_network)
-from paxchain.impl.chain_variants import CHAIN
+                             fresh_state, make_cluster)
+from paxchain.impl.chain_variants import CHAIN, make_network
 
 PEERS = ("n1", "n2", "n3")
 RULES = Rules.with_difficulty(1, max_drift=10)

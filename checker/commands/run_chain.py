@@ -47,8 +47,8 @@ from paxchain.checker.commands.simulate_paxos import (FINITE, check_variants, pa
                                              parse_node_value, variant_option)
 from paxchain.models.errors import UserError
 from paxchain.impl.chain_block import TIE_RULES
-from paxchain.impl.chain_variants import CHAIN
-from paxchain.impl.chain_node import as_durable, common_length, make_network
+from paxchain.impl.chain_node import as_durable, common_length
+from paxchain.impl.chain_variants import CHAIN, make_network
 from paxchain.impl.net import Cluster, NetSpec, PortBusy, read_durable
 
 __all__ = ["subcommand", "make_nodes", "run_cluster", "WallClock", "read_chains",

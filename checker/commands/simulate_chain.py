@@ -35,8 +35,7 @@ from paxchain.checker.commands.simulate_paxos import (FINITE, check_variants, cr
                                              variant_option)
 from paxchain.models.errors import UserError
 from paxchain.impl.chain_block import TIE_RULES, Block
-from paxchain.impl.chain_variants import CHAIN
-from paxchain.impl.chain_node import make_network
+from paxchain.impl.chain_variants import CHAIN, make_network
 from paxchain.impl.simulator import Clock, Crash, Latency, SimConfig, SimResult, simulate
 
 __all__ = ["subcommand", "ChainScenario", "run", "report"]
