@@ -26,7 +26,7 @@ import cases
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from paxchain.models.paxos_system import VARIANTS  # noqa: E402 (needs ROOT on the path)
+from paxchain.impl.paxos_variants import PAXOS  # noqa: E402 (needs ROOT on the path)
 
 OUT = ROOT / "benchmarks" / "results" / "paxos_system.json"
 CI = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 2, "crashes": 1}
@@ -54,7 +54,7 @@ CASES = {
 }
 # every seeded bug at the CI bound itself (the first violation ends each search)
 CASES.update({f"bug_{v}_ci": (CI, v, True, None)
-              for v in VARIANTS if v != "learner_mixes_ballots"})  # that one: the rows above
+              for v in PAXOS.names() if v != "learner_mixes_ballots"})  # that one: the rows above
 
 
 def run_case(name: str, time_limit: float | None) -> dict:
