@@ -57,9 +57,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from paxchain.checker import induction
+    from paxchain.checker.bmc import run_bmc
     from paxchain.checker.files import write_atomic
     from paxchain.models.lamport_paxos import LamportPaxos
-    from paxchain.specs.lamport_paxos_bmc import run_bmc
     from paxchain.specs import paxos_z3
 
     py = sys.executable

@@ -32,15 +32,18 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import z3
 
 from paxchain.checker.progress import over_memory
+from paxchain.checker.report import stop_text
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY, STOP_SOLVER_UNKNOWN,
                             STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result, Stats)
+from paxchain.checker.trace import Step, Trace
+from paxchain.models.errors import UserError
 from paxchain.specs.z3_vocabulary import SymbolicSystem
 
 if TYPE_CHECKING:
     from paxchain.models.model import Model
 
-__all__ = ["BmcResult", "Budget", "budget_scope", "unroll", "check",
+__all__ = ["BmcResult", "Budget", "budget_scope", "unroll", "check", "run_bmc", "check_bmc",
            "encoding_module", "VIOLATION", "NONE_UP_TO_DEPTH", "UNKNOWN"]
 
 VIOLATION, NONE_UP_TO_DEPTH, UNKNOWN = "violation", "none_up_to_depth", "unknown"
@@ -200,13 +203,57 @@ def _why_canceled(budget: Budget, result: BmcResult, call_ms: int | None,
 # -- a model's properties, as a ``Result`` -----------------------------------------------------
 
 def encoding_module(model_name: str):
-    """The module ``specs/<model>_bmc.py`` (it offers ``run_bmc``, ``PROPERTIES`` and
-    ``GOALS``), or None when the model has no BMC encoding."""
+    """The module ``specs/<model>_bmc.py`` (it offers ``symbolic(model, property_name)``,
+    ``PROPERTIES`` and ``GOALS``), or None when the model has no BMC encoding."""
     try:
         module = importlib.import_module(f"paxchain.specs.{model_name.replace('-', '_')}_bmc")
     except ModuleNotFoundError:
         return None
-    return module if hasattr(module, "run_bmc") else None
+    return module if hasattr(module, "symbolic") else None
+
+
+def _encoding(model: "Model"):
+    """``encoding_module`` of ``model``; ``ValueError`` when it has none."""
+    module = encoding_module(model.name)
+    if module is None:
+        name = model.name.replace("-", "_")
+        raise ValueError(f"no bounded model checking for {model.name} (it needs "
+                         f"specs/{name}_bmc.py)")
+    return module
+
+
+def run_bmc(model: "Model", property_name: str, depth: int,
+            timeout_ms: int | None = None) -> tuple[str, Trace | None, list[tuple[int, float]]]:
+    """Bounded model checking of ``model`` for one state invariant or goal of its encoding.
+
+    Returns ``(verdict, trace, per_depth_times)``: ``"violated"`` with a shortest trace of real
+    labelled states (its JSON replays with ``paxchain.checker.trace.replay``), or
+    ``"incomplete"`` with ``None`` when no violation exists up to ``depth`` (a bounded claim) or
+    the solver gave up. For a goal: ``"holds"`` with a shortest witness trace, or
+    ``"incomplete"`` when it is not reached up to ``depth``. ``UserError``: a property the
+    encoding does not handle."""
+    return _run(_encoding(model), model, property_name, depth, timeout_ms)
+
+
+def _run(module, model: "Model", property_name: str, depth: int,
+         timeout_ms: int | None) -> tuple[str, Trace | None, list[tuple[int, float]]]:
+    """``run_bmc`` with the encoding ``module``: unroll, then rebuild the satisfying path as a
+    trace of the explicit model by finding each step's labelled successor."""
+    result = unroll(module.symbolic(model, property_name), depth, timeout_ms)
+    if result.verdict != VIOLATION:
+        return INCOMPLETE, None, result.per_depth
+    goal = property_name in module.GOALS
+    prop = next(p for p in model.properties() if p.name == property_name)
+    steps = [Step(None, result.states[0])]
+    for i, state in enumerate(result.states[1:], start=1):
+        found = [lb for lb, t in model.successors(steps[-1].state) if t == state]
+        if not found:
+            raise RuntimeError(f"bmc step {i} is not a transition of the explicit model: "
+                               f"the encoding {module.__name__} and the model disagree")
+        steps.append(Step(found[0], state))
+    explanation = prop.explain(steps[-1].state) if prop.explain and not goal else ""
+    trace = Trace(model, prop.name, prop.kind, prop.summary, steps, explanation)
+    return (HOLDS if goal else VIOLATED), trace, result.per_depth
 
 
 def check(model: "Model", names: tuple[str, ...] | None, depth: int, *,
@@ -223,13 +270,7 @@ def check(model: "Model", names: tuple[str, ...] | None, depth: int, *,
     solver stopped it. After a stop the remaining properties are not checked at all.
     ``progress`` gets a line at most every ``progress_interval`` seconds.
     ``ValueError``: no encoding, an unknown property name, or nothing to check."""
-    from paxchain.checker.report import stop_text
-
-    module = encoding_module(model.name)
-    if module is None:
-        name = model.name.replace("-", "_")
-        raise ValueError(f"no bounded model checking for {model.name} (it needs "
-                         f"specs/{name}_bmc.py)")
+    module = _encoding(model)
     known = {p.name: p for p in model.properties()}
     wanted = list(names) if names is not None else list(known)
     unknown = [n for n in wanted if n not in known]
@@ -269,12 +310,12 @@ def check(model: "Model", names: tuple[str, ...] | None, depth: int, *,
 
 def _check_one(module, model: "Model", r: PropertyResult, depth: int, goal: bool,
                budget: Budget) -> None:
-    """Run ``module.run_bmc`` for ``r``'s property within ``budget`` and fill ``r`` in."""
+    """Run the encoding ``module`` for ``r``'s property within ``budget`` and fill ``r`` in."""
     ran = len(budget.runs)
     budget.label = r.name
     with budget_scope(budget):
         try:
-            r.verdict, r.trace, _ = module.run_bmc(model, r.name, depth)
+            r.verdict, r.trace, _ = _run(module, model, r.name, depth, None)
         except (KeyboardInterrupt, MemoryError) as exc:  # outside the solver: encoding...
             budget.stopped_by = (STOP_INTERRUPTED if isinstance(exc, KeyboardInterrupt)
                                  else STOP_OUT_OF_MEMORY)
@@ -289,8 +330,6 @@ def _detail(r: PropertyResult, run: BmcResult, depth: int, goal: bool,
             stopped: str | None) -> str:
     """One property's line: what was found, or the depth that was really reached and why
     no deeper."""
-    from paxchain.checker.report import stop_text
-
     what = "witness" if goal else "violation"
     if r.trace is not None:
         return f"shortest {what} at depth {len(r.trace.steps) - 1}"
@@ -303,3 +342,40 @@ def _detail(r: PropertyResult, run: BmcResult, depth: int, goal: bool,
         return claim + " (bounded model checking)"
     why = stop_text(stopped) if stopped else f"the solver answered unknown ({run.reason})"
     return f"{claim} of the {depth} asked: {why}"
+
+
+def check_bmc(model: "Model", depth: int, props: tuple[str, ...] | None = None,
+              timeout_ms: int | None = None) -> Result:
+    """``run_bmc`` for each state invariant of ``model`` (or those named in ``props``), as a
+    ``Result`` like the explicit engine's, with each call's solver times and no time or memory
+    budget (``check`` is the budgeted run the CLI makes). An invariant without a violation up to
+    ``depth`` is *incomplete* (a bounded claim), never *holds*; a goal *holds* with a witness
+    when reached, and is incomplete when not reached up to ``depth``."""
+    module = _encoding(model)
+    known = {p.name: p for p in model.properties()}
+    names = list(props) if props else list(known)
+    for n in names:
+        if n not in known:
+            raise UserError(f"unknown property {n!r} for {model.name}; known: "
+                            f"{', '.join(sorted(known))}")
+    start = time.perf_counter()
+    results, deepest = [], 0
+    for n in names:
+        p = known[n]
+        r = PropertyResult(p.name, p.kind, p.summary)
+        if n not in module.PROPERTIES + module.GOALS:
+            r.detail = "bounded model checking handles state invariants and goals only"
+        else:
+            verdict, trace, per_depth = _run(module, model, n, depth, timeout_ms)
+            deepest = max(deepest, per_depth[-1][0] if per_depth else 0)
+            times = " ".join(f"{k}:{t:.2f}s" for k, t in per_depth)
+            r.verdict, r.trace = verdict, trace
+            what = "witness" if n in module.GOALS else "violation"
+            r.detail = (f"shortest {what} at depth {len(trace.steps) - 1}" if trace else
+                        f"no {what} up to depth {depth} (bounded model checking)") + \
+                f"; solver time per depth {times}"
+        results.append(r)
+    stats = Stats(depth=deepest, seconds=time.perf_counter() - start)
+    stopped = STOP_MAX_DEPTH if any(r.verdict == INCOMPLETE for r in results) else None
+    opts = Options(strategy="bmc", max_depth=depth, coverage=False)  # no per-action counts
+    return Result(model.describe(), opts, stats, results, stopped)

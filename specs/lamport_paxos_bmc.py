@@ -5,36 +5,26 @@ Per step: ``maxBal[a]``, ``maxVBal[a]``, ``maxVal[a]`` as integers (``-1`` for -
 the explicit model's encoding) and one Boolean per message of the finite universe
 ``paxchain.models.lamport_paxos.Messages`` (bit ``i`` of ``msgs``). The transition relation is the
 disjunction of every ground action instance with its explicit guard, including the seeded
-variants, so each satisfying assignment is a path of the explicit model; ``run_bmc`` turns it
-into a ``paxchain.checker.trace.Trace`` by finding each step's labelled successor, so
-``paxchain.checker.trace.replay`` re-checks it on the explicit model.
+variants, so each satisfying assignment is a path of the explicit model; the engine
+(``paxchain.checker.bmc.run_bmc``) turns it into a trace by finding each step's labelled
+successor, so ``paxchain.checker.trace.replay`` re-checks it on the explicit model.
 
 The state predicates mirror ``paxchain.specs.lamport_paxos`` property by property (same names).
-
-``paxchain.models.registry`` imports every module of ``models/``; Z3 is therefore imported on first use
-(``PaxosEncoding``), not at import time, so that other commands do not pay for it.
+An encoding module offers ``symbolic(model, property_name)``, ``PROPERTIES`` (the state
+invariants it encodes) and ``GOALS`` (the reachability goals).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
+
+import z3
 
 from paxchain.models.errors import UserError
-from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_MAX_DEPTH, VIOLATED, Options, PropertyResult,
-                            Result, Stats)
-from paxchain.checker.trace import Step, Trace
 from paxchain.specs.z3_vocabulary import SymbolicSystem
 
-if TYPE_CHECKING:
-    import z3
-
-__all__ = ["PaxosEncoding", "run_bmc", "check_bmc", "symbolic", "PROPERTIES", "GOALS"]
-
-
-def _load_z3() -> None:
-    global z3
-    import z3  # noqa: F811 - bound at module level on first use
+__all__ = ["PaxosEncoding", "symbolic", "PROPERTIES", "GOALS"]
 
 
 @dataclass
@@ -49,7 +39,6 @@ class PaxosEncoding:
     """The finite instance ``model`` (a ``LamportPaxos``) as Z3 formulas."""
 
     def __init__(self, model: Any) -> None:
-        _load_z3()
         self.m = model
         self.M = model.msgs
         self.nb = model.max_ballot + 1
@@ -220,7 +209,9 @@ PROPERTIES = ("agreement", "type_ok", "vote_bookkeeping", "msg_1b", "msg_2a", "o
 GOALS = ("value_chosen",)
 
 
-def symbolic(model: Any, property_name: str) -> "SymbolicSystem":
+def symbolic(model: Any, property_name: str) -> SymbolicSystem:
+    """The finite instance ``model`` (a ``LamportPaxos``) for bounded model checking of one state
+    invariant (its "bad" states break it) or goal (its "bad" states reach it)."""
     if property_name not in PROPERTIES + GOALS:
         raise UserError(f"bmc cannot check {property_name!r} (state invariants and goals: "
                         f"{', '.join(PROPERTIES + GOALS)})")
@@ -229,70 +220,3 @@ def symbolic(model: Any, property_name: str) -> "SymbolicSystem":
     # An invariant is refuted by a state breaking it; a goal is shown by a state reaching it.
     target = prop if property_name in GOALS else (lambda s: z3.Not(prop(s)))
     return SymbolicSystem(enc.fresh, enc.init, enc.trans, target, enc.decode)
-
-
-def run_bmc(model: Any, property_name: str, depth: int,
-            timeout_ms: int | None = None) -> tuple[str, Trace | None, list[tuple[int, float]]]:
-    """Bounded model checking of ``model`` (a ``LamportPaxos``) for a state invariant or goal.
-
-    Returns ``(verdict, trace, per_depth_times)``: ``"violated"`` with a shortest trace of real
-    labelled states (its JSON replays with ``paxchain.checker.trace.replay``), or ``"incomplete"`` with
-    ``None`` when no violation exists up to ``depth`` (a bounded claim) or the solver gave up.
-    For a goal (``value_chosen``): ``"holds"`` with a shortest witness trace, or
-    ``"incomplete"`` when it is not reached up to ``depth`` (the strict_phase2b bug shows so).
-    """
-    from paxchain.checker.bmc import VIOLATION, unroll
-
-    result = unroll(symbolic(model, property_name), depth, timeout_ms)
-    if result.verdict != VIOLATION:
-        return INCOMPLETE, None, result.per_depth
-    prop = next(p for p in model.properties() if p.name == property_name)
-    steps = [Step(None, result.states[0])]
-    for i, state in enumerate(result.states[1:], start=1):
-        found = [lb for lb, t in model.successors(steps[-1].state) if t == state]
-        if not found:
-            raise RuntimeError(f"bmc step {i} is not a transition of the explicit model: "
-                               "the encoding and models/lamport_paxos.py disagree")
-        steps.append(Step(found[0], state))
-    explanation = prop.explain(steps[-1].state) if prop.explain and property_name not in GOALS else ""
-    trace = Trace(model, prop.name, prop.kind, prop.summary, steps, explanation)
-    return (HOLDS if property_name in GOALS else VIOLATED), trace, result.per_depth
-
-
-
-def check_bmc(model: Any, depth: int, props: tuple[str, ...] | None = None,
-              timeout_ms: int | None = None) -> Result:
-    """``run_bmc`` for each state invariant of ``model`` (or those named in ``props``), as a
-    ``paxchain.checker.result.Result`` like the explicit engine's, so ``paxchain check`` can print and
-    save it unchanged. An invariant without a violation up to ``depth`` is *incomplete* (a
-    bounded claim), never *holds*; a goal (``value_chosen``) *holds* with a witness when reached,
-    and is incomplete when not reached up to ``depth``."""
-    import time
-
-    known = {p.name: p for p in model.properties()}
-    names = list(props) if props else list(known)
-    for n in names:
-        if n not in known:
-            raise UserError(f"unknown property {n!r} for {model.name}; known: "
-                            f"{', '.join(sorted(known))}")
-    start = time.perf_counter()
-    results, deepest = [], 0
-    for n in names:
-        p = known[n]
-        r = PropertyResult(p.name, p.kind, p.summary)
-        if n not in PROPERTIES + GOALS:
-            r.detail = "bounded model checking handles state invariants and goals only"
-        else:
-            verdict, trace, per_depth = run_bmc(model, n, depth, timeout_ms)
-            deepest = max(deepest, per_depth[-1][0] if per_depth else 0)
-            times = " ".join(f"{k}:{t:.2f}s" for k, t in per_depth)
-            r.verdict, r.trace = verdict, trace
-            what = "witness" if n in GOALS else "violation"
-            r.detail = (f"shortest {what} at depth {len(trace.steps) - 1}" if trace else
-                        f"no {what} up to depth {depth} (bounded model checking)") + \
-                f"; solver time per depth {times}"
-        results.append(r)
-    stats = Stats(depth=deepest, seconds=time.perf_counter() - start)
-    stopped = STOP_MAX_DEPTH if any(r.verdict == INCOMPLETE for r in results) else None
-    opts = Options(strategy="bmc", max_depth=depth, coverage=False)  # no per-action counts
-    return Result(model.describe(), opts, stats, results, stopped)

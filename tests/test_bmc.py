@@ -10,13 +10,13 @@ import pytest
 import z3
 
 from paxchain.checker import Options, check
-from paxchain.checker.bmc import NONE_UP_TO_DEPTH, VIOLATION, unroll
+from paxchain.checker.bmc import NONE_UP_TO_DEPTH, VIOLATION, check_bmc, run_bmc, unroll
 from paxchain.specs.z3_vocabulary import SymbolicSystem
 from paxchain.models.errors import UserError
 from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED
 from paxchain.checker.trace import replay
 from paxchain.models.lamport_paxos import LamportPaxos
-from paxchain.specs.lamport_paxos_bmc import PROPERTIES, run_bmc
+from paxchain.specs.lamport_paxos_bmc import PROPERTIES
 
 # One (variant, property) per seeded bug, with the property the registry's suite names where it
 # is a state invariant (strict_phase2b only breaks the goal value_chosen; see
@@ -79,8 +79,6 @@ def test_generic_unroller_on_a_counter():
 
 
 def test_check_bmc_gives_a_result_like_the_explicit_engine():
-    from paxchain.specs.lamport_paxos_bmc import check_bmc
-
     result = check_bmc(LamportPaxos(3, 2, 1, variant="duplicate_2a"), 5,
                        ("msg_2a", "agreement", "value_chosen"))
     assert result.verdict == VIOLATED and result.exit_code == 1

@@ -19,7 +19,7 @@ import pytest
 import z3
 
 from paxchain.checker import bmc
-from paxchain.checker.bmc import NONE_UP_TO_DEPTH, UNKNOWN, Budget, SymbolicSystem, unroll
+from paxchain.checker.bmc import NONE_UP_TO_DEPTH, UNKNOWN, Budget, unroll
 from paxchain.checker.checks_file import CheckSpec
 from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check
@@ -28,6 +28,7 @@ from paxchain.models.properties import invariant
 from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
                             STOP_TIME_LIMIT, Options, PropertyResult, Result, Stats)
 from paxchain.checker.report import summary_text
+from paxchain.specs.z3_vocabulary import SymbolicSystem
 from paxchain.checker.suite import NOT_RUN, judge, run_suite
 from tests.toy_models import Counters, always_true
 
@@ -181,9 +182,8 @@ class _Encoding:
     GOALS = ()
 
     @staticmethod
-    def run_bmc(model, name, depth, timeout_ms=None):
-        r = unroll(_counter(interrupt_at=3 if name == "second" else None), depth, timeout_ms)
-        return INCOMPLETE, None, r.per_depth
+    def symbolic(model, name):
+        return _counter(interrupt_at=3 if name == "second" else None)
 
 
 def test_a_bounded_claim_states_the_depth_each_property_reached(monkeypatch):
@@ -204,10 +204,10 @@ class _OutOfMemoryEncoding(_Encoding):
     """``second``'s encoding runs out of memory before any solver call."""
 
     @staticmethod
-    def run_bmc(model, name, depth, timeout_ms=None):
+    def symbolic(model, name):
         if name == "second":
             raise MemoryError
-        return _Encoding.run_bmc(model, name, depth, timeout_ms)
+        return _Encoding.symbolic(model, name)
 
 
 def test_bmc_out_of_memory_ends_the_run_incomplete(monkeypatch):
