@@ -29,12 +29,13 @@ import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from paxchain.impl.actor import Effect, Handled, Persist, Send
 
 __all__ = ["Variant", "Catalogue", "ActorWrapper", "persist_after_sends", "load_plugins",
-           "PLUGINS_ENV"]
+           "import_file", "PLUGINS_ENV"]
 
 PLUGINS_ENV = "PAXCHAIN_PLUGINS"
 Transform = Callable[[Any], Any]
@@ -197,28 +198,37 @@ def persist_after_sends(effects: list[Effect]) -> list[Effect]:
 _loaded: set[str] = set()
 
 
+def import_file(path: Path, what: str) -> ModuleType:
+    """The Python file ``path`` as a module, imported once per process under a private name
+    (``paxchain_plugin_<hash of its resolved path>``): plugins and model files (``paxchain
+    check FILE.py:FACTORY``) share it, so a file named both ways is one module. ``ValueError``
+    (one line, starting with ``what``): no such file, not a Python file, or its import failed."""
+    path = path.resolve()
+    name = f"paxchain_plugin_{abs(hash(str(path))):x}"
+    if name in sys.modules:
+        return sys.modules[name]
+    if not path.is_file():
+        raise ValueError(f"{what}: no such file")
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ValueError(f"{what}: not a Python file")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise ValueError(f"{what}: {type(exc).__name__}: {exc}") from None
+    return module
+
+
 def _import_one(spec: str, base: str | None) -> None:
     path = Path(base, spec) if base and not os.path.isabs(spec) else Path(spec)
     if spec.endswith(".py") or os.sep in spec or "/" in spec:
-        path = path.resolve()
-        key = str(path)
-        if key in _loaded:
-            return
-        if not path.is_file():
-            raise ValueError(f"plugin {spec}: no such file")
-        name = f"paxchain_plugin_{abs(hash(key)):x}"
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise ValueError(f"plugin {spec}: not a Python file")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module
-        _loaded.add(key)
-        try:
-            module_spec.loader.exec_module(module)
-        except Exception as exc:
-            _loaded.discard(key)
-            del sys.modules[name]
-            raise ValueError(f"plugin {spec}: {type(exc).__name__}: {exc}") from None
+        key = str(path.resolve())
+        if key not in _loaded:
+            import_file(path, f"plugin {spec}")
+            _loaded.add(key)
         return
     if spec in _loaded:
         return
