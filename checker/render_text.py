@@ -7,6 +7,7 @@ broken property, in words, with the values that break it, and how to reproduce t
 
 from __future__ import annotations
 
+import shlex
 from typing import Any, Mapping
 
 from paxchain.checker.trace import Trace
@@ -61,7 +62,8 @@ def diff_vars(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
 
 
 def reproduce_command(trace: Trace) -> str:
-    """The ``paxchain check`` command line that finds this trace again."""
+    """The ``paxchain check`` command line that finds this trace again, each word quoted for
+    the shell where it needs it (a model file's path with a space, say)."""
     m = trace.model
     parts = ["paxchain", "check", m.name]
     for k, v in m.params.items():
@@ -69,7 +71,7 @@ def reproduce_command(trace: Trace) -> str:
         parts += ["--param", f"{k}={text}"]
     if m.variant:
         parts += ["--variant", m.variant]
-    return " ".join(parts)
+    return " ".join(map(shlex.quote, parts))
 
 
 def trace_text(trace: Trace, replay_hint: str | None = "trace.json") -> str:
@@ -94,5 +96,5 @@ def trace_text(trace: Trace, replay_hint: str | None = "trace.json") -> str:
         tail.append(f"  {trace.explanation}")
     tail += ["", f"Reproduce: {reproduce_command(trace)}"]
     if replay_hint:
-        tail.append(f"Replay:    paxchain replay {replay_hint}")
+        tail.append(f"Replay:    paxchain replay {shlex.quote(replay_hint)}")
     return "\n".join(head + body + tail) + "\n"
