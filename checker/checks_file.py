@@ -15,7 +15,8 @@ A checks file is TOML with one ``[[check]]`` table per check (``[[tool.paxchain.
 
     [[check]]
     name = "paxos-3x2-b1"            # unique; names the JUnit test cases and artifact folders
-    model = "lamport-paxos"          # any registry model (`paxchain list`)
+    model = "lamport-paxos"          # a model of `paxchain list`, or your own: MODULE:FACTORY
+                                     # or FILE.py:FACTORY (relative to this file)
     variant = "small_quorums"        # optional seeded bug variant
     params = { acceptors = 3, values = 2, max_ballot = 1 }   # text or integers
     engine = "explicit"              # "explicit" (default) or "bmc" (where the model has one)
@@ -59,6 +60,7 @@ from typing import Any
 
 from paxchain.models.errors import UserError
 from paxchain.models.properties import SOMETIMES
+from paxchain.models.registry import BadInput, entry, parse_params
 
 __all__ = ["CheckSpec", "ChecksSource", "load", "find_source", "parse_checks", "ENGINES",
            "RUNNABLE_ENGINES", "CHECKS_FILES"]
@@ -239,12 +241,11 @@ def parse_checks(text: str, origin: str, pyproject: bool = False) -> tuple[Check
     raw = data.get("check")
     if not isinstance(raw, list) or not raw or not all(isinstance(c, dict) for c in raw):
         raise UserError(f"{origin}:1: no checks: add [[{prefix}check]] tables")
-    from paxchain.models import registry
-
-    models = registry.entries()
+    # a model FILE.py:FACTORY is relative to the checks file, like its plugins
+    base = str(Path(origin).resolve().parent) if os.path.exists(origin) else None
     checks, names = [], {}
     for i, c in enumerate(raw):
-        spec = _one(c, i, origin, lines, models)
+        spec = _one(c, i, origin, lines, base)
         if spec.name in names:
             raise UserError(f"{origin}:{lines.of(i, 'name')}: check name {spec.name!r} is used "
                             f"twice (first on line {names[spec.name]})")
@@ -311,7 +312,7 @@ _TYPE_TEXT = {"str": "a string", "bool": "true or false", "int": "an integer",
               "number": "a number", "list": "a list of strings", "table": "a table"}
 
 
-def _one(c: dict, i: int, origin: str, lines: _Lines, models: dict) -> CheckSpec:
+def _one(c: dict, i: int, origin: str, lines: _Lines, base: str | None) -> CheckSpec:
     def fail(msg: str, *keys: str) -> UserError:
         label = f"check {c['name']!r}" if isinstance(c.get("name"), str) else f"check {i + 1}"
         return UserError(f"{origin}:{lines.of(i, *keys)}: {label}: {msg}")
@@ -326,16 +327,15 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, models: dict) -> CheckSpec
             raise fail(f"missing required key {key!r}")
     if not _NAME.match(c["name"]):
         raise fail(f"name {c['name']!r} must be letters, digits and _.+- only", "name")
-    if c["model"] not in models:
-        raise fail(f"unknown model {c['model']!r} (known: {', '.join(sorted(models))})", "model")
-    e = models[c["model"]]
+    try:  # a built-in or installed model's name, MODULE:FACTORY or FILE.py:FACTORY
+        e = entry(c["model"], base)
+    except BadInput as exc:
+        raise fail(str(exc), "model") from None
     variant = c.get("variant")
     if variant is not None and variant not in e.variants:
         known = ", ".join(sorted(e.variants)) or "none"
         raise fail(f"model {e.name} has no variant {variant!r} (known: {known})", "variant")
     params = c.get("params", {})
-    from paxchain.models.registry import BadInput, parse_params
-
     for k, v in params.items():
         if isinstance(v, bool) or not isinstance(v, (str, int)):
             raise fail(f"parameter {k} must be text or an integer, not {_toml_type(v)}",
