@@ -76,6 +76,9 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 
 @click.command("check")
 @click.argument("model", required=False)
+@click.option("--model", "model_option", metavar="MODEL", default=None,
+              help="The model, as the MODEL argument: a name from `paxchain list`, or your own "
+                   "as MODULE:FACTORY or FILE.py:FACTORY.")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="Model parameter (repeatable); see `paxchain list`.")
 @click.option("--variant", default=None, help="A seeded bug variant of the model.")
@@ -126,11 +129,16 @@ def _search(model, opts: Options, quiet: bool) -> Result:
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def command(model, params, variant, engine, depth, find_min_k, strategy, max_depth, max_states,
             time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
-            out, as_json, checks_file, slow, junit, summary, artifacts, quiet) -> None:
+            out, as_json, checks_file, slow, junit, summary, artifacts, quiet,
+            model_option) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the checks in
     paxchain.toml)."""
     from paxchain.models import registry
 
+    if model_option is not None:
+        if model is not None:
+            raise UserError("give the model once: as MODEL or as --model")
+        model = model_option
     opts = _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry,
                     deadlock, keep_going, props, exact, not no_coverage)
     if model is None:

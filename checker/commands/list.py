@@ -1,10 +1,17 @@
-"""``paxchain list``: every model, one line each: parameters with defaults, variants, properties."""
+"""``paxchain list [MODEL]``: every model, one line each: parameters with defaults, variants,
+properties.
+
+Without MODEL: the built-in models and those installed packages offer (entry-point group
+``paxchain.models``). With MODEL: that one, which may also be a model of your own
+(``MODULE:FACTORY`` or ``FILE.py:FACTORY``, ``paxchain.models.registry.entry``).
+"""
 
 from __future__ import annotations
 
 import click
 
 from paxchain.checker.cli import echo
+from paxchain.models import registry
 
 __all__ = ["command"]
 
@@ -15,22 +22,37 @@ def _default_text(value) -> str:
     return str(value)
 
 
-@click.command("list")
-@click.option("--long", "long_", is_flag=True, help="Also describe each parameter and variant.")
-def command(long_) -> None:
-    """List the models, their parameters, variants and properties."""
-    from paxchain.models import registry
+def _properties(e: registry.ModelEntry) -> str:
+    """The property names of the model at its defaults (what a model that cannot be built at
+    its defaults says instead)."""
+    try:
+        model = e.build(variant=None, **{p.name: p.default for p in e.params})
+    except (registry.BadInput, ValueError) as exc:
+        return f"(not at its defaults: {exc})"
+    return ",".join(p.name for p in model.properties())
 
-    for name, e in sorted(registry.entries().items()):
-        props = [p.name for p in e.build(variant=None, **{p.name: p.default for p in e.params})
-                 .properties()]
+
+@click.command("list")
+@click.argument("model", required=False)
+@click.option("--long", "long_", is_flag=True, help="Also describe each parameter and variant.")
+def command(model, long_) -> None:
+    """List the models (or MODEL), their parameters, variants and properties."""
+    if model is not None:
+        found = [registry.entry(model)]
+    else:
+        found = [e for _, e in sorted(registry.entries().items())]
+        for name in sorted(registry.offered()):
+            try:
+                found.append(registry.entry(name))
+            except registry.BadInput as exc:  # one broken package hides no other model
+                echo(f"{name}  error: {exc}")
+    for e in found:
         params = " ".join(f"{p.name}={_default_text(p.default)}" for p in e.params)
         variants = ",".join(sorted(e.variants)) or "-"
-        echo(f"{name}  params: {params}  variants: {variants}  properties: "
-             f"{','.join(props)}")
+        echo(f"{e.name}  params: {params}  variants: {variants}  properties: {_properties(e)}")
         if long_:
             echo(f"    {e.summary}")
             for p in e.params:
                 echo(f"    --param {p.name}=…  {p.doc}")
             for v, doc in sorted(e.variants.items()):
-                echo(f"    --variant {v}  {doc}")
+                echo(f"    --variant {v}  {doc}".rstrip())
