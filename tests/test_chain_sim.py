@@ -18,7 +18,7 @@ ARGS = ["--nodes", "5", "--block-interval", "60", "--delay", "1..30", "--seed", 
 
 def cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "paxchain.checker", "simulate", "chain", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+                          capture_output=True, text=True, env=env)
 
 
 def test_same_seed_same_output_byte_for_byte_across_processes():

@@ -107,7 +107,7 @@ def test_kill_and_restart_an_acceptor_keeps_its_promise_and_learners_agree(tmp_p
 def test_run_command_decides_and_a_busy_port_is_a_one_line_error():
     p = subprocess.run(["paxchain", "run", "paxos", "--acceptors", "3", "--proposers", "2",
                         "--learners", "2", "--loss", "0.1", "--delay", "10", "--deadline", "15"],
-                       capture_output=True, text=True, timeout=30)
+                       capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
     lines = [l for l in p.stdout.splitlines() if l.startswith("l")]
     assert len(lines) == 2 and all(": decided v" in l for l in lines)
@@ -117,7 +117,7 @@ def test_run_command_decides_and_a_busy_port_is_a_one_line_error():
     try:
         port = busy.getsockname()[1]
         q = subprocess.run(["paxchain", "run", "paxos", "--base-port", str(port)],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True)
     finally:
         busy.close()
     assert q.returncode == 2 and q.stderr.count("\n") == 1 and "busy" in q.stderr

@@ -20,7 +20,7 @@ def _readme_plugin() -> str:
 def _paxchain(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", "from paxchain.checker.cli import main; main()", *args],
                           cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True)
 
 
 def test_the_readme_plugin_is_a_variant_of_check_and_of_the_gate(tmp_path):

@@ -155,6 +155,6 @@ def test_crash_points_on_the_command_line():
     for bad in (["--crash-points", "nan"], ["--crash-points", "2"], ["--crash-points-down", "inf"],
                 ["--crash-points-max", "-1"]):
         p = subprocess.run(["paxchain", "simulate", "paxos", *bad], capture_output=True,
-                           text=True, timeout=120)
+                           text=True)
         assert p.returncode == 2, (bad, p.stdout, p.stderr)
         assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr, p.stderr
