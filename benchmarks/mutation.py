@@ -932,6 +932,18 @@ def _seeded_only(func: ast.FunctionDef) -> bool:
     return doc.lower().startswith("seeded bug")
 
 
+def _code_dump(tree: ast.Module) -> str:
+    tree = copy.deepcopy(tree)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("paxchain."):
+            node.module = node.module[len("paxchain."):]
+    return ast.dump(tree, include_attributes=False)
+
+
 @dataclass
 class Snapshot:
     """The target's source files as read when the run started, parsed."""
@@ -948,7 +960,10 @@ class Snapshot:
         return cls(target, sources, trees)
 
     def sha256(self) -> dict[str, str]:
-        return {s.path: hashlib.sha256(self.sources[s.module].encode()).hexdigest()
+        """Per file, a digest of its *code*: the syntax tree without docstrings, line numbers
+        or the ``paxchain.`` prefix of imports, so that a recorded run still stands after a
+        change to comments, docstrings or the package layout, and only then."""
+        return {s.path: hashlib.sha256(_code_dump(self.trees[s.module]).encode()).hexdigest()
                 for s in self.target.scopes}
 
     def mutants(self) -> list[Mutant]:
@@ -1117,6 +1132,7 @@ def gate_fingerprint(model: str, checks_file: Path) -> str:
 
     from paxchain.checker.checks_file import load
     from paxchain.models.registry import build
+    from paxchain.specs.model_properties import properties_of
 
     specs = [s for s in load(str(checks_file)).checks
              if s.model == model and s.expect == "holds" and s.variant is None]
@@ -1124,7 +1140,7 @@ def gate_fingerprint(model: str, checks_file: Path) -> str:
             "properties", "sometimes", "deadlock")  # how each check searches, nothing else
     h = hashlib.sha256(repr([[getattr(s, k, None) for k in what] for s in specs]).encode())
     for s in specs[:1]:
-        for p in build(model, dict(s.params)).properties():
+        for p in properties_of(build(model, dict(s.params))):
             h.update(p.name.encode())
             for fn in (p.check, p.explain):
                 fn = getattr(fn, "func", fn)
