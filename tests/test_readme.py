@@ -25,3 +25,11 @@ def test_ci_runs_the_readme_test_command_verbatim():
     ci = (ROOT / ".ci" / "run").read_text()
     test_cmd = setup_commands()[1]
     assert any(line.strip() == test_cmd for line in ci.splitlines()), test_cmd
+
+
+def test_ci_runs_the_whole_gate_slow_checks_included():
+    """README's main job runs the default gate; .ci/run runs every check of it (--slow)."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    gate = [line.split() for line in ci.splitlines() if line.startswith("paxchain check")]
+    assert len(gate) == 1 and "--slow" in gate[0], gate
+    assert "--slow" not in setup_commands()[0]
