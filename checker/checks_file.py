@@ -145,15 +145,27 @@ def find_source(explicit: str | None, cwd: str | os.PathLike[str] = ".") -> Path
         if not p.is_file():
             raise UserError(f"{explicit}: no such checks file")
         return p
-    start = Path(cwd).resolve()
+    try:
+        start = Path(cwd).resolve()
+    except OSError as exc:  # the working directory was removed, or cannot be read
+        raise UserError(f"no checks file: cannot read the working directory ({exc.strerror})"
+                        ) from None
     for folder in (start, *start.parents):
         for name in CHECKS_FILES:
             found = folder / name
-            if found.is_file() and (name == "paxchain.toml" or _has_tool_paxchain(found)):
+            if _is_file(found) and (name == "paxchain.toml" or _has_tool_paxchain(found)):
                 return Path(cwd) / name if folder == start else found
     raise UserError(f"no checks file: neither {CHECKS_FILES[0]} nor {CHECKS_FILES[1]} with "
                     f"[tool.paxchain] in {start} or any directory above it (name one with "
                     "--checks FILE, or a MODEL to check)")
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, with a folder that cannot be searched counting as not having it."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _has_tool_paxchain(pyproject: Path) -> bool:

@@ -222,6 +222,17 @@ def test_cli_gate_without_a_checks_file_is_one_line_and_exit_2(tmp_path):
         "--checks FILE, or a MODEL to check)\n")
 
 
+def test_a_removed_working_directory_is_one_line_and_exit_2(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = ("import os, sys; from paxchain.checker.cli import main; os.chdir(sys.argv[1]); "
+            "os.rmdir(sys.argv[1]); sys.argv[1:] = ['check']; main()")
+    proc = subprocess.run([sys.executable, "-c", code, str(gone)], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == ("paxchain: error: no checks file: cannot read the working directory "
+                           "(No such file or directory)\n")
+
+
 def test_cli_rejects_a_bad_checks_file_with_one_line_and_exit_2(tmp_path):
     bad = tmp_path / "checks.toml"
     bad.write_text(HEAD + "max_depth = 3\nmax_depht = 4\n")
