@@ -38,6 +38,7 @@ from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_M
                             STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result, Stats)
 from paxchain.checker.trace import Step, Trace
 from paxchain.models.errors import UserError
+from paxchain.specs.model_properties import properties_of
 from paxchain.specs.z3_vocabulary import SymbolicSystem
 
 if TYPE_CHECKING:
@@ -243,7 +244,7 @@ def _run(module, model: "Model", property_name: str, depth: int,
     if result.verdict != VIOLATION:
         return INCOMPLETE, None, result.per_depth
     goal = property_name in module.GOALS
-    prop = next(p for p in model.properties() if p.name == property_name)
+    prop = next(p for p in properties_of(model) if p.name == property_name)
     steps = [Step(None, result.states[0])]
     for i, state in enumerate(result.states[1:], start=1):
         found = [lb for lb, t in model.successors(steps[-1].state) if t == state]
@@ -271,7 +272,7 @@ def check(model: "Model", names: tuple[str, ...] | None, depth: int, *,
     ``progress`` gets a line at most every ``progress_interval`` seconds.
     ``ValueError``: no encoding, an unknown property name, or nothing to check."""
     module = _encoding(model)
-    known = {p.name: p for p in model.properties()}
+    known = {p.name: p for p in properties_of(model)}
     wanted = list(names) if names is not None else list(known)
     unknown = [n for n in wanted if n not in known]
     if unknown:
@@ -352,7 +353,7 @@ def check_bmc(model: "Model", depth: int, props: tuple[str, ...] | None = None,
     ``depth`` is *incomplete* (a bounded claim), never *holds*; a goal *holds* with a witness
     when reached, and is incomplete when not reached up to ``depth``."""
     module = _encoding(model)
-    known = {p.name: p for p in model.properties()}
+    known = {p.name: p for p in properties_of(model)}
     names = list(props) if props else list(known)
     for n in names:
         if n not in known:

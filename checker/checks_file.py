@@ -61,6 +61,7 @@ from typing import Any
 from paxchain.models.errors import UserError
 from paxchain.models.properties import SOMETIMES
 from paxchain.models.registry import BadInput, entry, parse_params
+from paxchain.specs.model_properties import properties_of
 
 __all__ = ["CheckSpec", "ChecksSource", "load", "find_source", "parse_checks", "ENGINES",
            "RUNNABLE_ENGINES", "CHECKS_FILES"]
@@ -360,7 +361,7 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, base: str | None) -> Check
         model = e.build(variant=variant, **parse_params(e, {k: str(v) for k, v in params.items()}))
     except (BadInput, ValueError) as exc:
         raise fail(f"{e.name}: {exc}", "params") from None
-    props = {p.name: p.kind for p in model.properties()}
+    props = {p.name: p.kind for p in properties_of(model)}
     for key in ("properties", "sometimes"):
         for name in c.get(key, ()):
             if name not in props:

@@ -32,6 +32,7 @@ from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_M
                             STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Options, PropertyResult,
                             Result, Stats)
 from paxchain.checker.trace import rebuild, rebuild_edge
+from paxchain.specs.model_properties import properties_of
 
 __all__ = ["check", "reachable_states", "DEADLOCK"]
 
@@ -86,7 +87,7 @@ class _Search:
     def __init__(self, model: Model, options: Options) -> None:
         self.model = model
         self.opt = options
-        props = list(model.properties())
+        props = properties_of(model)
         if options.only is not None:
             known = {p.name for p in props}
             unknown = [n for n in options.only if n not in known]

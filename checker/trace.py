@@ -29,6 +29,7 @@ from paxchain.checker.version import __version__
 from paxchain.models.model import Label, Model
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 from paxchain.models.values import TraceError, decode, encode
+from paxchain.specs.model_properties import properties_of
 
 __all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "read_meta",
            "FORMAT", "FORMAT_VERSION", "KINDS"]
@@ -269,7 +270,7 @@ def replay(model: Model, data: Any) -> Replayed:
         if any(True for _ in model.successors(last)):
             raise TraceError("the last state is not a deadlock: a transition is enabled")
         return Replayed(Trace(model, name, kind, meta.get("summary", ""), steps), "violation")
-    prop = next((p for p in model.properties() if p.name == name), None)
+    prop = next((p for p in properties_of(model) if p.name == name), None)
     if prop is None or prop.kind != kind:
         raise TraceError(f"{model.name} has no {kind} property {name!r}")
     if kind == TRANSITION:

@@ -620,12 +620,7 @@ class ChainSystem(Model):
                 ints(values["dups_left"]), ints(values["crashes_left"]), offs, lost,
                 sum(1 << self.index[x] for x in down))
 
-    # -- properties and drawings ----------------------------------------------------------
-    def properties(self):
-        from paxchain.specs import chain as spec
-
-        return [p.bind(self) for p in spec.PROPERTIES]
-
+    # -- drawings -------------------------------------------------------------------------
     def drawings(self, states) -> dict[str, str]:
         from paxchain.models.chain_drawing import block_tree
 

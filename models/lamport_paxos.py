@@ -573,12 +573,6 @@ class LamportPaxos(Model):
             return m.bit_2b(pa[msg[1]], msg[2], pv[msg[3]])
         return m.bit_1b(pa[msg[1]], msg[2], msg[3], pv[msg[4]])
 
-    # -- properties ---------------------------------------------------------------------
-    def properties(self):
-        from paxchain.specs import lamport_paxos as spec
-
-        return [p.bind(self) for p in spec.PROPERTIES]
-
 
 # -- the CLI's view: parameters, variants, default checks ----------------------------------
 

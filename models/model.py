@@ -7,7 +7,9 @@ A model is a transition system over immutable, hashable states:
   deterministic order (traces are rebuilt by re-running it, as Stateright does);
 - ``next_states(state)`` — the same successor states without labels: the engines' hot path.
   The default derives it from ``successors``; a model overrides it to skip building labels;
-- ``properties()`` — the named properties to check (``paxchain.models.properties``);
+- ``properties()`` — the named properties to check (``paxchain.models.properties``). A built-in
+  model defines none: its spec supplies them (the engines ask
+  ``paxchain.specs.model_properties.properties_of``); a model of one's own defines them here;
 - ``representative(state)`` — optional canonical member of the state's symmetry orbit;
 - ``to_vars(state)`` / ``from_vars(vars)`` — the state as named parts (``dict`` of plain
   values, ``frozenset`` and ``Record``) for diffs, JSON traces and replay.
@@ -136,6 +138,8 @@ class Model:
         return ()
 
     def properties(self) -> Sequence[Property]:
+        """The properties to check, bound to this instance (``Property.bind``); none by
+        default. The engines read them through ``paxchain.specs.model_properties``."""
         return ()
 
     # -- reductions -------------------------------------------------------------------------

@@ -409,14 +409,6 @@ class PaxosSystem(ActorSystem):
         """Every value some proposer incarnation may propose (its clients' requests)."""
         return frozenset(itertools.chain.from_iterable(self.plan.values()))
 
-    def properties(self):
-        from paxchain.specs import paxos_system as spec
-
-        props = spec.PROPERTIES if self.with_history else spec.WITHOUT_HISTORY
-        if len(self.acceptor_ids) < 3:  # a majority of 1 or 2 acceptors is all of them
-            props = [p for p in props if p is not spec.quorum_suffices]
-        return [p.bind(self) for p in props]
-
 
 # -- the CLI's view ----------------------------------------------------------------------------
 

@@ -29,11 +29,11 @@ block_everywhere            (a goal) unreachable with budget 0
 
 from __future__ import annotations
 
-from paxchain.models.properties import invariant, quiescent, sometimes, transition
+from paxchain.models.properties import Property, invariant, quiescent, sometimes, transition
 from paxchain.impl.chain_block import Block, chain_problems, median_time_past
 from paxchain.impl.chain_node import BlockMsg, common_length
 
-__all__ = ["PROPERTIES", "common_length", "prefix_gap", "is_quiet", "lossless"]
+__all__ = ["PROPERTIES", "properties", "common_length", "prefix_gap", "is_quiet", "lossless"]
 
 NODES, PERSISTED, FLIGHT, MINED, DROPS, CRASHES, LOST, DOWN = 0, 1, 2, 3, 4, 6, 8, 9
 
@@ -372,3 +372,8 @@ PROPERTIES = (hash_links, genesis_agreement, chain_valid, tip_max_work, mtp_mono
               tip_work_monotone, known_blocks_kept, announced_blocks_persisted,
               prefix_consistency,
               future_self_consistency, convergence, block_everywhere)
+
+
+def properties(m) -> list[Property]:
+    """The properties of the instance ``m`` (a ``ChainSystem``), bound to it."""
+    return [p.bind(m) for p in PROPERTIES]

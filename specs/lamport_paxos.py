@@ -23,9 +23,9 @@ value_chosen        strict_phase2b (the goal is never reached)
 
 from __future__ import annotations
 
-from paxchain.models.properties import invariant, sometimes
+from paxchain.models.properties import Property, invariant, sometimes
 
-__all__ = ["PROPERTIES", "chosen", "chosen_mask", "safe_at"]
+__all__ = ["PROPERTIES", "properties", "chosen", "chosen_mask", "safe_at"]
 
 
 def chosen(m, s) -> dict[int, list[int]]:
@@ -334,3 +334,8 @@ def value_chosen(m, s) -> bool:
 
 PROPERTIES = [agreement, type_ok, vote_bookkeeping, msg_1b, msg_2a, one_vote, votes_safe,
               value_chosen]
+
+
+def properties(m) -> list[Property]:
+    """The properties of the instance ``m`` (a ``LamportPaxos``), bound to it."""
+    return [p.bind(m) for p in PROPERTIES]

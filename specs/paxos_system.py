@@ -29,10 +29,10 @@ value_decided       learners=0 (no learner: the goal is never reached)
 
 from __future__ import annotations
 
-from paxchain.models.properties import invariant, sometimes, transition
+from paxchain.models.properties import Property, invariant, sometimes, transition
 from paxchain.specs.lamport_paxos import chosen_mask
 
-__all__ = ["PROPERTIES", "WITHOUT_HISTORY", "agreement", "learned_chosen", "validity", "promise_monotonic",
+__all__ = ["PROPERTIES", "WITHOUT_HISTORY", "properties", "agreement", "learned_chosen", "validity", "promise_monotonic",
            "refinement", "decision_durable", "quorum_suffices", "value_decided", "chosen_values"]
 
 
@@ -209,3 +209,12 @@ PROPERTIES = [agreement, learned_chosen, validity, promise_monotonic, refinement
               quorum_suffices, value_decided]
 WITHOUT_HISTORY = [agreement, validity, promise_monotonic, decision_durable, quorum_suffices,
                    value_decided]
+
+
+def properties(m) -> list[Property]:
+    """The properties of the instance ``m`` (a ``PaxosSystem``), bound to it: those that read
+    the history only when it records one, ``quorum_suffices`` only with 3 or more acceptors."""
+    props = PROPERTIES if m.with_history else WITHOUT_HISTORY
+    if len(m.acceptor_ids) < 3:  # a majority of 1 or 2 acceptors is all of them
+        props = [p for p in props if p is not quorum_suffices]
+    return [p.bind(m) for p in props]

@@ -11,6 +11,7 @@ from paxchain.checker.explicit import reachable_states
 from paxchain.checker.trace import replay
 from paxchain.models.values import TraceError
 from paxchain.models.lamport_paxos import VARIANTS, LamportPaxos
+from paxchain.specs.model_properties import properties_of
 from tests.reference_lamport import Reference, from_model_state, reachable
 
 # Which properties each seeded bug must break, and the shortest trace for each, in steps,
@@ -58,7 +59,7 @@ CROSS_CHECK = [(v, cfg) for v in [None, *VARIANTS] for cfg in [(2, 2, 1), (3, 2,
 def test_every_property_matches_its_literal_definition_on_every_reachable_state(variant, cfg):
     model = LamportPaxos(*cfg, variant=variant)
     ref = Reference(*cfg, variant=variant)
-    props = {p.name: p for p in model.properties()}
+    props = {p.name: p for p in properties_of(model)}
     assert sorted(props) == sorted(Reference.PROPERTIES)
     states = reachable_states(model)
     assert {from_model_state(model, s) for s in states} == reachable(ref)[0]
@@ -78,7 +79,7 @@ def test_each_seeded_bug_breaks_its_properties_with_a_shortest_trace(variant):
 
 
 def test_every_property_is_broken_by_some_seeded_bug():
-    props = {p.name for p in LamportPaxos().properties()}
+    props = {p.name for p in properties_of(LamportPaxos())}
     assert props == {name for broken in EXPECTED.values() for name in broken}
 
 

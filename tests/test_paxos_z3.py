@@ -16,6 +16,7 @@ from paxchain.checker.render_cti import cti_dot
 from paxchain.models.lamport_paxos import LamportPaxos
 from paxchain.specs import lamport_paxos as spec
 from paxchain.specs import paxos_z3
+from paxchain.specs.model_properties import properties_of
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def test_same_named_properties_agree_with_the_explicit_spec(variant):
     """On states of buggy models, where properties do fail, each Z3 formula that shares a name
     with a property of specs/lamport_paxos.py gives the same answer as the explicit one."""
     model = LamportPaxos(3, 2, 1, variant=variant)
-    props = {p.name: p for p in model.properties()}
+    props = {p.name: p for p in properties_of(model)}
     shared = [n for n in ("agreement", "vote_bookkeeping", "msg_1b", "msg_2a", "one_vote",
                           "votes_safe")]
     falsified = set()

@@ -12,6 +12,7 @@ import click
 
 from paxchain.checker.cli import echo
 from paxchain.models import registry
+from paxchain.specs.model_properties import properties_of
 
 __all__ = ["command"]
 
@@ -29,7 +30,7 @@ def _properties(e: registry.ModelEntry) -> str:
         model = e.build(variant=None, **{p.name: p.default for p in e.params})
     except (registry.BadInput, ValueError) as exc:
         return f"(not at its defaults: {exc})"
-    return ",".join(p.name for p in model.properties())
+    return ",".join(p.name for p in properties_of(model))
 
 
 @click.command("list")
