@@ -104,6 +104,9 @@ if "paxchain" not in sys.modules:
     _pkg = types.ModuleType("paxchain")
     _pkg.__path__ = [str(ROOT)]
     sys.modules["paxchain"] = _pkg
+    # and nothing else: an editable install's finder would serve a module this checkout lacks
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if not str(getattr(f, "__module__", "")).startswith("__editable__")]
 OUT = ROOT / "benchmarks" / "results" / "mutation.json"
 CHECKS_FILE = ROOT / "paxchain.toml"
 
