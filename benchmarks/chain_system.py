@@ -61,7 +61,8 @@ CASES = {
 def run_case(name: str, time_limit: float | None) -> dict:
     from paxchain.checker.explicit import check
     from paxchain.checker.result import Options
-    from paxchain.models.chain_system import ChainSystem, find_min_k
+    from paxchain.checker.common_prefix import find_min_k
+    from paxchain.models.chain_system import ChainSystem
 
     kind, params, variant = CASES[name]
     start = time.monotonic()

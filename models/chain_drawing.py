@@ -51,12 +51,11 @@ def _q(text: str) -> str:
 
 
 def block_tree(model: Any, states: Sequence[Any]) -> str:
-    """Graphviz source of the block tree of ``states`` (a trace), last state's view marked."""
-    from paxchain.models.chain_system import state_blocks
-
+    """Graphviz source of the block tree of ``states`` (a trace of ``model``, a
+    ``ChainSystem``), last state's view marked."""
     blocks: set[Block] = set()
     for s in states:
-        blocks |= state_blocks(s)
+        blocks |= model.state_blocks(s)
     last = states[-1]
     nodes = last[0]
     names = model.names

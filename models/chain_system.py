@@ -114,8 +114,9 @@ from paxchain.impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, Get
                              NodeState)
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.models.actor_system import ActorSystem
+from paxchain.models.chain_drawing import block_tree
 
-__all__ = ["ChainSystem", "VARIANTS", "find_min_k", "min_k_report", "state_blocks", "ENTRIES",
+__all__ = ["ChainSystem", "VARIANTS", "ENTRIES",
            "REDUCTION_BOUND"]
 
 VARIANTS = CHAIN.docs  # a live view: variants a plugin registers later are listed too
@@ -548,7 +549,7 @@ class ChainSystem(Model):
         everything else names blocks by that id."""
         nodes, persisted, flight, mined, drops, dups, crashes, offs, lost, down = state
         names = self.names
-        blocks = state_blocks(state)
+        blocks = self.state_blocks(state)
         width = 8 if len({b.hash[:8] for b in blocks}) == len(blocks) else 64
 
         def ids(bs) -> tuple:
@@ -621,31 +622,29 @@ class ChainSystem(Model):
                 sum(1 << self.index[x] for x in down))
 
     # -- drawings -------------------------------------------------------------------------
-    def drawings(self, states) -> dict[str, str]:
-        from paxchain.models.chain_drawing import block_tree
+    @staticmethod
+    def state_blocks(state) -> set[Block]:
+        """Every block a state holds: chains, side blocks, orphans, persisted data, messages."""
+        nodes, persisted, flight = state[NODES], state[PERSISTED], state[FLIGHT]
+        out: set[Block] = set()
+        for st in nodes:
+            out.update(st.chain)
+            out.update(st.side)
+            out.update(st.orphans)
+        for p in persisted:
+            if p is not None:
+                out.update(p[0])
+                out.update(p[1])
+        for e in flight:
+            if isinstance(e[5], BlockMsg):
+                out.add(e[5].block)
+        return out
 
+    def drawings(self, states) -> dict[str, str]:
         return {"blocktree": block_tree(self, states)}
 
 
 # -- records of blocks and messages (for to_vars / from_vars) ------------------------------
-
-def state_blocks(state) -> set[Block]:
-    """Every block a state holds: chains, side blocks, orphans, persisted data, messages."""
-    nodes, persisted, flight = state[NODES], state[PERSISTED], state[FLIGHT]
-    out: set[Block] = set()
-    for st in nodes:
-        out.update(st.chain)
-        out.update(st.side)
-        out.update(st.orphans)
-    for p in persisted:
-        if p is not None:
-            out.update(p[0])
-            out.update(p[1])
-    for e in flight:
-        if isinstance(e[5], BlockMsg):
-            out.add(e[5].block)
-    return out
-
 
 def block_record(b: Block) -> Record:
     """A block's six fields as a record (its hash is recomputed from them)."""
@@ -708,56 +707,6 @@ def _set(x: Any) -> frozenset:
     if not isinstance(x, frozenset):
         raise ValueError("expected a set")
     return x
-
-
-# -- the smallest k for prefix consistency ---------------------------------------------------
-
-def find_min_k(params: Mapping[str, Any], options: Any = None,
-               variant: str | None = None) -> tuple[int | None, dict[int, Any]]:
-    """The least k for which ``prefix_consistency`` holds exhaustively, and the result per k.
-
-    ``params`` are ``ChainSystem`` keyword arguments (``k`` is ignored); ``options`` a
-    ``paxchain.checker.result.Options`` (its ``only`` is replaced). k runs from 0 upwards; each violated
-    k stops at its shortest counterexample, the first k that holds is searched exhaustively.
-    Returns ``(k, results)``; k is ``None`` when a search was cut short by a bound before any k
-    held (the answer is then unknown: every k below the incomplete one is violated, nothing is
-    claimed about it). Since chains share the genesis block, k = budget always holds, so at
-    most ``budget + 1`` searches run.
-    """
-    from dataclasses import replace
-
-    from paxchain.checker.explicit import check
-    from paxchain.checker.result import HOLDS, VIOLATED, Options
-
-    opts = replace(options or Options(), only=("prefix_consistency",))
-    base = {k: v for k, v in params.items() if k != "k"}
-    results: dict[int, Any] = {}
-    for k in range(0, int(base.get("budget", 3)) + 1):
-        result = check(ChainSystem(**base, k=k, variant=variant), opts)
-        results[k] = result
-        verdict = result.get("prefix_consistency").verdict
-        if verdict == HOLDS and result.exhaustive:
-            return k, results
-        if verdict != VIOLATED:
-            return None, results
-    return None, results
-
-
-def min_k_report(k: int | None, results: Mapping[int, Any]) -> tuple[str, int]:
-    """``find_min_k``'s answer as text for the CLI, and its exit code (0 found, 3 unknown)."""
-    lines = []
-    for j, r in sorted(results.items()):
-        p = r.get("prefix_consistency")
-        n = len(p.trace.steps) - 1 if p.trace else 0
-        extra = f"; shortest counterexample {n} step{'' if n == 1 else 's'}" if p.trace else ""
-        cut = "" if r.exhaustive or p.trace else f"; stopped by {r.stopped_by}"
-        lines.append(f"k={j}: {p.verdict} ({r.stats.distinct:,} states{extra}{cut})")
-    if k is None:
-        lines.append("minimal k: unknown — a search was cut short before any k held")
-        return "\n".join(lines) + "\n", 3
-    lines.append(f"minimal k: {k} (prefix_consistency holds exhaustively for k = {k} and is "
-                 f"violated for every smaller k)")
-    return "\n".join(lines) + "\n", 0
 
 
 # -- the CLI's view: parameters, variants, default checks ----------------------------------

@@ -19,7 +19,7 @@ tip_work_monotone           latest_arrival_fork_choice
 known_blocks_kept           reorg_forgets_old_branch
 announced_blocks_persisted  announce_before_persist (a crash between the send and the write)
 prefix_consistency          natural: k = 0 by two blocks found at once; any k below the
-                            minimal one (``paxchain.models.chain_system.find_min_k``)
+                            minimal one (``paxchain.checker.common_prefix.find_min_k``)
 future_self_consistency     natural: k = 0 by a reorg
 convergence                 natural: first-seen ties; clock offsets beyond max_drift;
                             announce_before_persist (the crashed miner forgets its block)

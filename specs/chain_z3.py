@@ -17,25 +17,22 @@ Actions
 Not EPR: heights, work and times are integers, and ``parent : Block → Block`` is a function into
 its own sort. Z3 answers every obligation in milliseconds; an unknown is reported as unproven.
 
-``common_prefix_cti`` adds ancestry (``anc(x, y)``: x is y or an ancestor of y, maintained by
+``system(ghost=True)`` adds ancestry (``anc(x, y)``: x is y or an ancestor of y, maintained by
 the actions) and a ghost ``confirmed`` block that ``Confirm`` sets to an ancestor of the tip at
 least ``K`` blocks deep, and asks whether "the confirmed block stays an ancestor of the tip" is
 inductive. It is not: Z3 returns a counterexample in which a fork that branches below the
 confirmed block carries more work and the most-work rule switches to it. Common prefix needs an
-environment assumption (``ASSUMPTION``), which no rule of the node can enforce.
+environment assumption (``ASSUMPTION``), which no rule of the node can enforce
+(``paxchain.checker.common_prefix.common_prefix_cti`` asks Z3 for that counterexample).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import z3
 
-from paxchain.checker import induction
 from paxchain.specs.z3_vocabulary import Action, Conjunct, Symbol, TransitionSystem, Vocab
 
-__all__ = ["system", "common_prefix_cti", "ASSUMPTION", "ORDERS", "INVARIANT"]
+__all__ = ["system", "ASSUMPTION", "ORDERS", "INVARIANT"]
 
 Block = z3.DeclareSort("Block")
 Hash = z3.DeclareSort("Hash")
@@ -227,40 +224,3 @@ def system(ghost: bool = False) -> TransitionSystem:
         axioms=(_c(_injective), _c(_positive_work)), init=_init(ghost),
         actions=_actions(ghost), invariant=inv, safety=(_c(_unique_parent),),
         finite_sizes=(3, 4) if ghost else (2, 3))
-
-
-@dataclass
-class PrefixResult:
-    """The outcome of asking whether common prefix is inductive: ``failed`` with the CTI is the
-    expected answer; ``unknown`` means Z3 found no counterexample in time."""
-
-    verdict: str
-    obligation: Any
-    seconds: float
-
-    @property
-    def cti(self):
-        return self.obligation.cti if self.obligation is not None else None
-
-    def text(self) -> str:
-        if self.verdict != "failed":
-            return ("k-common-prefix: no counterexample to induction found "
-                    f"({self.verdict}); this does NOT make it inductive.\n")
-        return (f"checking k-common-prefix (symbolic K >= 1) for inductiveness ... not inductive "
-                f"({self.seconds:.3f} s)\n" + self.cti.text() + ASSUMPTION + "\n")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"property": "common_prefix", "verdict": self.verdict, "assumption": ASSUMPTION,
-                "seconds": round(self.seconds, 4),
-                "cti": self.cti.to_json() if self.cti is not None else None}
-
-
-def common_prefix_cti(timeout_ms: int = 10_000) -> PrefixResult:
-    """Check the ghost system; return the counterexample to common prefix's induction."""
-    report = induction.check(system(ghost=True), timeout_ms=timeout_ms)
-    broken = [o for o in report.obligations if o.conjunct == "common_prefix"
-              and o.verdict == induction.FAILED]
-    if broken:
-        return PrefixResult("failed", broken[0], report.seconds)
-    unknown = any(o.verdict == induction.UNKNOWN for o in report.obligations)
-    return PrefixResult("unknown" if unknown else "proved", None, report.seconds)

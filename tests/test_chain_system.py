@@ -31,7 +31,8 @@ from paxchain.models.chain_drawing import first_divergence
 from paxchain.impl.actor import SetTimer
 from paxchain.impl.chain_node import ChainNode
 from paxchain.impl.chain_variants import CHAIN
-from paxchain.models.chain_system import REDUCTION_BOUND, ChainSystem, find_min_k, min_k_report
+from paxchain.checker.common_prefix import find_min_k, min_k_report
+from paxchain.models.chain_system import REDUCTION_BOUND, ChainSystem
 from paxchain.models.registry import build
 
 CI = dict(nodes=3, budget=3, delay=1, crashes=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paxchain.checker import induction
+from paxchain.checker.common_prefix import common_prefix_cti
 from paxchain.checker.render_cti import cti_dot
 from paxchain.specs import chain_z3
 from paxchain.specs.z3_vocabulary import TransitionSystem
@@ -12,7 +13,7 @@ from paxchain.specs.z3_vocabulary import TransitionSystem
 
 @pytest.fixture(scope="module")
 def prefix():
-    return chain_z3.common_prefix_cti()
+    return common_prefix_cti()
 
 
 def test_structural_invariants_are_inductive():

@@ -198,7 +198,7 @@ def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> 
 
     if model != "chain":
         raise UserError("--find-min-k applies to the chain model")
-    from paxchain.models.chain_system import find_min_k, min_k_report
+    from paxchain.checker.common_prefix import find_min_k, min_k_report
 
     values = registry.parse_params(registry.entry("chain"), parse_pairs(params))
     if variant is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from paxchain.checker.cli import echo, verdict
+from paxchain.checker.common_prefix import common_prefix_cti
 from paxchain.models.errors import UserError, finite_number
 
 __all__ = ["command"]
@@ -155,7 +156,7 @@ def chain(as_json: bool, out: str | None, timeout_ms: int) -> None:
     from paxchain.specs import chain_z3
 
     report = induction.check(chain_z3.system(), timeout_ms=timeout_ms)
-    prefix = chain_z3.common_prefix_cti(timeout_ms=timeout_ms)
+    prefix = common_prefix_cti(timeout_ms=timeout_ms)
     # The common-prefix counterexample is the expected outcome (it is *shown* not inductive):
     # the exit code reflects the structural proof, 3 when the counterexample could not be found.
     code = report.exit_code
