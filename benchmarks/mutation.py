@@ -1318,7 +1318,8 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
             f"of {time_limit:g} s may cut survivors short")
     gate = gate_fingerprint(target.model, checks_file)
     done = (previous_outcomes(out_path, target, snapshot, mutants, checks, gate,
-                              keep_timeouts=args.no_run or not args.retry_timeouts)
+                              keep_timeouts=args.no_run or not args.retry_timeouts,
+                              keep_equivalent=args.no_run or args.keep_equivalent)
             if args.resume or args.no_run else {})
     if done:
         log(f"[{target.name}] resuming: {len(done)} mutants already judged on this source")
@@ -1406,10 +1407,14 @@ def partial_run(args: argparse.Namespace) -> bool:
 
 def previous_outcomes(path: Path | None, target: Target, snapshot: Snapshot,
                       mutants: list[Mutant], checks: list[str], gate: str,
-                      keep_timeouts: bool = False) -> dict[str, Outcome]:
+                      keep_timeouts: bool = False,
+                      keep_equivalent: bool = False) -> dict[str, Outcome]:
     """The outcomes a previous run on the same source recorded that still stand: a kill whose
     killing check is still in the gate; a survivor or timeout only if the gate is unchanged
-    (``gate_fingerprint``). Timeouts are run again unless ``keep_timeouts``."""
+    (``gate_fingerprint``). Timeouts are run again unless ``keep_timeouts``. With
+    ``keep_equivalent`` a survivor classified equivalent stands under a changed gate too: it is
+    outside the score either way (a check that killed it would only show the classification
+    wrong), so re-judging it costs minutes and changes no figure."""
     sec = _previous_section(path, target, snapshot)
     if sec is None:
         return {}
@@ -1422,6 +1427,11 @@ def previous_outcomes(path: Path | None, target: Target, snapshot: Snapshot,
             return bool(failed) and failed[-1] in checks
         if r["status"] == TIMEOUT and not keep_timeouts:
             return False
+        if (r["status"] == SURVIVED and not same_gate and keep_equivalent
+                and CLASSIFICATION.get(r["id"], ("",))[0] == EQUIVALENT):
+            r["reason"] = r["reason"] or ("survived an earlier gate; classified equivalent, "
+                                          "so not judged again")
+            return True
         return same_gate
 
     return {r["id"]: Outcome(by_id[r["id"]], r["status"], r["reason"], r["seconds"],
@@ -1502,6 +1512,9 @@ def main(argv: list[str] | None = None) -> int:
                          "--limit/--only write only here)")
     ap.add_argument("--resume", action="store_true",
                     help="keep the outcomes the JSON file already holds for the same source")
+    ap.add_argument("--keep-equivalent", action="store_true",
+                    help="with --resume: a survivor classified equivalent is not judged again "
+                         "after the gate changed (it is outside the score either way)")
     ap.add_argument("--retry-timeouts", action="store_true",
                     help="with --resume: judge again the mutants that timed out")
     ap.add_argument("--no-run", action="store_true",
