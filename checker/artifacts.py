@@ -24,6 +24,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: writers do not lock (``_locked``)
+    fcntl = None  # type: ignore[assignment]
+
+from paxchain.checker.render_html import trace_html
 from paxchain.models.errors import UserError
 from paxchain.checker.files import file_mode
 from paxchain.checker.render_dot import DotFailed, dot_available, message_sequence, render_svg
@@ -56,8 +62,6 @@ def trace_files(trace: Trace, stem: str = "trace", html: bool = False,
             except DotFailed as exc:  # a drawing must never cost the counterexample
                 sys.stderr.write(f"paxchain: warning: no {name}.svg: {exc}\n")
     if html:
-        from paxchain.checker.render_html import trace_html
-
         files[f"{stem}.html"] = trace_html(trace)
     return files
 
@@ -219,9 +223,7 @@ def _exchange(a: Path, b: Path) -> bool:
 def _locked(folder: Path) -> Iterator[None]:
     """An exclusive advisory lock on ``folder`` among paxchain writers (none where ``flock``
     is missing or the folder cannot be opened)."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX
+    if fcntl is None:  # not POSIX
         yield
         return
     try:

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from paxchain.models.model import Model
 
 __all__ = ["BmcResult", "Budget", "budget_scope", "unroll", "check", "run_bmc", "check_bmc",
-           "encoding_module", "VIOLATION", "NONE_UP_TO_DEPTH", "UNKNOWN"]
+           "encoding_module", "bmc_properties", "VIOLATION", "NONE_UP_TO_DEPTH", "UNKNOWN"]
 
 VIOLATION, NONE_UP_TO_DEPTH, UNKNOWN = "violation", "none_up_to_depth", "unknown"
 
@@ -211,6 +211,15 @@ def encoding_module(model_name: str):
     except ModuleNotFoundError:
         return None
     return module if hasattr(module, "symbolic") else None
+
+
+def bmc_properties(model_name: str) -> tuple[str, ...] | None:
+    """The properties (invariants, then goals) the model's BMC encoding
+    (``specs/<model>_bmc.py``) can check, or None when it has none."""
+    mod = encoding_module(model_name)
+    if mod is None:
+        return None
+    return tuple(getattr(mod, "PROPERTIES", ())) + tuple(getattr(mod, "GOALS", ()))
 
 
 def _encoding(model: "Model"):

@@ -58,6 +58,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paxchain.checker.bmc import bmc_properties
+from paxchain.checker.cli import load_plugins
 from paxchain.models.errors import UserError
 from paxchain.models.properties import SOMETIMES
 from paxchain.models.registry import BadInput, entry, parse_params
@@ -290,8 +292,6 @@ def _load_plugins(specs: Any, origin: str, line: int) -> None:
     if not isinstance(specs, list) or not all(isinstance(x, str) and x for x in specs):
         raise UserError(f"{origin}:{line}: plugins must be a list of file paths or module "
                         f"names, not {_toml_type(specs)}")
-    from paxchain.checker.cli import load_plugins
-
     base = str(Path(origin).resolve().parent) if os.path.exists(origin) else None
     try:
         load_plugins(specs, base, "plugins")
@@ -417,8 +417,6 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, base: str | None) -> Check
 
 
 def _check_bmc(c: dict, fail, model_name: str, props: dict) -> None:
-    from paxchain.checker.suite import bmc_properties
-
     supported = bmc_properties(model_name)
     if supported is None:
         raise fail(f"engine \"bmc\" has no encoding of {model_name}", "engine")

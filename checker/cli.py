@@ -22,7 +22,9 @@ import sys
 
 import click
 
+from paxchain.checker import commands
 from paxchain.checker.version import __version__
+from paxchain.impl.variants import load_plugins as load
 from paxchain.models.errors import UserError
 
 __all__ = ["main", "cli", "echo", "verdict", "load_plugins"]
@@ -32,8 +34,6 @@ class _LazyGroup(click.Group):
     """Finds commands by module name in ``paxchain.checker.commands`` and imports them on demand."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from paxchain.checker import commands
-
         return sorted(i.name for i in pkgutil.iter_modules(commands.__path__)
                       if "_" not in i.name)
 
@@ -58,8 +58,6 @@ def cli(plugins: tuple[str, ...]) -> None:
 def load_plugins(specs, base: str | None, where: str) -> None:
     """``paxchain.impl.variants.load_plugins``, with a missing or broken plugin as bad input
     (``UserError`` naming ``where`` it was asked for)."""
-    from paxchain.impl.variants import load_plugins as load
-
     try:
         load(list(specs), base)
     except ValueError as exc:

@@ -23,6 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from paxchain.checker.artifacts import write_trace
+from paxchain.checker.files import write_atomic
+from paxchain.checker.render_text import trace_text
 from paxchain.models.errors import UserError
 
 if TYPE_CHECKING:
@@ -47,10 +50,6 @@ class Staging:
     def write_trace(self, trace: "Trace", sub: str = "", stem: str = "trace") -> list[Path]:
         """``paxchain.checker.artifacts.write_trace`` into ``path/sub``; returns the *final* paths, and
         the text file's replay hint names the final ``.json``, not the staged one."""
-        from paxchain.checker.artifacts import write_trace
-        from paxchain.checker.files import write_atomic
-        from paxchain.checker.render_text import trace_text
-
         folder = self.path / sub
         written = write_trace(trace, folder, stem)
         write_atomic(folder / f"{stem}.txt",

@@ -12,6 +12,12 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from paxchain.checker.result import Stats
+from paxchain.models.errors import UserError
+
+try:
+    import resource
+except ImportError:  # not POSIX: resident_mb has only /proc to read
+    resource = None  # type: ignore[assignment]
 
 __all__ = ["progress_reporter", "resident_mb", "over_memory"]
 
@@ -28,8 +34,9 @@ def resident_mb() -> float:
         with open("/proc/self/statm", "rb") as f:
             return int(f.read().split()[1]) * _PAGE_MB
     except (OSError, IndexError, ValueError):
-        import resource
-
+        if resource is None:
+            raise UserError("--memory-limit needs /proc/self/statm or getrusage (POSIX); "
+                            "neither is here") from None
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak / 2.0 ** 20 if sys.platform == "darwin" else peak / 1024.0
 
@@ -56,6 +63,8 @@ def progress_reporter(quiet: bool = False, interval_plain: float = 5.0
         yield None, 1.0
         return
     if sys.stderr.isatty():
+        # rich costs about 20 ms to import and every engine imports this module; only a live
+        # line on a terminal needs it
         from rich.console import Console
         from rich.live import Live
         from rich.text import Text

@@ -29,6 +29,7 @@ from typing import Any
 from paxchain.checker import __version__
 from paxchain.checker.files import write_atomic
 from paxchain.checker.outdir import staged_dir
+from paxchain.checker.render_html import trace_html
 from paxchain.models.properties import SOMETIMES
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.result import HOLDS, INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
@@ -101,8 +102,6 @@ def write_artifacts(outcomes: list, out_dir: str | os.PathLike[str]) -> None:
     property's trace as ``<property>.json/.txt/.dot/.svg/.html`` (and model drawings).
     ``out_dir`` is written as one set that replaces an earlier run's whole
     (``paxchain.checker.outdir.staged_dir``). Records the final paths in each outcome's ``artifacts``."""
-    from paxchain.checker.render_html import trace_html
-
     with staged_dir(out_dir) as stage:
         for o in outcomes:
             if o.passed:

@@ -37,17 +37,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
-from paxchain.checker import bmc
+from paxchain.checker import bmc, reports
 from paxchain.checker.checks_file import CheckSpec, load
 from paxchain.checker.cli import echo as safe_echo
 from paxchain.checker.cli import verdict as record_verdict
+from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.models.model import Model
 from paxchain.models.properties import SOMETIMES
 from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_OUT_OF_MEMORY,
                             STOPS_FROM_OUTSIDE, VIOLATED, Options, Result, Stats)
 
-__all__ = ["run_suite", "run_checks", "run_one", "Outcome", "bmc_properties", "NOT_RUN",
+__all__ = ["run_suite", "run_checks", "run_one", "Outcome", "NOT_RUN",
            "SKIPPED_SLOW"]
 
 NOT_RUN = "not run"  # an Outcome's verdict when the gate stopped before the check
@@ -113,15 +114,6 @@ class Outcome:
 
 # -- engines ---------------------------------------------------------------------------------
 
-def bmc_properties(model_name: str) -> tuple[str, ...] | None:
-    """The properties (invariants, then goals) the model's BMC encoding
-    (``specs/<model>_bmc.py``) can check, or None when it has none."""
-    mod = bmc.encoding_module(model_name)
-    if mod is None:
-        return None
-    return tuple(getattr(mod, "PROPERTIES", ())) + tuple(getattr(mod, "GOALS", ()))
-
-
 def _run_bmc(model: Model, spec: CheckSpec, base: Options) -> Result:
     """BMC as a ``Result`` (``paxchain.checker.bmc.check``): an invariant violated up to the depth is
     ``violated`` with a shortest trace, a goal reached ``holds`` with a shortest witness;
@@ -186,8 +178,6 @@ def judge(spec: CheckSpec, result: Result) -> tuple[str, bool, str]:
 
 def run_one(spec: CheckSpec, base: Options, search: Search) -> Outcome:
     """Build the check's model, search it and judge the result."""
-    from paxchain.models import registry
-
     model = registry.build(spec.model, spec.param_text(), spec.variant)
     start = time.monotonic()
     if spec.engine == "bmc":
@@ -284,8 +274,6 @@ def run_suite(base: Options, *, out: str | None, json_path: str | None,
     ``json_path`` ``"-"`` prints the JSON report on stdout instead of the text lines. ``out``
     is the older name of ``artifacts_dir`` (used when that is not given). Returns the exit code.
     """
-    from paxchain.checker import reports
-
     source = load(checks_file)
     as_json = json_path == "-"
     started = time.monotonic()

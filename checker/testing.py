@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as _check
 from paxchain.models.model import Model
@@ -53,8 +54,6 @@ def _model(model: str | Model, params: Mapping[str, Any] | None, variant: str | 
         if params or variant:
             raise UserError("params and variant go with a model name, not a Model instance")
         return model
-    from paxchain.models import registry
-
     return registry.build(model, {k: str(v) for k, v in (params or {}).items()}, variant)
 
 

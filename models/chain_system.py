@@ -115,6 +115,7 @@ from paxchain.impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, Get
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.models.actor_system import ActorSystem
 from paxchain.models.chain_drawing import block_tree
+from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
 
 __all__ = ["ChainSystem", "VARIANTS", "ENTRIES",
            "REDUCTION_BOUND"]
@@ -712,8 +713,6 @@ def _set(x: Any) -> frozenset:
 # -- the CLI's view: parameters, variants, default checks ----------------------------------
 
 def _parse_offsets(text: str) -> tuple[int, ...]:
-    from paxchain.models.registry import BadInput
-
     try:
         values = tuple(int(x) for x in str(text).split(",") if x.strip())
     except ValueError:
@@ -724,8 +723,6 @@ def _parse_offsets(text: str) -> tuple[int, ...]:
 
 
 def _parse_delay(text: str) -> int | None:
-    from paxchain.models.registry import BadInput, int_param
-
     if str(text).strip().lower() in ("none", "unbounded", ""):
         return None
     try:
@@ -735,8 +732,6 @@ def _parse_delay(text: str) -> int | None:
 
 
 def _parse_tie(text: str) -> str:
-    from paxchain.models.registry import BadInput
-
     if text not in TIE_RULES:
         raise BadInput(f"{text!r} is not a tie rule ({', '.join(TIE_RULES)})")
     return text
@@ -754,8 +749,6 @@ REDUCTION_BOUND = {"nodes": 2, "budget": 3, "delay": 1, "crashes": 1, "tie": "lo
 
 
 def _entries():
-    from paxchain.models.registry import ModelEntry, Param, int_param
-
     return [ModelEntry(
         name="chain",
         summary="hash-linked proof-of-work timestamp chain (impl.chain_node nodes) on an "

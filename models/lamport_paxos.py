@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from paxchain.models.model import Label, Model, Record
+from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
 
 __all__ = ["LamportPaxos", "Messages", "VARIANTS", "majority_quorums"]
 
@@ -578,8 +579,6 @@ class LamportPaxos(Model):
 
 def _parse_quorums(text: str):
     """``majority`` (the default), or quorums as ``a1+a2,a2+a3,...``."""
-    from paxchain.models.registry import BadInput
-
     if text in ("", "majority"):
         return None
     quorums = []
@@ -601,8 +600,6 @@ def _build(variant=None, acceptors=3, values=2, max_ballot=1, quorums=None):
 
 
 def _entries():
-    from paxchain.models.registry import ModelEntry, Param, int_param
-
     return [ModelEntry(
         name="lamport-paxos",
         summary="Lamport's single-decree Paxos (maxBal, maxVBal, maxVal, msgs)",

@@ -67,6 +67,7 @@ import itertools
 from typing import Any, Mapping
 
 from paxchain.models.model import Reduction
+from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
 from paxchain.models.values import Record
 from paxchain.impl import paxos as px
 from paxchain.impl.paxos_variants import PAXOS
@@ -427,16 +428,12 @@ def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learn
 
 
 def _network(text: str) -> str:
-    from paxchain.models.registry import BadInput
-
     if text not in NETWORKS:
         raise BadInput(f"{text!r} is not a network (known: {', '.join(NETWORKS)})")
     return text
 
 
 def _entries():
-    from paxchain.models.registry import ModelEntry, Param, int_param
-
     return [ModelEntry(
         name="paxos-system",
         summary="impl/paxos.py actors on a lossy, duplicating, reordering network with crashes",

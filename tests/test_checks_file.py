@@ -112,7 +112,7 @@ def test_symmetry_must_exist():
 
 
 def test_bmc_engine_where_an_encoding_exists():
-    from paxchain.checker.suite import bmc_properties
+    from paxchain.checker.bmc import bmc_properties
 
     if bmc_properties("lamport-paxos") is None:
         pytest.skip("specs/lamport_paxos_bmc.py is not there")

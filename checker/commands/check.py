@@ -19,11 +19,14 @@ from __future__ import annotations
 import json
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from paxchain.checker.cli import echo, verdict
+from paxchain.checker.files import write_atomic
+from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as run_check
 from paxchain.checker.outdir import staged_dir
@@ -64,8 +67,6 @@ def _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry
 
 
 def _search(model, opts: Options, quiet: bool) -> Result:
-    from dataclasses import replace
-
     with progress_reporter(quiet) as (callback, interval):
         opts = replace(opts, progress=callback, progress_interval=interval)
         try:
@@ -133,8 +134,6 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
             model_option) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the checks in
     paxchain.toml)."""
-    from paxchain.models import registry
-
     if model_option is not None:
         if model is not None:
             raise UserError("give the model once: as MODEL or as --model")
@@ -144,6 +143,7 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
     if model is None:
         if params or variant:
             raise UserError("--param and --variant need a MODEL")
+        # the gate imports z3 (see _bmc); a search of one model does not
         from paxchain.checker.suite import run_suite
 
         sys.exit(run_suite(opts, out=out, json_path=as_json, junit_path=junit,
@@ -169,8 +169,6 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
     verdict(result.exit_code)
     written = _write_traces(result, out) if out else {}
     if as_json and as_json != "-":
-        from paxchain.checker.files import write_atomic
-
         write_atomic(as_json, json.dumps(result.to_json(), indent=1) + "\n")
     if as_json == "-":
         data = result.to_json()
@@ -192,12 +190,9 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
 
 def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> int:
     """The chain's minimal common-prefix k for these bounds; exit 0 found, 3 unknown."""
-    from dataclasses import replace
-
-    from paxchain.models import registry
-
     if model != "chain":
         raise UserError("--find-min-k applies to the chain model")
+    # common_prefix imports z3 for its induction half (see _bmc)
     from paxchain.checker.common_prefix import find_min_k, min_k_report
 
     values = registry.parse_params(registry.entry("chain"), parse_pairs(params))
@@ -222,6 +217,8 @@ def _bmc(model, depth: int | None, opts: Options, announce: bool, quiet: bool) -
     """Bounded model checking with Z3 (``paxchain.checker.bmc.check``), for models that ship a
     ``specs/<name>_bmc.py``, within ``opts``' time and memory limits; progress on stderr
     unless ``quiet``."""
+    # z3 maps about 30 MB of address space when imported (a search under a tight address-space
+    # limit would lose it); only --engine bmc needs it
     from paxchain.checker import bmc
 
     if depth is None or depth < 0:

@@ -15,9 +15,14 @@ from pathlib import Path
 
 import click
 
+from paxchain.checker import induction
+from paxchain.checker.artifacts import write_set
 from paxchain.checker.cli import echo, verdict
 from paxchain.checker.common_prefix import common_prefix_cti
+from paxchain.checker.render_cti import cti_dot
+from paxchain.checker.render_dot import DotFailed, dot_available, render_svg
 from paxchain.models.errors import UserError, finite_number
+from paxchain.specs import chain_z3, paxos_z3, quorums_z3
 
 __all__ = ["command"]
 
@@ -52,10 +57,6 @@ def command() -> None:
 def _write_cti(out: str, text: str, cti, orders) -> list[Path]:
     """cti.txt, cti.dot and (when graphviz's ``dot`` is installed) cti.svg, rendered first and
     then written as one set (``paxchain.checker.artifacts.write_set``)."""
-    from paxchain.checker.artifacts import write_set
-    from paxchain.checker.render_cti import cti_dot
-    from paxchain.checker.render_dot import DotFailed, dot_available, render_svg
-
     dot = cti_dot(cti, orders)
     files: dict[str, str | bytes] = {"cti.txt": text, "cti.dot": dot}
     if dot_available():
@@ -97,9 +98,6 @@ def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: 
           timeout_ms: int) -> None:
     """Prove that Paxos's invariant is inductive and implies agreement, for any number of
     acceptors, ballots and values."""
-    from paxchain.checker import induction
-    from paxchain.specs import paxos_z3
-
     names = paxos_z3.conjunct_names()
     for d in drop:
         if d not in names:
@@ -124,8 +122,6 @@ def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: 
 def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weights: str | None,
             threshold: int | None, as_json: bool) -> None:
     """Prove that any two quorums intersect, or show two disjoint quorums."""
-    from paxchain.specs import quorums_z3
-
     if sum(x is not None for x in (acceptors, explicit, weights)) + all_sizes != 1:
         raise UserError("give exactly one of --acceptors N, --all-sizes, --quorums, --weights")
     if (weights is None) != (threshold is None):
@@ -152,9 +148,6 @@ def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weight
 @_timeout_option()
 def chain(as_json: bool, out: str | None, timeout_ms: int) -> None:
     """Prove the chain's structural invariants; show that k-common-prefix is not inductive."""
-    from paxchain.checker import induction
-    from paxchain.specs import chain_z3
-
     report = induction.check(chain_z3.system(), timeout_ms=timeout_ms)
     prefix = common_prefix_cti(timeout_ms=timeout_ms)
     # The common-prefix counterexample is the expected outcome (it is *shown* not inductive):

@@ -14,7 +14,11 @@ import os
 
 import click
 
+from paxchain.checker import render_dot
 from paxchain.checker.cli import echo
+from paxchain.checker.commands.replay import load_trace_file
+from paxchain.checker.render_html import trace_html
+from paxchain.checker.render_text import trace_text
 from paxchain.models.errors import UserError
 from paxchain.checker.files import write_atomic
 
@@ -38,26 +42,19 @@ def command(trace_file, html_out, svg_out, dot_out, text_out) -> None:
     if not outputs:
         raise UserError("give at least one of --html, --svg, --dot, --text")
     _check_outputs(trace_file, outputs)
-    from paxchain.checker.commands.replay import load_trace_file
-    from paxchain.checker.render_dot import dot_available, message_sequence, render_svg
-
-    if svg_out and not dot_available():
+    if svg_out and not render_dot.dot_available():
         raise UserError("--svg needs graphviz's dot program (apt-get install graphviz)")
     trace = load_trace_file(trace_file).trace
     contents: list[tuple[str, str | bytes]] = []
     if html_out:
-        from paxchain.checker.render_html import trace_html
-
         contents.append((html_out, trace_html(trace)))
     if dot_out or svg_out:
-        src = message_sequence(trace)
+        src = render_dot.message_sequence(trace)
         if dot_out:
             contents.append((dot_out, src))
         if svg_out:
-            contents.append((svg_out, render_svg(src)))
+            contents.append((svg_out, render_dot.render_svg(src)))
     if text_out:
-        from paxchain.checker.render_text import trace_text
-
         contents.append((text_out, trace_text(trace, trace_file)))
     written = [write_atomic(path, data) for path, data in contents]
     echo("wrote " + ", ".join(str(p) for p in written))

@@ -19,6 +19,7 @@ from paxchain.checker.cli import echo, verdict
 from paxchain.checker.files import read_json
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.trace import read_meta, replay
+from paxchain.models import registry
 from paxchain.models.values import TraceError, decode
 
 __all__ = ["command", "load_trace_file"]
@@ -30,8 +31,6 @@ def load_trace_file(path: str):
     The file is read strictly (``paxchain.checker.files.read_json``: depth, integer size and NaN/inf are
     bounded before anything else reads it), its header checked field by field
     (``paxchain.checker.trace.read_meta``) and every step re-executed on the model it names."""
-    from paxchain.models import registry
-
     data = read_json(path)
     meta = read_meta(data)
     params = {}
