@@ -32,6 +32,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping
 
+from paxchain import models
 from paxchain.impl.variants import import_file
 from paxchain.models.errors import UserError
 from paxchain.models.model import Model
@@ -88,8 +89,6 @@ class ModelEntry:
 
 def entries() -> dict[str, ModelEntry]:
     """Every model entry found in the modules of the ``models`` package."""
-    from paxchain import models
-
     found: dict[str, ModelEntry] = {}
     for info in sorted(pkgutil.iter_modules(models.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"paxchain.models.{info.name}")
