@@ -155,9 +155,15 @@ def _load(ref: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _actors(spec: dict[str, Any]) -> dict[str, Any]:
+def _built(spec: dict[str, Any]) -> dict[str, tuple[Any, str | None]]:
+    """Node id -> ``(actor, role)`` from the spec's factory (role ``None`` where the factory
+    returns a bare actor)."""
     built = _load(spec["factory"])(**spec["kwargs"])
-    return {n: (a[0] if isinstance(a, tuple) else a) for n, a in built.items()}
+    return {n: (a if isinstance(a, tuple) else (a, None)) for n, a in built.items()}
+
+
+def _actors(spec: dict[str, Any]) -> dict[str, Any]:
+    return {n: actor for n, (actor, _) in _built(spec).items()}
 
 
 # -- the node process --------------------------------------------------------------------------
@@ -356,6 +362,9 @@ class Cluster:
     deadline at the latest, and ``stop`` takes at most ~2 x ``STOP_GRACE`` however many nodes
     there are, so a run ends within its deadline plus a bounded cleanup.
 
+    ``nodes`` lists the node ids in the factory's order, ``roles`` each one's declared role
+    (``None`` where the factory returns bare actors).
+
     A node is *up* (a process, started or starting), or *down* (killed by ``kill`` and not yet
     restarted, or never started). ``kill`` of a node that is still starting kills the starting
     process; ``kill`` of a node whose first start has not come yet keeps it from starting
@@ -367,7 +376,9 @@ class Cluster:
         self.t0 = time.monotonic()
         self.deadline_wall = time.time() + spec.deadline
         self.spec = spec
-        self.nodes = list(_actors({"factory": spec.factory, "kwargs": spec.kwargs}))
+        built = _built({"factory": spec.factory, "kwargs": spec.kwargs})
+        self.nodes = list(built)
+        self.roles: dict[str, str | None] = {n: role for n, (_, role) in built.items()}
         self.sockets: dict[str, socket.socket] = {}
         self.procs: dict[str, _Proc] = {}
         self.outputs: dict[str, list[tuple[float, Any]]] = {n: [] for n in self.nodes}

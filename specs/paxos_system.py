@@ -29,11 +29,27 @@ value_decided       learners=0 (no learner: the goal is never reached)
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable
+
 from paxchain.models.properties import Property, invariant, sometimes, transition
 from paxchain.specs.lamport_paxos import chosen_mask
 
 __all__ = ["PROPERTIES", "WITHOUT_HISTORY", "properties", "agreement", "learned_chosen", "validity", "promise_monotonic",
-           "refinement", "decision_durable", "quorum_suffices", "value_decided", "chosen_values"]
+           "refinement", "decision_durable", "quorum_suffices", "value_decided", "chosen_values",
+           "agreement_holds", "validity_holds"]
+
+
+# -- the predicates, shared with the run-level properties (``paxchain.specs.paxos_run``) -----
+
+def agreement_holds(decided: Iterable, chosen: Iterable) -> bool:
+    """Agreement itself: no two different values among those ``decided`` (by learners) and
+    those ``chosen`` (by a quorum of acceptors in one ballot)."""
+    return len(set(decided).union(chosen)) <= 1
+
+
+def validity_holds(values: Iterable, proposed: Container) -> bool:
+    """Validity itself: every one of ``values`` was ``proposed``."""
+    return all(v in proposed for v in values)
 
 
 def chosen_values(m, s) -> frozenset:
@@ -62,7 +78,7 @@ def agreement(m, s) -> bool:
     memo = m.spec_memo.setdefault("agreement", {})
     ok = memo.get(key)
     if ok is None:
-        ok = memo[key] = len(m.decisions(s) | chosen_values(m, s)) <= 1
+        ok = memo[key] = agreement_holds(m.decisions(s), chosen_values(m, s))
     return ok
 
 
@@ -88,7 +104,7 @@ def learned_chosen(m, s) -> bool:
                                 f"{sorted(m.proposed())}")
 def validity(m, s) -> bool:
     """Validity: every decided value was proposed by some proposer (one of its clients' values)."""
-    return m.decisions(s) <= m.proposed()
+    return validity_holds(m.decisions(s), m.proposed())
 
 
 def _promise_drops(m, s, t) -> list[str]:

@@ -8,8 +8,10 @@ import sys
 
 from click.testing import CliRunner
 
-from paxchain.checker.commands.simulate_chain import ChainScenario, report, run, subcommand
+from paxchain.checker.chain_runs import report
+from paxchain.checker.commands.simulate_chain import subcommand
 from paxchain.impl.simulator import Crash, Latency
+from paxchain.models.chain_driver import ChainScenario, simulate_scenario
 
 ARGS = ["--nodes", "5", "--block-interval", "60", "--delay", "1..30", "--seed", "7",
         "--blocks", "30", "--loss", "0.05", "--crash", "n2:500:300", "--clock-offset", "n3:40",
@@ -38,7 +40,7 @@ def test_another_seed_gives_another_run():
 def test_slow_network_forks_more_than_a_fast_one():
     def stale(latency):
         sc = ChainScenario(nodes=5, block_interval=20, blocks=60, latency=latency, seed=3)
-        result = run(sc)
+        result = simulate_scenario(sc)
         text = report(sc, result)
         line = next(x for x in text.splitlines() if x.startswith("orphan rate"))
         return int(line.split()[2].split("/")[0])
@@ -48,7 +50,7 @@ def test_slow_network_forks_more_than_a_fast_one():
 def test_nodes_converge_without_faults_under_lowest_hash_ties():
     sc = ChainScenario(nodes=4, block_interval=50, blocks=30, latency=Latency("uniform", 1, 20),
                        seed=2, tie="lowest-hash", crashes=(Crash("n2", 300, 200),))
-    result = run(sc)
+    result = simulate_scenario(sc)
     tips = {st.tip for st in result.states.values()}
     assert len(tips) == 1 and next(iter(tips)).height >= 10
     assert "(converged)" in report(sc, result)

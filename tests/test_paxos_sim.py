@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from paxchain.checker.cli import cli
-from paxchain.checker.commands.simulate_paxos import (Scenario, replay_data, run_scenario, summary_text,
-                                             trace_json)
+from paxchain.checker.paxos_runs import replay_data, run_scenario, summary_text, trace_json
 from paxchain.models.errors import UserError
 from paxchain.impl.actor import Output, Send, SetTimer
 from paxchain.impl.simulator import Clock, Crash, Latency, Pause, SimConfig, simulate
+from paxchain.models.paxos_driver import Scenario
 
 
 def cli_run(*args: str):

@@ -19,10 +19,11 @@ from types import SimpleNamespace
 import pytest
 
 import paxchain.impl.net as net
-from paxchain.checker.commands import run_chain
+from paxchain.checker.chain_runs import report_real
 from paxchain.impl.actor import Persist, Send
 from paxchain.impl.net import Cluster, NetSpec, read_durable
 from paxchain.impl.paxos import Prepare, make_cluster
+from paxchain.specs.chain_run import divergences
 
 
 
@@ -305,15 +306,15 @@ def test_run_paxos_with_150_acceptors_honours_its_deadline(tmp_path):
 def test_divergence_needs_both_chains_past_their_fork_by_more_than_k():
     g = ("g",)
     chains = {"n1": g + ("a1", "a2", "a3", "a4"), "n2": g + ("a1",), "n3": g}
-    assert run_chain.divergences(chains, 2) == []  # n2 and n3 are merely behind
+    assert divergences(chains, 2) == []  # n2 and n3 are merely behind
     # A shallow fork (at most k blocks of its own on one side) is still consistent.
     chains["n2"] = g + ("a1", "b2", "b3")
-    assert run_chain.divergences(chains, 2) == []
+    assert divergences(chains, 2) == []
     # Both sides deeper than k past the fork: a violation, named.
     chains["n2"] = g + ("a1", "b2", "b3", "b4")
-    assert run_chain.divergences(chains, 2) == [
+    assert divergences(chains, 2) == [
         "n1 and n2 part after height 1: 3 and 3 blocks of their own, both more than k=2"]
-    assert run_chain.divergences(chains, 3) == []
+    assert divergences(chains, 3) == []
 
 
 def fake_cluster(names):
@@ -331,16 +332,16 @@ def test_report_behind_at_the_deadline_is_incomplete_and_divergence_is_a_violati
     b1, b2, b3, b4 = (block(h) for h in range(1, 5))
     c = fake_cluster(names)
     behind = {"n1": g + (b1, b2, b3, b4), "n2": g + (b1,)}
-    assert run_chain._report(c, False, behind, names, 8, 2, 5, []) == 3
+    assert report_real(c, False, behind, names, 8, 2, 5, []) == 3
     out = capsys.readouterr().out
     assert "incomplete" in out and "n2 is behind n1" in out and "VIOLATED" not in out
     never = {"n1": g + (b1,), "n2": None}  # n2 never persisted a chain
-    assert run_chain._report(c, False, never, names, 8, 2, 5, []) == 3
+    assert report_real(c, False, never, names, 8, 2, 5, []) == 3
     c1, c2, c3 = (block(h, "c") for h in range(2, 5))
     forked = {"n1": g + (b1, b2, b3, b4), "n2": g + (b1, c1, c2, c3)}
-    assert run_chain._report(c, False, forked, names, 8, 2, 5, []) == 1
+    assert report_real(c, False, forked, names, 8, 2, 5, []) == 1
     assert "VIOLATED prefix consistency (k=2)" in capsys.readouterr().out
-    assert run_chain._report(c, True, {"n1": g, "n2": "unreadable"}, names, 8, 2, 5, []) == 1
+    assert report_real(c, True, {"n1": g, "n2": "unreadable"}, names, 8, 2, 5, []) == 1
     assert "VIOLATED durable storage" in capsys.readouterr().out
 
 
@@ -396,7 +397,8 @@ def test_nan_inf_and_negative_numbers_are_one_line_errors(args):
 
 
 def test_a_replay_file_with_nan_is_a_one_line_error(tmp_path):
-    from paxchain.checker.commands.simulate_paxos import Scenario, run_scenario, trace_json
+    from paxchain.checker.paxos_runs import run_scenario, trace_json
+    from paxchain.models.paxos_driver import Scenario
 
     sc = Scenario(3, 2, 1, seed=1)
     data = trace_json(sc, *run_scenario(sc))

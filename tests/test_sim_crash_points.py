@@ -15,9 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from paxchain.checker.cli import cli
-from paxchain.checker.commands.simulate_paxos import Scenario, replay_data, run_scenario, trace_json
+from paxchain.checker.paxos_runs import replay_data, run_scenario, trace_json
 from paxchain.impl.actor import Persist, Send
 from paxchain.impl.simulator import Latency, SimConfig, simulate
+from paxchain.models.paxos_driver import Scenario
 
 EFFECTS = [Send("peer", "x"), Persist("x"), Send("peer", "y")]
 

@@ -1,22 +1,21 @@
-"""``paxchain run``: run a protocol's handlers for real, one OS process per node over UDP on
-127.0.0.1.
+"""``paxchain run MODEL``: run a protocol's handlers for real, one OS process per node over UDP
+on 127.0.0.1.
 
-A click group; each target is a module ``checker/commands/run_<target>.py`` defining a
-module-level ``subcommand``, discovered like ``paxchain simulate``'s targets.
+MODEL is found like ``paxchain simulate``'s (``DriverGroup``): a registry model that has a
+driver, or the driver's own name; its command is ``checker/commands/run_NAME.py``'s
+``subcommand``.
 """
 
 from __future__ import annotations
 
 import click
 
-from paxchain.checker.commands.simulate import add_subcommands
+from paxchain.checker.commands.simulate import DriverGroup
 
 __all__ = ["command"]
 
 
-@click.group("run")
+@click.group("run", cls=DriverGroup, subcommand_metavar="MODEL [OPTIONS]...")
 def command() -> None:
-    """Run a protocol on real sockets on 127.0.0.1, with optional injected faults."""
-
-
-add_subcommands(command, "run_")
+    """Run a protocol on real sockets on 127.0.0.1, with optional injected faults. MODEL: a
+    model with a driver (paxos-system, chain) or the driver's name (paxos, chain)."""

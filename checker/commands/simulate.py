@@ -1,36 +1,44 @@
-"""``paxchain simulate``: run a protocol in the seeded deterministic simulator.
+"""``paxchain simulate MODEL``: run a protocol in the seeded deterministic simulator.
 
-A click group; each target is a module ``checker/commands/simulate_<target>.py`` that defines a
-module-level ``subcommand`` (a ``click.Command``), found with ``pkgutil`` so that adding a target
-never edits this file. Same seed and parameters, same output byte for byte.
+MODEL is a registry model that has a driver (``paxchain.models.drivers``: ``paxos-system``,
+``chain``) or the driver's own name (``paxos``, ``chain``, the short spellings). A driver
+``NAME``'s command is the ``subcommand`` of ``checker/commands/simulate_NAME.py``; a model
+without a driver is one line, exit 2. Same seed and parameters, same output byte for byte.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
 import click
 
-__all__ = ["command", "add_subcommands"]
+from paxchain.models.drivers import DRIVERS, driver
+from paxchain.models.registry import BadInput
+
+__all__ = ["command", "DriverGroup"]
 
 
-def add_subcommands(group: click.Group, prefix: str) -> None:
-    """Add ``subcommand`` of every module ``paxchain.checker.commands.<prefix><target>`` to ``group``."""
-    from paxchain.checker import commands
+class DriverGroup(click.Group):
+    """The drivers of the model registry as sub-commands: ``list_commands`` names them,
+    ``get_command`` takes a driver's name or any model name and finds the driver's command in
+    ``paxchain.checker.commands.<group>_<driver>``."""
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        if info.name.startswith(prefix) and len(info.name) > len(prefix):
-            module = importlib.import_module(f"paxchain.checker.commands.{info.name}")
-            sub = getattr(module, "subcommand", None)
-            if isinstance(sub, click.Command):
-                group.add_command(sub)
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(d.name for d in DRIVERS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        d = driver(name)
+        try:
+            module = importlib.import_module(f"paxchain.checker.commands.{self.name}_{d.name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"paxchain.checker.commands.{self.name}_{d.name}":
+                raise
+            raise BadInput(f"the {d.name} driver cannot {self.name}") from None
+        return module.subcommand
 
 
-@click.group("simulate")
+@click.group("simulate", cls=DriverGroup, subcommand_metavar="MODEL [OPTIONS]...")
 def command() -> None:
     """Run a protocol's real handlers in a seeded simulator with latency, loss, duplication,
-    pauses, clock skew and crashes."""
-
-
-add_subcommands(command, "simulate_")
+    pauses, clock skew and crashes. MODEL: a model with a driver (paxos-system, chain) or
+    the driver's name (paxos, chain)."""
