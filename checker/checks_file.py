@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paxchain.checker.result import HOLDS, VIOLATED, Strategy, Verdict
 from paxchain.checker.bmc import bmc_properties
 from paxchain.checker.cli import load_plugins
 from paxchain.models.errors import UserError
@@ -89,14 +90,14 @@ class CheckSpec:
     variant: str | None = None
     params: tuple[tuple[str, Any], ...] = ()     # as written (text or int), in file order
     engine: str = "explicit"
-    strategy: str = "bfs"
+    strategy: Strategy = Strategy.BFS
     max_depth: int | None = None
     max_states: int | None = None
     time_limit: float | None = None
     symmetry: bool = False
     properties: tuple[str, ...] | None = None    # None: every property of the model
     sometimes: tuple[str, ...] = ()
-    expect: str = "holds"
+    expect: Verdict = HOLDS                      # HOLDS or VIOLATED
     violates: str | None = None
     incomplete_fails: bool = True
     fail_on_unfired: bool = False
@@ -109,7 +110,7 @@ class CheckSpec:
 
     def checked(self) -> tuple[str, ...] | None:
         """The property names the search is restricted to (None: all)."""
-        if self.expect == "violated":
+        if self.expect == VIOLATED:
             return (self.violates,)
         if self.properties is None:
             return None  # every property, sometimes goals included
@@ -370,11 +371,12 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, base: str | None) -> Check
             if key == "sometimes" and props[name] != SOMETIMES:
                 raise fail(f"{name!r} is a {props[name]} property, not a sometimes goal "
                            "(list it under properties)", key)
-    expect = c.get("expect", "holds")
-    if expect not in ("holds", "violated"):
+    expect = c.get("expect", HOLDS)
+    if expect not in (HOLDS, VIOLATED):
         raise fail(f"expect must be \"holds\" or \"violated\", not {expect!r}", "expect")
+    expect = Verdict(expect)
     violates = c.get("violates")
-    if expect == "violated":
+    if expect == VIOLATED:
         if violates is None:
             raise fail("expect = \"violated\" needs violates = \"<property>\"", "expect")
         if violates not in props:
@@ -388,16 +390,17 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, base: str | None) -> Check
     if engine not in RUNNABLE_ENGINES:
         raise fail(f"engine {engine!r} cannot run from a checks file yet (runnable: "
                    f"{', '.join(RUNNABLE_ENGINES)}; use `paxchain {engine}` directly)", "engine")
-    strategy = c.get("strategy", "bfs")
-    if strategy not in ("bfs", "dfs"):
+    strategy = c.get("strategy", Strategy.BFS)
+    if strategy not in (Strategy.BFS, Strategy.DFS):
         raise fail(f"strategy must be \"bfs\" or \"dfs\", not {strategy!r}", "strategy")
+    strategy = Strategy(strategy)
     for key in ("max_depth", "max_states", "time_limit"):
         if key in c and not math.isfinite(c[key]):
             raise fail(f"{key} must be a finite number, not {c[key]}", key)
         if key in c and c[key] < 0:
             raise fail(f"{key} must not be negative", key)
     if c.get("properties") == [] and not c.get("sometimes") and not c.get("deadlock") \
-            and expect == "holds":
+            and expect == HOLDS:
         raise fail("nothing to check: properties = [] with no sometimes goals (and no deadlock "
                    "check) would hold vacuously", "properties")
     if engine == "bmc":
@@ -425,7 +428,7 @@ def _check_bmc(c: dict, fail, model_name: str, props: dict) -> None:
     for key in ("max_states", "symmetry", "strategy", "deadlock"):
         if key in c:
             raise fail(f"{key} does not apply to engine \"bmc\"", key)
-    if c.get("expect") == "violated":
+    if c.get("expect") == VIOLATED:
         wanted = [("violates", c["violates"])]
     else:
         wanted = [(k, n) for k in ("properties", "sometimes") for n in c.get(k, [])]

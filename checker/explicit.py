@@ -26,11 +26,11 @@ from typing import Any, Callable, Hashable
 
 from paxchain.models.model import Model, ReductionUnsound
 from paxchain.checker.progress import over_memory
-from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
                             STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Options, PropertyResult,
-                            Result, Stats)
+                            Result, Stats, Strategy)
 from paxchain.checker.trace import rebuild, rebuild_edge
 from paxchain.specs.model_properties import properties_of
 
@@ -98,7 +98,7 @@ class _Search:
         self.props = props
         self.results = {p.name: PropertyResult(p.name, p.kind, p.summary) for p in props}
         if options.deadlock:
-            self.results[DEADLOCK] = PropertyResult(DEADLOCK, "deadlock", _DEADLOCK_DOC)
+            self.results[DEADLOCK] = PropertyResult(DEADLOCK, Kind.DEADLOCK, _DEADLOCK_DOC)
         if not self.results:
             raise ValueError(f"nothing to check in {model.describe()}: no property is selected "
                              "(a check of nothing would hold vacuously)")
@@ -194,13 +194,11 @@ class _Search:
     def run(self) -> Result:
         start = time.monotonic()
         queue_left = 0
+        searches = {Strategy.BFS: self._bfs, Strategy.DFS: self._dfs}
+        if self.opt.strategy not in searches:
+            raise ValueError(f"unknown search strategy {self.opt.strategy.value!r}")
         try:
-            if self.opt.strategy == "bfs":
-                queue_left = self._bfs(start)
-            elif self.opt.strategy == "dfs":
-                queue_left = self._dfs(start)
-            else:
-                raise ValueError(f"unknown search strategy {self.opt.strategy!r}")
+            queue_left = searches[self.opt.strategy](start)
         except (KeyboardInterrupt, MemoryError) as exc:
             self.stopped_by = _stop_reason(exc)
             queue_left = self.stats.queue

@@ -11,17 +11,39 @@ short, bounded model checking) says how far it got: ``Stats.checked_depth`` for 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Callable
+
+from paxchain.models.properties import Kind
 
 if TYPE_CHECKING:
     from paxchain.checker.trace import Trace
 
-__all__ = ["HOLDS", "VIOLATED", "INCOMPLETE", "EXIT_CODES", "Options", "Stats",
-           "PropertyResult", "Result"]
+__all__ = ["Verdict", "Strategy", "HOLDS", "VIOLATED", "INCOMPLETE", "EXIT_CODES", "Options",
+           "Stats", "PropertyResult", "Result"]
 
-HOLDS = "holds"
-VIOLATED = "violated"
-INCOMPLETE = "incomplete"
+
+class Verdict(StrEnum):
+    """A property's or a run's verdict. Each member is its own word (``Verdict.HOLDS ==
+    "holds"``), the word that reports, JSON and traces carry."""
+
+    HOLDS = "holds"
+    VIOLATED = "violated"
+    INCOMPLETE = "incomplete"
+
+
+class Strategy(StrEnum):
+    """How a run searched: the explicit engine's breadth- or depth-first search, or bounded
+    model checking (``bmc``, the Z3 engine's runs). The member is the word in ``--json``."""
+
+    BFS = "bfs"
+    DFS = "dfs"
+    BMC = "bmc"
+
+
+HOLDS = Verdict.HOLDS
+VIOLATED = Verdict.VIOLATED
+INCOMPLETE = Verdict.INCOMPLETE
 EXIT_CODES = {HOLDS: 0, VIOLATED: 1, INCOMPLETE: 3}
 EXIT_BAD_INPUT = 2
 
@@ -49,7 +71,7 @@ class Options:
     process grows past it; it is read where the engine reads its clock.
     """
 
-    strategy: str = "bfs"
+    strategy: Strategy = Strategy.BFS  # its word ("dfs") is accepted and stored as the member
     max_depth: int | None = None
     max_states: int | None = None
     time_limit: float | None = None
@@ -62,6 +84,11 @@ class Options:
     coverage: bool = True
     progress: Callable[["Stats"], None] | None = None
     progress_interval: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.strategy not in tuple(Strategy):
+            raise ValueError(f"unknown search strategy {self.strategy!r}")
+        object.__setattr__(self, "strategy", Strategy(self.strategy))
 
     def bounds_text(self) -> str:
         def b(v: Any) -> str:
@@ -115,9 +142,9 @@ class Stats:
 @dataclass
 class PropertyResult:
     name: str
-    kind: str
+    kind: Kind
     summary: str
-    verdict: str = INCOMPLETE
+    verdict: Verdict = INCOMPLETE
     trace: "Trace | None" = None
     detail: str = ""
     # A bounded claim about this property alone (bounded model checking): no violation in any
@@ -160,7 +187,7 @@ class Result:
         return self.stopped_by is None
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Verdict:
         if any(p.verdict == VIOLATED for p in self.properties):
             return VIOLATED
         if any(p.verdict == INCOMPLETE for p in self.properties) or not self.exhaustive:

@@ -45,8 +45,9 @@ from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.models.model import Model
 from paxchain.models.properties import SOMETIMES
-from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH, STOP_OUT_OF_MEMORY,
-                            STOPS_FROM_OUTSIDE, VIOLATED, Options, Result, Stats)
+from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
+                            STOP_OUT_OF_MEMORY, STOPS_FROM_OUTSIDE, VIOLATED, Options, Result,
+                            Stats, Strategy)
 
 __all__ = ["run_suite", "run_checks", "run_one", "Outcome", "NOT_RUN",
            "SKIPPED_SLOW"]
@@ -134,14 +135,15 @@ def _options(base: Options, spec: CheckSpec) -> Options:
     def pick(mine, theirs):
         return mine if mine is not None else theirs
     only = spec.checked() if spec.checked() is not None else base.only
-    return replace(base, strategy=spec.strategy if spec.strategy != "bfs" else base.strategy,
+    strategy = spec.strategy if spec.strategy != Strategy.BFS else base.strategy
+    return replace(base, strategy=strategy,
                    max_depth=pick(spec.max_depth, base.max_depth),
                    max_states=pick(spec.max_states, base.max_states),
                    time_limit=pick(spec.time_limit, base.time_limit),
                    symmetry=spec.symmetry or base.symmetry,
                    deadlock=spec.deadlock or base.deadlock, only=only,
                    # a holds check gives every property its own verdict; a violated one stops
-                   keep_going=spec.expect == "holds", progress=None)
+                   keep_going=spec.expect == HOLDS, progress=None)
 
 
 # -- judging ---------------------------------------------------------------------------------

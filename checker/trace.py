@@ -27,7 +27,7 @@ from typing import Any, Callable, Hashable, Mapping
 
 from paxchain.checker.version import __version__
 from paxchain.models.model import Label, Model
-from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.models.values import TraceError, decode, encode
 from paxchain.specs.model_properties import properties_of
 
@@ -36,7 +36,7 @@ __all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "
 
 FORMAT = "paxchain-trace"
 FORMAT_VERSION = 1
-DEADLOCK_KIND = "deadlock"
+DEADLOCK_KIND = Kind.DEADLOCK
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Trace:
 
     model: Model
     prop: str
-    kind: str
+    kind: Kind
     summary: str
     steps: list[Step]
     explanation: str = ""
@@ -154,7 +154,7 @@ class Replayed:
     outcome: str  # "violation" or "witness"
 
 
-KINDS = (INVARIANT, TRANSITION, SOMETIMES, QUIESCENT, DEADLOCK_KIND)
+KINDS = tuple(Kind)  # every kind a trace may show: a property's, or the engine's deadlock
 _OPTIONAL_TEXT = ("tool", "tool_version", "summary", "explanation")
 
 
@@ -264,7 +264,7 @@ def replay(model: Model, data: Any) -> Replayed:
             raise TraceError(f"step {i}: {text} is enabled in state {i - 1} but does not lead "
                              f"to the recorded state {i}")
         steps.append(Step(exact[0], cur))
-    kind, name = meta["kind"], meta["property"]
+    kind, name = Kind(meta["kind"]), meta["property"]  # read_meta checked it is one
     last = steps[-1].state
     if kind == DEADLOCK_KIND:
         if any(True for _ in model.successors(last)):

@@ -16,23 +16,38 @@ for the end of a counterexample.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from functools import partial
 from typing import Any, Callable
 
-__all__ = ["INVARIANT", "TRANSITION", "SOMETIMES", "QUIESCENT", "Property",
+__all__ = ["Kind", "INVARIANT", "TRANSITION", "SOMETIMES", "QUIESCENT", "KINDS", "Property",
            "invariant", "transition", "sometimes", "quiescent"]
 
-INVARIANT = "invariant"
-TRANSITION = "transition"
-SOMETIMES = "sometimes"
-QUIESCENT = "quiescent"
-KINDS = (INVARIANT, TRANSITION, SOMETIMES, QUIESCENT)
+
+class Kind(StrEnum):
+    """A property's kind. Each member is its own word (``Kind.INVARIANT == "invariant"``), the
+    word that JSON reports and trace files carry."""
+
+    INVARIANT = "invariant"
+    TRANSITION = "transition"
+    SOMETIMES = "sometimes"
+    QUIESCENT = "quiescent"
+    # Not a kind a Property may have: the explicit engine's own deadlock-freedom check, as its
+    # results and traces name it.
+    DEADLOCK = "deadlock"
+
+
+INVARIANT = Kind.INVARIANT
+TRANSITION = Kind.TRANSITION
+SOMETIMES = Kind.SOMETIMES
+QUIESCENT = Kind.QUIESCENT
+KINDS = (INVARIANT, TRANSITION, SOMETIMES, QUIESCENT)  # the kinds a Property may have
 
 
 @dataclass(frozen=True)
 class Property:
     name: str
-    kind: str
+    kind: Kind  # a kind's word ("invariant") is accepted and stored as its member
     check: Callable[..., bool]
     doc: str = ""
     explain: Callable[..., str] | None = None
@@ -40,7 +55,10 @@ class Property:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"property {self.name!r}: kind must be one of {KINDS}, not {self.kind!r}")
+            words = tuple(k.value for k in KINDS)
+            raise ValueError(f"property {self.name!r}: kind must be one of {words}, "
+                             f"not {self.kind!r}")
+        object.__setattr__(self, "kind", Kind(self.kind))
         if self.kind == QUIESCENT and self.quiet is None:
             raise ValueError(f"property {self.name!r}: a quiescent property needs quiet(state)")
 
@@ -63,33 +81,36 @@ class Property:
 
     def holds_at(self, state: Any) -> bool:
         """Evaluate a state property (invariant, quiescent, sometimes) at one state."""
-        if self.kind == QUIESCENT:
+        if self.kind == QUIESCENT and self.quiet is not None:  # __post_init__: never None
             return (not self.quiet(state)) or self.check(state)
         return self.check(state)
 
 
-def _make(kind: str, name: str | None, **extra: Any) -> Callable[[Callable[..., bool]], Property]:
+Decorator = Callable[[Callable[..., bool]], Property]
+
+
+def _make(kind: Kind, name: str | None, **extra: Any) -> Decorator:
     def wrap(fn: Callable[..., bool]) -> Property:
         return Property(name or fn.__name__, kind, fn, (fn.__doc__ or "").strip(), **extra)
     return wrap
 
 
-def invariant(name: str | None = None, explain: Callable[..., str] | None = None):
+def invariant(name: str | None = None, explain: Callable[..., str] | None = None) -> Decorator:
     """Decorator: ``@invariant()`` turns a predicate on a state into an invariant."""
     return _make(INVARIANT, name, explain=explain)
 
 
-def transition(name: str | None = None, explain: Callable[..., str] | None = None):
+def transition(name: str | None = None, explain: Callable[..., str] | None = None) -> Decorator:
     """Decorator: a predicate on ``(state, next_state)`` checked on every transition."""
     return _make(TRANSITION, name, explain=explain)
 
 
-def sometimes(name: str | None = None):
+def sometimes(name: str | None = None) -> Decorator:
     """Decorator: a goal that some reachable state must reach."""
     return _make(SOMETIMES, name)
 
 
 def quiescent(quiet: Callable[[Any], bool], name: str | None = None,
-              explain: Callable[..., str] | None = None):
+              explain: Callable[..., str] | None = None) -> Decorator:
     """Decorator: a predicate required of every state that ``quiet`` calls quiescent."""
     return _make(QUIESCENT, name, explain=explain, quiet=quiet)
