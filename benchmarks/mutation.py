@@ -84,6 +84,7 @@ import pickle
 import re
 import resource
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -1067,6 +1068,9 @@ def run_worker(job: dict) -> dict:
     if job.get("memory_mb"):
         limit = int(job["memory_mb"]) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if job.get("cpu_seconds"):  # CPU time, not wall time: a loaded machine cuts no survivor short
+        cpu = int(job["cpu_seconds"]) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 10))
     _install(job["modules"])
     from paxchain.checker.checks_file import load
     from paxchain.checker.suite import run_one
@@ -1167,27 +1171,27 @@ class Outcome:
 def run_job(snapshot: Snapshot, mutant: Mutant | None, checks: list[str], checks_file: Path,
             time_limit: float, memory_mb: int | None) -> Outcome:
     job = {"modules": snapshot.compiled(mutant), "checks": checks,
-           "checks_file": str(checks_file), "memory_mb": memory_mb}
+           "checks_file": str(checks_file), "memory_mb": memory_mb, "cpu_seconds": time_limit}
     with tempfile.NamedTemporaryFile("wb", suffix=".job", delete=False) as f:
         pickle.dump(job, f)
         path = f.name
     start = time.monotonic()
     try:
         proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", path],
-                              capture_output=True, text=True, cwd=ROOT, timeout=time_limit)
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        done = [json.loads(ln)["progress"] for ln in out.splitlines() if ln.startswith('{"progress"')]
-        running = checks[len(done)] if len(done) < len(checks) else "?"
-        return Outcome(mutant, TIMEOUT, f"time limit {time_limit:g} s, in {running}",
-                       time.monotonic() - start, done)
+                              capture_output=True, text=True, cwd=ROOT)
     finally:
         os.unlink(path)
     seconds = time.monotonic() - start
     lines = proc.stdout.strip().splitlines()
+    done = [json.loads(ln)["progress"] for ln in lines if ln.startswith('{"progress"')]
+    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and time_limit:
+        running = checks[len(done)] if len(done) < len(checks) else "?"
+        return Outcome(mutant, TIMEOUT, f"CPU time limit {time_limit:g} s, in {running}",
+                       seconds, done)
     try:
         res = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
+        res["status"]
+    except (IndexError, KeyError, json.JSONDecodeError):
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
         # a signal (the OOM killer, someone's kill) or running out of memory is no verdict
         status = TIMEOUT if proc.returncode < 0 or "MemoryError" in proc.stderr else KILLED
@@ -1501,7 +1505,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first K mutants")
     ap.add_argument("--only", nargs="+", default=None, metavar="ID", help="only these mutants")
     ap.add_argument("--time-limit", type=float, default=None,
-                    help="seconds per mutant (default: 2.5 x the baseline, at least 120)")
+                    help="CPU seconds per mutant (default: 2.5 x the baseline, at least 120)")
     ap.add_argument("--baseline-time-limit", type=float, default=900.0,
                     help=argparse.SUPPRESS)
     ap.add_argument("--memory-mb", type=int, default=None,
