@@ -19,15 +19,17 @@ Actions, as in the spec (the next-state relation is their union):
   ``bal`` whose highest reported vote (if any) is for ``val``: add ``2a(bal, val)``.
 - ``Phase2b(a, bal, val)`` — for a ``2a(bal, val)`` sent with ``bal >= maxBal[a]``: vote for it.
 
-Seeded bugs (``VARIANTS``) change exactly one rule each.
+Seeded bugs (``VARIANTS``) change exactly one rule each: ``RULES`` holds, per variant, the rules
+it changes, picked once when the model is built (no step asks which variant it runs).
 """
 
 from __future__ import annotations
 
 import collections
 import itertools
+import operator
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from paxchain.models.model import Label, Model, Record
 from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
@@ -50,6 +52,43 @@ VARIANTS = {
 def majority_quorums(n: int) -> tuple[frozenset[int], ...]:
     """All subsets of size ``n // 2 + 1`` (the minimal majorities)."""
     return tuple(frozenset(c) for c in itertools.combinations(range(n), n // 2 + 1))
+
+
+def _small_quorums(n: int) -> tuple[frozenset[int], ...]:
+    """All subsets of size ``n // 2`` (at least 1), which need not intersect."""
+    return tuple(frozenset(c) for c in itertools.combinations(range(n), max(1, n // 2)))
+
+
+def _vote_any(bal: int, max_bal: int) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rules of the protocol that a seeded bug may change; the defaults are the spec's."""
+
+    # The quorums when none are given: the minimal majorities of n acceptors.
+    quorums: Callable[[int], tuple[frozenset[int], ...]] = majority_quorums
+    # Phase1b records the promise for a 1a(bal) as maxBal[a] = bal + promise_offset.
+    promise_offset: int = 0
+    # Phase2a may send a second, different 2a for a ballot that already has one.
+    repeat_2a: bool = False
+    # Phase2a may propose any value once a quorum has promised, whatever votes they reported.
+    ignore_votes: bool = False
+    # Phase2b(a, bal, val) is enabled when may_vote(bal, maxBal[a]).
+    may_vote: Callable[[int, int], bool] = operator.ge
+
+
+RULES: dict[str | None, Rules] = {
+    None: Rules(),
+    "ignore_votes": Rules(ignore_votes=True),
+    "small_quorums": Rules(quorums=_small_quorums),
+    "phase2b_ignores_promise": Rules(may_vote=_vote_any),
+    "duplicate_2a": Rules(repeat_2a=True),
+    "promise_off_by_one": Rules(promise_offset=1),
+    "strict_phase2b": Rules(may_vote=operator.gt),
+}
+assert RULES.keys() == {None, *VARIANTS}
 
 
 def _bits(x: int) -> Iterator[int]:
@@ -188,12 +227,9 @@ class LamportPaxos(Model):
             raise ValueError("need acceptors >= 1, values >= 1 and max_ballot >= 0")
         if variant is not None and variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}")
+        self.rules = RULES[variant]
         if quorums is None:
-            if variant == "small_quorums":
-                quorums = tuple(frozenset(c) for c in
-                                itertools.combinations(range(acceptors), max(1, acceptors // 2)))
-            else:
-                quorums = majority_quorums(acceptors)
+            quorums = self.rules.quorums(acceptors)
         if not quorums or any(not q or not q <= set(range(acceptors)) for q in quorums):
             raise ValueError("quorums must be non-empty sets of acceptors")
         params: dict[str, Any] = {"acceptors": acceptors, "values": values,
@@ -276,7 +312,8 @@ class LamportPaxos(Model):
         None (the search's hot path builds no labels), else ``(label, state)`` pairs.
         ``tally``, when given, counts the successors of each action (coverage)."""
         max_bal, max_vbal, max_val, msgs = state
-        m, nv, variant = self.msgs, self.nv, self.variant
+        m, nv, rules = self.msgs, self.nv, self.rules
+        promise_offset, repeat_2a, may_vote = rules.promise_offset, rules.repeat_2a, rules.may_vote
         out = []
         mark = 0
         # Phase1a(bal)
@@ -293,8 +330,7 @@ class LamportPaxos(Model):
             mb = max_bal[a]
             for b in _bits(sent_1a):
                 if b > mb:
-                    promise = b + 1 if variant == "promise_off_by_one" else b
-                    nb_ = max_bal[:a] + (promise,) + max_bal[a + 1:]
+                    nb_ = max_bal[:a] + (b + promise_offset,) + max_bal[a + 1:]
                     bit = m.bit_1b(a, b, max_vbal[a], max_val[a])
                     t = (nb_, max_vbal, max_val, msgs | (1 << bit))
                     out.append(t if mode is None else self._emit(
@@ -306,7 +342,7 @@ class LamportPaxos(Model):
         # Phase2a(bal, val)
         for b in self.ballots:
             sent_2a = (msgs >> m.bit_2a(b, 0)) & self.value_mask
-            if sent_2a and variant != "duplicate_2a":
+            if sent_2a and not repeat_2a:
                 continue
             allowed, witness = self._proposable(state, b)
             for v in self.value_bits[allowed]:
@@ -326,14 +362,7 @@ class LamportPaxos(Model):
         for b in self.ballots:
             for v in self.value_bits[(sent >> (b * nv)) & self.value_mask]:
                 for a in range(self.n):
-                    mb = max_bal[a]
-                    if variant == "strict_phase2b":
-                        ok = b > mb
-                    elif variant == "phase2b_ignores_promise":
-                        ok = True
-                    else:
-                        ok = b >= mb
-                    if not ok:
+                    if not may_vote(b, max_bal[a]):
                         continue
                     t = (max_bal[:a] + (b,) + max_bal[a + 1:],
                          max_vbal[:a] + (b,) + max_vbal[a + 1:],
@@ -356,7 +385,7 @@ class LamportPaxos(Model):
         for q, qmask in zip(self.quorums, self.quorum_masks):
             if promised & qmask != qmask:
                 continue
-            if self.variant == "ignore_votes":
+            if self.rules.ignore_votes:
                 vals = self.value_mask
             else:
                 best, vals = -1, 0
@@ -540,7 +569,10 @@ class LamportPaxos(Model):
         for ap in itertools.permutations(range(self.n)):
             # ap[new] = old: the image's acceptor `new` is the original acceptor ap[new].
             inv_a = {old: new for new, old in enumerate(ap)}
-            order = (lambda t, ap=ap: tuple([t[x] for x in ap]))
+
+            def order(t: tuple[int, ...], ap: tuple[int, ...] = ap) -> tuple[int, ...]:
+                return tuple([t[x] for x in ap])
+
             vperms = []
             for vperm in itertools.permutations(range(self.nv)):
                 inv_v = {old: new for new, old in enumerate(vperm)}
