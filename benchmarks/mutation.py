@@ -75,7 +75,6 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
-import dataclasses
 import hashlib
 import json
 import marshal
@@ -1329,6 +1328,9 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
         log(f"[{target.name}] resuming: {len(done)} mutants already judged on this source")
     outcomes: list[Outcome] = [done[m.id] for m in mutants if m.id in done]
     todo = [] if args.no_run else [m for m in mutants if m.id not in done]
+    timed_out = {r["id"] for r in (_previous_section(out_path, target, snapshot) or {})
+                 .get("mutants", []) if r["status"] == TIMEOUT}
+    todo.sort(key=lambda m: m.id in timed_out)  # those that ran out of time before: last
     rank = {id(m): i for i, m in enumerate(mutants)}
     lock = threading.Lock()
 
