@@ -26,7 +26,7 @@ Drivers: the model checker (``models/``), the seeded simulator and the asyncio r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable, Protocol, Sequence, Union
+from typing import Any, Hashable, Protocol, Sequence
 
 __all__ = ["Send", "SetTimer", "CancelTimer", "Persist", "Output", "Effect", "Actor",
            "Handled"]
@@ -67,7 +67,7 @@ class Output:
     value: Hashable
 
 
-Effect = Union[Send, SetTimer, CancelTimer, Persist, Output]
+Effect = Send | SetTimer | CancelTimer | Persist | Output
 Handled = tuple[Any, list[Effect]]
 
 

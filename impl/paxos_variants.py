@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Hashable
 
 from paxchain.impl import paxos as px
-from paxchain.impl.actor import Handled
+from paxchain.impl.actor import Effect, Handled
 from paxchain.impl.variants import ActorWrapper, Catalogue, persist_after_sends
 
 __all__ = ["PAXOS", "CORRUPT_VALUE"]
@@ -34,17 +34,17 @@ CORRUPT_VALUE = "v?"
 @PAXOS.subclass("no_durable_storage",
                 "acceptor: does not persist; a restart forgets its promise and vote", "acceptor")
 class NoDurableStorage(px.Acceptor):
-    def _persist(self, s):
+    def _persist(self, s: px.AcceptorState) -> list[Effect]:
         return []
 
-    def on_start(self, node, durable, now):
+    def on_start(self, node: str, durable: Hashable | None, now: float) -> Handled:
         return super().on_start(node, None, now)
 
 
 @PAXOS.subclass("accept_below_promise",
                 "acceptor: accepts an Accept whose ballot is below its promise", "acceptor")
 class AcceptBelowPromise(px.Acceptor):
-    def _accepts(self, s, b):
+    def _accepts(self, s: px.AcceptorState, b: tuple[int, int]) -> bool:
         return True
 
 
@@ -68,7 +68,7 @@ class CorruptStorage(ActorWrapper):
     def on_start(self, node: str, durable: Hashable | None, now: float) -> Handled:
         if type(durable) is tuple and len(durable) == 2 and durable[1] is not None:
             durable = (durable[0], (durable[1][0], CORRUPT_VALUE))
-        return self.inner.on_start(node, durable, now)
+        return super().on_start(node, durable, now)
 
 
 # -- proposer ---------------------------------------------------------------------------------
@@ -76,24 +76,25 @@ class CorruptStorage(ActorWrapper):
 @PAXOS.subclass("ignore_promised_votes",
                 "proposer: proposes its own value, ignoring votes in promises", "proposer")
 class IgnorePromisedVotes(px.Proposer):
-    def _choose_value(self, s, best):
+    def _choose_value(self, s: px.ProposerState, best: tuple[tuple[int, int], Hashable] | None
+                      ) -> Hashable:
         return self.own_value(s.incarnation)
 
 
 @PAXOS.subclass("ballots_not_unique", "proposer: ballot is (round, 0) for every proposer",
                 "proposer")
 class BallotsNotUnique(px.Proposer):
-    def ballot(self, round_):
+    def ballot(self, round_: int) -> tuple[int, int]:
         return (round_, 0)
 
 
 @PAXOS.subclass("reuse_ballot_after_restart",
                 "proposer: round is not durable; restarts at round 0", "proposer")
 class ReuseBallotAfterRestart(px.Proposer):
-    def _durable(self, s):
+    def _durable(self, s: px.ProposerState) -> Hashable:
         return (0, s.incarnation)
 
-    def _resume(self, durable):
+    def _resume(self, durable: Hashable | None) -> tuple[int, int]:
         return 0, super()._resume(durable)[1]
 
 
@@ -101,7 +102,7 @@ class ReuseBallotAfterRestart(px.Proposer):
                 "proposer: counts a Promise or Accepted for any of its own ballots as one for "
                 "its current ballot", "proposer")
 class ProposerIgnoresReplyBallot(px.Proposer):
-    def _for_current_ballot(self, s, msg):
+    def _for_current_ballot(self, s: px.ProposerState, msg: Any) -> bool:
         return (s.phase in (px.PREPARING, px.ACCEPTING) and msg.ballot[1] == self.pid
                 and msg.ballot[0] <= s.round)
 
@@ -113,7 +114,8 @@ class ProposerIgnoresReplyBallot(px.Proposer):
                 "learner")
 class LearnerMixesBallots(px.Learner):
     @staticmethod
-    def _supporters(votes, msg):
+    def _supporters(votes: frozenset[tuple[tuple[int, int], Hashable, str]], msg: px.Accepted
+                    ) -> set[str]:
         return {a for (_, v, a) in votes if v == msg.value}
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from paxchain.impl.actor import Effect, Handled, Persist, Send
+from paxchain.impl.actor import Effect, Handled, Persist
 
 __all__ = ["Variant", "Catalogue", "ActorWrapper", "persist_after_sends", "load_plugins",
            "import_file", "PLUGINS_ENV"]
@@ -177,13 +177,16 @@ class ActorWrapper:
         return getattr(self.__dict__["inner"], attr)
 
     def on_start(self, node: str, durable: Any, now: float) -> Handled:
-        return self.inner.on_start(node, durable, now)
+        handled: Handled = self.inner.on_start(node, durable, now)
+        return handled
 
     def on_message(self, node: str, state: Any, src: str, msg: Any, now: float) -> Handled:
-        return self.inner.on_message(node, state, src, msg, now)
+        handled: Handled = self.inner.on_message(node, state, src, msg, now)
+        return handled
 
     def on_timer(self, node: str, state: Any, name: str, now: float) -> Handled:
-        return self.inner.on_timer(node, state, name, now)
+        handled: Handled = self.inner.on_timer(node, state, name, now)
+        return handled
 
 
 def persist_after_sends(effects: list[Effect]) -> list[Effect]:
