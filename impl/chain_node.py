@@ -394,7 +394,8 @@ def as_durable(x: Any) -> tuple[tuple[Block, ...] | None, frozenset[Block]]:
     orphans = frozenset(as_block(b) for b in x[1]) if isinstance(x[1], frozenset) else None
     if None in chain or orphans is None or None in orphans:
         return None, frozenset()
-    return chain, orphans
+    # (mypy cannot see that the test above leaves no None in chain or orphans.)
+    return chain, orphans  # type: ignore[return-value]
 
 
 MESSAGES = (BlockMsg, GetBlock, GetTip, Submit)

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from paxchain.impl.actor import Handled
 from paxchain.impl.chain_block import Block, Rules
@@ -101,10 +101,10 @@ class NoHashLinkCheck(Rules):
 @rules_variant("no_timestamp_check",
                "timestamps are not validated, and miners stamp their raw local clock")
 class NoTimestampCheck(Rules):
-    def check_timestamp(self, b, parents, now):
+    def check_timestamp(self, b: Block, parents: Sequence[Block], now: int | None) -> str | None:
         return None
 
-    def stamp(self, parents, now):
+    def stamp(self, parents: Sequence[Block], now: int) -> int:
         return now
 
 
@@ -113,7 +113,8 @@ class NoTimestampCheck(Rules):
 @CHAIN.subclass("latest_arrival_fork_choice",
                 "the tip is the block accepted last, not the most-work one", ROLE)
 class LatestArrivalForkChoice(ChainNode):
-    def _fork_choice(self, current, accepted):
+    def _fork_choice(self, current: tuple[Block, ...],
+                     accepted: list[tuple[Block, ...]]) -> tuple[Block, ...]:
         return accepted[-1]
 
 
@@ -132,7 +133,7 @@ class AdoptUnknownParent(ChainNode):
 @CHAIN.subclass("reorg_forgets_old_branch",
                 "a reorg deletes the old branch's blocks instead of keeping them", ROLE)
 class ReorgForgetsOldBranch(ChainNode):
-    def _kept_branch(self, dropped):
+    def _kept_branch(self, dropped: frozenset[Block]) -> frozenset[Block]:
         return frozenset()
 
 

@@ -59,7 +59,7 @@ import zlib
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Callable
 
-from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from paxchain.impl.actor import CancelTimer, Effect, Output, Persist, Send, SetTimer
 
 __all__ = ["NetSpec", "Cluster", "PortBusy", "encode_value", "decode_value", "encode_msg",
            "decode_msg", "Malformed", "write_durable", "read_durable"]
@@ -105,7 +105,8 @@ def decode_value(v: Any, types: dict[str, type] | None = None) -> Any:
 def encode_msg(msg: Any) -> dict[str, Any]:
     if not (is_dataclass(msg) and not isinstance(msg, type)):
         raise TypeError(f"messages must be dataclass instances, not {type(msg).__name__}")
-    return encode_value(msg)
+    out: dict[str, Any] = encode_value(msg)  # a dataclass encodes as an object
+    return out
 
 
 def decode_msg(d: Any, types: dict[str, type]) -> Any:
@@ -174,7 +175,8 @@ def variant_cluster(catalogue: str, factory: str, variants: list[str] | None = N
     applies the named variants of ``catalogue`` (``"module:NAME"``, an
     ``paxchain.impl.variants.Catalogue``): each node process looks its variants up by name, so plugins
     named in ``PAXCHAIN_PLUGINS`` reach the children too."""
-    return _load(catalogue).apply(list(variants or ()), _load(factory)(**kwargs))
+    nodes: dict[str, Any] = _load(catalogue).apply(list(variants or ()), _load(factory)(**kwargs))
+    return nodes
 
 
 class _Node(asyncio.DatagramProtocol):
@@ -183,7 +185,7 @@ class _Node(asyncio.DatagramProtocol):
         self.actor = _actors(spec)[name]
         self.types = {cls.__name__: cls for cls in _load(spec["messages"])}
         self.addresses = {n: ("127.0.0.1", p) for n, p in spec["addresses"].items()}
-        self.learned: dict[str, tuple] = {}
+        self.learned: dict[str, tuple[Any, ...]] = {}
         self.path = os.path.join(spec["data_dir"], f"{name}.json")
         self.rng = random.Random(spec["seed"] * 1_000_003 + zlib.crc32(name.encode()))
         self.t0 = loop.time()
@@ -206,7 +208,7 @@ class _Node(asyncio.DatagramProtocol):
         self.emit(event="ready", durable=encode_value(durable))
         self.apply(effects)
 
-    def datagram_received(self, data: bytes, addr: tuple) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         try:
             env = json.loads(data.decode("utf-8"))
             if not isinstance(env, dict) or not isinstance(env.get("src"), str):
@@ -235,7 +237,7 @@ class _Node(asyncio.DatagramProtocol):
         self.timers.pop(name, None)
         self.handle(lambda: self.actor.on_timer(self.name, self.state, name, self.now()))
 
-    def apply(self, effects: list) -> None:
+    def apply(self, effects: list[Effect]) -> None:
         """Carry out ``effects`` strictly in list order. A ``Persist`` is durable (see
         ``write_durable``) before the next effect starts, so no later ``Send`` leaves before
         it; a ``Persist`` that fails stops the node at once (fail-stop, like a crash: what
@@ -276,7 +278,7 @@ class _Node(asyncio.DatagramProtocol):
         else:
             self._sendto(data, addr)
 
-    def _sendto(self, data: bytes, addr: tuple) -> None:
+    def _sendto(self, data: bytes, addr: tuple[Any, ...]) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.sendto(data, addr)
 
@@ -337,7 +339,7 @@ class _Proc:
     proc: Any
     reader: Any
     ready: asyncio.Event = field(default_factory=asyncio.Event)
-    errors: list = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 def _signal(p: _Proc, sig: int) -> None:
@@ -529,7 +531,8 @@ class Cluster:
             self.failed[name] = p.errors[-1]
         self.changed.set()
 
-    async def wait_for(self, predicate: Callable[[dict[str, list]], bool]) -> bool:
+    async def wait_for(self, predicate: Callable[[dict[str, list[tuple[float, Any]]]], bool]
+                       ) -> bool:
         """Wait until ``predicate(outputs)`` holds; ``False`` at the deadline."""
         while not predicate(self.outputs):
             self.changed.clear()
@@ -537,7 +540,7 @@ class Cluster:
                 return False
             try:
                 await asyncio.wait_for(self.changed.wait(), max(self.left(), 0.01))
-            except asyncio.TimeoutError:
+            except TimeoutError:  # asyncio.TimeoutError is TimeoutError since Python 3.11
                 return predicate(self.outputs)
         return True
 
@@ -557,7 +560,7 @@ class Cluster:
             await p.proc.wait()
         await asyncio.wait({p.reader}, timeout=STOP_GRACE)
 
-    def crash_later(self, name: str, at: float, down_for: float | None) -> "asyncio.Task":
+    def crash_later(self, name: str, at: float, down_for: float | None) -> asyncio.Task[None]:
         """Kill ``name`` ``at`` seconds into the run (time 0: the ``Cluster``'s creation) and,
         unless ``down_for`` is None, restart it (from its durable file) ``down_for`` seconds
         later; nothing happens past the deadline. ``stop`` cancels it."""

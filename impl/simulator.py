@@ -44,7 +44,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping
 
-from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from paxchain.impl.actor import CancelTimer, Effect, Output, Persist, Send, SetTimer
 
 __all__ = ["Latency", "Pause", "Crash", "Clock", "SimConfig", "SimResult", "Simulator",
            "simulate"]
@@ -141,10 +141,14 @@ class SimConfig:
             _finite(f"crash of {c.node}", c.at, 0.0 if c.down_for is None else c.down_for)
             if c.at < 0 or (c.down_for is not None and c.down_for < 0):
                 raise ValueError(f"crash of {c.node}: negative time")
-        for n, c in self.clocks:
-            _finite(f"clock of {n}", c.offset, c.drift)
-            if c.drift <= -1:
+        for n, clock in self.clocks:
+            _finite(f"clock of {n}", clock.offset, clock.drift)
+            if clock.drift <= -1:
                 raise ValueError(f"clock of {n}: drift must be > -1")
+
+
+Outputs = dict[str, list[tuple[float, Hashable]]]  # node -> (global time, value) in order
+_Event = tuple[str, tuple[Any, ...]]                # (kind, data) of a queued event
 
 
 @dataclass
@@ -152,7 +156,7 @@ class SimResult:
     """What happened. ``outputs[node]`` lists ``(global time, value)``; ``log`` lists
     ``(time, what, node, detail)`` tuples (detail is text) in the order they happened."""
 
-    outputs: dict[str, list[tuple[float, Hashable]]]
+    outputs: Outputs
     counts: dict[str, int]
     log: list[tuple[float, str, str, str]]
     sent: list[tuple[float, str, str, Any]]
@@ -171,8 +175,8 @@ class _Node:
     durable: Any = None
     up: bool = True
     paused: bool = False
-    waiting: list = field(default_factory=list)
-    timers: dict = field(default_factory=dict)  # name -> generation of the live timer
+    waiting: list[_Event] = field(default_factory=list)
+    timers: dict[str, int] = field(default_factory=dict)  # name -> generation of the live timer
 
 
 class Simulator:
@@ -183,7 +187,7 @@ class Simulator:
     """
 
     def __init__(self, actors: Mapping[str, Any], config: SimConfig,
-                 stop: Callable[[dict[str, list]], bool] | None = None) -> None:
+                 stop: Callable[[Outputs], bool] | None = None) -> None:
         unknown = {p.node for p in config.pauses} | {c.node for c in config.crashes} | {
             n for n, _ in config.clocks}
         unknown -= set(actors)
@@ -196,11 +200,11 @@ class Simulator:
         self.crash_points_left = config.crash_points_max
         self.nodes = {n: _Node(a, clocks.get(n, Clock())) for n, a in actors.items()}
         self.stop = stop
-        self.queue: list = []
+        self.queue: list[tuple[float, int, str, tuple[Any, ...]]] = []
         self.seq = 0
         self.now = 0.0
         self.gen = 0
-        self.outputs: dict[str, list] = {n: [] for n in actors}
+        self.outputs: Outputs = {n: [] for n in actors}
         self.counts = {"sent": 0, "delivered": 0, "lost": 0, "duplicated": 0,
                        "dropped_down": 0, "timers": 0}
         if config.crash_points > 0:
@@ -217,7 +221,7 @@ class Simulator:
         self.log.append((round(self.now, 6), what, node, detail))
 
     # -- effects
-    def _cut(self, effects: list) -> int | None:
+    def _cut(self, effects: list[Effect]) -> int | None:
         """Where a crash point falls in ``effects`` (after that many of them), or ``None``."""
         if not effects or self.cfg.crash_points <= 0 or self.crash_points_left <= 0:
             return None
@@ -226,7 +230,7 @@ class Simulator:
         self.crash_points_left -= 1
         return self.crash_rng.randrange(len(effects) + 1)
 
-    def _apply(self, name: str, effects: list) -> None:
+    def _apply(self, name: str, effects: list[Effect]) -> None:
         node = self.nodes[name]
         cut = self._cut(effects)
         for i, e in enumerate(effects):
@@ -268,7 +272,7 @@ class Simulator:
             self._push(self.now + self.cfg.latency.sample(self.rng), "deliver", src, dst, msg)
 
     # -- handling
-    def _handle(self, kind: str, data: tuple) -> None:
+    def _handle(self, kind: str, data: tuple[Any, ...]) -> None:
         if kind in ("pause", "resume", "crash", "restart"):
             getattr(self, "_" + kind)(data[0])
             return
@@ -286,7 +290,7 @@ class Simulator:
             return
         self._run(kind, data)
 
-    def _run(self, kind: str, data: tuple) -> None:
+    def _run(self, kind: str, data: tuple[Any, ...]) -> None:
         if kind == "deliver":
             src, name, msg = data
             node = self.nodes[name]
@@ -378,6 +382,6 @@ class Simulator:
 
 
 def simulate(actors: Mapping[str, Any], config: SimConfig,
-             stop: Callable[[dict[str, list]], bool] | None = None) -> SimResult:
+             stop: Callable[[Outputs], bool] | None = None) -> SimResult:
     """Run ``actors`` under ``config`` once (see ``Simulator``)."""
     return Simulator(actors, config, stop).run()
