@@ -93,7 +93,7 @@ def block_tree(model: Any, states: Sequence[Any]) -> str:
         parent = next((p for p in blocks if p.hash == b.parent), None)
         if parent is not None:
             lines.append(f"  b_{parent.hash[:16]} -> b_{b.hash[:16]};")
-    for h, row in sorted(by_height.items()):
+    for _height, row in sorted(by_height.items()):
         lines.append("  { rank=same; " + " ".join(f"b_{b.hash[:16]};" for b in row) + " }")
     for i, (name, st) in enumerate(zip(names, nodes)):
         color = _PALETTE[i % len(_PALETTE)]

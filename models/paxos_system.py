@@ -54,10 +54,11 @@ default; ``--param tallies=0`` switches it off) keeps the counts at 0, which is 
 no property reads them and, checked on every handler call once a count would be non-zero, no
 handler does either (``paxchain.models.actor_system``: a handler that reads one switches it off).
 
-Symmetry (opt-in: ``Options(symmetry=True)``, ``--symmetry``) is over the acceptors: the acceptor, proposer and learner code never singles
-out an acceptor by its id (quorums are counts of distinct ids; proposers send to all acceptors,
-whose order only fixes the order of ``Send`` effects, which land in a multiset), so renaming
-acceptors maps behaviours to behaviours and preserves every property here.
+Symmetry (opt-in: ``Options(symmetry=True)``, ``--symmetry``) is over the acceptors: the acceptor,
+proposer and learner code never singles out an acceptor by its id (quorums are counts of distinct
+ids; proposers send to all acceptors, whose order only fixes the order of ``Send`` effects, which
+land in a multiset), so renaming acceptors maps behaviours to behaviours and preserves every
+property here.
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ from typing import Any, Mapping
 
 from paxchain.models.model import Reduction
 from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
-from paxchain.models.values import Record
 from paxchain.impl import paxos as px
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.actor_system import (NETWORKS, ActorSystem, Node, rename_ids, to_plain,
@@ -237,7 +237,7 @@ class PaxosSystem(ActorSystem):
         return m.bit_1b(am[1], am[2], am[3], am[4])
 
     def _record(self, history: int, sent: tuple) -> int:
-        for src, dst, msg in sent:
+        for _src, _dst, msg in sent:
             am = self.abstract_message(msg)
             if am is not None:
                 history |= 1 << self._bit(am)

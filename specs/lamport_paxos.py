@@ -140,7 +140,7 @@ def vote_bookkeeping(m, s) -> bool:
     """Vote bookkeeping: maxVBal[a] = -1 exactly when maxVal[a] = None, otherwise (maxVBal[a], maxVal[a]) is one of a's votes; and no vote of a is above maxVBal[a] nor maxVBal[a] above maxBal[a].
 
     This is Lamport's AccInv. Memoised per acceptor on (maxBal, maxVBal, maxVal, votes).
-    """
+    """  # noqa: E501 (its first line is the property's summary, one line)
     max_bal, max_vbal, max_val, msgs = s
     memo = m.memo["vote_bookkeeping"]
     width = m.msgs.vote_width
@@ -195,7 +195,7 @@ def msg_1b(m, s) -> bool:
     """1b messages: for every 1b(a, b, mb, mv), maxBal[a] ≥ b, and (mb, mv) is a vote of a (or mb = -1), and a cast no vote at a ballot strictly between mb and b.
 
     Memoised per acceptor on (maxBal[a], votes[a], a's 1b messages).
-    """
+    """  # noqa: E501 (its first line is the property's summary, one line)
     max_bal, msgs = s[0], s[3]
     if not msgs >> m.msgs.base_1b:
         return True
@@ -234,7 +234,7 @@ def safe_at(m, s, b: int, v: int) -> bool:
 
 
 def _msg_2a_errors(m, s) -> list[str]:
-    msgs, nv, vm = s[3], m.nv, m.value_mask
+    msgs, vm = s[3], m.value_mask
     errs = []
     for b in m.ballots:
         sent = msgs >> m.msgs.bit_2a(b, 0) & vm

@@ -34,8 +34,8 @@ from collections.abc import Container, Iterable
 from paxchain.models.properties import Property, invariant, sometimes, transition
 from paxchain.specs.lamport_paxos import chosen_mask
 
-__all__ = ["PROPERTIES", "WITHOUT_HISTORY", "properties", "agreement", "learned_chosen", "validity", "promise_monotonic",
-           "refinement", "decision_durable", "quorum_suffices", "value_decided", "chosen_values",
+__all__ = ["PROPERTIES", "WITHOUT_HISTORY", "properties", "agreement", "learned_chosen", "validity",
+           "promise_monotonic", "refinement", "decision_durable", "quorum_suffices", "value_decided", "chosen_values",
            "agreement_holds", "validity_holds"]
 
 
