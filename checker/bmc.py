@@ -2,9 +2,10 @@
 
 A ``SymbolicSystem`` (``paxchain.specs.z3_vocabulary``) gives fresh Z3 variables for one step,
 the initial-state and transition formulas over them, the "bad" formula of the property being
-checked and a decoder from a Z3 model back to the model's own explicit state. ``unroll`` asserts ``init(s0) ∧ trans(s0, s1) ∧ …``
-incrementally and, at each depth ``k = 0, 1, …, max_depth``, asks whether ``bad(sk)`` is
-satisfiable; the first satisfiable depth is therefore the length of a *shortest* violation.
+checked and a decoder from a Z3 model back to the model's own explicit state. ``unroll`` asserts
+``init(s0) ∧ trans(s0, s1) ∧ …`` incrementally and, at each depth ``k = 0, 1, …, max_depth``,
+asks whether ``bad(sk)`` is satisfiable; the first satisfiable depth is therefore the length of a
+*shortest* violation.
 
 No violation up to ``max_depth`` is a bounded statement, not a proof: the result says so
 (``verdict`` is ``"none_up_to_depth"``) and ``BmcResult.checked`` is the deepest ``k`` proved

@@ -32,7 +32,7 @@ from paxchain.checker.outdir import staged_dir
 from paxchain.checker.render_html import trace_html
 from paxchain.models.properties import SOMETIMES
 from paxchain.checker.render_text import trace_text
-from paxchain.checker.result import HOLDS, INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
+from paxchain.checker.result import INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
 
 __all__ = ["Run", "run_json", "json_text", "write_json", "junit_text", "write_junit",
            "summary_markdown", "write_summary", "write_artifacts", "headline", "slow_note",

@@ -121,7 +121,7 @@ def assert_reached(model: str | Model, goal: str, **kwargs: Any) -> Trace:
     if p.kind != "sometimes":
         raise UserError(f"{goal} is a {p.kind} property, not a sometimes goal")
     if p.verdict != HOLDS or p.trace is None:
-        why = (f"no reachable state satisfies it" if p.verdict == VIOLATED
+        why = ("no reachable state satisfies it" if p.verdict == VIOLATED
                else f"the search was {p.verdict}")
         raise CheckFailure(f"goal {goal} not reached: {why}\n{_stats(result)}", result)
     return p.trace

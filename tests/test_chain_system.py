@@ -12,7 +12,6 @@ are those before issue 10.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import os
 

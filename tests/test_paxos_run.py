@@ -17,7 +17,7 @@ import pytest
 
 from paxchain.impl.net import (Cluster, Malformed, NetSpec, decode_msg, decode_value, encode_msg,
                       encode_value, read_durable, write_durable)
-from paxchain.impl.paxos import MESSAGES, Accept, Nack, Prepare, Promise
+from paxchain.impl.paxos import MESSAGES, Nack, Prepare, Promise
 
 TYPES = {cls.__name__: cls for cls in MESSAGES}
 
@@ -63,7 +63,7 @@ async def _exchange(port: int, payloads: list[bytes], timeout: float = 5.0) -> l
         while time.monotonic() < end:
             try:
                 data = await asyncio.wait_for(loop.sock_recv(s, 65536), end - time.monotonic())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             replies.append(json.loads(data))
             break  # one reply is all the tests ask for

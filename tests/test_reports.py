@@ -193,7 +193,7 @@ def test_slow_checks_are_listed_as_not_run_and_do_not_fail_the_gate(tmp_path, ca
                        ("paxchain.slow-bad", "not run (slow)", "slow: not run (--slow runs it)")]
     assert (root.get("failures"), root.get("skipped")) == ("0", "2")
     md = (d / "summary.md").read_text()
-    assert md.startswith(f"## paxchain check: ✅ all 1 checks passed; 2 slow checks not run "
+    assert md.startswith("## paxchain check: ✅ all 1 checks passed; 2 slow checks not run "
                          "(--slow runs them)\n")
     assert "| ⏭ | slow-bad | lamport-paxos | holds | not run (slow) |" in md
     assert not (d / "artifacts").exists() or not any((d / "artifacts").iterdir())
