@@ -32,6 +32,7 @@ from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as _check
 from paxchain.models.model import Model
+from paxchain.models.properties import SOMETIMES
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result
 from paxchain.checker.trace import Trace
@@ -118,7 +119,7 @@ def assert_reached(model: str | Model, goal: str, **kwargs: Any) -> Trace:
     kwargs.setdefault("properties", [goal])
     result = run(model, **kwargs)
     p = result.get(goal)
-    if p.kind != "sometimes":
+    if p.kind != SOMETIMES:
         raise UserError(f"{goal} is a {p.kind} property, not a sometimes goal")
     if p.verdict != HOLDS or p.trace is None:
         why = ("no reachable state satisfies it" if p.verdict == VIOLATED

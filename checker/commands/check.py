@@ -33,7 +33,7 @@ from paxchain.checker.outdir import staged_dir
 from paxchain.checker.progress import progress_reporter
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.report import header_text, summary_text
-from paxchain.checker.result import Options, Result
+from paxchain.checker.result import VIOLATED, Options, Result
 
 __all__ = ["command", "parse_pairs"]
 
@@ -204,7 +204,7 @@ def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> 
     echo(text, nl=False)
     traces = {j: p.trace for j, r in sorted(results.items())
               for p in [r.get("prefix_consistency")]
-              if p.trace is not None and p.verdict == "violated"}
+              if p.trace is not None and p.verdict == VIOLATED}
     if out and traces:
         with staged_dir(out) as stage:
             written = {j: stage.write_trace(trace, f"k{j}") for j, trace in traces.items()}
