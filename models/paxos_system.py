@@ -470,7 +470,9 @@ def _entries():
             {"acceptors": 2, "proposers": 2, "max_rounds": 1, "crashes": 0},
             {"acceptors": 2, "proposers": 1, "max_rounds": 2, "crashes": 1},
             {"acceptors": 2, "proposers": 1, "max_rounds": 1, "crashes": 1,
-             "network": "budgeted", "drops": 1, "duplicates": 1}),
+             "network": "budgeted", "drops": 1, "duplicates": 1},
+            # three acceptors: a majority is less than all (the goal quorum_suffices is listed)
+            {"acceptors": 3, "proposers": 1, "max_rounds": 1, "crashes": 0}),
     )]
 
 
