@@ -1322,7 +1322,7 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
     gate = gate_fingerprint(target.model, checks_file)
     done = (previous_outcomes(out_path, target, snapshot, mutants, checks, gate,
                               keep_timeouts=args.no_run or not args.retry_timeouts,
-                              keep_equivalent=args.no_run or args.keep_equivalent)
+                              keep_equivalent=args.keep_equivalent, report_only=args.no_run)
             if args.resume or args.no_run else {})
     if done:
         log(f"[{target.name}] resuming: {len(done)} mutants already judged on this source")
@@ -1357,7 +1357,8 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
     section = section_now(len(outcomes) == len(mutants))
     prev = _previous_section(out_path, target, snapshot) if args.no_run else None
     if prev is not None:  # a report of a recorded run: keep how that run was made
-        for key in ("command", "seconds", "load_average", "jobs", "time_limit"):
+        for key in ("command", "seconds", "load_average", "jobs", "time_limit", "gate",
+                    "git_commit", "checks", "baseline"):
             if key in prev:
                 section[key] = prev[key]
         section["reported_by"] = command
@@ -1413,8 +1414,8 @@ def partial_run(args: argparse.Namespace) -> bool:
 
 def previous_outcomes(path: Path | None, target: Target, snapshot: Snapshot,
                       mutants: list[Mutant], checks: list[str], gate: str,
-                      keep_timeouts: bool = False,
-                      keep_equivalent: bool = False) -> dict[str, Outcome]:
+                      keep_timeouts: bool = False, keep_equivalent: bool = False,
+                      report_only: bool = False) -> dict[str, Outcome]:
     """The outcomes a previous run on the same source recorded that still stand: a kill whose
     killing check is still in the gate; a survivor or timeout only if the gate is unchanged
     (``gate_fingerprint``). Timeouts are run again unless ``keep_timeouts``. With
@@ -1433,6 +1434,8 @@ def previous_outcomes(path: Path | None, target: Target, snapshot: Snapshot,
             return bool(failed) and failed[-1] in checks
         if r["status"] == TIMEOUT and not keep_timeouts:
             return False
+        if report_only:
+            return True  # a report of a recorded run (--no-run) shows what was recorded
         if (r["status"] == SURVIVED and not same_gate and keep_equivalent
                 and CLASSIFICATION.get(r["id"], ("",))[0] == EQUIVALENT):
             r["reason"] = r["reason"] or ("survived an earlier gate; classified equivalent, "
