@@ -279,6 +279,12 @@ class ActorSystem(Model):
         self.actors = tuple(a for _, a in actors)
         self.index = {n: i for i, n in enumerate(self.ids)}
         self.n = len(self.ids)
+        # Where each part of a state sits in the flat tuple (the layout: module docstring).
+        n = self.n
+        self.budgets_at = n       # remaining drops, duplicates, crashes at n, n + 1, n + 2
+        self.history_at = n + 3   # the history id
+        self.outputs_at = n + 4   # the outputs id
+        self.network_at = n + 5   # the in-flight envelope ids, sorted
         self.budgets = (drops, duplicates, crashes)
         self.crashable = tuple(self.index[x] for x in (crashable if crashable is not None
                                                        else self.ids))
@@ -322,6 +328,26 @@ class ActorSystem(Model):
         self._rename_memo: list[dict[tuple[str, int], int]] = []
 
     # -- reading a state -------------------------------------------------------------------
+    # The ``*_id`` / ``*_ids`` accessors return the interned ids the state holds (cheap: one
+    # index or slice, for memo keys and equality tests); the others return the values.
+    def entry_id(self, state: tuple, node: str) -> int:
+        """The id of ``node``'s entry (``node_view`` reads it)."""
+        return state[self.index[node]]
+
+    def entry_ids(self, state: tuple) -> tuple[int, ...]:
+        """The ids of every node's entry, in ``ids`` order."""
+        return state[:self.n]
+
+    def history_id(self, state: tuple) -> int:
+        return state[self.history_at]
+
+    def outputs_id(self, state: tuple) -> int:
+        return state[self.outputs_at]
+
+    def network_ids(self, state: tuple) -> tuple[int, ...]:
+        """The in-flight envelope ids, sorted (``envs.values`` reads them)."""
+        return state[self.network_at:]
+
     def node(self, state: tuple, node: str) -> Node:
         return Node(*self.entries.values[state[self.index[node]]])
 
@@ -333,16 +359,17 @@ class ActorSystem(Model):
         return {x: Node(*self.entries.values[state[i]]) for i, x in enumerate(self.ids)}
 
     def network(self, state: tuple) -> list[tuple[str, str, Any]]:
-        return [self.envs.values[e] for e in state[self.n + 5:]]
+        return [self.envs.values[e] for e in state[self.network_at:]]
 
     def history(self, state: tuple) -> Any:
-        return self.hist.values[state[self.n + 3]]
+        return self.hist.values[state[self.history_at]]
 
     def outputs(self, state: tuple) -> frozenset:
-        return self.outs.values[state[self.n + 4]]
+        return self.outs.values[state[self.outputs_at]]
 
     def remaining(self, state: tuple) -> tuple[int, int, int]:
-        return state[self.n:self.n + 3]
+        """The remaining fault budgets: drops, duplicates, crashes."""
+        return state[self.budgets_at:self.history_at]
 
     # -- handlers, memoised ------------------------------------------------------------------
     def _effects(self, i: int, durable: Any, state: Any, timers: tuple[str, ...],
@@ -549,12 +576,13 @@ class ActorSystem(Model):
         """``s`` after crash point ``cp`` of node ``i`` (``net``: the network the step saw,
         its delivered copy already taken out on a consuming network)."""
         u, down, sends, outs, recorded = cp
-        n = self.n
+        b = self.budgets_at
         h, o = self._fold(s, recorded, outs)
         if sends:
             net = (tuple(sorted(set(net).union(sends))) if self.duplicating
                    else tuple(sorted(net + sends)))
-        t = (s[:i] + (down,) + s[i + 1:n] + (s[n], s[n + 1], s[n + 2] - 1, h, o) + net)
+        t = (s[:i] + (down,) + s[i + 1:self.n]
+             + (s[b + _DROPS], s[b + _DUPS], s[b + _CRASHES] - 1, h, o) + net)
         return self._bury(t) if self.dead is not None else t
 
     def _crash_entry(self, i: int, entry: int) -> int:
@@ -625,8 +653,7 @@ class ActorSystem(Model):
             self._draining = False
 
     def _fold(self, s: tuple, sends: tuple, outs: tuple) -> tuple[int, int]:
-        n = self.n
-        h, o = s[n + 3], s[n + 4]
+        h, o = s[self.history_at], s[self.outputs_at]
         if sends and self.record is not None:
             k = (h, sends)
             h2 = self._hist_memo.get(k)
@@ -653,9 +680,9 @@ class ActorSystem(Model):
             entries.append(entry)
             net.extend(sends)
             h, o = self._fold(s, sends, outs)
-            s = s[:n + 3] + (h, o)
+            s = s[:self.history_at] + (h, o)
         net = set(net) if self.duplicating else net
-        t = tuple(entries) + s[n:n + 5] + tuple(sorted(net))
+        t = tuple(entries) + s[self.budgets_at:self.network_at] + tuple(sorted(net))
         return [self._bury(t) if self.dead is not None else t]
 
     def next_states(self, state: tuple) -> list[tuple]:
@@ -681,9 +708,9 @@ class ActorSystem(Model):
     def _expand(self, s: tuple, mode: int) -> list:
         """Successors: states (mode 0), (label, state) (mode 1), (action, state) (mode 2)."""
         n = self.n
-        base = n + 5
+        b, h, base = self.budgets_at, self.history_at, self.network_at
         net = s[base:]
-        drops, dups, crashes = s[n:n + 3]
+        drops, dups, crashes = s[b:h]
         out: list = []
         env_values, entry_values = self.envs.values, self.entries.values
         distinct = net if self.duplicating else sorted(set(net))
@@ -714,13 +741,13 @@ class ActorSystem(Model):
         if drops:
             for e in distinct:
                 k = net.index(e)
-                t = s[:n] + (drops - 1,) + s[n + 1:base] + net[:k] + net[k + 1:]
+                t = s[:b] + (drops - 1, dups, crashes) + s[h:base] + net[:k] + net[k + 1:]
                 out.append(t if not mode else ("Drop", t) if mode == 2
                            else (self._label("Drop", None, e, None, ("drop",)), t))
         if dups:
             for e in distinct:
                 k = net.index(e)
-                t = s[:n + 1] + (dups - 1,) + s[n + 2:base] + net[:k] + (e,) + net[k:]
+                t = s[:b] + (drops, dups - 1, crashes) + s[h:base] + net[:k] + (e,) + net[k:]
                 out.append(t if not mode else ("Duplicate", t) if mode == 2
                            else (self._label("Duplicate", None, e, None, ("duplicate",)), t))
         for i in range(n):
@@ -740,8 +767,8 @@ class ActorSystem(Model):
         if crashes:
             for i in self.crashable:
                 if entry_values[s[i]][0]:
-                    t = (s[:i] + (self._crash_entry(i, s[i]),) + s[i + 1:n]
-                         + (drops, dups, crashes - 1) + s[n + 3:])
+                    t = (s[:i] + (self._crash_entry(i, s[i]),) + s[i + 1:b]
+                         + (drops, dups, crashes - 1) + s[h:])
                     if self.dead is not None:
                         t = self._bury(t)
                     out.append(t if not mode else ("Crash", t) if mode == 2
@@ -764,25 +791,24 @@ class ActorSystem(Model):
 
     def _step(self, s: tuple, i: int, r: tuple, net: tuple) -> tuple:
         entry, sends, outs = r
-        n = self.n
         h, o = self._fold(s, sends, outs)
         if sends:
             if self.duplicating:
                 net = tuple(sorted(set(net).union(sends)))
             else:
                 net = tuple(sorted(net + sends))
-        t = s[:i] + (entry,) + s[i + 1:n + 3] + (h, o) + net
+        t = s[:i] + (entry,) + s[i + 1:self.history_at] + (h, o) + net
         return self._bury(t) if self.dead is not None else t
 
     def _bury(self, t: tuple) -> tuple:
         """``t`` without the envelopes that ``dead`` says can never again take effect."""
-        n = self.n
+        base = self.network_at
         dst, values = self._dst, self.envs.values
         while len(dst) < len(values):
             dst.append(self.index[values[len(dst)][1]])
         if self._pending and not self._draining:
             self._drain()  # obligations an exception left unchecked (``_oblige``)
-        net = t[n + 5:]
+        net = t[base:]
         keys = [t[dst[e]] << 24 | e for e in net]
         flags = list(map(self._dead_memo.get, keys))
         if None in flags:
@@ -798,7 +824,7 @@ class ActorSystem(Model):
                         self._oblige(j, t[j], e)
         if True not in flags:
             return t
-        return t[:n + 5] + tuple(e for e, f in zip(net, flags) if not f)
+        return t[:base] + tuple(e for e, f in zip(net, flags) if not f)
 
     # -- labels ----------------------------------------------------------------------------
     def envelope_record(self, e: int) -> Record:
@@ -1022,7 +1048,7 @@ class ActorSystem(Model):
             self._check_memoised()
         perms = self._permutations()
         n = self.n
-        base = n + 5
+        hi, oi, base = self.history_at, self.outputs_at, self.network_at
         best = None
         for p in self._candidates(s):
             if p is None:
@@ -1035,9 +1061,9 @@ class ActorSystem(Model):
                     y = memo.get(("e", s[i]))
                     ent[where[i]] = (y if y is not None
                                      else self._renamed(p, mapping, self.entries, "e", s[i]))
-                h = (s[n + 3] if self.record is None
-                     else self._renamed(p, mapping, self.hist, "h", s[n + 3]))
-                o = self._renamed(p, mapping, self.outs, "o", s[n + 4])
+                h = (s[hi] if self.record is None
+                     else self._renamed(p, mapping, self.hist, "h", s[hi]))
+                o = self._renamed(p, mapping, self.outs, "o", s[oi])
                 emap = self._env_maps[p]
                 net = [emap.get(e, -1) for e in s[base:]]
                 if -1 in net:
@@ -1045,7 +1071,7 @@ class ActorSystem(Model):
                            for e in s[base:]]
                 net.sort()
                 net = tuple(net)
-                img = tuple(ent) + s[n:n + 3] + (h, o) + net
+                img = tuple(ent) + s[self.budgets_at:hi] + (h, o) + net
             if best is None or img < best:
                 best = img
         return best

@@ -150,6 +150,10 @@ class PaxosSystem(ActorSystem):
             tallies=TALLIES if tallies else (), check_send=self._check_send,
             name="paxos-system", params=params,
             variant=variant)
+        # The acceptors' entries are the first of a state (``acceptor_entry_ids``).
+        self._na = len(self.acceptor_ids)
+        if self.ids[:self._na] != self.acceptor_ids:
+            raise ValueError("paxos-system: the cluster must list its acceptors first")
         self.spec_memo: dict[str, dict] = {}
         self._abs_memo: dict[tuple, tuple] = {}
         self._acc_memo: dict[int, tuple[int, int, int]] = {}
@@ -356,6 +360,10 @@ class PaxosSystem(ActorSystem):
             self._acc_memo[entry] = r
         return r
 
+    def acceptor_entry_ids(self, state: tuple) -> tuple[int, ...]:
+        """The entry ids of the acceptors, in ``acceptor_ids`` order."""
+        return state[:self._na]
+
     def abstraction(self, state: tuple) -> tuple:
         """The Lamport state ``(maxBal, maxVBal, maxVal, msgs)`` this system state maps to.
 
@@ -364,24 +372,23 @@ class PaxosSystem(ActorSystem):
         that survives a crash — and ``msgs`` is the history. An acceptor that replies before
         persisting therefore fails refinement at that very reply.
         """
-        na = len(self.acceptor_ids)
-        key = state[:na] + (state[self.n + 3],)
+        accs, h = state[:self._na], state[self.history_at]
+        key = accs + (h,)
         r = self._abs_memo.get(key)
         if r is None:
-            parts = [self._acceptor_abs(e) for e in state[:na]]
+            parts = [self._acceptor_abs(e) for e in accs]
             r = (tuple(p[0] for p in parts), tuple(p[1] for p in parts),
-                 tuple(p[2] for p in parts), self.hist.values[state[self.n + 3]])
+                 tuple(p[2] for p in parts), self.hist.values[h])
             self._abs_memo[key] = r
         return r
 
     def projection(self, state: tuple) -> tuple:
         """What the properties read, as the reductions preserve it: node entries, outputs, and
         the history without spent reports (it is what ``compaction`` keeps)."""
-        n = self.n
-        h = self.hist.values[state[n + 3]]
-        return (tuple(self._counts_off(self.entries.values[x]) for x in state[:n]),
+        h = self.history(state)
+        return (tuple(self._counts_off(self.entries.values[x]) for x in self.entry_ids(state)),
                 self.abstract.msgs.drop_spent_reports(h) if self.with_history else h,
-                self.outs.values[state[n + 4]])
+                self.outputs(state))
 
     @staticmethod
     def _counts_off(entry: tuple) -> tuple:

@@ -73,8 +73,7 @@ def agreement(m, s) -> bool:
     accepted the value in one ballot), so that even a single learner that decides a value no
     quorum chose in one ballot is caught. Memoised on (outputs, history), all it reads.
     """
-    n = m.n
-    key = (s[n + 3], s[n + 4])
+    key = (m.history_id(s), m.outputs_id(s))
     memo = m.spec_memo.setdefault("agreement", {})
     ok = memo.get(key)
     if ok is None:
@@ -91,8 +90,7 @@ def learned_chosen(m, s) -> bool:
     decides, long before a second value can be chosen and agreement fails. Memoised on
     (outputs, history).
     """
-    n = m.n
-    key = (s[n + 3], s[n + 4])
+    key = (m.history_id(s), m.outputs_id(s))
     memo = m.spec_memo.setdefault("learned_chosen", {})
     ok = memo.get(key)
     if ok is None:
@@ -125,8 +123,7 @@ def promise_monotonic(m, s, t) -> bool:
     after), the only part it reads.
     """
     memo = m.spec_memo.setdefault("promise_monotonic", {})
-    for i in range(len(m.acceptor_ids)):
-        a, b = s[i], t[i]
+    for a, b in zip(m.acceptor_entry_ids(s), m.acceptor_entry_ids(t)):
         if a != b:
             ok = memo.get((a, b))
             if ok is None:
@@ -167,8 +164,8 @@ def refinement(m, s, t) -> bool:
     history leaves out (a bisimulation quotient: see ``paxchain.models.paxos_system``).
     Memoised per abstract state.
     """
-    na, h = len(m.acceptor_ids), m.n + 3
-    if s[:na] == t[:na] and s[h] == t[h]:
+    if (m.history_id(s) == m.history_id(t)
+            and m.acceptor_entry_ids(s) == m.acceptor_entry_ids(t)):
         return True  # the image reads only the acceptors' entries and the history
     a = m.abstraction(s)
     b = m.abstraction(t)
@@ -199,7 +196,7 @@ def decision_durable(m, s) -> bool:
     the learner holds that value (its state while up, its persisted value while down, which is
     what it restarts with). A learner that announces before its write breaks this at a crash
     between the two. Memoised on (outputs, learner entries)."""
-    key = (s[m.n + 4],) + tuple(s[m.index[x]] for x in m.learner_ids)
+    key = (m.outputs_id(s),) + tuple(m.entry_id(s, x) for x in m.learner_ids)
     memo = m.spec_memo.setdefault("decision_durable", {})
     ok = memo.get(key)
     if ok is None:
@@ -212,7 +209,7 @@ def quorum_suffices(m, s) -> bool:
     """A quorum suffices: some learner decides while some acceptor has never durably voted (a
     reachability goal: a learner that waits for more than a majority never gets there)."""
     return bool(m.decisions(s)) and any(m._acceptor_abs(e)[1] == -1
-                                        for e in s[:len(m.acceptor_ids)])
+                                        for e in m.acceptor_entry_ids(s))
 
 
 @sometimes()

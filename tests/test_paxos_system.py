@@ -236,16 +236,13 @@ def _reachable(m):
 
 
 def _projection(m, s):
-    n = m.n
-    return (tuple(m.entries.values[x] for x in s[:n]), m.hist.values[s[n + 3]],
-            m.outs.values[s[n + 4]])
+    return (tuple(m.entries.values[x] for x in m.entry_ids(s)), m.history(s), m.outputs(s))
 
 
 def _compacted(m, s):
-    n = m.n
-    return (tuple(m.entries.values[x] for x in s[:n]), s[n:n + 3],
-            m.abstract.msgs.drop_spent_reports(m.hist.values[s[n + 3]]),
-            m.outs.values[s[n + 4]], frozenset(m.envs.values[e] for e in s[n + 5:]))
+    return (tuple(m.entries.values[x] for x in m.entry_ids(s)), m.remaining(s),
+            m.abstract.msgs.drop_spent_reports(m.history(s)),
+            m.outputs(s), frozenset(m.network(s)))
 
 
 @pytest.mark.parametrize("variant, params", [
