@@ -312,6 +312,13 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                 "quorum of the others answers or the proposer "
                                                 "retries with a higher ballot (progress, not "
                                                 "safety, and never needed at these bounds)"),
+    "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
+                                                 "for the ballot already promised (a duplicated "
+                                                 "Prepare: proposers never re-send a ballot, a "
+                                                 "restart moves to the next round); the first "
+                                                 "Promise was sent, and a lost one costs only a "
+                                                 "retry at a higher ballot — progress, which no "
+                                                 "property checks yet (liveness: issue 14)"),
     "off_by_one:Proposer._new_ballot:26cb1db9": (EQUIVALENT, "a proposer that gave up cancels its "
                                                  "timer and never starts a ballot again, so its "
                                                  "volatile round is never read (a restart "
