@@ -312,6 +312,11 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                 "quorum of the others answers or the proposer "
                                                 "retries with a higher ballot (progress, not "
                                                 "safety, and never needed at these bounds)"),
+    "drop_guard:Acceptor.on_message:62308765": (EQUIVALENT, "without the Nack for a Prepare below "
+                                                "its promise the acceptor just stays silent: a "
+                                                "Nack only hastens the pre-empted proposer's "
+                                                "retry, which its timer makes anyway; safety "
+                                                "reads no Nack (progress: issue 14)"),
     "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
                                                  "for the ballot already promised (a duplicated "
                                                  "Prepare: proposers never re-send a ballot, a "
