@@ -317,6 +317,19 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                 "Nack only hastens the pre-empted proposer's "
                                                 "retry, which its timer makes anyway; safety "
                                                 "reads no Nack (progress: issue 14)"),
+    "drop_guard:Acceptor.on_message:7a246ca6": (EQUIVALENT, "the only Prepare that reaches the "
+                                                "changed line besides one below the promise is "
+                                                "one for the promised ballot the acceptor voted "
+                                                "in; it now gets Nack(b, promised=b), which the "
+                                                "proposer ignores (a Nack counts only when its "
+                                                "promise is above the ballot)"),
+    "off_by_one:Proposer._new_ballot:a1b85f46": (EQUIVALENT, "a proposer that gave up cancels its "
+                                                 "timer and never starts a ballot again, so its "
+                                                 "volatile round is never read (a restart "
+                                                 "resumes from the persisted one)"),
+    "drop_effect:Proposer._new_ballot:acd9831f": (EQUIVALENT, "the retry timer left set after "
+                                                  "giving up fires into _new_ballot, which gives "
+                                                  "up again: same state, no effect"),
     "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
                                                  "for the ballot already promised (a duplicated "
                                                  "Prepare: proposers never re-send a ballot, a "
