@@ -330,6 +330,26 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
     "drop_effect:Proposer._new_ballot:acd9831f": (EQUIVALENT, "the retry timer left set after "
                                                   "giving up fires into _new_ballot, which gives "
                                                   "up again: same state, no effect"),
+    "cmp_flip:Acceptor.on_message:4e0223a0": (EQUIVALENT, "a Prepare for the promised ballot the "
+                                              "acceptor voted in now gets Nack(b, promised=b), "
+                                              "which the proposer ignores (a Nack counts only "
+                                              "when its promise is above the ballot)"),
+    "drop_effect:Acceptor.on_message:def77068~2": (EQUIVALENT, "without the Nack for an Accept "
+                                                   "below its promise the acceptor stays silent: "
+                                                   "the proposer's retry timer makes the same "
+                                                   "retry, later; safety reads no Nack, and time "
+                                                   "is abstract in the model"),
+    "drop_effect:Acceptor.on_message:ebbc41b5": (MISSING, "liveness: the proposer never hears "
+                                                 "Accepted, never cancels its retry timer and "
+                                                 "runs ballot after ballot until max_rounds "
+                                                 "(forever in a real run); learners still decide, "
+                                                 "so only a property 'a proposer whose value is "
+                                                 "chosen eventually stops' catches it (issue 14)"),
+    "drop_effect:Proposer._new_ballot:ad3d425d": (MISSING, "liveness: no retry timer, so after a "
+                                                  "lost message the proposer waits forever; "
+                                                  "safety holds and the goals are reached in "
+                                                  "other runs: needs 'eventually decided under "
+                                                  "fair delivery with losses' (issue 14)"),
     "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
                                                  "for the ballot already promised (a duplicated "
                                                  "Prepare: proposers never re-send a ballot, a "
