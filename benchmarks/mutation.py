@@ -350,6 +350,11 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                   "safety holds and the goals are reached in "
                                                   "other runs: needs 'eventually decided under "
                                                   "fair delivery with losses' (issue 14)"),
+    "drop_effect:Acceptor.on_message:def77068": (EQUIVALENT, "without the Nack for a Prepare "
+                                                 "below its promise the acceptor stays silent: "
+                                                 "the proposer's retry timer makes the same "
+                                                 "retry, later; safety reads no Nack, and time "
+                                                 "is abstract in the model"),
     "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
                                                  "for the ballot already promised (a duplicated "
                                                  "Prepare: proposers never re-send a ballot, a "
