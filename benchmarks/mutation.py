@@ -355,6 +355,25 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                  "the proposer's retry timer makes the same "
                                                  "retry, later; safety reads no Nack, and time "
                                                  "is abstract in the model"),
+    "reorder_effects:Proposer._new_ballot:806739da": (EQUIVALENT, "the round is still persisted "
+                                                      "before any Accept of that ballot leaves "
+                                                      "(phase 2 comes in later steps); a crash "
+                                                      "between the Prepares and the write only "
+                                                      "makes the next incarnation repeat phase 1 "
+                                                      "of a ballot that never reached phase 2"),
+    "drop_guard:Acceptor.on_message:2947b073": (EQUIVALENT, "a duplicate Accept of the vote already "
+                                                "held now rebuilds the same state and persists "
+                                                "the same value again: no observable change"),
+    "drop_guard:Acceptor.on_message:f92a64a8": (EQUIVALENT, "an Accept reaches this line only when "
+                                                "_accepts passed, i.e. b >= promised, so b is "
+                                                "the new promise either way"),
+    "drop_guard:Proposer.on_timer:d002c143": (EQUIVALENT, "the proposer's only timer is RETRY, so "
+                                              "the removed test never fired"),
+    "drop_guard:Proposer.on_timer:3f4ddbab": (EQUIVALENT, "a proposer cancels its retry timer when "
+                                              "it reaches DECIDED, so no timer fires there"),
+    "drop_guard:Proposer.on_timer:6802b1f6": (MISSING, "liveness: the proposer ignores its retry timer, so a pre-empted or stalled ballot is never retried; safety holds and the goals are reached in other runs: needs 'eventually decided under fair delivery' (issue 14)"),
+    "cmp_flip:Proposer.on_timer:22f7d9c6": (MISSING, "liveness: the proposer ignores its retry timer, so a pre-empted or stalled ballot is never retried; safety holds and the goals are reached in other runs: needs 'eventually decided under fair delivery' (issue 14)"),
+    "drop_guard:Proposer.on_timer:65f550df": (MISSING, "liveness: the proposer ignores its retry timer, so a pre-empted or stalled ballot is never retried; safety holds and the goals are reached in other runs: needs 'eventually decided under fair delivery' (issue 14)"),
     "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
                                                  "for the ballot already promised (a duplicated "
                                                  "Prepare: proposers never re-send a ballot, a "
