@@ -266,6 +266,10 @@ _PX_LEARNER_DISK = ("a learner persists only a decided (valid, non-None) value a
                     "the first time: both arms of the guard give the same state for every value "
                     "its disk can hold")
 
+_PX_NO_RETRY = ("liveness: the proposer ignores its retry timer, so a pre-empted or stalled "
+                "ballot is never retried; safety holds and the goals are reached in other runs: "
+                "needs 'eventually decided under fair delivery' (issue 14)")
+
 CLASSIFICATION: dict[str, tuple[str, str]] = {
     # -- paxos ---------------------------------------------------------------------------------
     "off_by_one:Proposer.ballot:94ff74e4": (EQUIVALENT, _PX_BALLOT_SHIFT),
@@ -371,9 +375,9 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                               "the removed test never fired"),
     "drop_guard:Proposer.on_timer:3f4ddbab": (EQUIVALENT, "a proposer cancels its retry timer when "
                                               "it reaches DECIDED, so no timer fires there"),
-    "drop_guard:Proposer.on_timer:6802b1f6": (MISSING, "liveness: the proposer ignores its retry timer, so a pre-empted or stalled ballot is never retried; safety holds and the goals are reached in other runs: needs 'eventually decided under fair delivery' (issue 14)"),
-    "cmp_flip:Proposer.on_timer:22f7d9c6": (MISSING, "liveness: the proposer ignores its retry timer, so a pre-empted or stalled ballot is never retried; safety holds and the goals are reached in other runs: needs 'eventually decided under fair delivery' (issue 14)"),
-    "drop_guard:Proposer.on_timer:65f550df": (MISSING, "liveness: the proposer ignores its retry timer, so a pre-empted or stalled ballot is never retried; safety holds and the goals are reached in other runs: needs 'eventually decided under fair delivery' (issue 14)"),
+    "drop_guard:Proposer.on_timer:6802b1f6": (MISSING, _PX_NO_RETRY),
+    "cmp_flip:Proposer.on_timer:22f7d9c6": (MISSING, _PX_NO_RETRY),
+    "drop_guard:Proposer.on_timer:65f550df": (MISSING, _PX_NO_RETRY),
     "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
                                                  "for the ballot already promised (a duplicated "
                                                  "Prepare: proposers never re-send a ballot, a "
