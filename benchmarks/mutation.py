@@ -277,6 +277,12 @@ _PX_MALFORMED = ("fault model: the models deliver only the protocol's own well-f
                  "so the proposer's input validation is never exercised; a fault that injects "
                  "ill-typed messages (as a real network can) would be needed")
 
+_PX_CATCH_UP = ("how far a Nacked proposer jumps ahead changes, not the order: its next ballot "
+                "is still above every ballot it used, so ballots stay unique and increasing; "
+                "only how soon it catches up differs (progress within max_rounds)")
+_PX_TIMER_KEPT = ("the retry timer set earlier is still pending (a SetTimer only replaces it), "
+                  "so the proposer retries anyway; time is abstract in the model")
+
 CLASSIFICATION: dict[str, tuple[str, str]] = {
     # -- paxos ---------------------------------------------------------------------------------
     "off_by_one:Proposer.ballot:94ff74e4": (EQUIVALENT, _PX_BALLOT_SHIFT),
@@ -395,6 +401,25 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
     "drop_guard:Proposer.on_message:a9a2ba54": (EQUIVALENT, "an acceptor sends a Nack only for a "
                                                 "ballot below its promise, so the removed test "
                                                 "never fired"),
+    "cmp_flip:Proposer.on_message:3a2b25e0": (EQUIVALENT, "an acceptor never sends a Nack whose "
+                                              "promise equals the ballot, so the changed test "
+                                              "decides nothing"),
+    "max_min:Proposer.on_message:72976532": (EQUIVALENT, _PX_CATCH_UP),
+    "off_by_one:Proposer.on_message:d0ce0bd9": (EQUIVALENT, _PX_CATCH_UP),
+    "off_by_one:Proposer.on_message:be12fb89": (EQUIVALENT, _PX_CATCH_UP),
+    "off_by_one:Proposer.on_message:75dd394c": (EQUIVALENT, _PX_CATCH_UP),
+    "off_by_one:Proposer.on_message:7fc0f199": (EQUIVALENT, _PX_CATCH_UP),
+    "drop_effect:Proposer.on_message:fc91c54d": (EQUIVALENT, _PX_TIMER_KEPT),
+    "drop_effect:Proposer.on_message:f1d7239e": (EQUIVALENT, _PX_TIMER_KEPT),
+    "cmp_flip:Proposer.on_message:96876892": (EQUIVALENT, "two promises that report the same voted "
+                                              "ballot report the same value (one value per "
+                                              "ballot), so a tie picks the same value"),
+    "off_by_one:Proposer.on_message:09b2d30c": (MISSING, "liveness: entering phase 2 one round "
+                                                "ahead, the proposer ignores the Accepted of its "
+                                                "own ballot and retries until max_rounds; "
+                                                "ballots stay unique and learners decide: needs "
+                                                "'a proposer whose value is chosen eventually "
+                                                "stops' (issue 14)"),
     "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
                                                  "for the ballot already promised (a duplicated "
                                                  "Prepare: proposers never re-send a ballot, a "
