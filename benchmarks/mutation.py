@@ -75,6 +75,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import functools
 import hashlib
 import json
 import marshal
@@ -252,12 +253,6 @@ _PX_ACC_DISK = ("validates the acceptor's own persisted (promised, vote): the mo
 _PX_VALUE_CHOICE = ("correct Paxos: only which client value a (restarted) proposer offers "
                     "changes (values[incarnation % len]); any value may be proposed, and ballots "
                     "are untouched")
-_PX_OUTPUT_ONCE = ("the decision can be output before it is durable: a crash between loses it, "
-                   "and the restarted learner decides (and outputs) again; no property says a "
-                   "learner outputs at most one decision across restarts (its documented "
-                   "contract), and models/actor_system.py keeps outputs as a set, where a "
-                   "repeat is invisible — count outputs per node (or flag a repeated one) and "
-                   "add the invariant 'each learner outputs ('decided', v) at most once'")
 _PX_SPENT_PROMISE = ("the extra Promise answers a Prepare of a ballot the acceptor already voted "
                      "in, so that ballot already has an Accept: its proposer has left phase 1 of "
                      "it for good and ignores the reply, and no Lamport action reads such a spent "
@@ -270,6 +265,14 @@ _PX_NO_RETRY = ("liveness: the proposer ignores its retry timer, so a pre-empted
                 "ballot is never retried; safety holds and the goals are reached in other runs: "
                 "needs 'eventually decided under fair delivery' (issue 14)")
 
+_PX_GAVE_UP = ("a proposer that gave up cancels its timer and never starts a ballot again, so "
+               "its volatile round is never read (a restart resumes from the persisted one)")
+_PX_NACK_SILENT = ("without this Nack the acceptor stays silent: the proposer's retry timer makes "
+                   "the same retry, later; safety reads no Nack, and time is abstract in the "
+                   "model")
+_PX_NACK_AT_BALLOT = ("a Prepare for the promised ballot the acceptor voted in now gets "
+                      "Nack(b, promised=b), which the proposer ignores (a Nack counts only when "
+                      "its promise is above the ballot)")
 _PX_NACK_IGNORED = ("the proposer now ignores Nacks: a Nack only hastens the pre-empted "
                     "proposer's retry, which its timer makes anyway; safety reads no Nack, and "
                     "time is abstract in the model")
@@ -319,8 +322,6 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
     "and_or:Acceptor.on_start:70e281db": (EQUIVALENT, _PX_ACC_DISK),
     "drop_guard:Acceptor.on_message:d596cb31": (EQUIVALENT, _PX_WELL_FORMED),
     "and_or:Acceptor.on_message:68b6b24a": (EQUIVALENT, _PX_WELL_FORMED),
-    "reorder_effects:Learner.on_message:f78bf072": (MISSING, _PX_OUTPUT_ONCE),
-    "drop_effect:Learner.on_message:879a5a79": (MISSING, _PX_OUTPUT_ONCE),
     "cmp_flip:Acceptor.on_message:4f3c895a": (EQUIVALENT, _PX_SPENT_PROMISE),
     "cmp_flip:Acceptor.on_message:a2273192": (EQUIVALENT, _PX_SPENT_PROMISE),
     "drop_guard:Acceptor.on_message:f82b2622": (EQUIVALENT, "drops only the re-sent Promise for a "
@@ -329,33 +330,14 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                 "quorum of the others answers or the proposer "
                                                 "retries with a higher ballot (progress, not "
                                                 "safety, and never needed at these bounds)"),
-    "drop_guard:Acceptor.on_message:62308765": (EQUIVALENT, "without the Nack for a Prepare below "
-                                                "its promise the acceptor just stays silent: a "
-                                                "Nack only hastens the pre-empted proposer's "
-                                                "retry, which its timer makes anyway; safety "
-                                                "reads no Nack (progress: issue 14)"),
-    "drop_guard:Acceptor.on_message:7a246ca6": (EQUIVALENT, "the only Prepare that reaches the "
-                                                "changed line besides one below the promise is "
-                                                "one for the promised ballot the acceptor voted "
-                                                "in; it now gets Nack(b, promised=b), which the "
-                                                "proposer ignores (a Nack counts only when its "
-                                                "promise is above the ballot)"),
-    "off_by_one:Proposer._new_ballot:a1b85f46": (EQUIVALENT, "a proposer that gave up cancels its "
-                                                 "timer and never starts a ballot again, so its "
-                                                 "volatile round is never read (a restart "
-                                                 "resumes from the persisted one)"),
+    "drop_guard:Acceptor.on_message:62308765": (EQUIVALENT, _PX_NACK_SILENT),
+    "drop_guard:Acceptor.on_message:7a246ca6": (EQUIVALENT, _PX_NACK_AT_BALLOT),
+    "off_by_one:Proposer._new_ballot:a1b85f46": (EQUIVALENT, _PX_GAVE_UP),
     "drop_effect:Proposer._new_ballot:acd9831f": (EQUIVALENT, "the retry timer left set after "
                                                   "giving up fires into _new_ballot, which gives "
                                                   "up again: same state, no effect"),
-    "cmp_flip:Acceptor.on_message:4e0223a0": (EQUIVALENT, "a Prepare for the promised ballot the "
-                                              "acceptor voted in now gets Nack(b, promised=b), "
-                                              "which the proposer ignores (a Nack counts only "
-                                              "when its promise is above the ballot)"),
-    "drop_effect:Acceptor.on_message:def77068~2": (EQUIVALENT, "without the Nack for an Accept "
-                                                   "below its promise the acceptor stays silent: "
-                                                   "the proposer's retry timer makes the same "
-                                                   "retry, later; safety reads no Nack, and time "
-                                                   "is abstract in the model"),
+    "cmp_flip:Acceptor.on_message:4e0223a0": (EQUIVALENT, _PX_NACK_AT_BALLOT),
+    "drop_effect:Acceptor.on_message:def77068~2": (EQUIVALENT, _PX_NACK_SILENT),
     "drop_effect:Acceptor.on_message:ebbc41b5": (MISSING, "liveness: the proposer never hears "
                                                  "Accepted, never cancels its retry timer and "
                                                  "runs ballot after ballot until max_rounds "
@@ -367,11 +349,7 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                   "safety holds and the goals are reached in "
                                                   "other runs: needs 'eventually decided under "
                                                   "fair delivery with losses' (issue 14)"),
-    "drop_effect:Acceptor.on_message:def77068": (EQUIVALENT, "without the Nack for a Prepare "
-                                                 "below its promise the acceptor stays silent: "
-                                                 "the proposer's retry timer makes the same "
-                                                 "retry, later; safety reads no Nack, and time "
-                                                 "is abstract in the model"),
+    "drop_effect:Acceptor.on_message:def77068": (EQUIVALENT, _PX_NACK_SILENT),
     "reorder_effects:Proposer._new_ballot:806739da": (EQUIVALENT, "the round is still persisted "
                                                       "before any Accept of that ballot leaves "
                                                       "(phase 2 comes in later steps); a crash "
@@ -427,19 +405,11 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                  "Promise was sent, and a lost one costs only a "
                                                  "retry at a higher ballot — progress, which no "
                                                  "property checks yet (liveness: issue 14)"),
-    "off_by_one:Proposer._new_ballot:26cb1db9": (EQUIVALENT, "a proposer that gave up cancels its "
-                                                 "timer and never starts a ballot again, so its "
-                                                 "volatile round is never read (a restart "
-                                                 "resumes from the persisted one)"),
+    "off_by_one:Proposer._new_ballot:26cb1db9": (EQUIVALENT, _PX_GAVE_UP),
     "drop_guard:Learner.on_message:ffe291f4": (EQUIVALENT, "re-handling a vote already recorded "
                                                "is idempotent: the vote set and the count are "
                                                "unchanged, and a quorum would have decided at "
                                                "the first copy"),
-    "cmp_flip:Learner.on_message:8a10f643": (MISSING, "the learner decides only when every "
-                                             "acceptor (3 of 3) accepted: safe, and value_decided "
-                                             "is still reached when all three vote; add a goal "
-                                             "'a learner decides while some acceptor never voted "
-                                             "for the value' (progress with a minority silent)"),
     # -- chain ---------------------------------------------------------------------------------
     "drop_guard:Rules.links:6b95e404": (MISSING, _CH_BUDGET3 + " (the seeded "
                                         "no_hash_link_check, caught at budget 3, is this bug)"),
@@ -1077,12 +1047,17 @@ class Snapshot:
                  for (m, src), p in zip(sources.items(), target.scopes)}
         return cls(target, sources, trees)
 
-    def sha256(self) -> dict[str, str]:
+    @functools.cached_property
+    def digests(self) -> dict[str, str]:
         """Per file, a digest of its *code*: the syntax tree without docstrings, line numbers
         or the ``paxchain.`` prefix of imports, so that a recorded run still stands after a
-        change to comments, docstrings or the package layout, and only then."""
+        change to comments, docstrings or the package layout, and only then. Computed once:
+        every progress write of a run records it."""
         return {s.path: hashlib.sha256(_code_dump(self.trees[s.module]).encode()).hexdigest()
                 for s in self.target.scopes}
+
+    def sha256(self) -> dict[str, str]:
+        return self.digests
 
     def mutants(self) -> list[Mutant]:
         out: list[Mutant] = []
@@ -1304,8 +1279,9 @@ def run_job(snapshot: Snapshot, mutant: Mutant | None, checks: list[str], checks
                        seconds, done)
     try:
         res = json.loads(lines[-1])
-        res["status"]
-    except (IndexError, KeyError, json.JSONDecodeError):
+    except (IndexError, json.JSONDecodeError):
+        res = {}
+    if "status" not in res:  # no verdict line: the worker died (or printed only progress)
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]
         # a signal (the OOM killer, someone's kill) or running out of memory is no verdict
         status = TIMEOUT if proc.returncode < 0 or "MemoryError" in proc.stderr else KILLED
@@ -1415,8 +1391,9 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
     started = time.monotonic()
     log(f"[{target.name}] {len(mutants)} mutants; checks: {', '.join(checks)}")
     out_path = Path(args.out) if args.out else (None if partial_run(args) else OUT)
-    base = (previous_baseline(out_path, target, snapshot, checks)
-            if args.resume or args.no_run else None)
+    recorded = (_previous_section(out_path, target, snapshot)
+                if args.resume or args.no_run else None)
+    base = previous_baseline(recorded, checks)
     if base is None and args.no_run:
         sys.exit(f"[{target.name}] --no-run: no recorded run of this source in {out_path}")
     if base is None:
@@ -1435,16 +1412,14 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
         log(f"[{target.name}] warning: the baseline takes {base.seconds:.0f} s; a --time-limit "
             f"of {time_limit:g} s may cut survivors short")
     gate = gate_fingerprint(target.model, checks_file)
-    done = (previous_outcomes(out_path, target, snapshot, mutants, checks, gate,
-                              keep_timeouts=args.no_run or not args.retry_timeouts,
-                              keep_equivalent=args.keep_equivalent, report_only=args.no_run)
-            if args.resume or args.no_run else {})
+    done = previous_outcomes(recorded, mutants, checks, gate,
+                             keep_timeouts=args.no_run or not args.retry_timeouts,
+                             keep_equivalent=args.keep_equivalent, report_only=args.no_run)
     if done:
         log(f"[{target.name}] resuming: {len(done)} mutants already judged on this source")
     outcomes: list[Outcome] = [done[m.id] for m in mutants if m.id in done]
     todo = [] if args.no_run else [m for m in mutants if m.id not in done]
-    timed_out = {r["id"] for r in (_previous_section(out_path, target, snapshot) or {})
-                 .get("mutants", []) if r["status"] == TIMEOUT}
+    timed_out = {r["id"] for r in (recorded or {}).get("mutants", []) if r["status"] == TIMEOUT}
     todo.sort(key=lambda m: m.id in timed_out)  # those that ran out of time before: last
     rank = {id(m): i for i, m in enumerate(mutants)}
     lock = threading.Lock()
@@ -1470,7 +1445,7 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
                 if out_path is not None:  # progress survives an interrupted run (--resume)
                     write_json(out_path, {target.name: section_now(False)})
     section = section_now(len(outcomes) == len(mutants))
-    prev = _previous_section(out_path, target, snapshot) if args.no_run else None
+    prev = recorded if args.no_run else None
     if prev is not None:  # a report of a recorded run: keep how that run was made
         for key in ("command", "seconds", "load_average", "jobs", "time_limit", "gate",
                     "git_commit", "checks", "baseline"):
@@ -1511,10 +1486,8 @@ def _previous_section(path: Path | None, target: Target, snapshot: Snapshot) -> 
     return sec if same else None
 
 
-def previous_baseline(path: Path | None, target: Target, snapshot: Snapshot,
-                      checks: list[str]) -> Outcome | None:
-    """The baseline a previous run on the same source recorded, if it passed every check."""
-    sec = _previous_section(path, target, snapshot)
+def previous_baseline(sec: dict | None, checks: list[str]) -> Outcome | None:
+    """The baseline the recorded run (``_previous_section``) has, if it passed every check."""
     if sec is None:
         return None
     rows = sec.get("baseline", {}).get("checks", [])
@@ -1527,21 +1500,23 @@ def partial_run(args: argparse.Namespace) -> bool:
     return args.limit is not None or bool(args.only)
 
 
-def previous_outcomes(path: Path | None, target: Target, snapshot: Snapshot,
-                      mutants: list[Mutant], checks: list[str], gate: str,
+def previous_outcomes(sec: dict | None, mutants: list[Mutant], checks: list[str], gate: str,
                       keep_timeouts: bool = False, keep_equivalent: bool = False,
                       report_only: bool = False) -> dict[str, Outcome]:
-    """The outcomes a previous run on the same source recorded that still stand: a kill whose
+    """The outcomes the recorded run (``_previous_section``) has that still stand: a kill whose
     killing check is still in the gate; a survivor or timeout only if the gate is unchanged
     (``gate_fingerprint``). Timeouts are run again unless ``keep_timeouts``. With
     ``keep_equivalent`` a survivor classified equivalent stands under a changed gate too: it is
     outside the score either way (a check that killed it would only show the classification
     wrong), so re-judging it costs minutes and changes no figure."""
-    sec = _previous_section(path, target, snapshot)
     if sec is None:
         return {}
     same_gate = sec.get("gate") == gate
     by_id = {m.id: m for m in mutants}
+
+    def kept_as_equivalent(r: dict) -> bool:
+        return (r["status"] == SURVIVED and not same_gate and keep_equivalent
+                and CLASSIFICATION.get(r["id"], ("",))[0] == EQUIVALENT)
 
     def stands(r: dict) -> bool:
         if r["status"] == KILLED:
@@ -1551,14 +1526,14 @@ def previous_outcomes(path: Path | None, target: Target, snapshot: Snapshot,
             return False
         if report_only:
             return True  # a report of a recorded run (--no-run) shows what was recorded
-        if (r["status"] == SURVIVED and not same_gate and keep_equivalent
-                and CLASSIFICATION.get(r["id"], ("",))[0] == EQUIVALENT):
-            r["reason"] = r["reason"] or ("survived an earlier gate; classified equivalent, "
-                                          "so not judged again")
-            return True
-        return same_gate
+        return same_gate or kept_as_equivalent(r)
 
-    return {r["id"]: Outcome(by_id[r["id"]], r["status"], r["reason"], r["seconds"],
+    def reason(r: dict) -> str:
+        if not r["reason"] and kept_as_equivalent(r):
+            return "survived an earlier gate; classified equivalent, so not judged again"
+        return r["reason"]
+
+    return {r["id"]: Outcome(by_id[r["id"]], r["status"], reason(r), r["seconds"],
                              r.get("checks", []))
             for r in sec.get("mutants", []) if r["id"] in by_id and stands(r)}
 
