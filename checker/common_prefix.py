@@ -91,9 +91,9 @@ class PrefixResult:
                 "cti": self.cti.to_json() if self.cti is not None else None}
 
 
-def common_prefix_cti(timeout_ms: int = 10_000) -> PrefixResult:
+def common_prefix_cti(timeout_ms: int = 10_000, rlimit: int | None = None) -> PrefixResult:
     """Check the ghost system; return the counterexample to common prefix's induction."""
-    report = induction.check(chain_z3.system(ghost=True), timeout_ms=timeout_ms)
+    report = induction.check(chain_z3.system(ghost=True), timeout_ms=timeout_ms, rlimit=rlimit)
     broken = [o for o in report.obligations if o.conjunct == "common_prefix"
               and o.verdict == induction.FAILED]
     if broken:

@@ -245,11 +245,15 @@ class Report:
 
 
 def check(system: TransitionSystem, timeout_ms: int = 10_000,
-          solver_options: Mapping[str, Any] | None = None) -> Report:
+          solver_options: Mapping[str, Any] | None = None, rlimit: int | None = None) -> Report:
     """Discharge every obligation of ``system``; see the module docstring.
 
     ``solver_options`` are Z3 solver parameters (default ``system.solver_options``);
     ``timeout_ms`` bounds each obligation, and one that runs out is *unknown*.
+    ``rlimit`` replaces the time limit by Z3's resource limit (its count of solver steps), the
+    same on every machine and under any load: each solver call may spend that many, the first
+    unbounded attempt a tenth of it. Verdicts under an ``rlimit`` are reproducible; under a time
+    limit an obligation near the limit may be proved on one machine and unknown on another.
     """
     opts = dict(system.solver_options if solver_options is None else solver_options)
     start = time.perf_counter()
@@ -265,11 +269,16 @@ def check(system: TransitionSystem, timeout_ms: int = 10_000,
 
     out: list[Obligation] = []
 
-    def solver(ms: int | None = None, bare: bool = False) -> z3.Solver:
+    def solver(ms: int | None = None, bare: bool = False, seed: int = 0) -> z3.Solver:
         s = z3.Solver()
         for k, v in opts.items():
             s.set(k, v)
-        s.set("timeout", min(ms, timeout_ms) if ms else timeout_ms)
+        if seed:
+            s.set("smt.random_seed", int(opts.get("smt.random_seed", 0)) + seed)
+        if rlimit is None:
+            s.set("timeout", min(ms, timeout_ms) if ms else timeout_ms)
+        else:
+            s.set("rlimit", max(1, rlimit // 10) if ms else rlimit)
         if bare:
             s.axioms = axioms  # type: ignore[attr-defined]  # the caller adds them, ground
         else:
@@ -305,7 +314,7 @@ def check(system: TransitionSystem, timeout_ms: int = 10_000,
     return Report(system.name, out, time.perf_counter() - start)
 
 
-def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef], goal: z3.BoolRef,
+def _discharge(solver: Callable[..., z3.Solver], hyps: list[z3.BoolRef], goal: z3.BoolRef,
                ob: Obligation, system: TransitionSystem, decls: Mapping[str, z3.FuncDeclRef],
                params: Mapping[str, z3.ExprRef], bounded_first: bool = False) -> Obligation:
     """One obligation ``axioms ∧ hyps ⇒ goal``, on a fresh solver: Z3's incremental mode
@@ -315,9 +324,16 @@ def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef]
     universe = None
     r = z3.unknown
     if not bounded_first:
-        s = solver(FIRST_TRY_MS)
-        s.add(*hyps, z3.Not(goal))
-        r = s.check()
+        # Z3's search on these quantified queries depends on its random seed and on the order
+        # terms were created in (so on what the process asked before): a query proved in 0.05 s
+        # with one seed may run for minutes with another. A few short tries with different
+        # seeds make a long run on an unlucky order rare; any unsat is a proof whatever the seed.
+        for seed in range(FIRST_TRY_SEEDS):
+            s = solver(FIRST_TRY_MS, seed=seed)
+            s.add(*hyps, z3.Not(goal))
+            r = s.check()
+            if r != z3.unknown:
+                break
     if r == z3.unknown:
         # Finite model finding: a model with small universes is still a counterexample, so an
         # unknown is retried with every sort bounded to `size` elements, by a domain-closure
@@ -358,7 +374,8 @@ def _discharge(solver: Callable[[int | None], z3.Solver], hyps: list[z3.BoolRef]
     return ob
 
 
-FIRST_TRY_MS = 1000   # the first, unbounded attempt; every proof of paxos takes < 0.2 s
+FIRST_TRY_MS = 1000   # each first, unbounded attempt; a proof of paxos takes < 0.2 s when lucky
+FIRST_TRY_SEEDS = 3   # first attempts, each with its own random seed
 
 
 def _arithmetic(system: TransitionSystem) -> bool:

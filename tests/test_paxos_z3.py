@@ -17,11 +17,12 @@ from paxchain.models.lamport_paxos import LamportPaxos
 from paxchain.specs import lamport_paxos as spec
 from paxchain.specs import paxos_z3
 from paxchain.specs.model_properties import properties_of
+from tests.z3_limits import RLIMIT
 
 
 @pytest.fixture(scope="module")
 def proof() -> induction.Report:
-    return induction.check(paxos_z3.system())
+    return induction.check(paxos_z3.system(), rlimit=RLIMIT)
 
 
 def test_the_whole_proof_passes(proof):
@@ -39,7 +40,7 @@ def _reached(model, limit=None):
 
 @pytest.mark.parametrize("name", paxos_z3.conjunct_names())
 def test_every_conjunct_is_necessary(name):
-    report = induction.check(paxos_z3.system(drop=[name]))
+    report = induction.check(paxos_z3.system(drop=[name]), rlimit=RLIMIT)
     assert report.verdict == induction.FAILED, report.checklist()
     assert report.exit_code == 1
     failed = report.failures()
@@ -64,7 +65,7 @@ def test_every_conjunct_is_necessary(name):
 # phase2b_ignores_promise: Phase2b breaks vote_bookkeeping, msg_1b and msg_2a).
 @pytest.mark.parametrize("variant, action, conjunct", [("small_quorums", None, "agreement")])
 def test_seeded_bugs_give_a_counterexample_to_induction(variant, action, conjunct):
-    report = induction.check(paxos_z3.system(variant=variant))
+    report = induction.check(paxos_z3.system(variant=variant), rlimit=RLIMIT)
     assert report.verdict == induction.FAILED
     assert any(o.action == action and o.conjunct == conjunct and o.cti.verified
                for o in report.failures()), report.checklist()
@@ -105,7 +106,8 @@ def test_variants_that_are_safe_for_unbounded_ballots_are_proved():
     """promise_off_by_one only breaks the finite model's type invariant (the promise leaves
     0..MaxBallot) and strict_phase2b only liveness: both keep agreement for any ballots."""
     for variant in ("promise_off_by_one", "strict_phase2b"):
-        assert induction.check(paxos_z3.system(variant=variant)).verdict == induction.PROVED
+        report = induction.check(paxos_z3.system(variant=variant), rlimit=RLIMIT)
+        assert report.verdict == induction.PROVED, report.checklist()
 
 
 def test_unknown_is_unproven_not_proved():
@@ -132,10 +134,11 @@ def _run(argv):
 
 
 def test_cli_prove_paxos_exit_codes_and_cti_files(tmp_path, capsys):
-    assert _run(["prove", "paxos"]) == 0
+    assert _run(["prove", "paxos", "--rlimit", str(RLIMIT)]) == 0
     assert "28 obligations, 28 proved" in capsys.readouterr().out
     out = tmp_path / "cti"
-    assert _run(["prove", "paxos", "--drop-conjunct", "msg_2a", "--out", str(out)]) == 1
+    argv = ["prove", "paxos", "--rlimit", str(RLIMIT), "--drop-conjunct", "msg_2a", "--out", str(out)]
+    assert _run(argv) == 1
     text = capsys.readouterr().out
     assert "implies agreement ... no!" in text and "counterexample to induction" in text
     assert (out / "cti.txt").exists() and (out / "cti.dot").read_text().startswith("digraph")
@@ -158,12 +161,13 @@ def test_cli_prove_paxos_unknown_is_unproven_exit_3(capsys, monkeypatch):
 def test_cli_prove_paxos_bad_input(capsys):
     assert _run(["prove", "paxos", "--drop-conjunct", "nope"]) == 2
     assert _run(["prove", "paxos", "--variant", "nope"]) == 2
+    assert _run(["prove", "paxos", "--rlimit", "0"]) == 2
     err = capsys.readouterr().err
     assert "unknown conjunct 'nope'" in err and "Traceback" not in err
 
 
 def test_cli_prove_paxos_json(capsys):
-    assert _run(["prove", "paxos", "--json"]) == 0
+    assert _run(["prove", "paxos", "--rlimit", str(RLIMIT), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == "proved" and data["counts"]["proved"] == 28
     assert {o["kind"] for o in data["obligations"]} == {"init", "consecution", "safety"}

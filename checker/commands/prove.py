@@ -42,11 +42,16 @@ def _timeout_ms(ctx, param, value) -> int:
     return ms
 
 
-def _timeout_option():
+def _limit_options(f):
+    """``--timeout SECONDS`` (wall clock, the default) or ``--rlimit STEPS`` (Z3's resource
+    count: the same verdict on every machine and under any load, as CI wants)."""
+    f = click.option("--rlimit", type=click.IntRange(min=1), default=None, metavar="STEPS",
+                     help="Per-obligation limit in Z3 resource steps instead of seconds: "
+                          "reproducible on any machine.")(f)
     return click.option("--timeout", "timeout_ms", default="10", show_default=True,
                         metavar="SECONDS", callback=_timeout_ms,
                         help="Per-obligation solver time limit; an obligation that runs out "
-                             "is unproven.")
+                             "is unproven.")(f)
 
 
 @click.group(name="prove")
@@ -93,9 +98,9 @@ def _finish(report, as_json: bool, out: str | None, orders=None) -> None:
 @click.option("--out", default=None, metavar="DIR",
               help="Write cti.txt, cti.dot (and cti.svg) for a failed obligation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@_timeout_option()
+@_limit_options
 def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: bool,
-          timeout_ms: int) -> None:
+          timeout_ms: int, rlimit: int | None) -> None:
     """Prove that Paxos's invariant is inductive and implies agreement, for any number of
     acceptors, ballots and values."""
     names = paxos_z3.conjunct_names()
@@ -105,7 +110,7 @@ def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: 
     if variant is not None and variant not in paxos_z3.VARIANTS:
         raise UserError(f"unknown variant {variant!r} (known: {', '.join(paxos_z3.VARIANTS)})")
     system = paxos_z3.system(variant=variant, drop=drop)
-    report = induction.check(system, timeout_ms=timeout_ms)
+    report = induction.check(system, timeout_ms=timeout_ms, rlimit=rlimit)
     _finish(report, as_json, out, system.orders)
 
 
@@ -145,11 +150,11 @@ def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weight
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--out", default=None, metavar="DIR",
               help="Write the common-prefix counterexample as cti.txt / cti.dot / cti.svg.")
-@_timeout_option()
-def chain(as_json: bool, out: str | None, timeout_ms: int) -> None:
+@_limit_options
+def chain(as_json: bool, out: str | None, timeout_ms: int, rlimit: int | None) -> None:
     """Prove the chain's structural invariants; show that k-common-prefix is not inductive."""
-    report = induction.check(chain_z3.system(), timeout_ms=timeout_ms)
-    prefix = common_prefix_cti(timeout_ms=timeout_ms)
+    report = induction.check(chain_z3.system(), timeout_ms=timeout_ms, rlimit=rlimit)
+    prefix = common_prefix_cti(timeout_ms=timeout_ms, rlimit=rlimit)
     # The common-prefix counterexample is the expected outcome (it is *shown* not inductive):
     # the exit code reflects the structural proof, 3 when the counterexample could not be found.
     code = report.exit_code
