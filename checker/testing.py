@@ -32,19 +32,24 @@ from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as _check
 from paxchain.models.model import Model
-from paxchain.models.properties import SOMETIMES
+from paxchain.models.properties import SOMETIMES, Kind
+from paxchain.specs.model_properties import properties_of
+from paxchain.checker.explicit import DEADLOCK
 from paxchain.checker.render_text import trace_text
+from paxchain.checker.steps import Stuck, follow, shows
 from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED, Options, Result
 from paxchain.checker.trace import Trace
 
-__all__ = ["assert_holds", "assert_violated", "assert_reached", "run", "CheckFailure"]
+__all__ = ["assert_holds", "assert_violated", "assert_reached", "assert_run_keeps",
+           "assert_run_reaches", "run", "CheckFailure"]
 
 
 class CheckFailure(AssertionError):
     """A failed ``assert_*``: the message is the readable report; ``trace`` (a violation's
-    trace, or None) and ``result`` are kept for tools such as ``paxchain.checker.pytest_plugin``."""
+    trace, or None) and ``result`` (the search's; None for a replayed run) are kept for tools
+    such as ``paxchain.checker.pytest_plugin``."""
 
-    def __init__(self, message: str, result: Result, trace: Trace | None = None) -> None:
+    def __init__(self, message: str, result: Result | None, trace: Trace | None = None) -> None:
         super().__init__(message)
         self.result = result
         self.trace = trace
@@ -126,3 +131,57 @@ def assert_reached(model: str | Model, goal: str, **kwargs: Any) -> Trace:
                else f"the search was {p.verdict}")
         raise CheckFailure(f"goal {goal} not reached: {why}\n{_stats(result)}", result)
     return p.trace
+
+
+def _run_of(model: str | Model, steps: Iterable[str], params: Mapping[str, Any] | None,
+            variant: str | None) -> tuple[Model, list | Stuck]:
+    m = _model(model, params, variant)
+    return m, follow(m, list(steps))
+
+
+def assert_run_keeps(model: str | Model, prop: str, steps: Iterable[str], *,
+                     params: Mapping[str, Any] | None = None,
+                     variant: str | None = None) -> None:
+    """Assert that the run ``steps`` (label texts, from an initial state) does not break
+    ``prop`` (``deadlock_free``: does not end in a deadlock).
+
+    The regression test printed for a counterexample (``paxchain.checker.render_pytest``): it
+    fails while the run still exists and still breaks the property, with the trace as the
+    message. It passes once the property holds along the run, *or once a step is no longer
+    enabled* (the code changed so that this run cannot happen): like a Hypothesis example, it
+    pins one run, not the property — the model checker checks the property.
+    """
+    m, run_ = _run_of(model, steps, params, variant)
+    if isinstance(run_, Stuck):
+        return
+    if prop == DEADLOCK:
+        if any(True for _ in m.successors(run_[-1].state)):
+            return
+        trace = Trace(m, prop, Kind.DEADLOCK, "the run ends in a deadlock", run_)
+    else:
+        p = next((q for q in properties_of(m) if q.name == prop), None)
+        if p is None:
+            raise UserError(f"{m.name} has no property {prop!r}")
+        if p.kind == SOMETIMES:
+            raise UserError(f"{prop} is a goal: use assert_run_reaches")
+        at = shows(p, run_)
+        if at is None:
+            return
+        trace = Trace(m, prop, p.kind, p.summary, run_[:at + 1])
+    raise CheckFailure(f"the run still breaks {prop}\n\n{trace_text(trace, None)}",
+                       None, trace)
+
+
+def assert_run_reaches(model: str | Model, goal: str, steps: Iterable[str], *,
+                       params: Mapping[str, Any] | None = None,
+                       variant: str | None = None) -> None:
+    """Assert that the run ``steps`` exists and reaches the sometimes-goal ``goal``: the test
+    printed for a witness. It fails, naming the step, when the run is no longer possible."""
+    m, run_ = _run_of(model, steps, params, variant)
+    if isinstance(run_, Stuck):
+        raise AssertionError(f"step {run_.index}: {run_.text} is not enabled in {m.describe()}")
+    p = next((q for q in properties_of(m) if q.name == goal and q.kind == SOMETIMES), None)
+    if p is None:
+        raise UserError(f"{m.name} has no sometimes goal {goal!r}")
+    if shows(p, run_) is None:
+        raise AssertionError(f"the run of {len(run_) - 1} steps does not reach {goal}")
