@@ -33,7 +33,7 @@ def report(sc: ChainScenario, result: SimResult) -> str:
     mined = len(st.mined)
     lines = [
         f"simulate chain: {sc.nodes} nodes, block interval {sc.block_interval:g}, "
-        f"delay {_lat(sc.latency)}, loss {sc.loss:g}, dup {sc.dup:g}, seed {sc.seed}",
+        f"latency {_lat(sc.latency)}, loss {sc.loss:g}, dup {sc.dup:g}, seed {sc.seed}",
         f"  proof of work: {sc.difficulty} bits, {sc.tries} tries per tick of {sc.tick:.4g}; "
         f"tie rule {sc.tie}; max drift {sc.max_drift}; MTP window {sc.window}"
         + (f"; variants {', '.join(sc.variants)}" if sc.variants else ""),

@@ -14,11 +14,13 @@ variants (``paxchain.impl.variants.load_plugins``) before the command runs.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import io
 import os
 import pkgutil
 import sys
+from typing import Any
 
 import click
 
@@ -41,6 +43,17 @@ class _LazyGroup(click.Group):
         if name not in self.list_commands(ctx):
             return None
         return importlib.import_module(f"paxchain.checker.commands.{name}").command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """As click's, but an unknown command names the known ones and the nearest."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            known = self.list_commands(ctx)
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise click.UsageError(f"no command {name!r} (known: {', '.join(known)}){hint}",
+                                   ctx)
+        return super().resolve_command(ctx, args)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -139,9 +152,15 @@ def _run(argv: list[str] | None) -> int:
     except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
         return exc.exit_code
+    except click.BadParameter as exc:
+        if exc.param is None or isinstance(exc, click.MissingParameter):
+            return _usage_error(exc)
+        # one style with paxchain's own errors: "--tie: 'x' is not one of ..."
+        name = (exc.param.opts[0] if isinstance(exc.param, click.Option)
+                else exc.param.human_readable_name)
+        return _error(f"paxchain: error: {name}: {_one_line(exc.message)}", 2)
     except click.UsageError as exc:
-        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        return _error(f"paxchain: error: {_one_line(exc.format_message())}{hint}", 2)
+        return _usage_error(exc)
     except click.ClickException as exc:
         return _error(f"paxchain: error: {_one_line(exc.format_message())}", exc.exit_code)
     except click.exceptions.Exit as exc:
@@ -155,6 +174,11 @@ def _run(argv: list[str] | None) -> int:
         where = f" {exc.filename}" if exc.filename else ""
         return _error(f"paxchain: error: cannot write{where}: {exc.strerror or exc}", 2)
     return rc if isinstance(rc, int) else 0
+
+
+def _usage_error(exc: click.UsageError) -> int:
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return _error(f"paxchain: error: {_one_line(exc.format_message())}{hint}", 2)
 
 
 def _exit_code(code: object) -> int:

@@ -1,5 +1,13 @@
-"""What the ``simulate`` and ``run`` commands share: option types, the parsers of fault
-schedules given as text, and the start-up report of a real run.
+"""What the ``simulate`` and ``run`` commands share: their one option dialect, option types,
+the parsers of fault schedules given as text, and the start-up report of a real run.
+
+The dialect is ``paxchain check``'s: protocol parameters are ``--param NAME=VALUE`` (``-p``)
+under the names the models use (``acceptors``, ``nodes``, ``k``, ``tie``...), a seeded bug is
+``--variant NAME``, message latency is ``--latency LO..HI``, and ``--timeout`` is left to
+``prove`` (solver seconds): a proposer's retry timer is ``--retry-timeout``. The older
+spellings (``--bug``, ``--delay``, ``--timeout`` here, one flag per parameter such as
+``--acceptors 5``) still work: ``DialectCommand`` rewrites them into the new ones before click
+parses the line, so they are in no help text and there is one code path.
 
 Every parser raises ``UserError`` (one line, exit 2) for text it cannot read; NaN and infinity
 are refused wherever a number is read (``paxchain.models.errors.finite_number``).
@@ -7,7 +15,8 @@ are refused wherever a number is read (``paxchain.models.errors.finite_number``)
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
 
 import click
 
@@ -15,8 +24,10 @@ from paxchain.checker.cli import echo
 from paxchain.impl.simulator import Clock, Crash, Latency, Pause
 from paxchain.models.errors import UserError, finite_number
 
-__all__ = ["FINITE", "variant_option", "crash_point_options", "parse_latency", "parse_pause",
-           "parse_crash", "parse_node_value", "parse_clocks", "startup_text", "plural"]
+__all__ = ["FINITE", "POSITIVE", "Param", "DialectCommand", "driver_command", "param_option",
+           "resolve_params", "variant_option", "crash_point_options", "real_latency_option",
+           "parse_latency", "parse_real_latency", "parse_pause", "parse_crash",
+           "parse_node_value", "parse_clocks", "startup_text", "plural", "OLD_SPELLINGS"]
 
 _num = finite_number  # ``text`` as a finite number, or a one-line ``UserError``
 
@@ -35,27 +46,243 @@ class _Finite(click.ParamType):
 FINITE = _Finite()
 
 
-def variant_option(names: Any) -> Any:
-    """The repeatable ``--variant NAME`` option, its help listing ``names`` (name -> doc)."""
-    listed = ", ".join(names) or "none registered"
+class _Positive(_Finite):
+    """A finite number above 0."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        x = super().convert(value, param, ctx)
+        if x <= 0:
+            name = param.opts[0] if param is not None and param.opts else "value"
+            raise UserError(f"{name} must be more than 0, not {value}")
+        return x
+
+
+POSITIVE = _Positive()
+
+
+# -- the dialect: --param, --variant, --latency, --retry-timeout; older spellings rewritten -----
+
+@dataclass(frozen=True)
+class Param:
+    """A protocol parameter of a driver command, given as ``--param NAME=VALUE``."""
+
+    name: str
+    type: click.ParamType
+    default: Any
+    doc: str
+
+    @property
+    def old_flag(self) -> str:
+        """The flag it had before ``--param`` (``max_drift`` -> ``--max-drift``)."""
+        return "--" + self.name.replace("_", "-")
+
+
+# Older spelling -> (new option, value as the new option takes it), for every driver command;
+# a command adds its parameters' old flags (``Param.old_flag``) and its own (``--delay``).
+OLD_SPELLINGS: dict[str, Callable[[str], tuple[str, str]]] = {
+    "--bug": lambda v: ("--variant", v),
+}
+
+
+def _rewrite(args: list[str], old: Mapping[str, Callable[[str], tuple[str, str]]]
+             ) -> list[str]:
+    """``args`` with every older spelling (``--bug X``, ``--bug=X``) in its new form; ``--``
+    ends the options, as for click. An old option given last without its value becomes the
+    new option without one, so click's own "requires an argument" names the new spelling."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return out + args[i:]
+        name, eq, value = arg.partition("=")
+        if name not in old:
+            out.append(arg)
+            i += 1
+            continue
+        if eq:
+            i += 1
+        elif i + 1 < len(args):
+            value = args[i + 1]
+            i += 2
+        else:
+            out.append(old[name]("")[0])
+            break
+        out.extend(old[name](value))
+    return out
+
+
+class DialectCommand(click.Command):
+    """A click command that still takes the older spellings in ``old`` (rewritten into the new
+    ones before parsing; see the module docstring) and lists only the new ones in its help."""
+
+    def __init__(self, *args: Any,
+                 old: Mapping[str, Callable[[str], tuple[str, str]]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.old = dict(old or {})
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _rewrite(list(args), self.old))
+
+
+def driver_command(name: str, params: Iterable[Param] = (),
+                   old: Mapping[str, Callable[[str], tuple[str, str]]] | None = None) -> Any:
+    """``click.command(name)`` in the driver dialect: ``--bug``, each parameter's old flag and
+    ``old`` are accepted as older spellings."""
+    table = dict(OLD_SPELLINGS)
+    for p in params:
+        table[p.old_flag] = (lambda n: lambda v: ("--param", f"{n}={v}"))(p.name)
+    table.update(old or {})
+    return click.command(name, cls=DialectCommand, old=table)
+
+
+def param_option(params: Iterable[Param]) -> Any:
+    """The repeatable ``--param NAME=VALUE`` (``-p``) option over ``params``."""
+    listed = "; ".join(f"{p.name}={p.default} ({p.doc})" for p in params)
+    return click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+                        help=f"Protocol parameter (repeatable), named as in `paxchain check`: "
+                             f"{listed}.")
+
+
+def resolve_params(pairs: Iterable[str], params: Iterable[Param]) -> dict[str, Any]:
+    """Every parameter's value: its default, or the last ``NAME=VALUE`` that names it, read by
+    its type. A pair without ``=``, an unknown name or a bad value is one ``UserError`` line."""
+    by_name = {p.name: p for p in params}
+    values = {p.name: p.default for p in by_name.values()}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UserError(f"--param takes NAME=VALUE, not {pair!r}")
+        if name not in by_name:
+            raise UserError(f"--param: no parameter {name!r} (known: {', '.join(by_name)})")
+        try:
+            values[name] = by_name[name].type.convert(text.strip(), None, None)
+        except click.BadParameter as exc:
+            raise UserError(f"--param {name}: {exc.message}") from None
+    return values
+
+
+class _VariantName(click.ParamType):
+    """A variant of ``catalogue``, checked when the line is parsed: after ``--plugin`` has
+    registered its variants, before anything runs."""
+
+    name = "variant"
+
+    def __init__(self, catalogue: Any) -> None:
+        self.catalogue = catalogue
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        try:
+            self.catalogue.check([value])
+        except ValueError as exc:
+            raise UserError(f"--variant: {exc}") from None
+        return value
+
+
+def variant_option(catalogue: Any) -> Any:
+    """The repeatable ``--variant NAME`` option over ``catalogue``'s variants."""
+    listed = ", ".join(catalogue.names()) or "none registered"
     return click.option("--variant", "variants", multiple=True, metavar="NAME",
-                        help=f"run a seeded variant instead of the production actors "
-                             f"(repeatable): {listed}")
+                        type=_VariantName(catalogue),
+                        help=f"Run a seeded variant instead of the production actors "
+                             f"(repeatable; plugins may add more): {listed}.")
+
+
+def real_latency_option(f: Any) -> Any:
+    """A real run's ``--latency LO..HI`` in milliseconds (older: ``--delay MS`` = ``0..MS``)."""
+    return click.option("--latency", default="0..0", show_default=True, metavar="LO..HI",
+                        help="Extra delay per datagram in milliseconds, uniform in LO..HI; LO "
+                             "must be 0 (a real run injects no minimum delay).")(f)
+
+
+def parse_real_latency(text: str) -> float:
+    """A real run's ``--latency 0..HI`` as ``HI`` (the injected delay's upper bound, in ms)."""
+    lat = parse_latency(text)
+    if lat.kind != "uniform":
+        raise UserError(f"--latency {text}: a real run takes LO..HI milliseconds")
+    if lat.lo != 0 or lat.hi < 0:
+        raise UserError(f"--latency {text}: a real run's injected delay is 0..HI milliseconds "
+                        f"with HI >= 0")
+    return lat.hi
 
 
 def crash_point_options(f: Any) -> Any:
     """``--crash-points P``, ``--crash-points-max N``, ``--crash-points-down D``."""
     for opt in reversed([
             click.option("--crash-points", type=FINITE, default=0.0, show_default=True,
-                         metavar="P", help="probability per handler call that a crash falls "
+                         metavar="P", help="Probability per handler call that a crash falls "
                          "between its effects (the effects before the cut happen, the rest "
-                         "never do); seeded"),
+                         "never do); seeded."),
             click.option("--crash-points-max", type=int, default=1, show_default=True,
-                         help="at most this many crash points in a run"),
+                         metavar="N", help="At most this many crash points in a run."),
             click.option("--crash-points-down", type=FINITE, default=10.0, show_default=True,
-                         help="a node hit by a crash point restarts this much later")]):
+                         metavar="T", help="A node hit by a crash point restarts this much "
+                         "later (simulated time).")]):
         f = opt(f)
     return f
+
+
+def seed_option(what: str) -> Any:
+    """``--seed N``: the run's one source of randomness (``what`` it seeds)."""
+    return click.option("--seed", type=int, default=0, show_default=True, metavar="N",
+                        help=f"Seeds {what}: same seed and options, same run.")
+
+
+def loss_option(f: Any) -> Any:
+    """``--loss P``: the probability that a message is lost."""
+    return click.option("--loss", type=FINITE, default=0.0, show_default=True, metavar="P",
+                        help="Probability that a message is lost.")(f)
+
+
+def sim_fault_options(f: Any) -> Any:
+    """The simulator's ``--dup``, ``--latency``, ``--crash``, ``--clock-offset`` and
+    ``--drift`` (times in the simulator's units, those of ``--until``)."""
+    for opt in reversed([
+            click.option("--dup", type=FINITE, default=0.0, show_default=True, metavar="P",
+                         help="Probability that a message is duplicated."),
+            click.option("--latency", default="1..10", show_default=True,
+                         metavar="LO..HI|exp:MEAN|exp:LO:MEAN",
+                         help="Message latency in simulated time: uniform in LO..HI, or "
+                              "exponential with mean MEAN (above LO)."),
+            click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]",
+                         help="Crash NODE at time AT (repeatable); it restarts from its disk "
+                              "DOWN_FOR later, or never."),
+            click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:OFFSET",
+                         help="NODE's clock is OFFSET ahead of global time (repeatable)."),
+            click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
+                         help="NODE's clock runs at rate 1 + DRIFT (repeatable): local = "
+                              "offset + (1 + drift) * global.")]):
+        f = opt(f)
+    return f
+
+
+def real_crash_option(f: Any) -> Any:
+    """A real run's ``--crash NODE:AT[:DOWN_FOR]`` (seconds, SIGKILL)."""
+    return click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]",
+                        help="SIGKILL NODE AT seconds after the run starts (even during its "
+                             "start-up); restart it DOWN_FOR seconds later (repeatable).")(f)
+
+
+def real_run_options(deadline: float) -> Any:
+    """A real run's ``--base-port``, ``--deadline`` (default ``deadline`` s) and
+    ``--data-dir``."""
+    opts = [
+            click.option("--base-port", type=int, default=0, show_default=True, metavar="PORT",
+                         help="First UDP port (nodes get consecutive ports); 0 = free ports."),
+            click.option("--deadline", type=FINITE, default=deadline, show_default=True,
+                         metavar="SECONDS",
+                         help="The whole run, start-up included, ends after this many seconds."),
+            click.option("--data-dir", type=click.Path(file_okay=False),
+                         help="Keep the nodes' durable files here (default: a temporary "
+                              "folder).")]
+
+    def apply(f: Any) -> Any:
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+    return apply
 
 
 def parse_latency(text: str, option: str = "--latency") -> Latency:

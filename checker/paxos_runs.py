@@ -59,7 +59,7 @@ def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
              f"{plural(sc.proposers, 'proposer')}, {plural(sc.learners, 'learner')}; "
              f"seed {sc.seed}",
              f"network: loss {sc.loss:g}, dup {sc.dup:g}, latency {lat_text}; "
-             f"timeout {sc.timeout:g}, backoff {sc.backoff:g}, max rounds "
+             f"retry timeout {sc.timeout:g}, backoff {sc.backoff:g}, max rounds "
              f"{sc.max_rounds or 'unbounded'}; until {sc.until:g}"]
     faults = ([f"pause {p.node} at {p.at:g} for {p.duration:g}" for p in sc.pauses]
               + [f"crash {c.node} at {c.at:g}" + ("" if c.down_for is None
@@ -163,7 +163,7 @@ def report_real(sc: NetScenario, cluster: Any, done: bool) -> int:
     if sc.variants:
         echo("variants: " + ", ".join(sc.variants))
     faults = ([f"loss {sc.loss:g}"] if sc.loss else []) + (
-        [f"delay up to {sc.delay_ms:g} ms"] if sc.delay_ms else []) + [
+        [f"latency 0..{sc.delay_ms:g} ms"] if sc.delay_ms else []) + [
         f"pause {p.node} at {p.at:g}s for {p.duration:g}s" for p in sc.pauses] + [
         f"crash {c.node} at {c.at:g}s" + ("" if c.down_for is None else
                                          f", restart after {c.down_for:g}s")

@@ -105,9 +105,9 @@ def test_kill_and_restart_an_acceptor_keeps_its_promise_and_learners_agree(tmp_p
 
 
 def test_run_command_decides_and_a_busy_port_is_a_one_line_error():
-    p = subprocess.run(["paxchain", "run", "paxos", "--acceptors", "3", "--proposers", "2",
-                        "--learners", "2", "--loss", "0.1", "--delay", "10", "--deadline", "15"],
-                       capture_output=True, text=True)
+    p = subprocess.run(["paxchain", "run", "paxos", "-p", "acceptors=3", "-p", "proposers=2",
+                        "-p", "learners=2", "--loss", "0.1", "--latency", "0..10",
+                        "--deadline", "15"], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
     lines = [l for l in p.stdout.splitlines() if l.startswith("l")]
     assert len(lines) == 2 and all(": decided v" in l for l in lines)

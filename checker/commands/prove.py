@@ -19,6 +19,7 @@ from paxchain.checker import induction
 from paxchain.checker.artifacts import write_set
 from paxchain.checker.cli import echo, verdict
 from paxchain.checker.common_prefix import common_prefix_cti
+from paxchain.checker.files import write_atomic
 from paxchain.checker.render_cti import cti_dot
 from paxchain.checker.render_dot import DotFailed, dot_available, render_svg
 from paxchain.models.errors import UserError, finite_number
@@ -72,20 +73,37 @@ def _write_cti(out: str, text: str, cti, orders) -> list[Path]:
     return write_set(out, files, "cti")
 
 
-def _finish(report, as_json: bool, out: str | None, orders=None) -> None:
+def _json_option(f):
+    """``--json [FILE]`` as ``paxchain check`` has it: alone, the JSON replaces the text on
+    stdout; with FILE, the text is printed as usual and the JSON written to FILE."""
+    return click.option("--json", "as_json", is_flag=False, flag_value="-", default=None,
+                        metavar="[FILE]",
+                        help="The whole result as JSON: on stdout (instead of the text), or "
+                             "into FILE.")(f)
+
+
+def _report(as_json: str | None, data, text: str) -> None:
+    """Print ``text``, or the JSON ``data`` instead (``--json``), or both to their places
+    (``--json FILE``: the file is written first)."""
+    if as_json == "-":
+        echo(json.dumps(data, indent=1))
+        return
+    if as_json:
+        write_atomic(as_json, json.dumps(data, indent=1) + "\n")
+    echo(text, nl=False)
+
+
+def _finish(report, as_json: str | None, out: str | None, orders=None) -> None:
     code = verdict(report.exit_code)  # before any output (``paxchain.checker.cli``)
     failures = report.failures()
-    if as_json:
-        echo(json.dumps(report.to_json(), indent=1))
-    else:
-        echo(report.checklist(), nl=False)
-        for o in failures:
-            echo("")
-            echo(o.cti.text() if o.cti else f"{o.conjunct}: failed (no model)", nl=False)
+    text = report.checklist() + "".join(
+        "\n" + (o.cti.text() if o.cti else f"{o.conjunct}: failed (no model)")
+        for o in failures)
+    _report(as_json, report.to_json(), text)
     ctis = [o.cti for o in failures if o.cti is not None]
     if out is not None and ctis:
         written = _write_cti(out, "\n".join(c.text() for c in ctis), ctis[0], orders)
-        if not as_json:
+        if as_json != "-":
             echo("wrote " + ", ".join(str(p) for p in written))
     sys.exit(code)
 
@@ -97,9 +115,9 @@ def _finish(report, as_json: bool, out: str | None, orders=None) -> None:
               help="Use a seeded bug's transition relation (as in models/lamport_paxos.py).")
 @click.option("--out", default=None, metavar="DIR",
               help="Write cti.txt, cti.dot (and cti.svg) for a failed obligation.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_json_option
 @_limit_options
-def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: bool,
+def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: str | None,
           timeout_ms: int, rlimit: int | None) -> None:
     """Prove that Paxos's invariant is inductive and implies agreement, for any number of
     acceptors, ballots and values."""
@@ -122,10 +140,11 @@ def paxos(drop: tuple[str, ...], variant: str | None, out: str | None, as_json: 
               help="An explicit quorum system.")
 @click.option("--weights", default=None, metavar="a1=2,a2=1,...",
               help="Weighted quorums: every set whose weight reaches --threshold.")
-@click.option("--threshold", type=int, default=None, metavar="T")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--threshold", type=int, default=None, metavar="T",
+              help="With --weights: the weight a set needs to be a quorum.")
+@_json_option
 def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weights: str | None,
-            threshold: int | None, as_json: bool) -> None:
+            threshold: int | None, as_json: str | None) -> None:
     """Prove that any two quorums intersect, or show two disjoint quorums."""
     if sum(x is not None for x in (acceptors, explicit, weights)) + all_sizes != 1:
         raise UserError("give exactly one of --acceptors N, --all-sizes, --quorums, --weights")
@@ -142,16 +161,16 @@ def quorums(acceptors: int | None, all_sizes: bool, explicit: str | None, weight
     else:
         result = quorums_z3.prove_weighted(quorums_z3.parse_weights(weights), threshold)
     code = verdict(result.exit_code)
-    echo(json.dumps(result.to_json(), indent=1) if as_json else result.text(), nl=False)
+    _report(as_json, result.to_json(), result.text())
     sys.exit(code)
 
 
 @command.command(name="chain")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_json_option
 @click.option("--out", default=None, metavar="DIR",
               help="Write the common-prefix counterexample as cti.txt / cti.dot / cti.svg.")
 @_limit_options
-def chain(as_json: bool, out: str | None, timeout_ms: int, rlimit: int | None) -> None:
+def chain(as_json: str | None, out: str | None, timeout_ms: int, rlimit: int | None) -> None:
     """Prove the chain's structural invariants; show that k-common-prefix is not inductive."""
     report = induction.check(chain_z3.system(), timeout_ms=timeout_ms, rlimit=rlimit)
     prefix = common_prefix_cti(timeout_ms=timeout_ms, rlimit=rlimit)
@@ -161,15 +180,10 @@ def chain(as_json: bool, out: str | None, timeout_ms: int, rlimit: int | None) -
     if code == 0 and prefix.verdict != "failed":
         code = 3
     verdict(code)
-    if as_json:
-        echo(json.dumps({"structural": report.to_json(), "common_prefix": prefix.to_json()},
-                        indent=1))
-    else:
-        echo(report.checklist(), nl=False)
-        for o in report.failures():
-            echo(o.cti.text() if o.cti else "", nl=False)
-        echo("")
-        echo(prefix.text(), nl=False)
+    text = (report.checklist() + "".join(o.cti.text() if o.cti else ""
+                                         for o in report.failures())
+            + "\n" + prefix.text())
+    _report(as_json, {"structural": report.to_json(), "common_prefix": prefix.to_json()}, text)
     if out is not None and prefix.cti is not None:
         _write_cti(out, prefix.text(), prefix.cti, chain_z3.ORDERS)
     sys.exit(code)

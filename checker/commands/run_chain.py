@@ -24,43 +24,50 @@ import sys
 import click
 
 from paxchain.checker.chain_runs import report_real
-from paxchain.checker.driver_cli import FINITE, parse_crash, parse_node_value, variant_option
+from paxchain.checker.driver_cli import (FINITE, Param, driver_command, loss_option,
+                                         param_option, parse_crash, parse_node_value,
+                                         parse_real_latency, real_crash_option,
+                                         real_latency_option, real_run_options, resolve_params,
+                                         seed_option, variant_option)
+from paxchain.impl.chain_block import TIE_RULES
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.models.chain_driver import NetChainScenario, run_net
 
 __all__ = ["subcommand"]
 
 
-@click.command("chain")
-@click.option("--nodes", type=int, default=3, show_default=True)
-@click.option("--blocks", type=int, default=8, show_default=True,
-              help="run until every node's tip has this height")
-@click.option("--difficulty", type=int, default=14, show_default=True, help="PoW bits")
-@click.option("--tries", type=int, default=300, show_default=True, help="nonces per tick")
-@click.option("--tick", type=FINITE, default=0.01, show_default=True, help="seconds")
-@click.option("--tie", default="first-seen", show_default=True)
-@click.option("--k", "k", type=int, default=2, show_default=True,
-              help="blocks cut off when comparing the persisted chains")
-@click.option("--loss", type=FINITE, default=0.0, show_default=True)
-@click.option("--delay", "delay_ms", type=FINITE, default=0.0, show_default=True, metavar="MS",
-              help="extra delay per datagram, uniform in [0, MS] milliseconds")
-@click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]",
-              help="SIGKILL NODE AT seconds after the run starts (even during its start-up); "
-                   "restart it DOWN_FOR seconds later")
-@click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:MS")
-@click.option("--base-port", type=int, default=0, show_default=True,
-              help="first UDP port (nodes get consecutive ports); 0 = free ports")
-@click.option("--deadline", type=FINITE, default=60.0, show_default=True,
-              help="the whole run, start-up included, ends after this many seconds")
-@click.option("--data-dir", type=click.Path(file_okay=False),
-              help="keep the nodes' chain files here (default: a temporary directory)")
-@click.option("--seed", type=int, default=0, show_default=True)
-@variant_option(CHAIN.names())
-def subcommand(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms, crashes,
-               offsets, base_port, deadline, data_dir, seed, variants) -> None:
+PARAMS = (Param("nodes", click.IntRange(1, 16), 3, "nodes n1..nN"),
+          Param("k", click.IntRange(min=0), 2,
+                "blocks cut off when comparing the persisted chains"),
+          Param("tie", click.Choice(TIE_RULES), "first-seen",
+                "tie rule: " + " or ".join(TIE_RULES)),
+          Param("difficulty", click.IntRange(1, 32), 14, "proof-of-work bits"))
+
+
+@driver_command("chain", PARAMS, {"--delay": lambda v: ("--latency", f"0..{v}")})
+@param_option(PARAMS)
+@click.option("--blocks", type=int, default=8, show_default=True, metavar="N",
+              help="Run until every node's tip has this height.")
+@click.option("--tries", type=int, default=300, show_default=True, metavar="N",
+              help="Nonces a node tries per mining tick.")
+@click.option("--tick", type=FINITE, default=0.01, show_default=True, metavar="SECONDS",
+              help="Time between a node's mining ticks.")
+@loss_option
+@real_latency_option
+@real_crash_option
+@click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:MS",
+              help="NODE's clock is MS milliseconds ahead (repeatable).")
+@real_run_options(60.0)
+@seed_option("the injected loss and latency")
+@variant_option(CHAIN)
+def subcommand(params, blocks, tries, tick, loss, latency, crashes, offsets, base_port,
+               deadline, data_dir, seed, variants) -> None:
     """Run the proof-of-work chain over UDP on 127.0.0.1 (one process per node, chains
     persisted to disk); compare the chains at the end."""
-    sc = NetChainScenario(nodes, blocks, difficulty, tries, tick, tie, k, loss, delay_ms,
+    n = resolve_params(params, PARAMS)
+    k = n["k"]
+    sc = NetChainScenario(n["nodes"], blocks, n["difficulty"], tries, tick, n["tie"], k, loss,
+                          parse_real_latency(latency),
                           tuple(parse_crash(c) for c in crashes),
                           tuple(parse_node_value(o, "--clock-offset") for o in offsets),
                           base_port, deadline, data_dir, seed, tuple(variants))

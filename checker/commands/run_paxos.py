@@ -22,7 +22,12 @@ import sys
 
 import click
 
-from paxchain.checker.driver_cli import FINITE, parse_crash, parse_pause, variant_option
+from paxchain.checker.commands.simulate_paxos import PARAMS
+from paxchain.checker.driver_cli import (FINITE, POSITIVE, driver_command, loss_option,
+                                         param_option, parse_crash, parse_pause,
+                                         parse_real_latency, real_crash_option,
+                                         real_latency_option, real_run_options, resolve_params,
+                                         seed_option, variant_option)
 from paxchain.checker.paxos_runs import report_real
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.paxos_driver import NetScenario, run_net
@@ -30,38 +35,29 @@ from paxchain.models.paxos_driver import NetScenario, run_net
 __all__ = ["subcommand"]
 
 
-@click.command("paxos")
-@click.option("--acceptors", type=int, default=3, show_default=True)
-@click.option("--proposers", type=int, default=2, show_default=True)
-@click.option("--learners", type=int, default=1, show_default=True)
-@click.option("--loss", type=FINITE, default=0.0, show_default=True,
-              help="probability that a datagram is dropped by its sender")
-@click.option("--delay", "delay_ms", type=FINITE, default=0.0, show_default=True, metavar="MS",
-              help="extra delay per datagram, uniform in [0, MS] milliseconds")
+@driver_command("paxos", PARAMS, {"--timeout": lambda v: ("--retry-timeout", v),
+                                  "--delay": lambda v: ("--latency", f"0..{v}")})
+@param_option(PARAMS)
+@loss_option
+@real_latency_option
 @click.option("--pause", "pauses", multiple=True, metavar="NODE:AT:FOR",
-              help="SIGSTOP NODE AT seconds after the run starts, for FOR seconds")
-@click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]",
-              help="SIGKILL NODE AT seconds after the run starts (even during its start-up); "
-                   "restart it DOWN_FOR seconds later")
-@click.option("--timeout", type=FINITE, default=0.3, show_default=True,
-              help="proposer retry timeout in seconds")
-@click.option("--backoff", type=FINITE, default=1.5, show_default=True)
-@click.option("--base-port", type=int, default=0, show_default=True,
-              help="first UDP port (nodes get consecutive ports); 0 = free ports")
-@click.option("--deadline", type=FINITE, default=20.0, show_default=True,
-              help="the whole run, start-up included, ends after this many seconds")
-@click.option("--data-dir", type=click.Path(file_okay=False),
-              help="keep the nodes' durable files here (default: a temporary directory)")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="seeds the injected loss and delay")
-@variant_option(PAXOS.names())
-def subcommand(acceptors, proposers, learners, loss, delay_ms, pauses, crashes, timeout,
-               backoff, base_port, deadline, data_dir, seed, variants) -> None:
+              help="SIGSTOP NODE AT seconds after the run starts, for FOR seconds (repeatable).")
+@real_crash_option
+@click.option("--retry-timeout", type=POSITIVE, default=0.3, show_default=True,
+              metavar="SECONDS", help="A proposer retries with a higher ballot after this long.")
+@click.option("--backoff", type=FINITE, default=1.5, show_default=True, metavar="X",
+              help="Retry timeout multiplier per round.")
+@real_run_options(20.0)
+@seed_option("the injected loss and latency")
+@variant_option(PAXOS)
+def subcommand(params, loss, latency, pauses, crashes, retry_timeout, backoff, base_port,
+               deadline, data_dir, seed, variants) -> None:
     """Run single-decree Paxos over UDP on 127.0.0.1 (one process per node); print every
     learner's decision."""
-    sc = NetScenario(acceptors, proposers, learners, loss, delay_ms,
-                     tuple(parse_pause(p) for p in pauses),
-                     tuple(parse_crash(c) for c in crashes), timeout, backoff, base_port,
+    n = resolve_params(params, PARAMS)
+    sc = NetScenario(n["acceptors"], n["proposers"], n["learners"], loss,
+                     parse_real_latency(latency), tuple(parse_pause(p) for p in pauses),
+                     tuple(parse_crash(c) for c in crashes), retry_timeout, backoff, base_port,
                      deadline, data_dir, seed, tuple(variants))
     cluster, done = run_net(sc)
     sys.exit(report_real(sc, cluster, done))

@@ -14,45 +14,48 @@ import click
 
 from paxchain.checker.chain_runs import report
 from paxchain.checker.cli import echo
-from paxchain.checker.driver_cli import (FINITE, crash_point_options, parse_clocks, parse_crash,
-                                         parse_latency, variant_option)
+from paxchain.checker.driver_cli import (FINITE, Param, crash_point_options, driver_command,
+                                         loss_option, param_option, parse_clocks, parse_crash,
+                                         parse_latency, resolve_params, seed_option,
+                                         sim_fault_options, variant_option)
+from paxchain.impl.chain_block import TIE_RULES
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.models.chain_driver import ChainScenario, simulate_scenario
 
-__all__ = ["subcommand"]
+__all__ = ["subcommand", "PARAMS"]
 
 
-@click.command("chain")
-@click.option("--nodes", type=int, default=5, show_default=True)
-@click.option("--block-interval", type=FINITE, default=600.0, show_default=True,
-              help="mean time between blocks, network-wide")
-@click.option("--blocks", type=int, default=50, show_default=True, help="blocks to mine")
-@click.option("--delay", default="1..10", show_default=True,
-              help="message latency: LO..HI, exp:MEAN or exp:LO:MEAN")
-@click.option("--loss", type=FINITE, default=0.0, show_default=True)
-@click.option("--dup", type=FINITE, default=0.0, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--k", "k", type=int, default=6, show_default=True, help="confirmations")
-@click.option("--difficulty", type=int, default=8, show_default=True, help="PoW bits")
-@click.option("--tie", default="first-seen", show_default=True,
-              help="tie rule: first-seen or lowest-hash")
-@click.option("--max-drift", type=int, default=7200, show_default=True)
-@click.option("--window", type=int, default=11, show_default=True, help="MTP window")
-@click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]")
-@click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:OFFSET")
-@click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
-              help="clock rate error, e.g. 0.01")
-@variant_option(CHAIN.names())
+PARAMS = (Param("nodes", click.IntRange(1, 64), 5, "nodes n1..nN"),
+          Param("k", click.IntRange(min=1), 6, "confirmations"),
+          Param("tie", click.Choice(TIE_RULES), "first-seen", "tie rule: "
+                + " or ".join(TIE_RULES)),
+          Param("difficulty", click.IntRange(1, 20), 8, "proof-of-work bits"),
+          Param("max_drift", click.IntRange(min=0), 7200,
+                "how far a timestamp may be ahead of the receiver's clock"),
+          Param("window", click.IntRange(min=1), 11, "median-time-past window"))
+
+
+@driver_command("chain", PARAMS, {"--delay": lambda v: ("--latency", v)})
+@param_option(PARAMS)
+@click.option("--block-interval", type=FINITE, default=600.0, show_default=True, metavar="T",
+              help="Mean time between blocks, network-wide.")
+@click.option("--blocks", type=int, default=50, show_default=True, metavar="N",
+              help="Blocks to mine.")
+@seed_option("mining, latency, loss, duplication and crash points")
+@loss_option
+@sim_fault_options
+@variant_option(CHAIN)
 @crash_point_options
-def subcommand(nodes, block_interval, blocks, delay, loss, dup, seed, k, difficulty, tie,
-               max_drift, window, crashes, offsets, drifts, variants, crash_points,
-               crash_points_max, crash_points_down) -> None:
+def subcommand(params, block_interval, blocks, seed, loss, dup, latency, crashes, offsets,
+               drifts, variants, crash_points, crash_points_max, crash_points_down) -> None:
     """Simulate a proof-of-work chain: forks, orphan rate, reorg depths, time to k
     confirmations."""
     clocks = parse_clocks(offsets, drifts)
-    sc = ChainScenario(nodes=nodes, block_interval=block_interval, blocks=blocks,
-                       latency=parse_latency(delay, "--delay"), loss=loss, dup=dup, seed=seed,
-                       k=k, difficulty=difficulty, tie=tie, max_drift=max_drift, window=window,
+    n = resolve_params(params, PARAMS)
+    sc = ChainScenario(nodes=n["nodes"], block_interval=block_interval, blocks=blocks,
+                       latency=parse_latency(latency), loss=loss, dup=dup, seed=seed,
+                       k=n["k"], difficulty=n["difficulty"], tie=n["tie"],
+                       max_drift=n["max_drift"], window=n["window"],
                        crashes=tuple(parse_crash(c) for c in crashes), clocks=clocks,
                        variants=tuple(variants), crash_points=crash_points,
                        crash_points_max=crash_points_max, crash_points_down=crash_points_down)

@@ -19,48 +19,49 @@ import click
 
 from paxchain.checker.cli import echo
 from paxchain.checker.cli import verdict as record_verdict
-from paxchain.checker.driver_cli import (FINITE, crash_point_options, parse_clocks, parse_crash,
-                                         parse_latency, parse_pause, variant_option)
+from paxchain.checker.driver_cli import (FINITE, POSITIVE, Param, crash_point_options,
+                                         driver_command, loss_option, param_option,
+                                         parse_clocks, parse_crash, parse_latency, parse_pause,
+                                         resolve_params, seed_option, sim_fault_options,
+                                         variant_option)
 from paxchain.checker.files import read_json, write_atomic
 from paxchain.checker.paxos_runs import (exit_code, replay_data, run_scenario, summary_text,
                                          trace_json)
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.paxos_driver import Scenario
 
-__all__ = ["subcommand"]
+__all__ = ["subcommand", "PARAMS"]
 
 
-@click.command("paxos")
-@click.option("--acceptors", type=int, default=3, show_default=True)
-@click.option("--proposers", type=int, default=2, show_default=True)
-@click.option("--learners", type=int, default=1, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--loss", type=FINITE, default=0.0, show_default=True, help="loss probability")
-@click.option("--dup", type=FINITE, default=0.0, show_default=True,
-              help="duplication probability")
-@click.option("--latency", default="1..10", show_default=True,
-              help="LO..HI (uniform), exp:MEAN or exp:LO:MEAN")
-@click.option("--pause", "pauses", multiple=True, metavar="NODE:AT:FOR")
-@click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]")
-@click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:OFFSET")
-@click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
-              help="local = offset + (1 + drift) * global")
-@click.option("--timeout", type=FINITE, default=30.0, show_default=True,
-              help="proposer retry timeout (local time units)")
-@click.option("--backoff", type=FINITE, default=1.5, show_default=True,
-              help="timeout multiplier per round (capped at 16x)")
-@click.option("--max-rounds", type=int, default=0, show_default=True, help="0 = unbounded")
-@click.option("--until", type=FINITE, default=5000.0, show_default=True,
-              help="global time bound")
-@variant_option(PAXOS.names())
+PARAMS = (Param("acceptors", click.IntRange(min=1), 3, "acceptors a1..aN"),
+          Param("proposers", click.IntRange(min=1), 2, "proposers p1..pN"),
+          Param("learners", click.IntRange(min=1), 1, "learners l1..lN"))
+
+
+@driver_command("paxos", PARAMS, {"--timeout": lambda v: ("--retry-timeout", v)})
+@param_option(PARAMS)
+@seed_option("latency, loss, duplication and crash points")
+@loss_option
+@sim_fault_options
+@click.option("--pause", "pauses", multiple=True, metavar="NODE:AT:FOR",
+              help="Pause NODE at time AT for FOR (repeatable): it handles nothing meanwhile.")
+@click.option("--retry-timeout", type=POSITIVE, default=30.0, show_default=True, metavar="T",
+              help="A proposer retries with a higher ballot after T of its local time.")
+@click.option("--backoff", type=FINITE, default=1.5, show_default=True, metavar="X",
+              help="Retry timeout multiplier per round (capped at 16x).")
+@click.option("--max-rounds", type=int, default=0, show_default=True, metavar="N",
+              help="Ballots a proposer tries at most; 0 = unbounded.")
+@click.option("--until", type=FINITE, default=5000.0, show_default=True, metavar="T",
+              help="The run ends at this global time.")
+@variant_option(PAXOS)
 @crash_point_options
 @click.option("--to-quiescence", is_flag=True,
-              help="run until no event is left, not only until every learner decided")
-@click.option("--save", type=click.Path(dir_okay=False), help="write the simulation trace")
+              help="Run until no event is left, not only until every learner decided.")
+@click.option("--save", type=click.Path(dir_okay=False), help="Write the simulation trace.")
 @click.option("--replay", "replay_file", type=click.Path(dir_okay=False),
-              help="re-run and re-check a saved simulation trace (other options ignored)")
-def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses, crashes,
-               offsets, drifts, timeout, backoff, max_rounds, until, variants, crash_points,
+              help="Re-run and re-check a saved simulation trace (other options ignored).")
+def subcommand(params, seed, loss, dup, latency, crashes, offsets, drifts, pauses,
+               retry_timeout, backoff, max_rounds, until, variants, crash_points,
                crash_points_max, crash_points_down, to_quiescence, save, replay_file) -> None:
     """Simulate single-decree Paxos (impl/paxos.py); print decisions, time to decide,
     messages and ballots. Same seed, same output."""
@@ -70,10 +71,12 @@ def subcommand(acceptors, proposers, learners, seed, loss, dup, latency, pauses,
         replayed = f"replayed {replay_file}: {len(result.log)} events reproduced exactly"
     else:
         clocks = parse_clocks(offsets, drifts)
-        sc = Scenario(acceptors, proposers, learners, seed, loss, dup, parse_latency(latency),
+        n = resolve_params(params, PARAMS)
+        sc = Scenario(n["acceptors"], n["proposers"], n["learners"], seed, loss, dup,
+                      parse_latency(latency),
                       tuple(parse_pause(p) for p in pauses),
                       tuple(parse_crash(c) for c in crashes), clocks,
-                      timeout, backoff, max_rounds, until, tuple(variants),
+                      retry_timeout, backoff, max_rounds, until, tuple(variants),
                       "quiescent" if to_quiescence else "decided", crash_points,
                       crash_points_max, crash_points_down)
         result, verdict = run_scenario(sc)
