@@ -59,7 +59,8 @@ import zlib
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Callable
 
-from paxchain.impl.actor import CancelTimer, Effect, Output, Persist, Send, SetTimer
+from paxchain.impl.actor import Effect
+from paxchain.impl.effects import apply_effects
 
 __all__ = ["NetSpec", "Cluster", "PortBusy", "encode_value", "decode_value", "encode_msg",
            "decode_msg", "Malformed", "write_durable", "read_durable"]
@@ -238,30 +239,33 @@ class _Node(asyncio.DatagramProtocol):
         self.handle(lambda: self.actor.on_timer(self.name, self.state, name, self.now()))
 
     def apply(self, effects: list[Effect]) -> None:
-        """Carry out ``effects`` strictly in list order. A ``Persist`` is durable (see
+        """Carry out ``effects`` strictly in list order (``apply_effects``, the one interpreter
+        every driver uses; this node is the ``EffectTarget``). A ``Persist`` is durable (see
         ``write_durable``) before the next effect starts, so no later ``Send`` leaves before
         it; a ``Persist`` that fails stops the node at once (fail-stop, like a crash: what
         follows it in the list never happens, and the node does not go on with a state its
         disk does not back)."""
-        for e in effects:
-            if isinstance(e, Persist):
-                try:
-                    write_durable(self.path, e.data)
-                except (OSError, TypeError, ValueError) as exc:
-                    self.emit(event="error", error=f"persist failed, node stops: {exc}")
-                    os._exit(1)
-            elif isinstance(e, Send):
-                self.send(e.dst, e.msg)
-            elif isinstance(e, SetTimer):
-                if e.name in self.timers:
-                    self.timers[e.name].cancel()
-                self.timers[e.name] = self.loop.call_later(max(e.delay, 0.0), self.fire, e.name)
-            elif isinstance(e, CancelTimer):
-                handle = self.timers.pop(e.name, None)
-                if handle is not None:
-                    handle.cancel()
-            elif isinstance(e, Output):
-                self.emit(event="output", t=round(self.now(), 6), value=encode_value(e.value))
+        apply_effects(self.name, effects, self)
+
+    def persist(self, data: Any) -> None:
+        try:
+            write_durable(self.path, data)
+        except (OSError, TypeError, ValueError) as exc:
+            self.emit(event="error", error=f"persist failed, node stops: {exc}")
+            os._exit(1)
+
+    def set_timer(self, name: str, delay: float) -> None:
+        if name in self.timers:
+            self.timers[name].cancel()
+        self.timers[name] = self.loop.call_later(max(delay, 0.0), self.fire, name)
+
+    def cancel_timer(self, name: str) -> None:
+        handle = self.timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    def output(self, value: Any) -> None:
+        self.emit(event="output", t=round(self.now(), 6), value=encode_value(value))
 
     def send(self, dst: str, msg: Any) -> None:
         addr = self.addresses.get(dst) or self.learned.get(dst)

@@ -44,7 +44,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping
 
-from paxchain.impl.actor import CancelTimer, Effect, Output, Persist, Send, SetTimer
+from paxchain.impl.actor import Effect
+from paxchain.impl.effects import apply_effects
 
 __all__ = ["Latency", "Pause", "Crash", "Clock", "SimConfig", "SimResult", "Simulator",
            "simulate"]
@@ -179,6 +180,35 @@ class _Node:
     timers: dict[str, int] = field(default_factory=dict)  # name -> generation of the live timer
 
 
+class _Effects:
+    """One handler's effects as the simulator carries them out (an ``EffectTarget``)."""
+
+    __slots__ = ("sim", "name", "node")
+
+    def __init__(self, sim: "Simulator", name: str) -> None:
+        self.sim, self.name, self.node = sim, name, sim.nodes[name]
+
+    def persist(self, data: Hashable) -> None:
+        self.node.durable = data
+
+    def send(self, dst: str, msg: Hashable) -> None:
+        self.sim._send(self.name, dst, msg)
+
+    def set_timer(self, name: str, delay: float) -> None:
+        sim = self.sim
+        sim.gen += 1
+        self.node.timers[name] = sim.gen
+        fire = sim.now + max(delay, 0.0) / (1.0 + self.node.clock.drift)
+        sim._push(fire, "timer", self.name, name, sim.gen)
+
+    def cancel_timer(self, name: str) -> None:
+        self.node.timers.pop(name, None)
+
+    def output(self, value: Hashable) -> None:
+        self.sim.outputs[self.name].append((round(self.sim.now, 6), value))
+        self.sim._note("output", self.name, repr(value))
+
+
 class Simulator:
     """Runs ``actors`` (node id -> actor) in the world described by ``config``.
 
@@ -231,27 +261,10 @@ class Simulator:
         return self.crash_rng.randrange(len(effects) + 1)
 
     def _apply(self, name: str, effects: list[Effect]) -> None:
-        node = self.nodes[name]
+        """Carry out ``effects`` in order (``apply_effects``, the one interpreter every driver
+        uses); with a crash point drawn, only those before the cut, then the crash."""
         cut = self._cut(effects)
-        for i, e in enumerate(effects):
-            if i == cut:
-                break
-            if isinstance(e, Persist):
-                node.durable = e.data
-            elif isinstance(e, Send):
-                self._send(name, e.dst, e.msg)
-            elif isinstance(e, SetTimer):
-                self.gen += 1
-                node.timers[e.name] = self.gen
-                fire = self.now + max(e.delay, 0.0) / (1.0 + node.clock.drift)
-                self._push(fire, "timer", name, e.name, self.gen)
-            elif isinstance(e, CancelTimer):
-                node.timers.pop(e.name, None)
-            elif isinstance(e, Output):
-                self.outputs[name].append((round(self.now, 6), e.value))
-                self._note("output", name, repr(e.value))
-            else:
-                raise TypeError(f"{name} returned an unknown effect {e!r}")
+        apply_effects(name, effects, _Effects(self, name), cut)
         if cut is not None:
             self.counts["crash_points"] += 1
             lost = ", ".join(map(repr, effects[cut:])) or "nothing"
