@@ -6,6 +6,8 @@ was cut short (a bound, ``--time-limit``, ``--memory-limit``, running out of mem
 on bad input — including a selection that leaves no property to check. ``--time-limit`` and
 ``--memory-limit`` bound every engine (bounded model checking too: each solver call gets the
 time left). ``--out`` is written as one set (``paxchain.checker.outdir``): a run's files land together.
+``--workers N`` (or ``auto``: one per core) searches with N processes
+(``paxchain.checker.parallel``): the same counts, verdicts and traces as one, breadth-first only.
 
 Without a MODEL: every check of the checks file (``--checks FILE``, else ``paxchain.toml`` or
 ``[tool.paxchain]`` in ``pyproject.toml``, found walking up from the working directory;
@@ -30,6 +32,8 @@ from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as run_check
 from paxchain.checker.outdir import staged_dir
+from paxchain.checker.parallel import check as run_parallel
+from paxchain.checker.parallel import parse_workers
 from paxchain.checker.progress import progress_reporter
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.report import header_text, summary_text
@@ -66,10 +70,20 @@ def _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry
                    coverage=coverage)
 
 
-def _search(model, opts: Options, quiet: bool) -> Result:
+def _workers(text: str) -> int:
+    """``--workers``: a positive integer or ``auto``; anything else is bad input."""
+    try:
+        return parse_workers(text)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _search(model, opts: Options, quiet: bool, workers: int = 1) -> Result:
     with progress_reporter(quiet) as (callback, interval):
         opts = replace(opts, progress=callback, progress_interval=interval)
         try:
+            if workers > 1:
+                return run_parallel(model, opts, workers)
             return run_check(model, opts)
         except ValueError as exc:  # e.g. an unknown property name, symmetry not offered
             raise UserError(str(exc)) from None
@@ -127,11 +141,14 @@ def _search(model, opts: Options, quiet: bool) -> Result:
               help="Without MODEL: write a Markdown summary (for a CI job summary) here.")
 @click.option("--artifacts", type=click.Path(file_okay=False), default=None,
               help="Without MODEL: one folder per failed check with its trace in every format.")
+@click.option("--workers", "workers_text", default="1", show_default=True, metavar="N|auto",
+              help="Search with N processes (auto: one per core), hash-partitioned and "
+                   "breadth-first: the same counts, verdicts and traces as one.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def command(model, params, variant, engine, depth, find_min_k, strategy, max_depth, max_states,
             time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
             out, as_json, checks_file, slow, junit, summary, artifacts, quiet,
-            model_option) -> None:
+            model_option, workers_text) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the checks in
     paxchain.toml)."""
     if model_option is not None:
@@ -140,6 +157,10 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
         model = model_option
     opts = _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry,
                     deadlock, keep_going, props, exact, not no_coverage)
+    workers = _workers(workers_text)
+    if workers > 1 and (engine != "explicit" or find_min_k):
+        raise UserError("--workers goes with the explicit engine's search (not --engine bmc "
+                        "or --find-min-k)")
     if model is None:
         if params or variant:
             raise UserError("--param and --variant need a MODEL")
@@ -149,7 +170,7 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
         sys.exit(run_suite(opts, out=out, json_path=as_json, junit_path=junit,
                            summary_path=summary, artifacts_dir=artifacts,
                            checks_file=checks_file, slow=slow,
-                           search=lambda m, o: _search(m, o, quiet)))
+                           search=lambda m, o: _search(m, o, quiet, workers)))
     for flag, value in (("--checks", checks_file), ("--junit", junit), ("--summary", summary),
                         ("--artifacts", artifacts), ("--slow", slow or None)):
         if value is not None:
@@ -165,7 +186,9 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
                             "--max-depth)")
         if as_json != "-":
             echo(header_text(m.describe(), opts, m.reductions()))
-        result = _search(m, opts, quiet or as_json == "-")
+            if workers > 1:
+                echo(f"  workers: {workers} processes (hash-partitioned, level-synchronous BFS)")
+        result = _search(m, opts, quiet or as_json == "-", workers)
     verdict(result.exit_code)
     written = _write_traces(result, out) if out else {}
     if as_json and as_json != "-":

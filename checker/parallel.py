@@ -1,0 +1,632 @@
+"""Parallel explicit-state search on one machine: shared-nothing, hash-partitioned, breadth-first.
+
+``check(model, options, workers=N)`` gives the verdicts, counts and counterexamples that the
+sequential engine (``paxchain.checker.explicit.check``) gives for the same options — the same
+distinct and generated counts, the same traces, step for step — using N worker processes.
+
+Theory of operation. Each worker owns the states whose portable fingerprint
+(``paxchain.checker.portable``) is ``i`` modulo N: only it stores them, in its compact visited
+set (``paxchain.checker.visited``), with their parents. The search is level-synchronous: at level
+``d`` every worker expands its share of the frontier, checks transition properties and deadlock
+there, and sends each successor to its owner; owners keep the new ones, check the state
+properties and goals on them, and report to the coordinator (this process), which starts level
+``d + 1`` only when every worker has finished ``d``. So every state is found at its breadth-first
+depth and counterexamples stay shortest.
+
+Same order as the sequential search. The sequential engine visits a level in the order in which
+the level before generated its states. Here each state carries its *rank*: ``parent rank << 20 |
+successor index``, taken from the generation that found it first (the owner keeps the least
+rank over every worker's candidates). Sorting a level by rank gives the sequential order, so
+the parallel search picks the same parent and the same orbit member for each state as the
+sequential one (identical traces), and every event — a violation, a goal reached, the state
+limit — has a rank: the first event of a level is the one the sequential search meets first.
+When the search stops at it, the coordinator asks the workers how many states and transitions
+lie before it, so the counts at a first violation equal the sequential engine's too.
+
+Stopping. Time limit, memory limit (the resident memory of all workers and the coordinator
+together) and Ctrl-C are watched by the coordinator while the workers run; any of them ends the
+run as *incomplete* with the counts of the last finished level, like the sequential engine's
+limits (never *holds*). A reduction whose premise fails in a worker (``ReductionUnsound``) stops
+the run, and ``check`` redoes it with the reduction off, as ``explicit.check`` does.
+
+Not supported here (``ValueError``, one line): depth-first search, ``fingerprints=False``, and
+symmetry for a model whose representative is not the same in every process
+(``portable.NotPortable``). Workers are forked (POSIX): they inherit the model, its properties
+and its interning tables as they are at the start.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable, Hashable
+
+from paxchain.checker.explicit import DEADLOCK
+from paxchain.checker.portable import Codec, codec_for
+from paxchain.checker.progress import resident_mb
+from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
+                                     STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_TIME_LIMIT,
+                                     STOP_VIOLATION, VIOLATED, Options, PropertyResult, Result,
+                                     Stats, Strategy)
+from paxchain.checker.trace import rebuild, rebuild_edge
+from paxchain.checker.visited import FingerprintSet, np
+from paxchain.models.model import Model, ReductionUnsound
+from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
+from paxchain.specs.model_properties import properties_of
+
+__all__ = ["check", "parse_workers", "SHIFT"]
+
+SHIFT = 20                      # bits of a rank for the successor index
+_LAST = (1 << SHIFT) - 1        # the index of "after every successor" (a deadlock's event)
+_DEADLOCK_DOC = "Deadlock freedom: every reachable state has at least one enabled transition."
+# Event phases at one rank, in the sequential engine's order: the transition is checked, the
+# state limit met, the new state checked; a deadlock comes after the state's last successor.
+_EDGE, _LIMIT, _STATE, _DEAD = 0, 1, 2, 3
+_POLL = 0.05                    # seconds between looks at the clock, memory and progress
+
+
+def parse_workers(text: str | int) -> int:
+    """``--workers``: a positive integer or ``auto`` (the cores this process may use)."""
+    if isinstance(text, int):
+        n = text
+    elif text.strip().lower() == "auto":
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, n or 1)
+    else:
+        try:
+            n = int(text)
+        except ValueError:
+            raise ValueError(f"--workers takes a positive integer or auto, not {text!r}") from None
+    if n < 1:
+        raise ValueError(f"--workers must be at least 1, not {n}")
+    return n
+
+
+def check(model: Model, options: Options | None = None, workers: int = 2) -> Result:
+    """Search ``model`` with ``workers`` processes; the result equals ``explicit.check``'s.
+
+    A reduction whose premise fails (``ReductionUnsound``) is switched off and the search
+    redone, as in ``explicit.check``.
+    """
+    options = options or Options()
+    symmetry_off = ""
+    while True:
+        try:
+            result = _Coordinator(model, options, workers).run()
+        except ReductionUnsound as exc:
+            if exc.reduction == "symmetry":
+                options = replace(options, symmetry=False)
+                symmetry_off = f"symmetry off (premise failed: {exc.detail})"
+                model = model.without_reduction("symmetry", symmetry_off)
+            else:
+                model = model.without_reduction(exc.reduction, f"premise failed: {exc.detail}")
+            continue
+        result.reductions = [r.text() for r in model.reductions()
+                             if r.name != "symmetry" or options.symmetry]
+        result.reductions += [symmetry_off] if symmetry_off else []
+        return result
+
+
+_SAFETY = (INVARIANT, TRANSITION, SOMETIMES, QUIESCENT)
+
+
+def _select(model: Model, options: Options) -> list[Property]:
+    """The properties the run checks: those named in ``options.only``, or every one not marked
+    ``opt_in``; a selected property of another kind than ``_SAFETY`` (liveness) is refused."""
+    props = properties_of(model)
+    if options.only is None:
+        props = [p for p in props if not getattr(p, "opt_in", False)]
+    else:
+        known = {p.name for p in props}
+        unknown = [n for n in options.only if n not in known]
+        if unknown:
+            raise ValueError(f"unknown property {unknown[0]!r} for {model.name}; "
+                             f"known: {', '.join(sorted(known))}")
+        props = [p for p in props if p.name in options.only]
+    other = [p for p in props if p.kind not in _SAFETY]
+    if other:
+        raise ValueError(f"{other[0].name} is a {other[0].kind} property, which the parallel "
+                         "engine does not check (it checks invariant, transition, sometimes and "
+                         "quiescent properties and deadlock); check it with --workers 1")
+    return props
+
+
+# -- the worker ----------------------------------------------------------------------------------
+
+@dataclass
+class _Level:
+    """What a worker keeps of the level it last expanded, for the questions asked at a stop."""
+
+    ranks: list[int] = field(default_factory=list)   # the expanded states' ranks, ascending
+    succs: list[int] = field(default_factory=list)   # their numbers of successors
+    states: list[Any] = field(default_factory=list)
+    new: list[int] = field(default_factory=list)     # the ranks of the new states, ascending
+
+
+class _Worker:
+    def __init__(self, me: int, n: int, model: Model, codec: Codec, props: list[Property],
+                 options: Options, conn: Connection, inboxes: list[Any],
+                 initial: list[tuple[int, int, Any]]) -> None:
+        self.me, self.n, self.model, self.codec = me, n, model, codec
+        self.props = {p.name: p for p in props}
+        self.opt, self.conn, self.inboxes = options, conn, inboxes
+        self.visited = FingerprintSet()
+        self.visited.add_many([fp for _, fp, _ in initial], distinct=True)
+        self.parents: list[tuple[Any, Any]] = []  # per depth > 0: (fingerprints, parents)
+        self.frontier = initial                   # (rank, fingerprint, state), by rank
+        self.level = _Level()
+        self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
+                                                if options.coverage else None)
+
+    def serve(self) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
+        while True:
+            msg = self.conn.recv()
+            try:
+                if msg[0] == "quit":
+                    return
+                reply = getattr(self, "_" + msg[0])(*msg[1:])
+            except ReductionUnsound as exc:
+                reply = ("unsound", exc.reduction, exc.detail)
+            except BaseException as exc:  # a model's error: the coordinator raises it
+                try:
+                    reply = ("error", exc, traceback.format_exc())
+                    self.conn.send(reply)
+                    continue
+                except Exception:
+                    reply = ("error", RuntimeError(str(exc)), traceback.format_exc())
+            self.conn.send(reply)
+
+    def _nexts(self, state: Any, tally: dict[str, int] | None) -> Any:
+        if tally is None:
+            return self.model.next_states(state)
+        return self.model.next_states_tallied(state, tally)
+
+    def _expand(self, depth: int, at_bound: bool, open_props: list[str]) -> tuple:
+        opt, n, me, key = self.opt, self.n, self.me, self.codec.key
+        props = [self.props[x] for x in open_props if x in self.props]
+        edge_props = [p for p in props if p.kind == TRANSITION]
+        state_props = [p for p in props if p.kind in (INVARIANT, QUIESCENT)]
+        goals = [p for p in props if p.kind == SOMETIMES]
+        tally = dict.fromkeys(self.coverage, 0) if self.coverage is not None else None
+        outs: list[dict[int, tuple[int, int, Any]]] = [{} for _ in range(n)]
+        events: list[tuple[int, int, str, tuple]] = []
+        level = _Level()
+        frontier, self.frontier = self.frontier, []
+        deadlock = opt.deadlock and DEADLOCK in open_props
+        for rank, fp, s in frontier:
+            base = rank << SHIFT
+            count = 0
+            for t in self._nexts(s, tally):
+                tfp = key(t)
+                ck = base | count
+                count += 1
+                if edge_props:
+                    for p in edge_props:
+                        if not p.check(s, t):
+                            events.append((ck, _EDGE, p.name, (fp, tfp)))
+                            edge_props = [q for q in edge_props if q is not p]
+                d = outs[tfp % n]
+                if tfp not in d:
+                    d[tfp] = (ck, fp, t)
+            if count > _LAST:
+                raise ValueError(f"a state of {self.model.name} has more than {_LAST} "
+                                 "successors (the parallel engine's rank limit)")
+            if deadlock and not count:
+                events.append((base | _LAST, _DEAD, DEADLOCK, (fp,)))
+                deadlock = False
+            level.ranks.append(rank)
+            level.succs.append(count)
+            level.states.append(s)
+        pack = self.codec.pack
+        for j in range(n):
+            if j != me:
+                d = outs[j]
+                self.inboxes[j].put((me, [(f, c, p, pack(t)) for f, (c, p, t) in d.items()]))
+        mine = outs[me]
+        unpack = self.codec.unpack
+        for _ in range(n - 1):
+            _, batch = self.inboxes[me].get()
+            for f, c, p, payload in batch:
+                cur = mine.get(f)
+                if cur is None or c < cur[0]:
+                    mine[f] = (c, p, _Packed(payload))
+        fps = list(mine)
+        beyond = False
+        new: list[tuple[int, int, int, Any]] = []
+        if at_bound:
+            beyond = not all(self.visited.contains_many(fps))
+        else:
+            for f, is_new in zip(fps, self.visited.add_many(fps, distinct=True)):
+                if is_new:
+                    c, p, t = mine[f]
+                    new.append((c, f, p, unpack(t.payload) if isinstance(t, _Packed) else t))
+            new.sort(key=lambda x: x[0])
+            self.parents.append(_pairs([x[1] for x in new], [x[2] for x in new]))
+        for c, f, _, t in new:
+            if state_props:
+                for p in state_props:
+                    if not p.holds_at(t):
+                        events.append((c, _STATE, p.name, (f,)))
+                        state_props = [q for q in state_props if q is not p]
+            if goals:
+                for p in goals:
+                    if p.check(t):
+                        events.append((c, _STATE, p.name, (f,)))
+                        goals = [q for q in goals if q is not p]
+        level.new = [x[0] for x in new]
+        self.level = level
+        self.frontier = [(c, f, t) for c, f, _, t in new]
+        generated = sum(level.succs)
+        return ("level", generated, len(new), beyond, events, tally, self.visited.nbytes,
+                len(self.visited))
+
+    def _before(self, rank: int, ck: int) -> tuple:
+        """At a stop at event rank ``ck`` of a state of rank ``rank``: how many expanded states
+        lie before it, their transitions, and the new states before ``ck``; with coverage,
+        the tallies of the states up to and including ``rank`` (the sequential engine tallies
+        a state's successors all at once)."""
+        lv = self.level
+        k = _bisect(lv.ranks, rank)
+        tally = None
+        if self.coverage is not None:
+            tally = dict.fromkeys(self.coverage, 0)
+            upto = k + (1 if k < len(lv.ranks) and lv.ranks[k] == rank else 0)
+            for s in lv.states[:upto]:
+                self.model.next_states_tallied(s, tally)
+        return ("before", k, sum(lv.succs[:k]), _bisect(lv.new, ck), tally)
+
+    def _new_ranks(self) -> tuple:
+        return ("ranks", self.level.new)
+
+    def _parent(self, depth: int, fp: int) -> tuple:
+        fps, parents = self.parents[depth - 1]
+        return ("parent", _find_parent(fps, parents, fp))
+
+
+@dataclass
+class _Packed:
+    payload: Any
+
+
+def _bisect(xs: list[int], x: int) -> int:
+    """How many of the ascending ``xs`` are below ``x``."""
+    lo, hi = 0, len(xs)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if xs[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _pairs(fps: list[int], parents: list[int]) -> tuple[Any, Any]:
+    """A level's (fingerprint, parent) log: two int64 arrays (16 bytes a state) with numpy."""
+    if np is not None:
+        return np.array(fps, dtype=np.int64), np.array(parents, dtype=np.int64)
+    return fps, parents
+
+
+def _find_parent(fps: Any, parents: Any, fp: int) -> int:
+    if np is not None:
+        at = np.flatnonzero(fps == fp)
+        return int(parents[at[0]])
+    return int(parents[fps.index(fp)])
+
+
+def _worker_main(*args: Any) -> None:
+    _Worker(*args).serve()
+
+
+# -- the coordinator -----------------------------------------------------------------------------
+
+class _Stop(Exception):
+    """A limit or Ctrl-C met while the workers ran."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Coordinator:
+    def __init__(self, model: Model, options: Options, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"--workers must be at least 1, not {workers}")
+        if options.strategy != Strategy.BFS:
+            raise ValueError("--workers needs breadth-first search (the parallel engine is "
+                             "level-synchronous); use --workers 1 with --dfs")
+        if not options.fingerprints:
+            raise ValueError("--workers keeps 64-bit fingerprints; use --workers 1 with --exact")
+        if options.symmetry and not model.has_symmetry:
+            raise ValueError(f"{model.describe()} has no symmetry to reduce by")
+        self.model, self.opt, self.n = model, options, workers
+        props = _select(model, options)
+        self.props = props
+        self.results = {p.name: PropertyResult(p.name, p.kind, p.summary) for p in props}
+        if options.deadlock:
+            self.results[DEADLOCK] = PropertyResult(DEADLOCK, Kind.DEADLOCK, _DEADLOCK_DOC)
+        if not self.results:
+            raise ValueError(f"nothing to check in {model.describe()}: no property is selected "
+                             "(a check of nothing would hold vacuously)")
+        self.codec = codec_for(model, options.symmetry)
+        self.key: Callable[[Any], Hashable] = self.codec.key
+        self.stats = Stats()
+        self.stopped_by: str | None = None
+        self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
+                                                if options.coverage else None)
+        self.procs: list[Any] = []
+        self.conns: list[Connection] = []
+        self.start = 0.0
+        self.last_report = 0.0
+        self.visited_bytes = 0
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self) -> Result:
+        self.start = self.last_report = time.monotonic()
+        try:
+            self._search()
+        except _Stop as stop:
+            self.stopped_by = stop.reason
+        except KeyboardInterrupt:
+            self.stopped_by = STOP_INTERRUPTED
+        finally:
+            self._shutdown()
+        if self.stopped_by not in (None, STOP_VIOLATION) and self.stats.checked_depth is None:
+            self.stats.checked_depth = self.stats.depth
+        self.stats.seconds = time.monotonic() - self.start
+        for r in self.results.values():
+            if r.verdict == INCOMPLETE and self.stopped_by is None:
+                if r.kind == SOMETIMES:
+                    r.verdict, r.detail = VIOLATED, "no reachable state satisfies it"
+                else:
+                    r.verdict = HOLDS
+        return Result(self.model.describe(), self.opt, self.stats, list(self.results.values()),
+                      self.stopped_by, self.coverage)
+
+    def _open(self) -> list[str]:
+        return [name for name, r in self.results.items()
+                if r.verdict == INCOMPLETE]
+
+    def _initial(self) -> list[tuple[int, int, Any]] | None:
+        """Level 0, checked here in order like the sequential engine; None when it stopped."""
+        seen: set[int] = set()
+        out = []
+        state_props = [p for p in self.props if p.kind in (INVARIANT, QUIESCENT)]
+        for s in self.model.initial_states():
+            fp = self.key(s)
+            self.stats.generated += 1
+            if fp in seen:
+                continue
+            seen.add(fp)
+            out.append((len(out), fp, s))
+            for p in state_props:
+                if self.results[p.name].verdict != VIOLATED and not p.holds_at(s):
+                    self._violate(p, [fp])
+                    if not self.opt.keep_going:
+                        self.stopped_by = STOP_VIOLATION
+                        self.stats.distinct = len(out)
+                        self.stats.queue = len(out)
+                        return None
+            for p in self.props:
+                if p.kind == SOMETIMES and self.results[p.name].verdict == INCOMPLETE \
+                        and p.check(s):
+                    r = self.results[p.name]
+                    r.verdict, r.trace = HOLDS, rebuild(self.model, [fp], self.key, p)
+        self.stats.distinct = len(out)
+        return out
+
+    def _violate(self, p: Property | None, path: list[Hashable], detail: str = "") -> None:
+        name = p.name if p is not None else DEADLOCK
+        r = self.results[name]
+        r.verdict, r.detail = VIOLATED, detail
+        r.trace = rebuild(self.model, path, self.key, p)
+
+    def _spawn(self, initial: list[tuple[int, int, Any]]) -> None:
+        ctx = mp.get_context("fork")
+        inboxes = [ctx.Queue() for _ in range(self.n)]
+        parts: list[list[tuple[int, int, Any]]] = [[] for _ in range(self.n)]
+        for item in initial:
+            parts[item[1] % self.n].append(item)
+        for i in range(self.n):
+            ours, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_worker_main, daemon=True, name=f"paxchain-worker-{i}",
+                               args=(i, self.n, self.model, self.codec, self.props, self.opt,
+                                     theirs, inboxes, parts[i]))
+            proc.start()
+            theirs.close()
+            self.procs.append(proc)
+            self.conns.append(ours)
+
+    def _shutdown(self) -> None:
+        for c in self.conns:
+            try:
+                c.send(("quit",))
+            except (OSError, ValueError):
+                pass
+        for p in self.procs:
+            p.join(timeout=1.0)
+            if p.is_alive():
+                p.terminate()
+                p.join()
+        for c in self.conns:
+            c.close()
+        self.procs, self.conns = [], []
+
+    def _ask(self, msg: tuple, conns: list[Connection] | None = None) -> list[tuple]:
+        """Send ``msg`` to the workers (all, or ``conns``) and wait for every reply, watching
+        the limits meanwhile."""
+        conns = self.conns if conns is None else conns
+        for c in conns:
+            c.send(msg)
+        replies: dict[int, tuple] = {}
+        while len(replies) < len(conns):
+            for c in wait([c for c in conns if id(c) not in replies], timeout=_POLL):
+                reply = c.recv()
+                if reply[0] == "unsound":
+                    raise ReductionUnsound(reply[1], reply[2])
+                if reply[0] == "error":
+                    raise reply[1]
+                replies[id(c)] = reply
+            self._watch()
+        return [replies[id(c)] for c in conns]
+
+    def _watch(self) -> None:
+        now = time.monotonic()
+        if self.opt.time_limit is not None and now - self.start >= self.opt.time_limit:
+            raise _Stop(STOP_TIME_LIMIT)
+        if self.opt.memory_limit is not None and self._memory() > self.opt.memory_limit:
+            raise _Stop(STOP_MEMORY_LIMIT)
+        if self.opt.progress and now - self.last_report >= self.opt.progress_interval:
+            self.last_report = now
+            self.stats.seconds = now - self.start
+            self.opt.progress(self.stats)
+
+    def _memory(self) -> float:
+        """Resident megabytes of this process and every worker."""
+        total = resident_mb()
+        page = os.sysconf("SC_PAGE_SIZE") / 2.0 ** 20
+        for p in self.procs:
+            try:
+                with open(f"/proc/{p.pid}/statm", "rb") as f:
+                    total += int(f.read().split()[1]) * page
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
+    # -- the search -------------------------------------------------------------------------
+    def _search(self) -> None:
+        initial = self._initial()
+        if initial is None:
+            return
+        self._spawn(initial)
+        opt, stats = self.opt, self.stats
+        frontier = len(initial)
+        depth = 0
+        stats.queue = frontier
+        while frontier:
+            at_bound = opt.max_depth is not None and depth >= opt.max_depth
+            stats.depth = depth
+            stats.checked_depth = None
+            replies = self._ask(("expand", depth, at_bound, self._open()))
+            stats.checked_depth = depth  # kept only if the run stops at a limit
+            generated = sum(r[1] for r in replies)
+            new = sum(r[2] for r in replies)
+            self.visited_bytes = sum(r[6] for r in replies)
+            events = sorted((e for r in replies for e in r[4]), key=lambda e: (e[0], e[1]))
+            tallies = [r[5] for r in replies]
+            limit = None
+            if opt.max_states is not None and stats.distinct + new > opt.max_states:
+                limit = self._limit_rank(opt.max_states - stats.distinct)
+            stop = self._first_stop(events, limit)
+            if stop is not None:
+                self._stop_at(stop, events, frontier, depth)
+                return
+            self._record(events, None, depth)
+            for t in tallies:
+                self._add_tally(t)
+            stats.generated += generated
+            stats.distinct += new
+            if at_bound:
+                if any(r[3] for r in replies):
+                    self.stopped_by = STOP_MAX_DEPTH
+                stats.queue = 0
+                stats.checked_depth = depth if self.stopped_by else None
+                return
+            frontier = new
+            stats.queue = frontier
+            stats.checked_depth = None
+            if frontier:
+                depth += 1
+        stats.depth = depth
+        stats.queue = 0
+
+    def _limit_rank(self, room: int) -> int:
+        """The rank of the first new state past the state limit (``room`` more fit)."""
+        ranks = sorted(x for r in self._ask(("new_ranks",)) for x in r[1])
+        return ranks[room]
+
+    def _first_stop(self, events: list[tuple], limit: int | None) -> tuple | None:
+        """The event the sequential search would stop at, or None."""
+        candidates = []
+        if limit is not None:
+            candidates.append((limit, _LIMIT, None, ()))
+        if not self.opt.keep_going:
+            candidates += [e for e in events if self.results[e[2]].kind != SOMETIMES]
+        return min(candidates, key=lambda e: (e[0], e[1])) if candidates else None
+
+    def _record(self, events: list[tuple], stop: tuple | None, depth: int) -> None:
+        """Give each property its first event of level ``depth`` (before ``stop``)."""
+        for ck, phase, name, where in events:
+            if stop is not None and (ck, phase) >= (stop[0], stop[1]):
+                break
+            r = self.results[name]
+            if r.verdict == INCOMPLETE:
+                self._trace(r, name, phase, where, depth)
+
+    def _trace(self, r: PropertyResult, name: str, phase: int, where: tuple,
+               depth: int) -> None:
+        """The trace of an event of level ``depth`` (a state event lies one level deeper)."""
+        path = self._path(where[0], depth + 1 if phase == _STATE else depth)
+        if name == DEADLOCK:
+            self._violate(None, path, "no transition is enabled in the last state")
+            return
+        p = next(q for q in self.props if q.name == name)
+        if phase == _EDGE:
+            r.verdict = VIOLATED
+            r.trace = rebuild_edge(self.model, path, where[1], self.key, p)
+        elif p.kind == SOMETIMES:
+            r.verdict, r.trace = HOLDS, rebuild(self.model, path, self.key, p)
+        else:
+            self._violate(p, path)
+
+    def _path(self, fp: int, depth: int) -> list[Hashable]:
+        """The fingerprints from an initial state to ``fp``, at ``depth``: each parent is
+        asked of the worker that owns the state."""
+        path = [fp]
+        for d in range(depth, 0, -1):
+            owner = self.conns[path[-1] % self.n]
+            (reply,) = self._ask(("parent", d, path[-1]), [owner])
+            path.append(reply[1])
+        path.reverse()
+        return path
+
+    def _stop_at(self, stop: tuple, events: list[tuple], frontier: int, depth: int) -> None:
+        """Stop where the sequential search would: counts up to ``stop``, its verdicts."""
+        ck, phase = stop[0], stop[1]
+        rank = ck >> SHIFT
+        idx = ck & _LAST
+        before = self._ask(("before", rank, ck))
+        expanded = sum(b[1] for b in before)
+        gen_before = sum(b[2] for b in before)
+        new_before = sum(b[3] for b in before)
+        for b in before:
+            if b[4] is not None:
+                self._add_tally(b[4])
+        stats = self.stats
+        stats.generated += gen_before + (0 if phase == _DEAD else idx + 1)
+        self.stopped_by = STOP_MAX_STATES if phase == _LIMIT else STOP_VIOLATION
+        if phase == _LIMIT:
+            stats.distinct = self.opt.max_states or 0
+        else:
+            stats.distinct += new_before + (1 if phase == _STATE else 0)
+        after = frontier - expanded - (0 if phase in (_EDGE, _LIMIT) else 1)
+        stats.queue = after + new_before + (1 if phase == _STATE else 0)
+        stats.depth = depth + 1 if phase == _STATE else depth
+        stats.checked_depth = depth if phase == _LIMIT else None
+        self._record(events, stop, depth)
+        if phase != _LIMIT:
+            r = self.results[stop[2]]
+            if r.verdict == INCOMPLETE:
+                self._trace(r, stop[2], phase, stop[3], depth)
+
+    def _add_tally(self, tally: dict[str, int] | None) -> None:
+        if tally is None or self.coverage is None:
+            return
+        for k, v in tally.items():
+            self.coverage[k] = self.coverage.get(k, 0) + v

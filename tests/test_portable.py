@@ -1,0 +1,69 @@
+"""Portable states (``paxchain.checker.portable``): encodings and fingerprints that mean the same
+in every process, checked here across a fresh interpreter and across model instances."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from paxchain.checker.explicit import reachable_states
+from paxchain.checker.portable import (NotPortable, PlainCodec, VarsCodec, codec_for,
+                                       decode_state, decode_value, digest64, encode_state,
+                                       encode_value, is_plain, plain_states, state_fingerprint)
+from paxchain.models import registry
+from paxchain.models.values import Record
+
+SYSTEM = {"acceptors": "2", "proposers": "1", "max_rounds": "1"}
+
+
+def test_canonical_bytes_do_not_depend_on_build_order():
+    a = {"x": {"b": 1, "a": 2}, "s": frozenset({"q", "p"}), "r": Record.of("m", n=1)}
+    b = {"r": Record.of("m", n=1), "s": frozenset({"p", "q"}), "x": {"a": 2, "b": 1}}
+    assert encode_value(a) == encode_value(b)
+    assert decode_value(encode_value(a)) == a
+    with pytest.raises(TypeError):
+        encode_value(object())
+
+
+def test_digest_is_the_same_in_another_interpreter():
+    data = encode_value({"maxBal": {"a1": -1}, "msgs": frozenset()})
+    code = ("from paxchain.checker.portable import digest64, encode_value;"
+            "print(digest64(encode_value({'msgs': frozenset(), 'maxBal': {'a1': -1}})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert int(out) == digest64(data)
+
+
+def test_interned_states_round_trip_between_model_instances():
+    # Two instances of paxos-system intern their states in different orders: the same state
+    # has other ids in each, but the same portable bytes and fingerprint.
+    first = registry.build("paxos-system", SYSTEM, None)
+    second = registry.build("paxos-system", SYSTEM, None)
+    states = list(reachable_states(first))
+    for s in reversed(states):  # interned in the opposite order in the second instance
+        t = decode_state(second, encode_state(first, s))
+        assert second.to_vars(t) == first.to_vars(s)
+        assert state_fingerprint(second, t) == state_fingerprint(first, s)
+    assert len({state_fingerprint(first, s) for s in states}) == len(states)
+
+
+def test_codec_choice():
+    paxos = registry.build("lamport-paxos", {}, None)
+    system = registry.build("paxos-system", SYSTEM, None)
+    assert plain_states(paxos) and not plain_states(system)
+    assert isinstance(codec_for(paxos, symmetry=True), PlainCodec)
+    assert isinstance(codec_for(system, symmetry=False), VarsCodec)
+    with pytest.raises(NotPortable, match="same in every process"):
+        codec_for(system, symmetry=True)
+    assert is_plain((1, "a", frozenset({None}), Record.of("m", x=(True,))))
+    assert not is_plain(([1],)) and not is_plain({"a": 1})
+
+
+def test_vars_codec_key_is_the_fingerprint_of_the_encoding():
+    system = registry.build("paxos-system", SYSTEM, None)
+    codec = codec_for(system, symmetry=False)
+    for s in list(reachable_states(system))[:50]:
+        assert codec.key(s) == state_fingerprint(system, s)
+        assert codec.unpack(codec.pack(s)) == s
