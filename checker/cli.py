@@ -51,7 +51,7 @@ class _LazyGroup(click.Group):
             known = self.list_commands(ctx)
             near = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise click.UsageError(f"no command {name!r} (known: {', '.join(known)}){hint}",
+            raise click.UsageError(f"No such command {name!r} (known: {', '.join(known)}){hint}",
                                    ctx)
         return super().resolve_command(ctx, args)
 

@@ -174,7 +174,7 @@ def test_latency_and_retry_timeout_are_checked_before_anything_runs(args, capsys
 def test_an_unknown_command_names_the_nearest(capsys):
     code, out, err = run("chek", "lamport-paxos", capsys=capsys)
     assert code == 2 and err.count("\n") == 1
-    assert "no command 'chek'" in err and "did you mean 'check'?" in err
+    assert "No such command 'chek'" in err and "did you mean 'check'?" in err
 
 
 @pytest.mark.parametrize("proof", [["quorums", "--acceptors", "3"],
