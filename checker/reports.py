@@ -25,18 +25,20 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from paxchain.checker import __version__
 from paxchain.checker.files import write_atomic
 from paxchain.checker.outdir import staged_dir
 from paxchain.checker.render_html import trace_html
+from paxchain.models.errors import UserError
 from paxchain.models.properties import SOMETIMES
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.result import INCOMPLETE, STOPS_FROM_OUTSIDE, VIOLATED
 
 __all__ = ["Run", "run_json", "json_text", "write_json", "junit_text", "write_junit",
            "summary_markdown", "write_summary", "write_artifacts", "headline", "slow_note",
-           "FORMAT"]
+           "tolerated_note", "check_link_base", "FORMAT"]
 
 FORMAT = "paxchain-check-report"
 
@@ -69,7 +71,14 @@ class Run:
 
     @property
     def passed(self) -> int:
+        """Checks whose expectation was met (a tolerated incomplete included)."""
         return sum(o.passed for o in self.outcomes)
+
+    @property
+    def tolerated(self) -> list:
+        """Checks that passed only because their incomplete search is tolerated
+        (``incomplete_fails = false``): shown as incomplete everywhere, never as a pass."""
+        return [o for o in self.outcomes if o.passed and o.verdict == INCOMPLETE]
 
 
 def headline(run: Run) -> str:
@@ -78,9 +87,16 @@ def headline(run: Run) -> str:
     slow = len(run.skipped_slow)
     n, bad, skipped = len(run.outcomes) - slow, len(run.failed), len(run.not_run)
     if not run.interrupted:
-        return f"{run.passed} of {n} checks passed{slow_note(run)}"
+        return f"{run.passed - len(run.tolerated)} of {n} checks passed{tolerated_note(run)}" \
+               f"{slow_note(run)}"
     return (f"INTERRUPTED: {run.passed} of {n} checks passed, {bad} failed or incomplete, "
             f"{skipped} not run{slow_note(run)}; the gate is incomplete")
+
+
+def tolerated_note(run: Run) -> str:
+    """``", 1 incomplete (tolerated)"``, or nothing."""
+    k = len(run.tolerated)
+    return f", {k} incomplete (tolerated)" if k else ""
 
 
 def slow_note(run: Run) -> str:
@@ -154,6 +170,7 @@ def run_json(run: Run) -> dict[str, Any]:
         "format": FORMAT, "format_version": 1, "tool_version": __version__,
         "checks_file": run.origin, "passed": run.passed, "failed": len(run.failed),
         "not_run": len(run.not_run), "skipped_slow": len(run.skipped_slow), "slow": run.slow,
+        "tolerated_incomplete": len(run.tolerated),
         "interrupted": run.interrupted,
         "ok": all(o.passed or o.skipped_slow for o in run.outcomes),
         "checks": [_check_json(o) for o in run.outcomes],
@@ -267,29 +284,44 @@ def _md(text: str) -> str:
 
 
 def summary_markdown(run: Run, summary_path: str | None = None,
-                     artifacts_dir: str | None = None) -> str:
+                     artifacts_dir: str | None = None, link_base: str | None = None) -> str:
     """A Markdown job summary: headline, a table of checks, then failures and warnings.
 
-    Artifact links are relative to the summary file's folder."""
+    Trace links are relative to the summary file's folder — they open in a checkout or in the
+    downloaded CI artifact, and the summary says so — or, with ``link_base`` (the URL where the
+    artifacts folder is published), absolute: ``link_base`` + the path inside that folder, so
+    they open from a CI job summary too. A check that passed only because its incomplete
+    search is tolerated shows ⚠, never ✅."""
     n, bad = len(run.outcomes) - len(run.skipped_slow), len(run.failed)
+    tol = len(run.tolerated)
     if run.interrupted:
         head = f"## paxchain check: ⚠ {_md(headline(run))}\n\nChecks: `{run.origin}`\n"
+    elif bad:
+        head = (f"## paxchain check: ❌ {bad} of {n} checks failed{_md(slow_note(run))}\n\n"
+                f"Checks: `{run.origin}`\n")
+    elif tol:
+        head = f"## paxchain check: ⚠ {_md(headline(run))}\n\nChecks: `{run.origin}`\n"
     else:
-        head = (f"## paxchain check: {'✅ all' if not bad else f'❌ {bad} of'} {n} checks "
-                f"{'passed' if not bad else 'failed'}{_md(slow_note(run))}\n\n"
+        head = (f"## paxchain check: ✅ all {n} checks passed{_md(slow_note(run))}\n\n"
                 f"Checks: `{run.origin}`\n")
     rows = ["| | Check | Model | Expected | Verdict | States | Depth | Time | Artifacts |",
             "|---|---|---|---|---|---|---|---|---|"]
     base = Path(summary_path).parent if summary_path else Path(".")
+    tolerated_ids = {id(o) for o in run.tolerated}
+    linked = False
     for o in run.outcomes:
         s = o.result.stats
         expect = o.spec.expect + (f" `{o.spec.violates}`" if o.spec.violates else "")
-        verdict = o.verdict + (" ⚠" if o.warnings else "")
+        tolerated = id(o) in tolerated_ids
+        verdict = o.verdict + (" (tolerated)" if tolerated else "") + (
+            " ⚠" if o.warnings else "")
         links = []
         for prop, files in o.artifacts.items():
             html = next((f for f in files if f.endswith(".html")), files[0])
-            links.append(f"[{_md(prop)}]({_rel(html, base)})")
-        mark = "✅" if o.passed else "❌" if o.ran else "⏭" if o.skipped_slow else "⏹"
+            links.append(f"[{_md(prop)}]({_link(html, base, artifacts_dir, link_base)})")
+            linked = True
+        mark = ("⚠" if tolerated else "✅" if o.passed else "❌" if o.ran
+                else "⏭" if o.skipped_slow else "⏹")
         rows.append(f"| {mark} | {_md(o.spec.name)} | {_md(o.model)}"
                     f"{' (symmetry)' if o.spec.symmetry else ''} | {expect} | {verdict} | "
                     f"{o.states_text.removesuffix(' states')} | {s.depth} | {o.seconds:.2f} s | {' '.join(links)} |")
@@ -302,8 +334,32 @@ def summary_markdown(run: Run, summary_path: str | None = None,
             notes.append(f"- {_md(o.spec.name)}: goal `{p.name}` reached "
                          f"(witness: {len(p.trace.steps) - 1} steps)")
         notes += [f"- ⚠ {_md(o.spec.name)}: {_md(w)}" for w in o.warnings]
+    if linked and not link_base:
+        notes.append("- Trace links are relative to this summary's folder: they open in a "
+                     "checkout or in the downloaded artifact, not from a CI job summary "
+                     "(`paxchain check --link-base URL`, URL where the artifacts folder is "
+                     "published, makes them absolute).")
     tail = ["", "### Notes", ""] + notes if notes else []
     return head + "\n" + "\n".join(rows + tail) + "\n"
+
+
+def check_link_base(url: str | None) -> None:
+    """``--link-base``: an absolute ``http``, ``https`` or ``file`` URL, else a ``UserError``."""
+    if url is None:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file"
+                                                         and not parts.netloc):
+        raise UserError(f"--link-base takes an absolute URL (https://host/path/), not {url!r}")
+
+
+def _link(path: str, base: Path, artifacts_dir: str | None, link_base: str | None) -> str:
+    """``path`` relative to the summary's folder ``base``, or under ``link_base`` by its path
+    inside ``artifacts_dir``."""
+    if link_base and artifacts_dir:
+        inside = _rel(path, Path(artifacts_dir))
+        return link_base.rstrip("/") + "/" + quote(inside)
+    return _rel(path, base)
 
 
 def _rel(path: str, base: Path) -> str:
@@ -313,5 +369,6 @@ def _rel(path: str, base: Path) -> str:
         return path
 
 
-def write_summary(run: Run, path: str, artifacts_dir: str | None = None) -> None:
-    write_atomic(path, summary_markdown(run, path, artifacts_dir))
+def write_summary(run: Run, path: str, artifacts_dir: str | None = None,
+                  link_base: str | None = None) -> None:
+    write_atomic(path, summary_markdown(run, path, artifacts_dir, link_base))

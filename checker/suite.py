@@ -41,6 +41,7 @@ from paxchain.checker import bmc, reports
 from paxchain.checker.checks_file import CheckSpec, load
 from paxchain.checker.cli import echo as safe_echo
 from paxchain.checker.cli import verdict as record_verdict
+from paxchain.checker.progress import progress_label
 from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.models.model import Model
@@ -205,7 +206,8 @@ def run_checks(checks: tuple[CheckSpec, ...], base: Options, search: Search,
             elif stopped:
                 o = _not_run(spec, NOT_RUN, "not run: the gate was interrupted")
             else:
-                o = run_one(spec, base, search)
+                with progress_label(f"[{i}/{len(checks)}] {spec.name}"):
+                    o = run_one(spec, base, search)
         except KeyboardInterrupt:
             o = _not_run(spec, INCOMPLETE, "incomplete (interrupted)")
         except MemoryError:  # outside the engine, which handles its own: the next may fit
@@ -230,7 +232,8 @@ def _not_run(spec: CheckSpec, verdict: str, why: str, stop: str = STOP_INTERRUPT
 
 
 def line_of(i: int, o: Outcome) -> str:
-    mark = "ok  " if o.passed else "FAIL" if o.ran else "----"
+    tolerated = o.passed and o.verdict == INCOMPLETE  # shown as incomplete, not as a pass
+    mark = "inc " if tolerated else "ok  " if o.passed else "FAIL" if o.ran else "----"
     expect = o.spec.expect + (f" {o.spec.violates}" if o.spec.violates else "")
     sym = " (symmetry)" if o.spec.symmetry else ""
     if not o.ran:
@@ -269,13 +272,17 @@ def _sigint_ignored() -> Iterator[None]:
 
 def run_suite(base: Options, *, out: str | None, json_path: str | None,
               junit_path: str | None, summary_path: str | None, artifacts_dir: str | None,
-              checks_file: str | None, search: Search, slow: bool = False) -> int:
+              checks_file: str | None, search: Search, slow: bool = False,
+              link_base: str | None = None) -> int:
     """Run every check (those tagged slow only with ``slow``; see the module docstring) and
     write the reports asked for.
 
     ``json_path`` ``"-"`` prints the JSON report on stdout instead of the text lines. ``out``
-    is the older name of ``artifacts_dir`` (used when that is not given). Returns the exit code.
+    is the older name of ``artifacts_dir`` (used when that is not given). ``link_base`` makes
+    the Markdown summary's trace links absolute (``reports.summary_markdown``). Returns the
+    exit code.
     """
+    reports.check_link_base(link_base)
     source = load(checks_file)
     as_json = json_path == "-"
     started = time.monotonic()
@@ -292,7 +299,7 @@ def run_suite(base: Options, *, out: str | None, json_path: str | None,
         if junit_path:
             reports.write_junit(run, junit_path)
         if summary_path:
-            reports.write_summary(run, summary_path, art)
+            reports.write_summary(run, summary_path, art, link_base)
     if as_json:
         safe_echo(reports.json_text(run), nl=False)
     else:
