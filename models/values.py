@@ -1,8 +1,12 @@
-"""Values of states as ITF-like JSON, and back.
+"""Values of states as ITF JSON (Apalache's Informal Trace Format), and back.
 
-Integers, strings and booleans stand for themselves and ``None`` is ``null``; maps are
-``{"#map": [[key, value], ...]}``, sets ``{"#set": [...]}`` (sorted, so output is
-deterministic), tuples ``{"#tup": [...]}``, and records (messages) objects with a ``"type"``.
+Strings and booleans stand for themselves, integers too within ±2**53 (beyond, ITF's
+``{"#bigint": "..."}``); maps are ``{"#map": [[key, value], ...]}``, sets ``{"#set": [...]}``
+(sorted, so output is deterministic), tuples ``{"#tup": [...]}``, and records (messages)
+objects with a ``"type"``. ITF has no ``null``: ``None`` is the variant
+``{"tag": "Nil", "value": "U_OF_UNIT"}`` (a tag without data, in Apalache's unit notation; the
+tag is not ``None``, which Python ITF readers cannot use as a type name). ``decode`` also reads
+``null`` as ``None``, as trace files of format version 1 wrote it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from typing import Any, Mapping
 
 from paxchain.models.errors import UserError
 
-__all__ = ["Record", "TraceError", "encode", "decode", "show", "MAX_VALUE_DEPTH"]
+__all__ = ["Record", "TraceError", "encode", "decode", "show", "MAX_VALUE_DEPTH", "NIL"]
+
+NIL = {"tag": "Nil", "value": "U_OF_UNIT"}  # None, as an ITF variant without data
+_SAFE_INT = 2**53  # JSON readers lose integers at or beyond this; ITF writes them as #bigint
 
 
 class TraceError(UserError):
@@ -50,8 +57,12 @@ def show(value: Any) -> str:
 
 
 def encode(value: Any) -> Any:
-    """A Python value of a state as ITF-like JSON."""
-    if value is None or isinstance(value, (bool, int, str)):
+    """A Python value of a state as ITF JSON."""
+    if value is None:
+        return dict(NIL)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _SAFE_INT:
+        return {"#bigint": str(value)}
+    if isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Record):
         out: dict[str, Any] = {"type": value.kind}
@@ -87,6 +98,10 @@ def _decode(value: Any, depth: int) -> Any:
         raise TraceError("a bare JSON list is not a trace value")
     if isinstance(value, dict):
         d = depth + 1
+        if value == NIL:
+            return None
+        if "#bigint" in value and len(value) == 1:
+            return _bigint(value["#bigint"])
         if "#map" in value:
             return {_hashable(_decode(k, d)): _decode(v, d) for k, v in _pairs(value["#map"])}
         if "#set" in value:
@@ -97,6 +112,12 @@ def _decode(value: Any, depth: int) -> Any:
             return Record(value["type"], tuple((k, _hashable(_decode(v, d)))
                                                for k, v in value.items() if k != "type"))
     raise TraceError(f"unrecognised trace value {_preview(value)}")
+
+
+def _bigint(text: Any) -> int:
+    if not isinstance(text, str) or not text.lstrip("-").isdigit() or len(text) > 4000:
+        raise TraceError(f"malformed #bigint {_preview(text)}")
+    return int(text)
 
 
 def _preview(value: Any) -> str:
