@@ -42,7 +42,7 @@ def _csv(rows: Sequence[Row]) -> str:
 
 def figure_data(fig: Figure, summary: Sequence[Row]) -> dict[str, Any]:
     """The lines of ``fig``: ``{label: [[x, y], ...]}`` (points without a value left out), and
-    the analytic line when the figure has one."""
+    for each the analytic expectation when the figure has one (same labels)."""
     rows = [r for r in summary if all(r.get(k) == v for k, v in fig.where.items())]
     lines: dict[str, list[list[Any]]] = {}
     analytic: dict[str, list[list[Any]]] = {}
@@ -51,9 +51,7 @@ def figure_data(fig: Figure, summary: Sequence[Row]) -> dict[str, Any]:
         if r.get(fig.y) is not None:
             lines.setdefault(label, []).append([r[fig.x], r[fig.y]])
         if fig.analytic is not None:
-            key = "expected"
-            if [r[fig.x], fig.analytic(r)] not in analytic.get(key, []):
-                analytic.setdefault(key, []).append([r[fig.x], fig.analytic(r)])
+            analytic.setdefault(label, []).append([r[fig.x], fig.analytic(r)])
     return {"title": fig.title, "x": fig.x, "y": fig.y, "where": dict(fig.where),
             "lines": lines, "analytic": analytic}
 
@@ -68,12 +66,16 @@ def _draw(data: Mapping[str, Any], log_x: bool) -> tuple[bytes, bytes]:
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     for label, pts in data["lines"].items():
         pts = sorted(pts)
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
-    for label, pts in data["analytic"].items():
-        pts = sorted(pts)
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], "k--", label=label)
+        (line,) = ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+        expected = sorted(data["analytic"].get(label, []))
+        if expected:
+            ax.plot([p[0] for p in expected], [p[1] for p in expected], "--",
+                    color=line.get_color(), label=f"{label}, expected")
     if log_x:
         ax.set_xscale("log")
+        xs = sorted({p[0] for pts in data["lines"].values() for p in pts})
+        ax.set_xticks(xs, [f"{x:g}" for x in xs])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_title(data["title"], fontsize=10)
     ax.set_xlabel(data["x"])
     ax.set_ylabel(data["y"])

@@ -50,8 +50,10 @@ def test_duelling_proposers_cost_more_ballots_without_backoff():
 def test_chain_runs_measure_forks_and_the_formula_is_decker_wattenhofer():
     slow = chain_run({"interval": 160.0, "hi": 5.0, "nodes": 3, "blocks": 10}, 0)
     assert slow["mined"] >= 10 and 0 <= slow["stale_rate"] < 1
-    assert stale_expectation({"interval": 10.0, "hi": 5.0}) == pytest.approx(
-        1 - 2.718281828459045 ** (-3.0 / 10.0))
+    # p = 1 - exp(-(n-1)/n * Δ/T) with n = 5, Δ = 3 (uniform 1..5), T = 10; stale = p / (1 + p)
+    p = 1 - 2.718281828459045 ** (-0.8 * 3.0 / 10.0)
+    assert stale_expectation({"interval": 10.0, "hi": 5.0, "nodes": 5}) == pytest.approx(
+        p / (1 + p))
 
 
 def test_the_report_has_every_file_and_the_page_shows_every_figure(tmp_path):
