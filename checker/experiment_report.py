@@ -61,7 +61,7 @@ def _draw(data: Mapping[str, Any], log_x: bool) -> tuple[bytes, bytes]:
 
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.hashsalt"] = "paxchain"
-    from matplotlib import pyplot as plt
+    from matplotlib import pyplot as plt  # after the backend is chosen, as matplotlib asks
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
     for label, pts in data["lines"].items():
