@@ -207,3 +207,32 @@ def test_help_of_every_driver_command_shows_the_dialect():
         assert p.returncode == 0, p.stderr
         assert "--param" in p.stdout and "--latency" in p.stdout
         assert "--bug" not in p.stdout and "--delay" not in p.stdout
+
+
+@pytest.mark.parametrize("args,words", [
+    (["check", "lamport-paxos", "--bfs", "--dfs"], ["--bfs", "--dfs"]),
+    (["check", "lamport-paxos", "--property", "agreemnt"], ["'agreemnt'", "agreement, msg_1b",
+                                                           "did you mean 'agreement'?"]),
+    (["check", "lamport-paxos", "--engine", "bmc", "--depth", "2", "--property", "agremeent"],
+     ["did you mean 'agreement'?"]),
+    (["check", "lamport-paxos", "--link-base", "https://example.org/"], ["--link-base"]),
+])
+def test_check_refuses_before_printing_anything(args, words, capsys):
+    code, out, err = run(*args, capsys=capsys)
+    assert code == 2 and out == "", out  # no header before the error
+    assert err.count("\n") == 1 and err.startswith("paxchain: error: ")
+    assert all(w in err for w in words), err
+
+
+def test_the_gate_links_traces_under_link_base(tmp_path, capsys):
+    (tmp_path / "checks.toml").write_text(
+        '[[check]]\nname = "bug"\nmodel = "lamport-paxos"\nvariant = "small_quorums"\n'
+        'properties = ["agreement"]\n')
+    code, _, _ = run("check", "--checks", str(tmp_path / "checks.toml"), "--quiet",
+                     "--summary", str(tmp_path / "s.md"), "--artifacts", str(tmp_path / "t"),
+                     "--link-base", "https://ci.example.org/42", capsys=capsys)
+    assert code == 1
+    assert "(https://ci.example.org/42/bug/agreement.html)" in (tmp_path / "s.md").read_text()
+    code, out, err = run("check", "--checks", str(tmp_path / "checks.toml"), "--link-base",
+                         "traces", capsys=capsys)
+    assert code == 2 and out == "" and "--link-base takes an absolute URL" in err
