@@ -29,6 +29,12 @@ run as *incomplete* with the counts of the last finished level, like the sequent
 limits (never *holds*). A reduction whose premise fails in a worker (``ReductionUnsound``) stops
 the run, and ``check`` redoes it with the reduction off, as ``explicit.check`` does.
 
+Checkpoints (``paxchain.checker.checkpoint``): with ``checkpoint=DIR`` the coordinator writes the
+search between two levels every ``every`` seconds, and on Ctrl-C or SIGTERM after finishing the
+level under way; ``resume=DIR`` starts the workers from it. A worker that dies (the kernel's
+out-of-memory killer sends SIGKILL) ends the run as *incomplete* (out of memory); one that ends
+otherwise raises ``WorkerLost``.
+
 Not supported here (``ValueError``, one line): depth-first search, ``fingerprints=False``, and
 symmetry for a model whose representative is not the same in every process
 (``portable.NotPortable``). Workers are forked (POSIX): they inherit the model, its properties
@@ -40,26 +46,28 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Hashable
 
+from paxchain.checker import checkpoint
 from paxchain.checker.explicit import DEADLOCK
 from paxchain.checker.portable import Codec, codec_for
 from paxchain.checker.progress import resident_mb
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
-                                     STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_TIME_LIMIT,
-                                     STOP_VIOLATION, VIOLATED, Options, PropertyResult, Result,
-                                     Stats, Strategy)
+                                     STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
+                                     STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Options,
+                                     PropertyResult, Result, Stats, Strategy)
 from paxchain.checker.trace import rebuild, rebuild_edge
 from paxchain.checker.visited import FingerprintSet, np
 from paxchain.models.model import Model, ReductionUnsound
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.specs.model_properties import properties_of
 
-__all__ = ["check", "parse_workers", "SHIFT"]
+__all__ = ["check", "parse_workers", "WorkerLost", "SHIFT"]
 
 SHIFT = 20                      # bits of a rank for the successor index
 _LAST = (1 << SHIFT) - 1        # the index of "after every successor" (a deadlock's event)
@@ -87,18 +95,24 @@ def parse_workers(text: str | int) -> int:
     return n
 
 
-def check(model: Model, options: Options | None = None, workers: int = 2) -> Result:
+def check(model: Model, options: Options | None = None, workers: int = 2,
+          checkpoint: str | None = None, every: float = 300.0,
+          resume: str | None = None) -> Result:
     """Search ``model`` with ``workers`` processes; the result equals ``explicit.check``'s.
 
+    With ``checkpoint`` the search is written to that directory every ``every`` seconds and
+    when interrupted; ``resume`` continues a search from one (``paxchain.checker.checkpoint``).
     A reduction whose premise fails (``ReductionUnsound``) is switched off and the search
-    redone, as in ``explicit.check``.
+    redone from the start, as in ``explicit.check``.
     """
     options = options or Options()
     symmetry_off = ""
+    saving = (checkpoint, every) if checkpoint is not None else None
     while True:
         try:
-            result = _Coordinator(model, options, workers).run()
+            result = _Coordinator(model, options, workers, saving, resume).run()
         except ReductionUnsound as exc:
+            resume = None  # the checkpoint's search had the reduction on
             if exc.reduction == "symmetry":
                 options = replace(options, symmetry=False)
                 symmetry_off = f"symmetry off (premise failed: {exc.detail})"
@@ -151,14 +165,21 @@ class _Level:
 class _Worker:
     def __init__(self, me: int, n: int, model: Model, codec: Codec, props: list[Property],
                  options: Options, conn: Connection, inboxes: list[Any],
-                 initial: list[tuple[int, int, Any]]) -> None:
+                 share: dict[str, Any]) -> None:
+        """``share``: the worker's part of the search — ``frontier`` (rank, fingerprint,
+        state), by rank; from a checkpoint also ``visited`` and ``parents``, states packed."""
         self.me, self.n, self.model, self.codec = me, n, model, codec
         self.props = {p.name: p for p in props}
         self.opt, self.conn, self.inboxes = options, conn, inboxes
+        frontier = share["frontier"]
+        if share.get("packed"):
+            frontier = [(r, f, codec.unpack(t)) for r, f, t in frontier]
         self.visited = FingerprintSet()
-        self.visited.add_many([fp for _, fp, _ in initial], distinct=True)
-        self.parents: list[tuple[Any, Any]] = []  # per depth > 0: (fingerprints, parents)
-        self.frontier = initial                   # (rank, fingerprint, state), by rank
+        self.visited.add_many(share.get("visited") or [fp for _, fp, _ in frontier],
+                              distinct=True)
+        # per depth > 0: (fingerprints, parents)
+        self.parents: list[tuple[Any, Any]] = [_pairs(f, p) for f, p in share.get("parents", [])]
+        self.frontier = frontier                  # (rank, fingerprint, state), by rank
         self.level = _Level()
         self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
                                                 if options.coverage else None)
@@ -281,6 +302,14 @@ class _Worker:
                 self.model.next_states_tallied(s, tally)
         return ("before", k, sum(lv.succs[:k]), _bisect(lv.new, ck), tally)
 
+    def _snapshot(self) -> tuple:
+        """This worker's part of a checkpoint (``paxchain.checker.checkpoint``)."""
+        pack = self.codec.pack
+        return ("snapshot", {
+            "visited": self.visited.values(signed=True),
+            "parents": [(list(map(int, f)), list(map(int, p))) for f, p in self.parents],
+            "frontier": [(r, f, pack(t)) for r, f, t in self.frontier]})
+
     def _new_ranks(self) -> tuple:
         return ("ranks", self.level.new)
 
@@ -326,6 +355,10 @@ def _worker_main(*args: Any) -> None:
 
 # -- the coordinator -----------------------------------------------------------------------------
 
+class WorkerLost(RuntimeError):
+    """A worker process ended without being asked to (one line: which, and its exit code)."""
+
+
 class _Stop(Exception):
     """A limit or Ctrl-C met while the workers ran."""
 
@@ -335,7 +368,8 @@ class _Stop(Exception):
 
 
 class _Coordinator:
-    def __init__(self, model: Model, options: Options, workers: int) -> None:
+    def __init__(self, model: Model, options: Options, workers: int,
+                 saving: tuple[str, float] | None = None, resume: str | None = None) -> None:
         if workers < 1:
             raise ValueError(f"--workers must be at least 1, not {workers}")
         if options.strategy != Strategy.BFS:
@@ -365,10 +399,15 @@ class _Coordinator:
         self.start = 0.0
         self.last_report = 0.0
         self.visited_bytes = 0
+        self.saving, self.resume = saving, resume  # (DIR, seconds between checkpoints); DIR
+        self.last_save = 0.0
+        self.interrupt_pending = False
+        self.refs: dict[str, tuple] = {}  # decided property -> how to rebuild its trace
 
     # -- running ------------------------------------------------------------------------------
     def run(self) -> Result:
-        self.start = self.last_report = time.monotonic()
+        self.start = self.last_report = self.last_save = time.monotonic()
+        handlers = self._catch_signals() if self.saving else {}
         try:
             self._search()
         except _Stop as stop:
@@ -376,6 +415,8 @@ class _Coordinator:
         except KeyboardInterrupt:
             self.stopped_by = STOP_INTERRUPTED
         finally:
+            for sig, old in handlers.items():
+                signal.signal(sig, old)
             self._shutdown()
         if self.stopped_by not in (None, STOP_VIOLATION) and self.stats.checked_depth is None:
             self.stats.checked_depth = self.stats.depth
@@ -407,7 +448,7 @@ class _Coordinator:
             out.append((len(out), fp, s))
             for p in state_props:
                 if self.results[p.name].verdict != VIOLATED and not p.holds_at(s):
-                    self._violate(p, [fp])
+                    self._settle(p.name, ("state", [fp], None))
                     if not self.opt.keep_going:
                         self.stopped_by = STOP_VIOLATION
                         self.stats.distinct = len(out)
@@ -416,28 +457,35 @@ class _Coordinator:
             for p in self.props:
                 if p.kind == SOMETIMES and self.results[p.name].verdict == INCOMPLETE \
                         and p.check(s):
-                    r = self.results[p.name]
-                    r.verdict, r.trace = HOLDS, rebuild(self.model, [fp], self.key, p)
+                    self._settle(p.name, ("goal", [fp], None))
         self.stats.distinct = len(out)
         return out
 
-    def _violate(self, p: Property | None, path: list[Hashable], detail: str = "") -> None:
-        name = p.name if p is not None else DEADLOCK
-        r = self.results[name]
-        r.verdict, r.detail = VIOLATED, detail
-        r.trace = rebuild(self.model, path, self.key, p)
+    def _settle(self, name: str, ref: tuple) -> None:
+        """Decide property ``name`` by an event: ``ref`` is (kind of event, fingerprint path,
+        the breaking successor's fingerprint for a transition); its trace is rebuilt here."""
+        tag, path, nfp = ref
+        r, p = self.results[name], next((q for q in self.props if q.name == name), None)
+        if tag == "goal":
+            r.verdict, r.trace = HOLDS, rebuild(self.model, path, self.key, p)
+        elif tag == "edge" and p is not None:
+            r.verdict = VIOLATED
+            r.trace = rebuild_edge(self.model, path, nfp, self.key, p)
+        else:
+            r.verdict = VIOLATED
+            r.trace = rebuild(self.model, path, self.key, p)
+            if tag == "dead":
+                r.detail = "no transition is enabled in the last state"
+        self.refs[name] = ref
 
-    def _spawn(self, initial: list[tuple[int, int, Any]]) -> None:
+    def _spawn(self, shares: list[dict[str, Any]]) -> None:
         ctx = mp.get_context("fork")
         inboxes = [ctx.Queue() for _ in range(self.n)]
-        parts: list[list[tuple[int, int, Any]]] = [[] for _ in range(self.n)]
-        for item in initial:
-            parts[item[1] % self.n].append(item)
         for i in range(self.n):
             ours, theirs = ctx.Pipe()
             proc = ctx.Process(target=_worker_main, daemon=True, name=f"paxchain-worker-{i}",
                                args=(i, self.n, self.model, self.codec, self.props, self.opt,
-                                     theirs, inboxes, parts[i]))
+                                     theirs, inboxes, shares[i]))
             proc.start()
             theirs.close()
             self.procs.append(proc)
@@ -462,8 +510,15 @@ class _Coordinator:
         """Send ``msg`` to the workers (all, or ``conns``) and wait for every reply, watching
         the limits meanwhile."""
         conns = self.conns if conns is None else conns
-        for c in conns:
-            c.send(msg)
+        try:
+            for c in conns:
+                c.send(msg)
+            return self._replies(conns)
+        except (EOFError, OSError):
+            self._lost()
+            raise
+
+    def _replies(self, conns: list[Connection]) -> list[tuple]:
         replies: dict[int, tuple] = {}
         while len(replies) < len(conns):
             for c in wait([c for c in conns if id(c) not in replies], timeout=_POLL):
@@ -475,6 +530,16 @@ class _Coordinator:
                 replies[id(c)] = reply
             self._watch()
         return [replies[id(c)] for c in conns]
+
+    def _lost(self) -> None:
+        """A worker's pipe broke: it ended. Killed by SIGKILL — the kernel's out-of-memory
+        killer, as a rule — the run is incomplete (out of memory); otherwise ``WorkerLost``."""
+        for i, p in enumerate(self.procs):
+            p.join(timeout=1.0)
+            if p.exitcode is not None:
+                if p.exitcode == -signal.SIGKILL:
+                    raise _Stop(STOP_OUT_OF_MEMORY)
+                raise WorkerLost(f"worker {i} ended unexpectedly (exit code {p.exitcode})")
 
     def _watch(self) -> None:
         now = time.monotonic()
@@ -501,15 +566,21 @@ class _Coordinator:
 
     # -- the search -------------------------------------------------------------------------
     def _search(self) -> None:
-        initial = self._initial()
-        if initial is None:
-            return
-        self._spawn(initial)
+        if self.resume is not None:
+            depth, frontier = self._restore(self.resume)
+        else:
+            initial = self._initial()
+            if initial is None:
+                return
+            shares: list[dict[str, Any]] = [{"frontier": []} for _ in range(self.n)]
+            for item in initial:
+                shares[item[1] % self.n]["frontier"].append(item)
+            self._spawn(shares)
+            depth, frontier = 0, len(initial)
         opt, stats = self.opt, self.stats
-        frontier = len(initial)
-        depth = 0
         stats.queue = frontier
         while frontier:
+            self._checkpoint(depth, frontier)
             at_bound = opt.max_depth is not None and depth >= opt.max_depth
             stats.depth = depth
             stats.checked_depth = None
@@ -571,19 +642,14 @@ class _Coordinator:
 
     def _trace(self, r: PropertyResult, name: str, phase: int, where: tuple,
                depth: int) -> None:
-        """The trace of an event of level ``depth`` (a state event lies one level deeper)."""
+        """Decide ``name`` by an event of level ``depth`` (a state event lies one deeper)."""
         path = self._path(where[0], depth + 1 if phase == _STATE else depth)
-        if name == DEADLOCK:
-            self._violate(None, path, "no transition is enabled in the last state")
-            return
-        p = next(q for q in self.props if q.name == name)
         if phase == _EDGE:
-            r.verdict = VIOLATED
-            r.trace = rebuild_edge(self.model, path, where[1], self.key, p)
-        elif p.kind == SOMETIMES:
-            r.verdict, r.trace = HOLDS, rebuild(self.model, path, self.key, p)
+            self._settle(name, ("edge", path, where[1]))
+        elif phase == _DEAD:
+            self._settle(name, ("dead", path, None))
         else:
-            self._violate(p, path)
+            self._settle(name, ("goal" if r.kind == SOMETIMES else "state", path, None))
 
     def _path(self, fp: int, depth: int) -> list[Hashable]:
         """The fingerprints from an initial state to ``fp``, at ``depth``: each parent is
@@ -630,3 +696,50 @@ class _Coordinator:
             return
         for k, v in tally.items():
             self.coverage[k] = self.coverage.get(k, 0) + v
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def _catch_signals(self) -> dict[int, Any]:
+        """While checkpointing: the first Ctrl-C or SIGTERM finishes the level under way, then
+        writes a checkpoint and stops; a second stops at once."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def interrupt(signum: int, frame: Any) -> None:
+            if self.interrupt_pending:
+                raise KeyboardInterrupt
+            self.interrupt_pending = True
+
+        return {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def _checkpoint(self, depth: int, frontier: int) -> None:
+        """At a level boundary: write a checkpoint when one is due or asked for."""
+        if self.saving is None:
+            return
+        now = time.monotonic()
+        if not self.interrupt_pending and now - self.last_save < self.saving[1]:
+            return
+        shares = [r[1] for r in self._ask(("snapshot",))]
+        checkpoint.save(self.saving[0], {
+            "model": self.model.describe(), "options": checkpoint.options_key(self.opt),
+            "initial_keys": [self.key(s) for s in self.model.initial_states()],
+            "hash_seed": os.environ.get("PYTHONHASHSEED"), "depth": depth,
+            "frontier": frontier, "stats": (self.stats.generated, self.stats.distinct),
+            "coverage": self.coverage, "settled": sorted(self.refs.items()),
+            "workers": shares})
+        self.last_save = time.monotonic()
+        if self.interrupt_pending:
+            raise _Stop(STOP_INTERRUPTED)
+
+    def _restore(self, directory: str) -> tuple[int, int]:
+        """Start the workers from a checkpoint; the depth and frontier size to go on from."""
+        keys = [self.key(s) for s in self.model.initial_states()]
+        data = checkpoint.load(directory, self.model.describe(), self.opt, keys)
+        self.stats.generated, self.stats.distinct = data["stats"]
+        self.coverage = data["coverage"]
+        shares = checkpoint.regroup(data["workers"], self.n)
+        for share in shares:
+            share["packed"] = True
+        self._spawn(shares)
+        for name, ref in data["settled"]:
+            self._settle(name, ref)
+        return data["depth"], data["frontier"]

@@ -86,9 +86,14 @@ class FingerprintSet:
     def contains_many(self, fps: Sequence[int]) -> list[bool]:
         return [fp in self for fp in fps]
 
-    def values(self) -> list[int]:
-        """Every fingerprint in the set (unsigned), in table order: for checkpoints and tests."""
-        out = [int(x) for x in self._table if x]
+    def values(self, signed: bool = False) -> list[int]:
+        """Every fingerprint in the set (unsigned, or ``signed`` as ``hash`` gives them), in
+        table order: for checkpoints and tests."""
+        if self.numpy:
+            live = self._table[self._table != 0]
+            out = (live.view(np.int64) if signed else live).tolist()
+        else:
+            out = [x - (1 << 64) if signed and x >> 63 else x for x in self._table if x]
         return out + [0] if self._zero else out
 
     # -- adding ---------------------------------------------------------------------------
