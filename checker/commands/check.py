@@ -20,6 +20,7 @@ Checks tagged ``slow = true`` run only with ``--slow``. No checks file found is 
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import sys
@@ -40,6 +41,7 @@ from paxchain.checker.progress import progress_reporter
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.report import header_text, summary_text
 from paxchain.checker.result import VIOLATED, Options, Result
+from paxchain.specs.model_properties import properties_of
 
 __all__ = ["command", "parse_pairs"]
 
@@ -112,9 +114,9 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
 @click.option("--find-min-k", is_flag=True,
               help="chain only: the least k for which prefix_consistency holds exhaustively "
                    "(with --out, each smaller k's counterexample is written to DIR/k<j>).")
-@click.option("--bfs", "strategy", flag_value="bfs", default=True,
+@click.option("--bfs", is_flag=True,
               help="Breadth-first search (default): counterexamples are shortest.")
-@click.option("--dfs", "strategy", flag_value="dfs", help="Depth-first search.")
+@click.option("--dfs", is_flag=True, help="Depth-first search (not with --bfs).")
 @click.option("--max-depth", type=int, default=None, help="Do not explore beyond this depth.")
 @click.option("--max-states", type=int, default=None, help="Stop after this many distinct states.")
 @click.option("--time-limit", type=float, default=None,
@@ -150,6 +152,10 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
 @click.option("--workers", "workers_text", default="1", show_default=True, metavar="N|auto",
               help="Search with N processes (auto: one per core), hash-partitioned and "
                    "breadth-first: the same counts, verdicts and traces as one.")
+@click.option("--link-base", default=None, metavar="URL",
+              help="Without MODEL: the URL where the --artifacts folder is published; the "
+                   "--summary links its traces there (absolute, so they open from a CI job "
+                   "summary).")
 @click.option("--checkpoint", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Write the search to DIR every --checkpoint-every seconds and on "
                    "Ctrl-C/SIGTERM (the parallel engine; any --workers).")
@@ -158,9 +164,9 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
 @click.option("--resume", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Continue the search checkpointed in DIR (same model and options).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-def command(model, params, variant, engine, depth, find_min_k, strategy, max_depth, max_states,
+def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_depth, max_states,
             time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
-            out, as_json, checks_file, slow, junit, summary, artifacts, quiet,
+            out, as_json, checks_file, slow, junit, summary, artifacts, link_base, quiet,
             model_option, workers_text, checkpoint, checkpoint_every, resume) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the checks in
     paxchain.toml)."""
@@ -168,7 +174,9 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
         if model is not None:
             raise UserError("give the model once: as MODEL or as --model")
         model = model_option
-    opts = _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry,
+    if bfs and dfs:
+        raise UserError("give one of --bfs and --dfs")
+    opts = _options("dfs" if dfs else "bfs", max_depth, max_states, time_limit, memory_limit, symmetry,
                     deadlock, keep_going, props, exact, not no_coverage)
     workers = _workers(workers_text)
     if (workers > 1 or checkpoint or resume) and (engine != "explicit" or find_min_k):
@@ -187,15 +195,17 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
 
         sys.exit(run_suite(opts, out=out, json_path=as_json, junit_path=junit,
                            summary_path=summary, artifacts_dir=artifacts,
-                           checks_file=checks_file, slow=slow,
+                           checks_file=checks_file, slow=slow, link_base=link_base,
                            search=lambda m, o: _search(m, o, quiet, workers)))
     for flag, value in (("--checks", checks_file), ("--junit", junit), ("--summary", summary),
-                        ("--artifacts", artifacts), ("--slow", slow or None)):
+                        ("--artifacts", artifacts), ("--slow", slow or None),
+                        ("--link-base", link_base)):
         if value is not None:
             raise UserError(f"{flag} goes with a checks run (no MODEL)")
     if find_min_k:
         sys.exit(_find_min_k(model, params, variant, opts, out))
     m = registry.build(model, parse_pairs(params), variant)
+    _known_properties(m, props)  # a typo is bad input before the header is printed
     if engine == "bmc":
         result = _bmc(m, depth, opts, as_json != "-", quiet or as_json == "-")
     else:
@@ -227,6 +237,17 @@ def command(model, params, variant, engine, depth, find_min_k, strategy, max_dep
         for name, paths in written.items():
             echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
     sys.exit(result.exit_code)
+
+
+def _known_properties(model, names) -> None:
+    """``--property`` names ``model`` has, else one ``UserError`` naming the nearest."""
+    known = sorted(p.name for p in properties_of(model))
+    for name in names:
+        if name not in known:
+            near = difflib.get_close_matches(name, known, n=1)
+            raise UserError(f"unknown property {name!r} for {model.name}; known: "
+                            f"{', '.join(known)}" + (f"; did you mean {near[0]!r}?" if near
+                                                      else ""))
 
 
 def _find_min_k(model: str, params, variant, opts: Options, out: str | None) -> int:
