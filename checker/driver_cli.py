@@ -15,6 +15,7 @@ are refused wherever a number is read (``paxchain.models.errors.finite_number``)
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -27,7 +28,8 @@ from paxchain.models.errors import UserError, finite_number
 __all__ = ["FINITE", "POSITIVE", "Param", "DialectCommand", "driver_command", "param_option",
            "resolve_params", "variant_option", "crash_point_options", "real_latency_option",
            "parse_latency", "parse_real_latency", "parse_pause", "parse_crash",
-           "parse_node_value", "parse_clocks", "startup_text", "plural", "OLD_SPELLINGS"]
+           "parse_node_value", "parse_clocks", "startup_text", "plural", "OLD_SPELLINGS",
+           "nearest"]
 
 _num = finite_number  # ``text`` as a finite number, or a one-line ``UserError``
 
@@ -156,12 +158,20 @@ def resolve_params(pairs: Iterable[str], params: Iterable[Param]) -> dict[str, A
         if not sep or not name:
             raise UserError(f"--param takes NAME=VALUE, not {pair!r}")
         if name not in by_name:
-            raise UserError(f"--param: no parameter {name!r} (known: {', '.join(by_name)})")
+            raise UserError(f"--param: no parameter {name!r} (known: {', '.join(by_name)})"
+                            + nearest(name, by_name))
         try:
             values[name] = by_name[name].type.convert(text.strip(), None, None)
         except click.BadParameter as exc:
             raise UserError(f"--param {name}: {exc.message}") from None
     return values
+
+
+def nearest(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the known name closest to a mistyped ``name``, or
+    nothing when none is close."""
+    near = difflib.get_close_matches(name, list(known), n=1)
+    return f"; did you mean {near[0]!r}?" if near else ""
 
 
 class _VariantName(click.ParamType):
@@ -177,7 +187,7 @@ class _VariantName(click.ParamType):
         try:
             self.catalogue.check([value])
         except ValueError as exc:
-            raise UserError(f"--variant: {exc}") from None
+            raise UserError(f"--variant: {exc}{nearest(value, self.catalogue)}") from None
         return value
 
 

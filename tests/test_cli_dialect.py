@@ -236,3 +236,14 @@ def test_the_gate_links_traces_under_link_base(tmp_path, capsys):
     code, out, err = run("check", "--checks", str(tmp_path / "checks.toml"), "--link-base",
                          "traces", capsys=capsys)
     assert code == 2 and out == "" and "--link-base takes an absolute URL" in err
+
+
+@pytest.mark.parametrize("args,near", [
+    (["simulate", "paxos", "--variant", "ballot_not_unique"], "ballots_not_unique"),
+    (["run", "chain", "-p", "node=3"], "nodes"),
+    (["simulate", "chain", "--param", "max_drfit=3"], "max_drift"),
+])
+def test_a_mistyped_variant_or_parameter_names_the_nearest(args, near, capsys):
+    code, out, err = run(*args, capsys=capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.rstrip().endswith(f"did you mean {near!r}?"), err
