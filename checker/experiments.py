@@ -107,7 +107,9 @@ def paxos_run(point: Mapping[str, Any], seed: int) -> Row:
 
 
 def _paxos_summary(rows: list[Row]) -> Row:
-    times = [r["time"] for r in rows if r["decided"]]
+    """Percentiles over *all* runs, an undecided run counting as ``PAXOS_UNTIL`` (so a
+    percentile at that value is a lower bound: those runs had not decided when they ended)."""
+    times = [r["time"] if r["decided"] else PAXOS_UNTIL for r in rows]
     return {"runs": len(rows),
             "decided": sum(r["decided"] for r in rows) / len(rows),
             "within_deadline": sum(1 for t in times if t <= PAXOS_DEADLINE) / len(rows),
@@ -139,13 +141,15 @@ def _paxos_findings(rows: list[Row]) -> str:
             "validity. Progress does. ")
     if duel and tuned:
         text += (f"With the retry timeout at {duel['timeout']:g} (below a round trip of two "
-                 f"latencies) and no backoff, the two proposers pre-empt each other: median "
-                 f"time to decide {_fmt(duel['median'])}, p99 {_fmt(duel['p99'])}, "
-                 f"{_fmt(duel['ballots'])} ballots, {_fmt(duel['decided'])} of runs decided; "
+                 f"latencies) and no backoff, the two proposers pre-empt each other: "
+                 f"{_fmt(duel['decided'])} of runs decided by {PAXOS_UNTIL:g}, median time to "
+                 f"decide {_fmt(duel['median'])} and p99 {_fmt(duel['p99'])} (an undecided run "
+                 f"counts as {PAXOS_UNTIL:g}), {_fmt(duel['ballots'])} ballots; "
                  f"at timeout 20 with backoff 1.5: median {_fmt(tuned['median'])}, p99 "
                  f"{_fmt(tuned['p99'])}, {_fmt(tuned['ballots'])} ballots. ")
     return text + ("Backoff ends a duel after a few rounds; a longer timeout avoids it but "
                    "makes every lost message cost a whole timeout.")
+
 
 PAXOS_TIMEOUTS = Experiment(
     name="paxos-timeouts",
@@ -158,9 +162,11 @@ PAXOS_TIMEOUTS = Experiment(
           Axis("drift", (0.0, 0.5), "p1's clock runs this much fast")),
     run=paxos_run, summarise=_paxos_summary, seeds=20,
     figures=(
-        Figure("paxos-median", "Median time to decide (no loss, no pause, no drift)",
+        Figure("paxos-median", f"Median time to decide (undecided runs count as "
+               f"{PAXOS_UNTIL:g}; no loss, pause, drift)",
                "timeout", "median", "backoff", _CALM, log_x=True),
-        Figure("paxos-p99", "p99 time to decide (no loss, no pause, no drift)",
+        Figure("paxos-p99", f"p99 time to decide (undecided runs count as {PAXOS_UNTIL:g}; "
+               "no loss, pause, drift)",
                "timeout", "p99", "backoff", _CALM, log_x=True),
         Figure("paxos-ballots", "Ballots used (no loss, no pause, no drift)",
                "timeout", "ballots", "backoff", _CALM, log_x=True),
@@ -272,8 +278,8 @@ def compare_run(point: Mapping[str, Any], seed: int) -> Row:
 
 def _compare_summary(rows: list[Row]) -> Row:
     return {"runs": len(rows),
-            "paxos_final": percentile([r["paxos_final"] for r in rows
-                                       if r["paxos_final"] is not None], 50),
+            "paxos_final": percentile([PAXOS_UNTIL if r["paxos_final"] is None
+                                       else r["paxos_final"] for r in rows], 50),
             "paxos_decided": sum(r["paxos_decided"] for r in rows) / len(rows),
             "paxos_unsafe": sum(not r["paxos_safe"] for r in rows),
             "chain_final": percentile([r["chain_final"] for r in rows
