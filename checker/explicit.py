@@ -16,6 +16,12 @@ structures are released so the report can still be built) stop it too. Each of t
 a ``Result`` whose ``stopped_by`` names the reason, with the statistics so far and the
 undecided properties *incomplete* — never an exception, never *holds*. Checking nothing (no
 property selected and no deadlock check) is refused with ``ValueError``: it would hold vacuously.
+
+Liveness properties (``eventually``, ``leads_to``) are checked by ``paxchain.checker.liveness``
+on a graph of their own; ``check`` runs both engines on the properties each checks and merges
+the verdicts into one ``Result`` (the statistics are the safety search's, the liveness
+search's are ``Result.liveness_stats``; with liveness properties alone, they are its own).
+A property marked ``opt_in`` is checked only when named in ``Options.only``.
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_M
                             STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
                             STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Options, PropertyResult,
                             Result, Stats, Strategy)
+from paxchain.checker.liveness import SYMMETRY_REFUSED, check_liveness
 from paxchain.checker.trace import rebuild, rebuild_edge
 from paxchain.specs.model_properties import properties_of
 
-__all__ = ["check", "reachable_states", "DEADLOCK"]
+__all__ = ["check", "selected", "reachable_states", "DEADLOCK"]
 
 DEADLOCK = "deadlock_free"
 _DEADLOCK_DOC = "Deadlock freedom: every reachable state has at least one enabled transition."
@@ -47,8 +54,50 @@ def check(model: Model, options: Options | None = None) -> Result:
     A reduction whose premise fails for the code under check (``ReductionUnsound``, raised by
     the model at the state where it fails) is switched off and the search starts again; the
     result lists the reductions in force and why any is off (``Result.reductions``).
+    Liveness properties go to ``paxchain.checker.liveness`` (module docstring).
     """
     options = options or Options()
+    props = selected(model, options.only)
+    live = [p for p in props if p.liveness]
+    if not live:
+        return _check_safety(model, options)
+    safe = tuple(p.name for p in props if not p.liveness)
+    if not safe and not options.deadlock:
+        return check_liveness(model, live, options)
+    if options.symmetry:  # refused before the safety search, not after it
+        raise ValueError(SYMMETRY_REFUSED)
+    result = _check_safety(model, replace(options, only=safe))
+    if result.stopped_by is not None and result.stopped_by != STOP_VIOLATION or (
+            result.stopped_by == STOP_VIOLATION and not options.keep_going):
+        # Cut short (or stopped at the first violation): the liveness search is not run.
+        result.properties += [PropertyResult(p.name, p.kind, p.summary) for p in live]
+        return result
+    lres = check_liveness(model, live, options)
+    result.properties += lres.properties
+    result.stopped_by = lres.stopped_by
+    result.liveness_stats = lres.stats
+    result.assumptions = lres.assumptions
+    result.reductions += [f"for liveness: {text}" for text in lres.reductions]
+    return result
+
+
+def selected(model: Model, only: tuple[str, ...] | None) -> list[Property]:
+    """The properties of ``model`` a run checks: those named in ``only`` (an unknown name is a
+    ``ValueError``), or every one that is not ``opt_in``."""
+    props = properties_of(model)
+    if only is None:
+        return [p for p in props if not p.opt_in]
+    known = {p.name for p in props}
+    unknown = [n for n in only if n not in known]
+    if unknown:
+        raise ValueError(f"unknown property {unknown[0]!r} for {model.name}; "
+                         f"known: {', '.join(sorted(known))}")
+    return [p for p in props if p.name in only]
+
+
+def _check_safety(model: Model, options: Options) -> Result:
+    """``check`` for properties other than liveness: the search below, redone without a
+    reduction whose premise fails."""
     symmetry_off = ""
     while True:
         try:
@@ -87,14 +136,7 @@ class _Search:
     def __init__(self, model: Model, options: Options) -> None:
         self.model = model
         self.opt = options
-        props = properties_of(model)
-        if options.only is not None:
-            known = {p.name for p in props}
-            unknown = [n for n in options.only if n not in known]
-            if unknown:
-                raise ValueError(f"unknown property {unknown[0]!r} for {model.name}; "
-                                 f"known: {', '.join(sorted(known))}")
-            props = [p for p in props if p.name in options.only]
+        props = [p for p in selected(model, options.only) if not p.liveness]
         self.props = props
         self.results = {p.name: PropertyResult(p.name, p.kind, p.summary) for p in props}
         if options.deadlock:

@@ -5,6 +5,10 @@ is a box in the lane of its label, on row ``i``. Each message a step sends is an
 step to every later step that reads it; lane events (crash, restart, drop, timer) change the
 box's shape and colour. The last step and a note with the final state and the broken property
 are highlighted. Only ``Label`` fields are used, so any model with labelled lanes is drawn.
+
+A lasso (``Trace.loop``): the steps of its loop are drawn orange (``_LOOP_STYLE``) and a bold
+orange arrow, "back to state L", runs from the last step to the first step of the loop; a
+stutter's last step says the run stays there forever.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 import graphviz
 
 from paxchain.models.errors import UserError
-from paxchain.checker.render_text import format_value
+from paxchain.checker.render_text import format_value, loop_text
 from paxchain.checker.trace import Trace
 
 __all__ = ["message_sequence", "render_svg", "dot_available", "DotFailed"]
@@ -28,6 +32,7 @@ _EVENT_STYLE = {
     "duplicate": {"shape": "box", "fillcolor": "#fff2cc"},
     "timer": {"shape": "box", "fillcolor": "#cfe2f3"},
 }
+_LOOP_STYLE = {"fillcolor": "#fce5cd", "color": "#e69138", "penwidth": "2"}
 _PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
             "#ff7f0e"]
 
@@ -65,11 +70,17 @@ def message_sequence(trace: Trace) -> str:
     if not lanes:
         lanes = ["system"]
     broken = trace.outcome == "violation"
+    n = len(steps) - 1
+    loop = trace.loop
+    shape = ""
+    if loop is not None:
+        shape = (", then stutters forever" if loop == n
+                 else f" (lasso: loop back to state {loop})")
     g = graphviz.Digraph("trace", graph_attr={
         "rankdir": "TB", "newrank": "true", "nodesep": "0.35", "ranksep": "0.25",
         "fontname": "Helvetica", "labelloc": "t", "fontsize": "14",
         "label": _esc(f"{model.describe()} — {trace.prop} "
-                      f"{'violated' if broken else 'reached'} in {len(steps) - 1} steps"),
+                      f"{'violated' if broken else 'reached'} in {len(steps) - 1} steps{shape}"),
     }, node_attr={"fontname": "Helvetica", "fontsize": "10"},
         edge_attr={"fontname": "Helvetica", "fontsize": "8"})
     rows = len(steps)
@@ -84,10 +95,15 @@ def message_sequence(trace: Trace) -> str:
                 attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": "white"}
                 for ev in step.label.events:
                     attrs.update(_EVENT_STYLE.get(ev, {}))
+                text = f"{r}. {step.label}"
+                if loop is not None and r > loop:
+                    attrs.update(_LOOP_STYLE)
                 if r == rows - 1:
                     attrs.update({"fillcolor": "#f4cccc" if broken else "#d9ead3",
                                   "penwidth": "2", "color": "#cc0000" if broken else "#38761d"})
-                g.node(name, _esc(f"{r}. {step.label}"), **attrs)
+                    if loop == n:
+                        text += " (then no step: stays here forever)"
+                g.node(name, _esc(text), **attrs)
             else:
                 g.node(name, "", shape="point", width="0.03", color="#999999")
             g.edge(prev, name, style="dashed", color="#bbbbbb", arrowhead="none", weight="100")
@@ -123,11 +139,19 @@ def message_sequence(trace: Trace) -> str:
             if msg not in sent_at:
                 sent_at[msg] = r
                 colour[msg] = _PALETTE[len(colour) % len(_PALETTE)]
+    if loop is not None and loop < n:
+        lane_of = [lane_index.get((st.label.lane if st.label else None) or lanes[0], 0)
+                   for st in steps]
+        g.edge(f"n{lane_of[n]}_{n}", f"n{lane_of[loop + 1]}_{loop + 1}",
+               _esc(f"back to state {loop}"), color="#e69138", fontcolor="#e69138",
+               penwidth="2.5", style="bold", constraint="false")
     # The final state and the broken property.
     final = model.to_vars(steps[-1].state)
     lines = [f"{'VIOLATED' if broken else 'REACHED'}: {trace.prop}", trace.summary]
     if trace.explanation:
         lines.append(trace.explanation)
+    if loop is not None:
+        lines.append(loop_text(trace))
     lines.append("")
     lines.append("final state:")
     lines += [f"{k} = {format_value(v)}" for k, v in final.items()]

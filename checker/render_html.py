@@ -10,7 +10,10 @@ pre-rendered (so the page reads without script); the script only shows one at a 
   (map entries, set elements added or removed, scalars) carry class ``changed``;
 - ``#chart svg g.node`` — graphviz nodes; the selected step's node (titled ``n{lane}_{row}``,
   as ``paxchain.checker.render_dot`` names them) gets class ``current``;
-- ``#broken`` — the broken property (or the goal reached), shown at the last step only.
+- ``#broken`` — the broken property (or the goal reached), shown at the last step only;
+- a lasso (``Trace.loop``): the steps of its loop carry class ``loop`` and the list ends with
+  ``li.loop-back`` ("back to state L", a link that selects state L); the chart draws the loop
+  orange with its arrow back (``paxchain.checker.render_dot``); a stutter says so there.
 
 Keys: → / ↓ / j next, ← / ↑ / k previous, Home first, End last. Without graphviz's ``dot``
 the chart is replaced by its dot source and a note.
@@ -24,7 +27,7 @@ import re
 from typing import Any, Mapping
 
 from paxchain.checker.render_dot import dot_available, message_sequence, render_svg
-from paxchain.checker.render_text import format_value, reproduce_command
+from paxchain.checker.render_text import format_value, loop_text, reproduce_command
 from paxchain.checker.trace import Trace
 
 __all__ = ["trace_html", "step_nodes"]
@@ -122,14 +125,20 @@ def trace_html(trace: Trace) -> str:
         cur = m.to_vars(step.state)
         text = "initial state" if step.label is None else str(step.label)
         lane = f' <span class="lane">{e(step.label.lane)}</span>' if step.label and step.label.lane else ""
-        steps_html.append(f'<li class="step" data-i="{i}" id="step-{i}">'
-                          f'<span class="num">{i}.</span> {e(text)}{lane}</li>')
+        in_loop = trace.loop is not None and i > trace.loop
+        steps_html.append(f'<li class="step{" loop" if in_loop else ""}" data-i="{i}" '
+                          f'id="step-{i}"><span class="num">{i}.</span> {e(text)}{lane}</li>')
         states_html.append(_state_html(i, trace, prev, cur, hidden=i != 0))
         prev = cur
     drawings = "".join(
         f'<section class="drawing"><h2>{e(name)}</h2>{_svg(src)}</section>'
         for name, src in m.drawings([s.state for s in trace.steps]).items())
+    if trace.loop is not None:
+        steps_html.append(f'<li class="loop-back"><a href="#step-{trace.loop}" '
+                          f'data-go="{trace.loop}">↺ {e(loop_text(trace))}</a></li>')
     explanation = f"<p>{e(trace.explanation)}</p>" if trace.explanation else ""
+    if trace.loop is not None:
+        explanation += f'<p class="loop-text">{e(loop_text(trace))}</p>'
     data = json.dumps({"nodes": step_nodes(trace), "last": n}, ensure_ascii=False)
     return _PAGE.format(
         title=e(title), css=_CSS, js=_JS, data=data.replace("</", "<\\/"),
@@ -175,6 +184,8 @@ main{display:grid;grid-template-columns:minmax(220px,1fr) minmax(300px,2fr);gap:
 .step{padding:4px 8px;border-bottom:1px solid #eee;cursor:pointer;font-family:monospace;font-size:12px}
 .step:hover{background:#f0f4ff}
 .step.current{background:#ffe8b3;font-weight:bold;border-left:4px solid #e69138}
+.step.loop{background:#fdf3e7;border-left:4px solid #e69138}
+.loop-back{padding:4px 8px;font-size:12px;color:#b45f06}.loop-back a{color:#b45f06}
 .lane{color:#888}.num{color:#888;display:inline-block;min-width:2em}
 #state-panel,#chart,.drawing{background:#fff;border:1px solid #ddd;padding:8px;overflow:auto}
 .var{margin:6px 0}.map{border-collapse:collapse;font-family:monospace;font-size:12px}
@@ -230,6 +241,9 @@ _JS = """
     ev.preventDefault();
   });
   steps.forEach(function(li, j){ li.addEventListener('click', function(){ select(j); }); });
+  document.querySelectorAll('.loop-back a').forEach(function(a){
+    a.addEventListener('click', function(ev){ ev.preventDefault(); select(+a.dataset.go); });
+  });
   data.nodes.forEach(function(name, j){
     if (name && nodes[name]) nodes[name].addEventListener('click', function(){ select(j); });
   });

@@ -3,6 +3,10 @@
 Maps show changed keys (``maxBal[a1]: -1 -> 0``), sets show added and removed elements
 (``msgs + 1b(acc=a1, bal=0, mbal=-1, mval=None)``), anything else old -> new. The end names the
 broken property, in words, with the values that break it, and how to reproduce the run.
+
+A lasso (a liveness counterexample, ``Trace.loop``) marks the state its loop starts from
+(``State L <- the loop starts here``) and ends with ``-> back to state L``: the steps after
+``L`` repeat forever. A stutter ends with the run staying in its last state forever.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import shlex
 from typing import Any, Mapping
 
 from paxchain.checker.trace import Trace
+from paxchain.models.properties import LIVENESS
 from paxchain.models.values import Record
 
-__all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command"]
+__all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command", "loop_text"]
 
 _MISSING = object()
 
@@ -71,7 +76,20 @@ def reproduce_command(trace: Trace) -> str:
         parts += ["--param", f"{k}={text}"]
     if m.variant:
         parts += ["--variant", m.variant]
+    if trace.kind in LIVENESS:  # liveness properties may be opt-in: name it
+        parts += ["--property", trace.prop]
     return " ".join(map(shlex.quote, parts))
+
+
+def loop_text(trace: Trace) -> str:
+    """How a lasso goes on forever: ``back to state L ...`` or the stutter; '' for others."""
+    if trace.loop is None:
+        return ""
+    n = len(trace.steps) - 1
+    if trace.loop == n:
+        return f"stays in state {n} forever: no step is enabled there (the run stutters)"
+    return (f"back to state {trace.loop}: steps {trace.loop + 1}..{n} repeat forever "
+            f"(a loop of {n - trace.loop} step{'s' if n - trace.loop != 1 else ''})")
 
 
 def trace_text(trace: Trace, replay_hint: str | None = "trace.json") -> str:
@@ -79,18 +97,26 @@ def trace_text(trace: Trace, replay_hint: str | None = "trace.json") -> str:
     m = trace.model
     n = len(trace.steps) - 1
     what = "reached" if trace.outcome == "witness" else "violated"
-    head = [f"{trace.prop} ({trace.kind}) {what} in {n} step{'s' if n != 1 else ''}",
+    shape = ""
+    if trace.loop is not None:
+        shape = (", then stutters" if trace.loop == n
+                 else f" (a lasso: the loop returns to state {trace.loop})")
+    head = [f"{trace.prop} ({trace.kind}) {what} in {n} step{'s' if n != 1 else ''}{shape}",
             f"  {trace.summary}",
             f"  model: {m.describe()}", ""]
     prev = m.to_vars(trace.steps[0].state)
-    body = ["State 0 (initial)"] + [f"  {k} = {format_value(v)}" for k, v in prev.items()]
+    mark = "   <- the loop starts here" if trace.loop is not None and trace.loop < n else ""
+    body = [f"State 0 (initial){mark if trace.loop == 0 else ''}"]
+    body += [f"  {k} = {format_value(v)}" for k, v in prev.items()]
     for i, step in enumerate(trace.steps[1:], start=1):
         cur = m.to_vars(step.state)
         lane = f"   [{step.label.lane}]" if step.label and step.label.lane else ""
-        body.append(f"Step {i}: {step.label}{lane}")
+        body.append(f"Step {i}: {step.label}{lane}{mark if trace.loop == i else ''}")
         changes = diff_vars(prev, cur)
         body += [f"  {c}" for c in changes] or ["  (no change: the state repeats)"]
         prev = cur
+    if trace.loop is not None:
+        body.append(f"-> {loop_text(trace)}")
     tail = ["", f"{'Reached' if what == 'reached' else 'Violated'}: {trace.prop} — {trace.summary}"]
     if trace.explanation:
         tail.append(f"  {trace.explanation}")

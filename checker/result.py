@@ -174,6 +174,10 @@ class Result:
     coverage: dict[str, int] | None = None
     engine: str = "explicit"
     reductions: list[str] = field(default_factory=list)  # in force, and why any is off
+    # Liveness: the fairness and timing assumptions its verdicts are under, and the statistics
+    # of its own search when safety properties were searched in the same run (``stats``).
+    assumptions: list[str] = field(default_factory=list)
+    liveness_stats: Stats | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -214,4 +218,7 @@ class Result:
                 "stats": self.stats.to_json(), "coverage": self.coverage,
                 "warnings": self.warnings,
                 "reductions": self.reductions,
+                **({"assumptions": self.assumptions} if self.assumptions else {}),
+                **({"liveness_stats": self.liveness_stats.to_json()}
+                   if self.liveness_stats is not None else {}),
                 "properties": [p.to_json() for p in self.properties]}

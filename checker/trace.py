@@ -4,7 +4,8 @@ JSON layout (ITF-like, as used by Apalache and Quint)::
 
     {"#meta": {"format": "paxchain-trace", "format_version": 1, "tool": "paxchain",
                "tool_version": ..., "model": ..., "params": {...}, "variant": ...,
-               "property": ..., "kind": ..., "summary": ..., "outcome": "violation"|"witness"},
+               "property": ..., "kind": ..., "summary": ..., "outcome": "violation"|"witness",
+               "loop": 3},
      "vars": ["maxBal", ...],
      "states": [{"#meta": {"index": 0}, "maxBal": ...},
                 {"#meta": {"index": 1, "label": {"action": "Phase1a", "args": {"b": 0}},
@@ -14,9 +15,17 @@ Values: integers, strings and booleans as themselves, ``None`` as ``null``; maps
 ``{"#map": [[key, value], ...]}``; sets as ``{"#set": [...]}``; tuples as ``{"#tup": [...]}``;
 records (messages) as objects with a ``"type"`` field.
 
+Lassos. A liveness counterexample (kinds ``eventually``, ``leads_to``) carries ``"loop": L``
+in its ``#meta``: the run goes on forever by repeating the steps after state ``L``, and its
+last state is state ``L`` again ("back to state L"). ``L`` equal to the last index means the
+run stutters in its last state, where no step is enabled. Other kinds carry no ``loop``.
+
 A trace read from a file is never trusted: ``replay`` rebuilds every state through the model,
 checks that each step is an enabled transition with that label and result, and that the last
-state (or step) really breaks the named property.
+state (or step) really breaks the named property. A lasso must close back to the named state,
+every step must be one the model's timing assumptions allow, the property must be pending on
+the whole loop, and the loop must be fair (``paxchain.models.fairness.unfair_reason``); a
+stutter must end in a state with no enabled step.
 """
 
 from __future__ import annotations
@@ -26,8 +35,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Mapping
 
 from paxchain.checker.version import __version__
+from paxchain.models.fairness import kept_steps, split, step_keys, unfair_reason
 from paxchain.models.model import Label, Model
-from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
+from paxchain.models.properties import (EVENTUALLY, INVARIANT, LIVENESS, QUIESCENT, SOMETIMES,
+                                        TRANSITION, Kind, Property)
 from paxchain.models.values import TraceError, decode, encode
 from paxchain.specs.model_properties import properties_of
 
@@ -55,6 +66,7 @@ class Trace:
     summary: str
     steps: list[Step]
     explanation: str = ""
+    loop: int | None = None  # a lasso: the index of the state the last one returns to
 
     @property
     def outcome(self) -> str:
@@ -69,6 +81,8 @@ class Trace:
                 "summary": self.summary, "outcome": self.outcome}
         if self.explanation:
             meta["explanation"] = self.explanation
+        if self.loop is not None:
+            meta["loop"] = self.loop
         states = []
         for i, step in enumerate(self.steps):
             smeta: dict[str, Any] = {"index": i}
@@ -200,6 +214,12 @@ def read_meta(data: Any) -> dict[str, Any]:
     if "outcome" in meta and meta["outcome"] != expected:
         raise TraceError(f"trace #meta outcome {_show(meta['outcome'])} does not fit kind "
                          f"{meta['kind']} (expected {expected!r})")
+    if meta["kind"] in LIVENESS and not _is_int(meta.get("loop")):
+        raise TraceError(f"a {meta['kind']} trace needs #meta loop (an integer: the index of "
+                         "the state its loop returns to)")
+    if meta["kind"] not in LIVENESS and "loop" in meta:
+        raise TraceError(f"a {meta['kind']} trace has no loop (#meta loop goes with liveness "
+                         "kinds)")
     return meta
 
 
@@ -273,6 +293,11 @@ def replay(model: Model, data: Any) -> Replayed:
     prop = next((p for p in properties_of(model) if p.name == name), None)
     if prop is None or prop.kind != kind:
         raise TraceError(f"{model.name} has no {kind} property {name!r}")
+    if kind in LIVENESS:
+        loop = meta["loop"]
+        explanation = _check_lasso(model, prop, steps, loop)
+        trace = Trace(model, name, kind, prop.summary, steps, explanation, loop=loop)
+        return Replayed(trace, trace.outcome)
     if kind == TRANSITION:
         if len(steps) < 2 or prop.check(steps[-2].state, last):
             raise TraceError(f"the last step does not break {name}")
@@ -287,6 +312,47 @@ def replay(model: Model, data: Any) -> Replayed:
         explanation = _explain(model, prop, last)
     trace = Trace(model, name, kind, prop.summary, steps, explanation)
     return Replayed(trace, trace.outcome)
+
+
+def _check_lasso(model: Model, prop: Property, steps: list[Step], loop: int) -> str:
+    """Re-validate a liveness counterexample (module docstring); its explanation."""
+    last = len(steps) - 1
+    if not 0 <= loop <= last:
+        raise TraceError(f"#meta loop {loop} is not the index of a state (0..{last})")
+    fair, prio = split(model.fairness(), model.name)
+    kept = [kept_steps(list(model.successors(step.state)), prio) for step in steps]
+    for i in range(1, last + 1):
+        if not any(lb == steps[i].label and t == steps[i].state for lb, t in kept[i - 1]):
+            raise TraceError(f"step {i}: {steps[i].label} is held back in state {i - 1} by a "
+                             "timing assumption of the model")
+    pending = []
+    bit = False
+    for i, step in enumerate(steps):
+        q = bool(prop.check(step.state))
+        if prop.kind == EVENTUALLY:
+            bit = (bit or i == 0) and not q
+        else:
+            bit = (bit or bool(prop.trigger(step.state))) and not q  # type: ignore[misc]
+        pending.append(bit)
+    if not all(pending[loop:]):
+        i = next(j for j in range(loop, last + 1) if not pending[j])
+        raise TraceError(f"{prop.name} is not pending in state {i}, on the loop: the run "
+                         "meets its obligation")
+    if loop == last:
+        if kept[last]:
+            raise TraceError(f"state {last} is not a stuttering state: a step is enabled there")
+        return f"state {last} has no enabled step: the run stays there forever"
+    if steps[last].state != steps[loop].state:
+        raise TraceError(f"the loop does not close: state {last} is not state {loop}")
+    offered = [frozenset().union(*(step_keys(fair, lb) for lb, _ in kept[i]))
+               for i in range(loop, last)]
+    taken = frozenset().union(*(step_keys(fair, steps[i].label) for i in range(loop + 1, last + 1)
+                                if steps[i].label is not None))
+    why = unfair_reason(fair, offered, taken)
+    if why is not None:
+        raise TraceError(f"the loop is not a fair run: {why}")
+    return (f"the steps after state {loop} return to it and repeat forever; the loop is fair "
+            "and the property stays pending")
 
 
 def _label_text(data: Mapping[str, Any]) -> str:

@@ -10,6 +10,8 @@ A model is a transition system over immutable, hashable states:
 - ``properties()`` — the named properties to check (``paxchain.models.properties``). A built-in
   model defines none: its spec supplies them (the engines ask
   ``paxchain.specs.model_properties.properties_of``); a model of one's own defines them here;
+- ``fairness()`` — the fairness and timing assumptions liveness properties are judged under
+  (``paxchain.models.fairness``); none by default;
 - ``representative(state)`` — optional canonical member of the state's symmetry orbit;
 - ``to_vars(state)`` / ``from_vars(vars)`` — the state as named parts (``dict`` of plain
   values, ``frozenset`` and ``Record``) for diffs, JSON traces and replay.
@@ -22,10 +24,13 @@ the messages it sends.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Iterator, Mapping, Sequence
 
 from paxchain.models.properties import Property
 from paxchain.models.values import Record, show, decode, encode
+
+if TYPE_CHECKING:  # fairness.py imports Label from here
+    from paxchain.models.fairness import Assumption
 
 __all__ = ["Label", "Model", "Record", "State", "Reduction", "ReductionUnsound"]
 
@@ -140,6 +145,12 @@ class Model:
     def properties(self) -> Sequence[Property]:
         """The properties to check, bound to this instance (``Property.bind``); none by
         default. The engines read them through ``paxchain.specs.model_properties``."""
+        return ()
+
+    def fairness(self) -> Sequence["Assumption"]:
+        """The fairness and timing assumptions (``paxchain.models.fairness``) under which the
+        liveness properties are checked; none by default (then every infinite run counts,
+        fair or not)."""
         return ()
 
     # -- reductions -------------------------------------------------------------------------

@@ -7,7 +7,21 @@ Kinds (as in Stateright's ``Property::always/sometimes``):
 - ``sometimes`` — ``check(state)`` holds in *some* reachable state (a reachability goal; it
   fails only when the whole space was searched without reaching it);
 - ``quiescent`` — ``check(state)`` holds in every reachable state that ``quiet(state)`` calls
-  quiescent (e.g. nothing in flight, nothing left to do).
+  quiescent (e.g. nothing in flight, nothing left to do);
+- ``eventually`` (liveness) — on every *fair* run from an initial state some state satisfies
+  ``check(state)``;
+- ``leads_to`` (liveness) — on every fair run, whenever ``trigger(state)`` holds, ``check``
+  holds then or at some later state (``P ~> Q`` with ``trigger`` P and ``check`` Q).
+
+A run is fair when it meets every fairness assumption the model declares
+(``Model.fairness()``, ``paxchain.models.fairness``); a run that reaches a state with no enabled
+step stays there forever (it stutters), so a run that stops short of ``check`` breaks an
+``eventually``. Liveness properties are checked by ``paxchain.checker.liveness`` and their
+counterexamples are lassos: a prefix, then a loop repeated forever.
+
+``opt_in`` properties are checked only when named (``--property NAME``, ``properties = [...]``
+in a checks file): a liveness property usually holds only at the bounds and under the
+fairness it is stated for, so a plain ``paxchain check`` of the model leaves it out.
 
 ``explain(state[, next_state])``, when given, returns the values that make the property fail,
 for the end of a counterexample.
@@ -20,8 +34,9 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, Callable
 
-__all__ = ["Kind", "INVARIANT", "TRANSITION", "SOMETIMES", "QUIESCENT", "KINDS", "Property",
-           "invariant", "transition", "sometimes", "quiescent"]
+__all__ = ["Kind", "INVARIANT", "TRANSITION", "SOMETIMES", "QUIESCENT", "EVENTUALLY", "LEADS_TO",
+           "KINDS", "LIVENESS", "Property", "invariant", "transition", "sometimes", "quiescent",
+           "eventually", "leads_to"]
 
 
 class Kind(StrEnum):
@@ -32,6 +47,8 @@ class Kind(StrEnum):
     TRANSITION = "transition"
     SOMETIMES = "sometimes"
     QUIESCENT = "quiescent"
+    EVENTUALLY = "eventually"
+    LEADS_TO = "leads_to"
     # Not a kind a Property may have: the explicit engine's own deadlock-freedom check, as its
     # results and traces name it.
     DEADLOCK = "deadlock"
@@ -41,7 +58,10 @@ INVARIANT = Kind.INVARIANT
 TRANSITION = Kind.TRANSITION
 SOMETIMES = Kind.SOMETIMES
 QUIESCENT = Kind.QUIESCENT
-KINDS = (INVARIANT, TRANSITION, SOMETIMES, QUIESCENT)  # the kinds a Property may have
+EVENTUALLY = Kind.EVENTUALLY
+LEADS_TO = Kind.LEADS_TO
+KINDS = (INVARIANT, TRANSITION, SOMETIMES, QUIESCENT, EVENTUALLY, LEADS_TO)  # a Property's kinds
+LIVENESS = (EVENTUALLY, LEADS_TO)  # the kinds the liveness engine checks
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,8 @@ class Property:
     doc: str = ""
     explain: Callable[..., str] | None = None
     quiet: Callable[[Any], bool] | None = None
+    trigger: Callable[[Any], bool] | None = None  # leads_to: the P of P ~> Q (check is Q)
+    opt_in: bool = False  # checked only when named (module docstring)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -61,6 +83,9 @@ class Property:
         object.__setattr__(self, "kind", Kind(self.kind))
         if self.kind == QUIESCENT and self.quiet is None:
             raise ValueError(f"property {self.name!r}: a quiescent property needs quiet(state)")
+        if (self.kind == LEADS_TO) != (self.trigger is not None):
+            raise ValueError(f"property {self.name!r}: a trigger(state) goes with kind leads_to, "
+                             "and only with it")
 
     @property
     def summary(self) -> str:
@@ -77,7 +102,13 @@ class Property:
             check=partial(self.check, model),
             explain=partial(self.explain, model) if self.explain else None,
             quiet=partial(self.quiet, model) if self.quiet else None,
+            trigger=partial(self.trigger, model) if self.trigger else None,
         )
+
+    @property
+    def liveness(self) -> bool:
+        """Whether this is a liveness property (checked on fair runs, not on states)."""
+        return self.kind in LIVENESS
 
     def holds_at(self, state: Any) -> bool:
         """Evaluate a state property (invariant, quiescent, sometimes) at one state."""
@@ -114,3 +145,16 @@ def quiescent(quiet: Callable[[Any], bool], name: str | None = None,
               explain: Callable[..., str] | None = None) -> Decorator:
     """Decorator: a predicate required of every state that ``quiet`` calls quiescent."""
     return _make(QUIESCENT, name, explain=explain, quiet=quiet)
+
+
+def eventually(name: str | None = None, opt_in: bool = False) -> Decorator:
+    """Decorator: ``@eventually()`` turns a predicate on a state into the liveness property
+    "on every fair run some state satisfies it"."""
+    return _make(EVENTUALLY, name, opt_in=opt_in)
+
+
+def leads_to(trigger: Callable[..., bool], name: str | None = None,
+             opt_in: bool = False) -> Decorator:
+    """Decorator: ``@leads_to(trigger=p)`` on a predicate ``q``: on every fair run, whenever
+    ``p`` holds, ``q`` holds then or later (``p ~> q``)."""
+    return _make(LEADS_TO, name, trigger=trigger, opt_in=opt_in)
