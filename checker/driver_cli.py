@@ -234,10 +234,12 @@ def crash_point_options(f: Any) -> Any:
     return f
 
 
-def seed_option(what: str) -> Any:
-    """``--seed N``: the run's one source of randomness (``what`` it seeds)."""
+def seed_option(what: str, replays: bool = True) -> Any:
+    """``--seed N``: the run's one source of randomness (``what`` it seeds); ``replays``: the
+    same seed and options give the same run (the simulator, not a real run)."""
+    same = ": same seed and options, same run" if replays else ""
     return click.option("--seed", type=int, default=0, show_default=True, metavar="N",
-                        help=f"Seeds {what}: same seed and options, same run.")
+                        help=f"Seeds {what}{same}.")
 
 
 def loss_option(f: Any) -> Any:

@@ -58,7 +58,7 @@ PARAMS = (Param("nodes", click.IntRange(1, 16), 3, "nodes n1..nN"),
 @click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:MS",
               help="NODE's clock is MS milliseconds ahead (repeatable).")
 @real_run_options(60.0)
-@seed_option("the injected loss and latency")
+@seed_option("the injected loss and latency", replays=False)
 @variant_option(CHAIN)
 def subcommand(params, blocks, tries, tick, loss, latency, crashes, offsets, base_port,
                deadline, data_dir, seed, variants) -> None:

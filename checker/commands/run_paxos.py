@@ -48,7 +48,7 @@ __all__ = ["subcommand"]
 @click.option("--backoff", type=FINITE, default=1.5, show_default=True, metavar="X",
               help="Retry timeout multiplier per round.")
 @real_run_options(20.0)
-@seed_option("the injected loss and latency")
+@seed_option("the injected loss and latency", replays=False)
 @variant_option(PAXOS)
 def subcommand(params, loss, latency, pauses, crashes, retry_timeout, backoff, base_port,
                deadline, data_dir, seed, variants) -> None:
