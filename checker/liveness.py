@@ -449,8 +449,8 @@ def _judge(graph: _Graph, prop: Property, complete: bool) -> PropertyResult:
         r.verdict, r.trace = VIOLATED, trace
     elif complete:
         r.verdict = HOLDS
-        r.detail = (f"under {_names(graph)}: every fair run {what} "
-                    f"({len(pending):,} pending of {len(prod.order):,} monitor states)")
+        r.detail = (f"every fair run {what}, under {_names(graph)}; {len(pending):,} of "
+                    f"{len(prod.order):,} monitor states pending")
     return r
 
 

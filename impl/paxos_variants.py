@@ -107,6 +107,14 @@ class ProposerIgnoresReplyBallot(px.Proposer):
                 and msg.ballot[0] <= s.round)
 
 
+@PAXOS.subclass("proposer_ignores_retry_timer",
+                "proposer: does nothing when its retry timer fires (a lost Prepare or Accept "
+                "is never retried: a liveness bug, safe)", "proposer")
+class ProposerIgnoresRetryTimer(px.Proposer):
+    def on_timer(self, node: str, state: px.ProposerState, name: str, now: float) -> Handled:
+        return state, []
+
+
 # -- learner ----------------------------------------------------------------------------------
 
 @PAXOS.subclass("learner_mixes_ballots",

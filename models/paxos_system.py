@@ -74,6 +74,7 @@ from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.actor_system import (NETWORKS, ActorSystem, Node, rename_ids, to_plain,
                                   zero_fields)
 from paxchain.models.lamport_paxos import LamportPaxos
+from paxchain.models.actor_fairness import actor_fairness
 
 __all__ = ["PaxosSystem", "ENTRIES", "TALLIES"]
 
@@ -416,6 +417,10 @@ class PaxosSystem(ActorSystem):
     def proposed(self) -> frozenset:
         """Every value some proposer incarnation may propose (its clients' requests)."""
         return frozenset(itertools.chain.from_iterable(self.plan.values()))
+
+    def fairness(self):
+        """Fair delivery, timers and restarts, timely timers (``paxchain.models.actor_fairness``)."""
+        return actor_fairness(self)
 
 
 # -- the CLI's view ----------------------------------------------------------------------------

@@ -24,18 +24,34 @@ decision_durable    learner_announces_before_persist (a crash between its output
 quorum_suffices     learner_waits_for_all (listed only with 3 or more acceptors, where a
                     majority is less than all)
 value_decided       learners=0 (no learner: the goal is never reached)
+eventually_chosen   proposer_ignores_retry_timer (budgeted network, a Prepare dropped: the
+                    run stops with the proposer waiting for a promise that never comes)
+eventually_decided  the correct code (findings, pinned in paxchain.toml): an Accepted to the
+                    learner dropped (the proposer has its quorum and stops, nobody re-sends
+                    it); a learner that crashes between writing and announcing its decision
+                    (it does not announce it on restart)
 =================== =====================================================================
+
+Liveness (``eventually_*``, ``chosen_leads_to_decided``) is judged on fair runs under the
+model's assumptions (``paxchain.models.actor_fairness``: fair delivery to up nodes, fair timers,
+fair restarts, timely timers). The properties are opt-in (checked when named) because they
+hold only within their scope: one proposer (two may duel forever), and no fault the retries
+cannot absorb — a proposer gives up after ``max_rounds``, so a crash or a drop that costs a
+round each can exhaust them. ``chosen_leads_to_decided`` is broken by the same dropped
+``Accepted`` as ``eventually_decided``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Container, Iterable
 
-from paxchain.models.properties import Property, invariant, sometimes, transition
+from paxchain.models.properties import (Property, eventually, invariant, leads_to, sometimes,
+                                        transition)
 from paxchain.specs.lamport_paxos import chosen_mask
 
 __all__ = ["PROPERTIES", "WITHOUT_HISTORY", "properties", "agreement", "learned_chosen", "validity",
-           "promise_monotonic", "refinement", "decision_durable", "quorum_suffices", "value_decided", "chosen_values",
+           "promise_monotonic", "refinement", "decision_durable", "quorum_suffices", "value_decided",
+           "eventually_chosen", "eventually_decided", "chosen_leads_to_decided", "chosen_values",
            "agreement_holds", "validity_holds"]
 
 
@@ -218,10 +234,35 @@ def value_decided(m, s) -> bool:
     return bool(m.decisions(s))
 
 
+@eventually(opt_in=True)
+def eventually_chosen(m, s) -> bool:
+    """Eventually a value is chosen: on every fair run a quorum accepts one value in one ballot.
+
+    Liveness, opt-in: the module docstring says under which assumptions it holds."""
+    return bool(chosen_values(m, s))
+
+
+@eventually(opt_in=True)
+def eventually_decided(m, s) -> bool:
+    """Eventually a value is decided: on every fair run some learner decides.
+
+    Liveness, opt-in: the module docstring says under which assumptions it holds."""
+    return bool(m.decisions(s))
+
+
+@leads_to(trigger=lambda m, s: bool(chosen_values(m, s)), opt_in=True)
+def chosen_leads_to_decided(m, s) -> bool:
+    """A chosen value is eventually decided: after a quorum accepts it, some learner decides.
+
+    Liveness, opt-in: on every fair run, from each state where a value is chosen."""
+    return bool(m.decisions(s))
+
+
 PROPERTIES = [agreement, learned_chosen, validity, promise_monotonic, refinement, decision_durable,
-              quorum_suffices, value_decided]
+              quorum_suffices, value_decided, eventually_chosen, eventually_decided,
+              chosen_leads_to_decided]
 WITHOUT_HISTORY = [agreement, validity, promise_monotonic, decision_durable, quorum_suffices,
-                   value_decided]
+                   value_decided, eventually_decided]
 
 
 def properties(m) -> list[Property]:

@@ -95,9 +95,28 @@ def test_every_shipped_variant_shows_its_bug_at_some_reduction_bound():
         if not e.reduction_bounds:
             continue
         for variant in e.variants:
+            if (name, variant) in LIVENESS_BUGS:
+                continue  # safe: its bug is shown by the liveness test below
             verdicts = {_run(_build(name, b, variant), symmetry=True).verdict
                         for b in e.reduction_bounds}
             assert "violated" in verdicts, (name, variant)
+
+
+# Variants that break only a liveness property, with a bound and the property. The liveness
+# engine checks with every reduction off (checker/liveness.py), so the comparisons above have
+# nothing to compare for them beyond their safety, which holds.
+LIVENESS_BUGS = {
+    ("paxos-system", "proposer_ignores_retry_timer"): (
+        {"acceptors": 2, "proposers": 1, "max_rounds": 2, "crashes": 0, "network": "budgeted",
+         "drops": 1}, "eventually_chosen"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LIVENESS_BUGS))
+def test_a_liveness_bug_shows_at_its_bound(case):
+    bound, prop = LIVENESS_BUGS[case]
+    r = check(_build(case[0], bound, case[1]), Options(only=(prop,)))
+    assert r.get(prop).verdict == "violated"
 
 
 def test_a_premise_that_fails_is_reported_and_the_search_redone():
