@@ -16,9 +16,9 @@ from paxchain.checker.render_text import trace_text
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_STATES,
                                      VIOLATED, Options)
 from paxchain.checker.trace import TraceError, replay
-from paxchain.models.fairness import FairnessError, Fairness
+from paxchain.models.fairness import Fairness, FairnessError, Priority
 from paxchain.models.paxos_system import PaxosSystem
-from paxchain.models.properties import EVENTUALLY, LEADS_TO, Property, eventually
+from paxchain.models.properties import EVENTUALLY, LEADS_TO, Property, eventually, invariant
 from tests.toy_models import (FigureEight, Spinner, always_true, exits, finishes, finishes_at_one,
                               phase_one_leads_to_done)
 
@@ -247,3 +247,40 @@ def test_strong_fairness_removes_states_and_finds_the_fair_cycle_left():
     p = run(FigureEight(props=[exits])).get("exits")
     assert p.verdict == VIOLATED and p.trace.loop == 0
     assert [s.state for s in p.trace.steps] == [0, 1, 0]
+
+
+def test_a_safety_violation_first_leaves_liveness_incomplete_unless_keep_going():
+    @invariant()
+    def stays_at_zero(m, s) -> bool:
+        """The phase stays 0 (it does not: one Toggle)."""
+        return s[0] == 0
+
+    m = Spinner(props=[stays_at_zero, finishes])
+    first = run(m)
+    assert first.get("stays_at_zero").verdict == VIOLATED
+    assert first.get("finishes").verdict == INCOMPLETE
+    every = run(m, keep_going=True)
+    assert every.get("finishes").verdict == VIOLATED and every.exhaustive
+    data = every.to_json()
+    assert "assumptions" not in data and data["liveness_stats"]["distinct"] == 3
+    trace = [p for p in data["properties"] if p["name"] == "finishes"][0]["trace"]
+    assert trace["#meta"]["loop"] == 0
+
+
+def test_without_timely_timers_a_proposer_with_bounded_rounds_gives_up():
+    # The README's claim: drop the timing assumption and the retry timer may fire before any
+    # reply, every round; after max_rounds the proposer gives up. Shortest: the timer fires
+    # twice (round 2, then giving up) and the four Prepares (rounds 1 and 2, two acceptors)
+    # are delivered, in some order: 6 steps; the replies then change nothing, and it stops.
+    class Untimely(PaxosSystem):
+        def fairness(self):
+            return [a for a in super().fairness() if not isinstance(a, Priority)]
+
+    # Built with its reductions off: switching one off rebuilds a PaxosSystem, not the subclass.
+    r = run(Untimely(acceptors=2, proposers=1, max_rounds=2, crashes=0, bury=False,
+                     tallies=False, spent_reports=True), only=("eventually_chosen",))
+    p = r.get("eventually_chosen")
+    assert p.verdict == VIOLATED and p.trace.loop == len(p.trace.steps) - 1
+    assert sorted(s.label.action for s in p.trace.steps[1:]) == ["Deliver"] * 4 + ["Timer"] * 2
+    assert run(PaxosSystem(acceptors=2, proposers=1, max_rounds=2, crashes=0),
+               only=("eventually_chosen",)).get("eventually_chosen").verdict == HOLDS
