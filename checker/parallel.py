@@ -35,7 +35,7 @@ level under way; ``resume=DIR`` starts the workers from it. A worker that dies (
 out-of-memory killer sends SIGKILL) ends the run as *incomplete* (out of memory); one that ends
 otherwise raises ``WorkerLost``.
 
-Not supported here (``ValueError``, one line): depth-first search, ``fingerprints=False``, and
+Not supported here (``Unsupported``, a ``ValueError`` of one line): depth-first search, ``fingerprints=False``, and
 symmetry for a model whose representative is not the same in every process
 (``portable.NotPortable``). Workers are forked (POSIX): they inherit the model, its properties
 and its interning tables as they are at the start.
@@ -55,7 +55,7 @@ from typing import Any, Callable, Hashable
 
 from paxchain.checker import checkpoint
 from paxchain.checker.explicit import DEADLOCK
-from paxchain.checker.portable import Codec, codec_for
+from paxchain.checker.portable import Codec, NotPortable, codec_for
 from paxchain.checker.progress import resident_mb
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                                      STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
@@ -67,7 +67,7 @@ from paxchain.models.model import Model, ReductionUnsound
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.specs.model_properties import properties_of
 
-__all__ = ["check", "parse_workers", "WorkerLost", "SHIFT"]
+__all__ = ["check", "parse_workers", "Unsupported", "WorkerLost", "SHIFT"]
 
 SHIFT = 20                      # bits of a rank for the successor index
 _LAST = (1 << SHIFT) - 1        # the index of "after every successor" (a deadlock's event)
@@ -76,6 +76,15 @@ _DEADLOCK_DOC = "Deadlock freedom: every reachable state has at least one enable
 # state limit met, the new state checked; a deadlock comes after the state's last successor.
 _EDGE, _LIMIT, _STATE, _DEAD = 0, 1, 2, 3
 _POLL = 0.05                    # seconds between looks at the clock, memory and progress
+
+
+class Unsupported(ValueError):
+    """What the parallel engine does not do for this search (one line, saying what to use);
+    the sequential engine does it."""
+
+
+class WorkerLost(RuntimeError):
+    """A worker process ended without being asked to (one line: which, and its exit code)."""
 
 
 def parse_workers(text: str | int) -> int:
@@ -144,7 +153,7 @@ def _select(model: Model, options: Options) -> list[Property]:
         props = [p for p in props if p.name in options.only]
     other = [p for p in props if p.kind not in _SAFETY]
     if other:
-        raise ValueError(f"{other[0].name} is a {other[0].kind} property, which the parallel "
+        raise Unsupported(f"{other[0].name} is a {other[0].kind} property, which the parallel "
                          "engine does not check (it checks invariant, transition, sometimes and "
                          "quiescent properties and deadlock); check it with --workers 1")
     return props
@@ -355,10 +364,6 @@ def _worker_main(*args: Any) -> None:
 
 # -- the coordinator -----------------------------------------------------------------------------
 
-class WorkerLost(RuntimeError):
-    """A worker process ended without being asked to (one line: which, and its exit code)."""
-
-
 class _Stop(Exception):
     """A limit or Ctrl-C met while the workers ran."""
 
@@ -373,10 +378,10 @@ class _Coordinator:
         if workers < 1:
             raise ValueError(f"--workers must be at least 1, not {workers}")
         if options.strategy != Strategy.BFS:
-            raise ValueError("--workers needs breadth-first search (the parallel engine is "
+            raise Unsupported("--workers needs breadth-first search (the parallel engine is "
                              "level-synchronous); use --workers 1 with --dfs")
         if not options.fingerprints:
-            raise ValueError("--workers keeps 64-bit fingerprints; use --workers 1 with --exact")
+            raise Unsupported("--workers keeps 64-bit fingerprints; use --workers 1 with --exact")
         if options.symmetry and not model.has_symmetry:
             raise ValueError(f"{model.describe()} has no symmetry to reduce by")
         self.model, self.opt, self.n = model, options, workers
@@ -388,7 +393,10 @@ class _Coordinator:
         if not self.results:
             raise ValueError(f"nothing to check in {model.describe()}: no property is selected "
                              "(a check of nothing would hold vacuously)")
-        self.codec = codec_for(model, options.symmetry)
+        try:
+            self.codec = codec_for(model, options.symmetry)
+        except NotPortable as exc:
+            raise Unsupported(str(exc)) from None
         self.key: Callable[[Any], Hashable] = self.codec.key
         self.stats = Stats()
         self.stopped_by: str | None = None

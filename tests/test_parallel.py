@@ -20,8 +20,8 @@ import pytest
 from paxchain.checker.explicit import check as sequential
 from paxchain.checker.parallel import check as parallel
 from paxchain.checker.parallel import parse_workers
-from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_TIME_LIMIT, Options,
-                                     Result)
+from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT,
+                                     STOP_TIME_LIMIT, Options, Result)
 from paxchain.models import registry
 from paxchain.models.properties import quiescent
 from tests.toy_models import (Counters, always_true, never_decreases, reaches_beyond,
@@ -105,11 +105,14 @@ def test_limits_give_incomplete_with_the_same_counts():
     assert r.verdict == "holds"
 
 
-def test_time_limit_and_ctrl_c_give_incomplete_never_holds():
+def test_time_memory_and_ctrl_c_give_incomplete_never_holds():
     m = registry.build("lamport-paxos", PAXOS_1, None)
     r = parallel(m, Options(time_limit=0), 2)
     assert r.verdict == INCOMPLETE and r.stopped_by == STOP_TIME_LIMIT
     assert all(p.verdict == INCOMPLETE for p in r.properties)
+    # the memory limit counts the workers' resident memory with the coordinator's
+    r = parallel(m, Options(memory_limit=1), 2)
+    assert r.verdict == INCOMPLETE and r.stopped_by == STOP_MEMORY_LIMIT
 
     def interrupt(stats):
         raise KeyboardInterrupt
@@ -221,3 +224,14 @@ def test_a_run_stopped_after_its_first_checkpoint_resumes(tmp_path, sig):
         assert proc.returncode == 3 and "interrupted" in out
     code, out, err = check_out(*args, "--resume", str(tmp_path))
     assert code == 0 and "17,153 distinct states" in out, err
+
+
+def test_gate_runs_with_workers_and_falls_back_where_the_parallel_engine_cannot(tmp_path):
+    checks = tmp_path / "paxchain.toml"
+    checks.write_text(
+        '[[check]]\nname = "paxos"\nmodel = "lamport-paxos"\n'
+        'params = { max_ballot = 1 }\n\n'
+        '[[check]]\nname = "system-symmetry"\nmodel = "paxos-system"\nsymmetry = true\n'
+        'params = { acceptors = 2, proposers = 1, max_rounds = 1 }\n')
+    code, out, err = check_out("check", "--checks", str(checks), "--workers", "2", "-q")
+    assert code == 0, out + err

@@ -36,7 +36,7 @@ from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as run_check
 from paxchain.checker.outdir import staged_dir
 from paxchain.checker.parallel import check as run_parallel
-from paxchain.checker.parallel import WorkerLost, parse_workers
+from paxchain.checker.parallel import Unsupported, WorkerLost, parse_workers
 from paxchain.checker.progress import progress_reporter
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.report import header_text, summary_text
@@ -83,13 +83,20 @@ def _workers(text: str) -> int:
 
 
 def _search(model, opts: Options, quiet: bool, workers: int = 1,
-            saving: tuple[str | None, float, str | None] = (None, 300.0, None)) -> Result:
+            saving: tuple[str | None, float, str | None] = (None, 300.0, None),
+            fallback: bool = False) -> Result:
+    """Search ``model``: with more than one worker or a checkpoint, in parallel; ``fallback``
+    (the gate): a check the parallel engine does not do (``Unsupported``) runs sequentially."""
     checkpoint, every, resume = saving
     with progress_reporter(quiet) as (callback, interval):
         opts = replace(opts, progress=callback, progress_interval=interval)
         try:
             if workers > 1 or checkpoint is not None or resume is not None:
-                return run_parallel(model, opts, workers, checkpoint, every, resume)
+                try:
+                    return run_parallel(model, opts, workers, checkpoint, every, resume)
+                except Unsupported:
+                    if not fallback:
+                        raise
             return run_check(model, opts)
         except WorkerLost as exc:
             raise UserError(f"the parallel search failed: {exc}") from None
@@ -196,7 +203,8 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
         sys.exit(run_suite(opts, out=out, json_path=as_json, junit_path=junit,
                            summary_path=summary, artifacts_dir=artifacts,
                            checks_file=checks_file, slow=slow, link_base=link_base,
-                           search=lambda m, o: _search(m, o, quiet, workers)))
+                           search=lambda m, o: _search(m, o, quiet, workers,
+                                                       fallback=True)))
     for flag, value in (("--checks", checks_file), ("--junit", junit), ("--summary", summary),
                         ("--artifacts", artifacts), ("--slow", slow or None),
                         ("--link-base", link_base)):
