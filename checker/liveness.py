@@ -238,12 +238,14 @@ class _Product:
         self.check_memo: dict[int, bool] = {}
         self.trigger_memo: dict[int, bool] = {}
         self.parent: dict[int, tuple[int, int] | None] = {}  # node -> (parent node, edge index)
+        self.depth: dict[int, int] = {}  # node -> steps from an initial node (breadth-first)
         self.order: list[int] = []
         queue: deque[int] = deque()
         for sid in g.inits:
             node = 2 * sid + self._start(sid)
             if node not in self.parent:
                 self.parent[node] = None
+                self.depth[node] = 0
                 queue.append(node)
         while queue:
             node = queue.popleft()
@@ -255,6 +257,7 @@ class _Product:
                 nxt = 2 * tid + self._next(bit, tid)
                 if nxt not in self.parent:
                     self.parent[nxt] = (node, i)
+                    self.depth[nxt] = self.depth[node] + 1
                     queue.append(nxt)
 
     def _q(self, sid: int) -> bool:
@@ -421,17 +424,15 @@ def _judge(graph: _Graph, prop: Property, complete: bool) -> PropertyResult:
     best: tuple[int, Any] | None = None  # (prefix length, candidate)
     for n in pending:
         if not graph.succ[n // 2]:
-            best = (graph.depth[n // 2], ("stutter", n))
+            best = (prod.depth[n], ("stutter", n))
             break  # breadth-first order: the first terminal one has the shortest prefix
-    depth_of = {n: i for i, n in enumerate(prod.order)}
     for comp in sccs(pending, lambda u: [v for v, _, _ in prod.succ(u)]):
         fair = _fair_part(prod, comp)
         if fair is None:
             continue
-        entry = min(fair, key=lambda x: depth_of[x])
-        length = len(prod.path_to(entry)) - 1
-        if best is None or length < best[0]:
-            best = (length, ("cycle", entry, fair))
+        entry = min(fair, key=lambda x: (prod.depth[x], x))
+        if best is None or prod.depth[entry] < best[0]:
+            best = (prod.depth[entry], ("cycle", entry, fair))
     what = "reaches it" if prop.kind == EVENTUALLY else "reaches it after each trigger"
     if best is not None:
         cand = best[1]
@@ -474,9 +475,10 @@ def check_liveness(model: Model, props: Sequence[Property], options: Options) ->
         stopped = STOP_INTERRUPTED
     except MemoryError:
         stopped = STOP_OUT_OF_MEMORY
-        graph = _Graph(model)  # release the big structures before the report
     stats.distinct = len(graph.states)
     stats.queue = len(graph.states) - len(graph.succ)
+    if stopped == STOP_OUT_OF_MEMORY:
+        graph = _Graph(model)  # release the big structures before the report
     stats.seconds = time.monotonic() - start
     if stopped is not None:
         for r in results.values():

@@ -13,7 +13,8 @@ from paxchain.checker.liveness import SYMMETRY_REFUSED, sccs
 from paxchain.checker.render_dot import message_sequence
 from paxchain.checker.render_html import trace_html
 from paxchain.checker.render_text import trace_text
-from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_STATES,
+from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
+                                     STOP_MAX_STATES,
                                      VIOLATED, Options)
 from paxchain.checker.trace import TraceError, replay
 from paxchain.models.fairness import Fairness, FairnessError, Priority
@@ -108,6 +109,13 @@ def test_a_limit_or_ctrl_c_ends_incomplete_never_holds():
 
     def interrupt(stats):
         raise KeyboardInterrupt
+
+    r = run(Spinner("odd", "strong", props=[finishes]), max_depth=1)
+    assert r.stopped_by == STOP_MAX_DEPTH and r.get("finishes").verdict == INCOMPLETE
+    # A lasso found before the limit is real (its states were fully expanded): reported.
+    # (0,F) and (1,F) are expanded when the third state passes max_states=2.
+    r = run(Spinner("odd", None, props=[finishes]), max_states=2)
+    assert r.get("finishes").verdict == VIOLATED and r.stopped_by == STOP_MAX_STATES
 
     r = run(Spinner("odd", "strong", props=[finishes]), progress=interrupt,
             progress_interval=0.0)
