@@ -30,6 +30,10 @@ switches every active one off (``without_reduction(name, "liveness is checked")`
 refuses symmetry with one line. Limits and Ctrl-C end the run *incomplete*, never *holds*:
 a lasso found in the explored part before that is still reported (each of its states was
 fully expanded, so it is a real fair run), but no property is declared to hold.
+
+Costs. The graph keeps whole states and every labelled step (the loop is searched in it, and
+fairness reads the labels), so it is for small bounds; ``Options.fingerprints`` and
+``strategy`` do not apply (exploration is always breadth-first, for shortest prefixes).
 """
 
 from __future__ import annotations
