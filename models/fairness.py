@@ -117,11 +117,12 @@ def split(assumptions: Iterable[Any], model_name: str = "model"
 def kept_steps(steps: Sequence[tuple[Label, Any]], priorities: Sequence[Priority]
                ) -> list[tuple[Label, Any]]:
     """The steps of one state that the timing assumptions allow: each ``Priority`` removes its
-    slow steps when one of its urgent steps is among them."""
+    slow steps when one of its urgent steps is among them (an urgent step stays, so a state
+    with steps keeps one)."""
     out = list(steps)
     for p in priorities:
         if any(p.urgent(label) for label, _ in out):
-            out = [(label, t) for label, t in out if not p.slow(label)]
+            out = [(label, t) for label, t in out if p.urgent(label) or not p.slow(label)]
     return out
 
 
