@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Hashable
 
 from paxchain.models.model import Label, Model
-from paxchain.models.properties import SOMETIMES, TRANSITION
+from paxchain.models.properties import LIVENESS, SOMETIMES, TRANSITION
 from paxchain.specs.model_properties import properties_of
 
 __all__ = ["StateGraph", "Edge", "explore"]
@@ -56,7 +56,8 @@ def explore(model: Model, max_states: int, symmetry: bool = False) -> StateGraph
         raise ValueError(f"{model.describe()} has no symmetry to reduce by")
     canon = model.representative if symmetry else (lambda s: s)
     props = properties_of(model)
-    state_props = [p for p in props if p.kind not in (SOMETIMES, TRANSITION)]
+    # liveness properties are about runs, not states: the graph does not colour them
+    state_props = [p for p in props if p.kind not in (SOMETIMES, TRANSITION, *LIVENESS)]
     goals = [p for p in props if p.kind == SOMETIMES]
     edge_props = [p for p in props if p.kind == TRANSITION]
     g = StateGraph(model)
