@@ -209,7 +209,14 @@ def _chain_summary(rows: list[Row]) -> Row:
 def _chain_findings(rows: list[Row]) -> str:
     """Stale rates against the expectation, reverted k-deep blocks and the skewed miner."""
     runs = sum(r["runs"] for r in rows)
-    reverted = sum(r["k_reverted"] for r in rows)
+    reverted: dict[float, int] = {}
+    for r in rows:
+        if r["offset"] == 0.0:
+            reverted[r["interval"]] = reverted.get(r["interval"], 0) + r["k_reverted"]
+    skewed = [r for r in rows if r["offset"] > 0]
+    skewed_reverted = sum(r["k_reverted"] for r in skewed)
+    at_every = all(sum(r["k_reverted"] for r in skewed if r["interval"] == t) > 0
+                   for t in {r["interval"] for r in skewed})
     parts = []
     for r in rows:
         if r["offset"] == 0.0 and r["nodes"] == 5 and r["interval"] in (
@@ -222,10 +229,13 @@ def _chain_findings(rows: list[Row]) -> str:
     return ("What propagation delay costs the chain is forks. "
             f"Stale-block rate with 5 miners: {'; '.join(parts)}. Where a point has only a few "
             "stale blocks, its measured rate is a count of a few rare events, not a rate. "
-            f"Reorganisations reverted a block with {CHAIN_K} confirmations {reverted} times in "
-            f"{runs} runs. A miner whose clock is 9000 ahead (the rules accept 7200) has its "
-            f"blocks rejected: {_fmt(fmean(skew) if skew else None)} rejections per run against "
-            f"{_fmt(fmean(calm) if calm else None)} without skew.")
+            f"Without clock skew, reorganisations reverted a block with {CHAIN_K} confirmations "
+            + ", ".join(f"{n} times at T={t:g}" for t, n in sorted(reverted.items()))
+            + f" ({runs // 2} runs each way). A miner whose clock is 9000 ahead (the rules accept "
+            f"7200) has its blocks rejected: {_fmt(fmean(skew) if skew else None)} rejections "
+            f"per run against {_fmt(fmean(calm) if calm else None)} without skew, and "
+            f"{skewed_reverted} blocks with {CHAIN_K} confirmations were reverted in the runs "
+            "with that miner" + (", at every interval." if at_every and skewed else "."))
 
 
 def stale_expectation(row: Row) -> float:
