@@ -103,7 +103,11 @@ def trace_text(trace: Trace, replay_hint: str | None = "trace.json") -> str:
                  else f" (a lasso: the loop returns to state {trace.loop})")
     head = [f"{trace.prop} ({trace.kind}) {what} in {n} step{'s' if n != 1 else ''}{shape}",
             f"  {trace.summary}",
-            f"  model: {m.describe()}", ""]
+            f"  model: {m.describe()}"]
+    if trace.kind in LIVENESS:
+        names = [f"{a.name} ({getattr(a, 'strength', 'timing')})" for a in m.fairness()]
+        head.append("  fair runs under: " + (", ".join(names) or "no fairness assumption"))
+    head.append("")
     prev = m.to_vars(trace.steps[0].state)
     mark = "   <- the loop starts here" if trace.loop is not None and trace.loop < n else ""
     body = [f"State 0 (initial){mark if trace.loop == 0 else ''}"]

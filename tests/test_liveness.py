@@ -158,6 +158,7 @@ def test_the_drawings_mark_the_loop():
     assert 'class="step loop"' in page and "loop-back" in page
     text = trace_text(trace)
     assert "<- the loop starts here" in text and "-> back to state 0" in text
+    assert "fair runs under: no fairness assumption" in text
 
 
 def test_a_fairness_that_misses_an_offered_key_is_the_models_error():
