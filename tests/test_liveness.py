@@ -225,6 +225,8 @@ def test_a_dropped_accepted_to_the_learner_is_never_resent():
         p = r.get(name)
         assert p.verdict == VIOLATED and len(p.trace.steps) - 1 == 10
         assert p.trace.loop == 10 and p.trace.steps[-1].label.action == "Drop"
+        again = replay(p.trace.model, json.loads(p.trace.dumps()))
+        assert again.trace.loop == 10 and again.trace.kind == p.kind
 
 
 def test_on_the_duplicating_network_one_proposer_decides():
