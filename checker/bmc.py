@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import contextvars
 import importlib
+import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -136,7 +138,8 @@ def unroll(system: SymbolicSystem, max_depth: int, timeout_ms: int | None = None
     result = BmcResult(NONE_UP_TO_DEPTH)
     budget.runs.append(result)
     try:
-        _unroll(system, max_depth, timeout_ms, budget, result)
+        with _ctrl_c_stops(budget):
+            _unroll(system, max_depth, timeout_ms, budget, result)
     except KeyboardInterrupt:
         budget.stopped_by = STOP_INTERRUPTED
     except MemoryError:
@@ -148,6 +151,29 @@ def unroll(system: SymbolicSystem, max_depth: int, timeout_ms: int | None = None
     if budget.stopped_by is not None and result.verdict != VIOLATION:
         result.verdict, result.reason = UNKNOWN, budget.stopped_by
     return result
+
+
+@contextmanager
+def _ctrl_c_stops(budget: Budget) -> Iterator[None]:
+    """Ctrl-C sets ``budget.stopped_by`` instead of raising ``KeyboardInterrupt``: a
+    KeyboardInterrupt that lands in a z3 object's ``__del__`` is printed and swallowed by Python,
+    and the run would go on as if nothing happened. The flag is read before every solver call;
+    during a call, Z3's own handler cancels it ("canceled", see ``_why_canceled``). Installed
+    only over Python's default handler, in the main thread (a caller that handles SIGINT itself,
+    such as the gate ignoring a second Ctrl-C, keeps its handler)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        budget.stopped_by = budget.stopped_by or STOP_INTERRUPTED
+
+    old = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _unroll(system: SymbolicSystem, max_depth: int, timeout_ms: int | None, budget: Budget,
