@@ -20,7 +20,8 @@ with: a model whose fingerprints depend on the interpreter's string-hash seed ne
 ``PYTHONHASHSEED`` (the checkpoint records the one it ran with). Workers' shares are regrouped by
 fingerprint, so a run may resume with another number of workers.
 
-A checkpoint is a pickle: resume only checkpoints you wrote.
+A resumed run's seconds include those of the run that wrote the checkpoint; its time limit
+counts from the resume. A checkpoint is a pickle: resume only checkpoints you wrote.
 """
 
 from __future__ import annotations

@@ -410,6 +410,7 @@ class _Coordinator:
         self.saving, self.resume = saving, resume  # (DIR, seconds between checkpoints); DIR
         self.last_save = 0.0
         self.interrupt_pending = False
+        self.prior_seconds = 0.0  # resumed: the seconds the checkpointed search had taken
         self.refs: dict[str, tuple] = {}  # decided property -> how to rebuild its trace
 
     # -- running ------------------------------------------------------------------------------
@@ -428,7 +429,7 @@ class _Coordinator:
             self._shutdown()
         if self.stopped_by not in (None, STOP_VIOLATION) and self.stats.checked_depth is None:
             self.stats.checked_depth = self.stats.depth
-        self.stats.seconds = time.monotonic() - self.start
+        self.stats.seconds = self.prior_seconds + time.monotonic() - self.start
         for r in self.results.values():
             if r.verdict == INCOMPLETE and self.stopped_by is None:
                 if r.kind == SOMETIMES:
@@ -557,7 +558,7 @@ class _Coordinator:
             raise _Stop(STOP_MEMORY_LIMIT)
         if self.opt.progress and now - self.last_report >= self.opt.progress_interval:
             self.last_report = now
-            self.stats.seconds = now - self.start
+            self.stats.seconds = self.prior_seconds + now - self.start
             self.opt.progress(self.stats)
 
     def _memory(self) -> float:
@@ -733,7 +734,7 @@ class _Coordinator:
             "hash_seed": os.environ.get("PYTHONHASHSEED"), "depth": depth,
             "frontier": frontier, "stats": (self.stats.generated, self.stats.distinct),
             "coverage": self.coverage, "settled": sorted(self.refs.items()),
-            "workers": shares})
+            "seconds": self.prior_seconds + now - self.start, "workers": shares})
         self.last_save = time.monotonic()
         if self.interrupt_pending:
             raise _Stop(STOP_INTERRUPTED)
@@ -743,6 +744,7 @@ class _Coordinator:
         keys = [self.key(s) for s in self.model.initial_states()]
         data = checkpoint.load(directory, self.model.describe(), self.opt, keys)
         self.stats.generated, self.stats.distinct = data["stats"]
+        self.prior_seconds = data["seconds"]
         self.coverage = data["coverage"]
         shares = checkpoint.regroup(data["workers"], self.n)
         for share in shares:
