@@ -627,9 +627,10 @@ class _Coordinator:
         stats.queue = 0
 
     def _limit_rank(self, room: int) -> int:
-        """The rank of the first new state past the state limit (``room`` more fit)."""
+        """The rank of the first new state past the state limit (``room`` more fit; none when
+        the initial states alone passed it, which the sequential search does not check)."""
         ranks = sorted(x for r in self._ask(("new_ranks",)) for x in r[1])
-        return ranks[room]
+        return ranks[max(0, room)]
 
     def _first_stop(self, events: list[tuple], limit: int | None) -> tuple | None:
         """The event the sequential search would stop at, or None."""
@@ -686,10 +687,7 @@ class _Coordinator:
         stats = self.stats
         stats.generated += gen_before + (0 if phase == _DEAD else idx + 1)
         self.stopped_by = STOP_MAX_STATES if phase == _LIMIT else STOP_VIOLATION
-        if phase == _LIMIT:
-            stats.distinct = self.opt.max_states or 0
-        else:
-            stats.distinct += new_before + (1 if phase == _STATE else 0)
+        stats.distinct += new_before + (1 if phase == _STATE else 0)
         after = frontier - expanded - (0 if phase in (_EDGE, _LIMIT) else 1)
         stats.queue = after + new_before + (1 if phase == _STATE else 0)
         stats.depth = depth + 1 if phase == _STATE else depth

@@ -99,6 +99,7 @@ def test_limits_give_incomplete_with_the_same_counts():
     build = lambda: registry.build("lamport-paxos", PAXOS_1, None)  # noqa: E731
     r = same(build, max_states=1000)
     assert r.verdict == INCOMPLETE and r.stats.distinct == 1000 and r.stats.checked_depth == 8
+    same(build, max_states=0)  # fewer than the initial states: stops at the first new one
     r = same(build, max_depth=5)
     assert r.verdict == INCOMPLETE and r.stopped_by == "max_depth"
     r = same(build, max_depth=40)
