@@ -33,23 +33,30 @@ from paxchain.checker.render_html import trace_html
 from paxchain.models.errors import UserError
 from paxchain.checker.files import file_mode
 from paxchain.checker.render_dot import DotFailed, dot_available, message_sequence, render_svg
+from paxchain.checker.render_pytest import pasteable, test_source
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.trace import Trace
 
 __all__ = ["write_trace", "trace_files", "write_set"]
 
-_SET_SUFFIXES = (".json", ".txt", ".dot", ".svg", ".html")
+_SET_SUFFIXES = (".json", ".txt", ".dot", ".svg", ".html", ".test.py")
 
 
 def trace_files(trace: Trace, stem: str = "trace", html: bool = False,
                 json_path: str | os.PathLike[str] | None = None) -> dict[str, str | bytes]:
-    """Every file of ``trace``'s set, ``{file name: content}``, rendered in memory.
+    """Every file of ``trace``'s set, ``{file name: content}``, rendered in memory: besides the
+    drawings, ``<stem>.test.py`` is the trace as a pytest test to paste into a suite
+    (``paxchain.checker.render_pytest``; not for a liveness lasso, which no finite run shows).
+    It is named so that pytest does not collect it where it lies: it fails until the bug is
+    fixed, and belongs in a suite only when someone puts it there.
 
     ``json_path`` is the path the text's "Replay:" line names (default ``<stem>.json``)."""
     files: dict[str, str | bytes] = {
         f"{stem}.json": trace.dumps(),
         f"{stem}.txt": trace_text(trace, str(json_path or f"{stem}.json")),
     }
+    if pasteable(trace):
+        files[f"{stem}.test.py"] = test_source(trace)
     drawings = {stem: message_sequence(trace)}
     for name, src in trace.model.drawings([s.state for s in trace.steps]).items():
         drawings[f"{stem}.{name}" if stem != "trace" else name] = src
@@ -71,8 +78,8 @@ def write_trace(trace: Trace, out_dir: str | os.PathLike[str], stem: str = "trac
                 json_path: str | os.PathLike[str] | None = None) -> list[Path]:
     """Write every format of ``trace`` into ``out_dir`` as one set; return the paths written.
 
-    Guarantee: the set (``<stem>.json``, ``.txt``, ``.dot``, ``.svg``, the model's drawings,
-    ``.html`` when asked) is rendered in memory, written into a fresh folder
+    Guarantee: the set (``<stem>.json``, ``.txt``, ``.dot``, ``.svg``, ``.test.py``, the model's
+    drawings, ``.html`` when asked) is rendered in memory, written into a fresh folder
     ``.<out_dir>.tmp-XXXX`` beside ``out_dir`` (mode ``0o666``/``0o777`` less the umask, or the
     replaced folder's mode), and that folder then replaces ``out_dir`` by rename — swapped in one
     atomic step where Linux's ``renameat2(RENAME_EXCHANGE)`` is available, otherwise the old

@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 
 from paxchain.checker.trace import Trace
-from paxchain.models.properties import SOMETIMES
+from paxchain.models.properties import SOMETIMES, Kind
 
-__all__ = ["test_source"]
+__all__ = ["test_source", "pasteable"]
+
+# The kinds a finite run can show (a liveness counterexample is a lasso, an infinite run).
+_FINITE = (Kind.INVARIANT, Kind.TRANSITION, Kind.QUIESCENT, Kind.SOMETIMES, Kind.DEADLOCK)
 
 
 def _param_text(value: object) -> str:
@@ -28,6 +31,11 @@ def _param_text(value: object) -> str:
 def _name(*parts: str | None) -> str:
     words = "_".join(p for p in parts if p)
     return "test_" + (re.sub(r"\W+", "_", words).strip("_").lower() or "run")
+
+
+def pasteable(trace: Trace) -> bool:
+    """Whether ``trace`` can be pasted as a test: it shows its outcome in a finite run."""
+    return trace.kind in _FINITE
 
 
 def test_source(trace: Trace) -> str:

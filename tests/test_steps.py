@@ -86,3 +86,27 @@ def test_a_witness_pastes_as_a_test_that_the_run_reaches_the_goal():
     with pytest.raises(AssertionError, match="is not enabled"):
         assert_run_reaches("lamport-paxos", "value_chosen", ["Phase2b(a=a1, bal=0, val=v1)"],
                            params=SMALL)
+
+
+def _cli(argv):
+    from paxchain.checker.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    return exc.value.code
+
+
+def test_replay_shortens_and_writes_the_test(dfs_trace, tmp_path, capsys):
+    """`paxchain replay --shorten --as-test`: the 12-step DFS trace file comes back as the
+    8-step run, and the written test is the one render_pytest gives for it."""
+    src = tmp_path / "dfs.json"
+    src.write_text(dfs_trace.dumps())
+    out, test_file = tmp_path / "short", tmp_path / "regression.py"
+    assert _cli(["replay", str(src), "--shorten", "--as-test", str(test_file),
+                 "--out", str(out)]) == 1
+    said = capsys.readouterr().out
+    assert "shortened from 12 to 8 steps" in said and "replayed 8 steps" in said
+    assert test_file.read_text() == render_test(shorten(dfs_trace))
+    assert (out / "trace.test.py").read_text() == test_file.read_text()
+    assert _cli(["replay", str(out / "trace.json"), "--as-test", "-"]) == 1
+    assert "assert_run_keeps(" in capsys.readouterr().out
