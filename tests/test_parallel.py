@@ -216,9 +216,9 @@ def test_a_run_stopped_after_its_first_checkpoint_resumes(tmp_path, sig):
     saved = tmp_path / "checkpoint.pkl"
     while not saved.exists() and proc.poll() is None:
         time.sleep(0.01)
-    if sig == signal.SIGKILL:
+    if proc.poll() is None and sig == signal.SIGKILL:
         os.killpg(proc.pid, sig)
-    else:
+    elif proc.poll() is None:
         proc.send_signal(sig)
     out, _ = proc.communicate()
     if sig == signal.SIGTERM and proc.returncode != 0:  # 0: it had finished already
