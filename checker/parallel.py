@@ -44,6 +44,7 @@ and its interning tables as they are at the start.
 from __future__ import annotations
 
 import multiprocessing as mp
+from bisect import bisect_left
 import os
 import signal
 import threading
@@ -204,13 +205,11 @@ class _Worker:
             except ReductionUnsound as exc:
                 reply = ("unsound", exc.reduction, exc.detail)
             except BaseException as exc:  # a model's error: the coordinator raises it
-                try:
-                    reply = ("error", exc, traceback.format_exc())
-                    self.conn.send(reply)
-                    continue
-                except Exception:
-                    reply = ("error", RuntimeError(str(exc)), traceback.format_exc())
-            self.conn.send(reply)
+                reply = ("error", exc, traceback.format_exc())
+            try:
+                self.conn.send(reply)
+            except Exception:  # an exception that does not pickle: its text
+                self.conn.send(("error", RuntimeError(str(reply[1])), ""))
 
     def _nexts(self, state: Any, tally: dict[str, int] | None) -> Any:
         if tally is None:
@@ -302,14 +301,14 @@ class _Worker:
         the tallies of the states up to and including ``rank`` (the sequential engine tallies
         a state's successors all at once)."""
         lv = self.level
-        k = _bisect(lv.ranks, rank)
+        k = bisect_left(lv.ranks, rank)
         tally = None
         if self.coverage is not None:
             tally = dict.fromkeys(self.coverage, 0)
             upto = k + (1 if k < len(lv.ranks) and lv.ranks[k] == rank else 0)
             for s in lv.states[:upto]:
                 self.model.next_states_tallied(s, tally)
-        return ("before", k, sum(lv.succs[:k]), _bisect(lv.new, ck), tally)
+        return ("before", k, sum(lv.succs[:k]), bisect_left(lv.new, ck), tally)
 
     def _snapshot(self) -> tuple:
         """This worker's part of a checkpoint (``paxchain.checker.checkpoint``)."""
@@ -330,18 +329,6 @@ class _Worker:
 @dataclass
 class _Packed:
     payload: Any
-
-
-def _bisect(xs: list[int], x: int) -> int:
-    """How many of the ascending ``xs`` are below ``x``."""
-    lo, hi = 0, len(xs)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if xs[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _pairs(fps: list[int], parents: list[int]) -> tuple[Any, Any]:
