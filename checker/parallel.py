@@ -4,6 +4,12 @@
 sequential engine (``paxchain.checker.explicit.check``) gives for the same options — the same
 distinct and generated counts, the same traces, step for step — using N worker processes.
 
+One exception: a model whose successor order follows per-process ids (``ActorSystem`` lists
+deliveries in the order of its interned envelope ids) lists a state's successors in another
+order in each worker. Its verdicts, trace lengths (breadth-first: shortest) and the counts of an
+exhaustive search are still the sequential ones, but at a first violation another shortest trace
+may be met first, and the counts at that stop differ.
+
 Theory of operation. Each worker owns the states whose portable fingerprint
 (``paxchain.checker.portable``) is ``i`` modulo N: only it stores them, in its compact visited
 set (``paxchain.checker.visited``), with their parents. The search is level-synchronous: at level

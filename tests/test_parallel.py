@@ -45,10 +45,24 @@ def outcome(r: Result) -> tuple:
              for p in r.properties])
 
 
-def same(build, workers: int = 2, **options) -> Result:
+def guaranteed(r: Result) -> tuple:
+    """What the parallel engine promises for a model whose successor order depends on the
+    process (interned ids): verdicts, trace lengths, and the counts of an exhaustive search.
+    Where the search stops at a first violation, which shortest trace is found first — and
+    so the counts at the stop — may differ."""
+    s = r.stats
+    counts = (s.distinct, s.generated, s.depth) if r.stopped_by is None else ()
+    return (r.verdict, r.stopped_by, counts,
+            [x.split(" (premise failed")[0] for x in r.reductions],
+            [(p.name, p.verdict, None if p.trace is None else len(p.trace.steps))
+             for p in r.properties])
+
+
+def same(build, workers: int = 2, interned: bool = False, **options) -> Result:
     a = sequential(build(), Options(**options))
     b = parallel(build(), Options(**options), workers)
-    assert outcome(b) == outcome(a)
+    compare = guaranteed if interned else outcome
+    assert compare(b) == compare(a)
     return b
 
 
@@ -134,16 +148,19 @@ def test_interrupt_inside_a_worker_stops_cleanly():
 
 
 def test_interned_states_travel_by_their_variables():
-    # paxos-system interns its states per process: workers exchange to_vars encodings.
-    same(lambda: registry.build("paxos-system", SYSTEM_SMALL, None), keep_going=True)
+    # paxos-system interns its states per process: workers exchange to_vars encodings. Its
+    # successor order follows its ids, so only what ``guaranteed`` lists is the same.
+    same(lambda: registry.build("paxos-system", SYSTEM_SMALL, None), interned=True,
+         keep_going=True)
     r = same(lambda: registry.build("paxos-system", SYSTEM_SMALL | {"max_rounds": "2"},
-                                    "ballots_not_unique"))
+                                    "ballots_not_unique"), interned=True)
     assert r.verdict == "holds"
 
 
 def test_a_failed_premise_redoes_the_search_as_the_sequential_engine_does():
     bound = {"acceptors": "2", "proposers": "1", "max_rounds": "2"}
-    r = same(lambda: registry.build("paxos-system", bound, "proposer_ignores_reply_ballot"))
+    r = same(lambda: registry.build("paxos-system", bound, "proposer_ignores_reply_ballot"),
+             interned=True)
     assert r.verdict == "violated" and any(t.startswith("bury off") for t in r.reductions)
 
 
