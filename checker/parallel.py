@@ -6,9 +6,10 @@ distinct and generated counts, the same traces, step for step — using N worker
 
 One exception: a model whose successor order follows per-process ids (``ActorSystem`` lists
 deliveries in the order of its interned envelope ids) lists a state's successors in another
-order in each worker. Its verdicts, trace lengths (breadth-first: shortest) and the counts of an
-exhaustive search are still the sequential ones, but at a first violation another shortest trace
-may be met first, and the counts at that stop differ.
+order in each worker. Its exhaustive results (every verdict, trace length and count, with
+``keep_going`` too) are still the sequential ones, and a search that stops at its first
+violation stops at the same depth (breadth-first: shortest), but another violation of that
+depth — another trace, maybe of another property — may be met first, with other counts there.
 
 Theory of operation. Each worker owns the states whose portable fingerprint
 (``paxchain.checker.portable``) is ``i`` modulo N: only it stores them, in its compact visited

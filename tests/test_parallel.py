@@ -21,7 +21,7 @@ from paxchain.checker.explicit import check as sequential
 from paxchain.checker.parallel import check as parallel
 from paxchain.checker.parallel import parse_workers
 from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT,
-                                     STOP_TIME_LIMIT, Options, Result)
+                                     STOP_TIME_LIMIT, STOP_VIOLATION, Options, Result)
 from paxchain.models import registry
 from paxchain.models.properties import quiescent
 from tests.toy_models import (Counters, always_true, never_decreases, reaches_beyond,
@@ -47,13 +47,14 @@ def outcome(r: Result) -> tuple:
 
 def guaranteed(r: Result) -> tuple:
     """What the parallel engine promises for a model whose successor order depends on the
-    process (interned ids): verdicts, trace lengths, and the counts of an exhaustive search.
-    Where the search stops at a first violation, which shortest trace is found first — and
-    so the counts at the stop — may differ."""
+    process (interned ids): an exhaustive search's every verdict, trace length and count; of
+    a search stopped at its first violation, the verdict and the violation's depth (which
+    violation of that depth is met first, and the counts there, may differ)."""
     s = r.stats
-    counts = (s.distinct, s.generated, s.depth) if r.stopped_by is None else ()
-    return (r.verdict, r.stopped_by, counts,
-            [x.split(" (premise failed")[0] for x in r.reductions],
+    reductions = [x.split(" (premise failed")[0] for x in r.reductions]
+    if r.stopped_by == STOP_VIOLATION:
+        return (r.verdict, reductions, min(len(p.trace.steps) for p in r.violations()))
+    return (r.verdict, r.stopped_by, (s.distinct, s.generated, s.depth), reductions,
             [(p.name, p.verdict, None if p.trace is None else len(p.trace.steps))
              for p in r.properties])
 
@@ -149,7 +150,7 @@ def test_interrupt_inside_a_worker_stops_cleanly():
 
 def test_interned_states_travel_by_their_variables():
     # paxos-system interns its states per process: workers exchange to_vars encodings. Its
-    # successor order follows its ids, so only what ``guaranteed`` lists is the same.
+    # successor order follows its ids, so what ``guaranteed`` lists is compared.
     same(lambda: registry.build("paxos-system", SYSTEM_SMALL, None), interned=True,
          keep_going=True)
     r = same(lambda: registry.build("paxos-system", SYSTEM_SMALL | {"max_rounds": "2"},
