@@ -12,8 +12,9 @@ files and datagrams), but *how a list is read* is the same everywhere and lives 
   no known type is a bug in the actor: ``TypeError``, naming the node.
 - ``units(effects)`` is where a crash may fall in the model checker: each ``Persist`` and each
   ``Output`` is a unit of its own, and each maximal run of other effects (sends, timers) is one
-  unit (a multicast leaves whole). The simulator cuts between any two effects instead (a finer
-  rule, sampled rather than explored).
+  unit (a multicast leaves whole); ``crash_cuts`` lists the prefixes a crash leaves done.
+  The simulator cuts between any two effects instead (a finer rule, sampled rather than
+  explored).
 - ``Folded`` is the target the models use: it records what the effects did to one node (the
   last persisted value, the set of timer names, the sends and the outputs, in order) without
   doing anything.
@@ -27,7 +28,7 @@ from typing import Any, Callable, Hashable, Protocol, Sequence
 
 from paxchain.impl.actor import CancelTimer, Effect, Output, Persist, Send, SetTimer
 
-__all__ = ["EffectTarget", "apply_effects", "units", "Folded", "NOTHING"]
+__all__ = ["EffectTarget", "apply_effects", "units", "crash_cuts", "Folded", "NOTHING"]
 
 
 class EffectTarget(Protocol):
@@ -98,6 +99,16 @@ def units(effects: Sequence[Effect]) -> list[list[Effect]]:
         else:
             out[-1].append(e)
     return out
+
+
+def crash_cuts(effects: Sequence[Effect], consumes: bool) -> list[tuple[int, list[Effect]]]:
+    """Each place the models let a crash fall inside a handler: ``(u, the effects before it)``
+    after ``u`` of its ``units``, ``0 < u < len(units)`` (a crash after all of them is the
+    whole step, then a crash); ``u = 0`` too when ``consumes`` (the event was a message the
+    delivery took: received, then the node crashed before acting on it)."""
+    us = units(effects)
+    return [(u, [e for unit in us[:u] for e in unit])
+            for u in range(0 if consumes else 1, len(us))]
 
 
 class _Nothing:

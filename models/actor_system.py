@@ -16,7 +16,8 @@ Theory of operation. A global state is::
 - *outputs*: the set of ``(node, value)`` of every ``Output`` effect ever emitted, so that a
   decision survives the crash of the node that made it.
 
-Networks (``NETWORKS``), as Stateright's unordered (non-)duplicating networks:
+Networks (``NETWORKS``), named objects of ``paxchain.models.networks`` chosen by the
+``network`` parameter (each says what delivering, dropping and duplicating does to it):
 
 - ``budgeted``: the network is a multiset; a delivery consumes one copy; ``Drop`` and
   ``Duplicate`` steps lose or copy one envelope, at most ``drops`` / ``duplicates`` times.
@@ -25,6 +26,10 @@ Networks (``NETWORKS``), as Stateright's unordered (non-)duplicating networks:
   bound), or never (loss without bound), in any order; the budgets are unused. For safety this
   covers every behaviour of every budgeted network, usually with far fewer states, because
   the set only grows and mostly follows the senders' states.
+- ``fifo``: one queue per link ``(src, dst)``, delivered in send order (drops and duplicates
+  within their budgets); a delivery that changes nothing still consumes its message (it lets
+  the next one through), so no-op deliveries are steps there.
+- ``sequence``: every envelope in send order, any deliverable (the unreduced ``budgeted``).
 
 Transitions, in this fixed order (so successors are deterministic):
 
@@ -48,7 +53,8 @@ Effects are applied in the order a handler emits them: ``Persist`` replaces the 
 ``Send`` adds an envelope (and is recorded in the history), ``SetTimer`` / ``CancelTimer`` set
 and clear a timer name (the delay is ignored: see Timer above), ``Output`` is added to outputs.
 
-``now`` is the constant ``0`` for every handler call. A logical clock would make every state
+``now`` is a constant for every handler call (the clock policy ``clock``, a
+``paxchain.models.clocks.FixedClock``, by default ``0``). A logical clock would make every state
 carry a counter that grows along each path, so the state space would never close; and since
 timers may fire at any moment, no value of ``now`` constrains what happens next. This is exact
 for actors whose *decisions* depend on time only through timers (the actor API's rule); an
@@ -104,19 +110,24 @@ import itertools
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from paxchain.models.model import Label, Model, Reduction, ReductionUnsound
+from paxchain.models.clocks import FixedClock
+from paxchain.models.faults import CRASH, CRASH_POINT, DROP, DUPLICATE, RESTART, Budgets
+from paxchain.models.networks import NETWORKS as _NETWORKS
+from paxchain.models.networks import network as make_network
 from paxchain.models.values import Record
-from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from paxchain.impl.actor import Output, Persist, Send
+from paxchain.impl.effects import Folded, apply_effects, crash_cuts
+from paxchain.impl.effects import units as _units
 
 __all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "rename_ids",
            "zero_fields"]
 
-NOW = 0
-NETWORKS = {
-    "budgeted": "a multiset; deliveries consume; drops and duplicates within their budgets",
-    "duplicating": "the set of every message ever sent; each deliverable any number of times "
-                   "or never (unbounded loss, duplication and reordering)",
-}
+CLOCK = FixedClock()  # the default clock policy: every handler call reads 0
+NOW = CLOCK.reading()
+NETWORKS = {name: cls.doc for name, cls in _NETWORKS.items()}  # name -> what it is
 _DROPS, _DUPS, _CRASHES = 0, 1, 2
+_STATES, _LABELLED, _BY_ACTION = 0, 1, 2  # what ``_expand`` returns for each successor
+DELIVER, TIMER = "Deliver", "Timer"  # the other actions are faults (``paxchain.models.faults``)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,9 +254,14 @@ def _holds_unknown(value: Any) -> bool:
 class ActorSystem(Model):
     """Actors ``[(node id, actor), ...]`` on a network that loses, duplicates and reorders.
 
-    ``types`` lists the dataclasses of messages, states and durable values (to read traces
-    back); ``crashable`` the nodes that may crash (default all); ``record``/``history`` the
-    auxiliary history (see the module docstring); ``rename`` the id renaming for symmetry;
+    ``network`` names the network (``NETWORKS``: ``paxchain.models.networks``); ``drops``,
+    ``duplicates`` and ``crashes`` are the fault budgets (``paxchain.models.faults``; a
+    network's own unbounded faults need none); ``clock`` the clock policy (what ``now`` the
+    handlers read, ``paxchain.models.clocks``). Effects are read by
+    ``paxchain.impl.effects.apply_effects``, as every driver reads them. ``types`` lists the
+    dataclasses of messages, states and durable values (to read traces back); ``crashable``
+    the nodes that may crash (default all); ``record``/``history`` the auxiliary history (see
+    the module docstring); ``rename`` the id renaming for symmetry;
     ``check_send(src, dst, msg)``, called once for each distinct envelope a handler sends,
     raises ``ValueError`` (one line: the checker reports it as an error, exit 2) for a message
     the model cannot represent, before anything reads it.
@@ -264,14 +280,15 @@ class ActorSystem(Model):
                  tallies: Sequence[str] = (),
                  check_send: Callable[[str, str, Any], None] | None = None,
                  name: str = "actor-system", params: Mapping[str, Any] | None = None,
-                 variant: str | None = None) -> None:
-        if min(drops, duplicates, crashes) < 0:
-            raise ValueError("fault budgets must be >= 0")
-        if network not in NETWORKS:
-            raise ValueError(f"unknown network {network!r} (known: {', '.join(NETWORKS)})")
-        self.duplicating = network == "duplicating"
-        if self.duplicating:
-            drops = duplicates = 0
+                 variant: str | None = None, clock: FixedClock = CLOCK) -> None:
+        # What ``now`` every handler call reads (``paxchain.models.clocks``).
+        self.clock = clock
+        self._now = clock.reading()
+        # The network, by name (``paxchain.models.networks``); its link of an envelope id is
+        # (src, dst) as node indices (only the ordered network reads it). The fault budgets
+        # (``paxchain.models.faults``) of faults the network does not offer are 0.
+        self.net = make_network(network, self._link)
+        self.faults = Budgets(drops, duplicates, crashes).within(self.net.faults)
         super().__init__(name=name, params=params, variant=variant)
         self.ids = tuple(n for n, _ in actors)
         if len(set(self.ids)) != len(self.ids):
@@ -284,8 +301,8 @@ class ActorSystem(Model):
         self.budgets_at = n       # remaining drops, duplicates, crashes at n, n + 1, n + 2
         self.history_at = n + 3   # the history id
         self.outputs_at = n + 4   # the outputs id
-        self.network_at = n + 5   # the in-flight envelope ids, sorted
-        self.budgets = (drops, duplicates, crashes)
+        self.network_at = n + 5   # the in-flight envelope ids, in the network's order
+        self.budgets = self.faults.as_tuple()
         self.crashable = tuple(self.index[x] for x in (crashable if crashable is not None
                                                        else self.ids))
         self.types = {t.__name__: t for t in types}
@@ -295,8 +312,8 @@ class ActorSystem(Model):
         self.show_history = show_history
         self.dead = dead
         self._dead_memo: dict[int, bool] = {}
-        self.crash_points = crash_points and crashes > 0
-        self.prune_noops = prune_noops
+        self.crash_points = crash_points and self.faults.crashes > 0
+        self.prune_noops = prune_noops and self.net.prunes_noops
         self.off: dict[str, str] = {}  # reduction -> why it is off (see ``without_reduction``)
         self._crashable = frozenset(self.crashable)
         self._cps: dict[tuple, tuple] = {}        # reaction key -> its crash points
@@ -326,6 +343,11 @@ class ActorSystem(Model):
         self._out_memo: dict[tuple[int, tuple], int] = {}
         self._perms: list[tuple[dict[str, str], tuple[int, ...]]] | None = None
         self._rename_memo: list[dict[tuple[str, int], int]] = []
+
+    def _link(self, e: int) -> tuple[int, int]:
+        """Envelope ``e``'s link: its sender's and receiver's indices."""
+        src, dst, _ = self.envs.values[e]
+        return self.index[src], self.index[dst]
 
     # -- reading a state -------------------------------------------------------------------
     # The ``*_id`` / ``*_ids`` accessors return the interned ids the state holds (cheap: one
@@ -374,27 +396,19 @@ class ActorSystem(Model):
     # -- handlers, memoised ------------------------------------------------------------------
     def _effects(self, i: int, durable: Any, state: Any, timers: tuple[str, ...],
                  effects: Sequence) -> tuple:
-        """Apply a handler's effects: (entry id, sent envelope ids, outputs)."""
+        """Apply a handler's effects (``apply_effects``, the one interpreter every driver
+        uses): (entry id, sent envelope ids, outputs)."""
         src = self.ids[i]
-        sends, outs = [], []
-        tset = set(timers)
-        for e in effects:
-            if isinstance(e, Send):
-                env = (src, e.dst, e.msg)
-                if self.check_send is not None and env not in self.envs.ids:
-                    self.check_send(*env)
-                sends.append(self.envs(env))
-            elif isinstance(e, Persist):
-                durable = e.data
-            elif isinstance(e, SetTimer):
-                tset.add(e.name)
-            elif isinstance(e, CancelTimer):
-                tset.discard(e.name)
-            elif isinstance(e, Output):
-                outs.append((src, e.value))
-            else:
-                raise TypeError(f"{src}: unknown effect {e!r}")
-        return self.entries((True, durable, state, tuple(sorted(tset)))), tuple(sends), tuple(outs)
+        f = Folded(durable, timers)
+        apply_effects(src, effects, f)
+        sends = []
+        for dst, msg in f.sends:
+            env = (src, dst, msg)
+            if self.check_send is not None and env not in self.envs.ids:
+                self.check_send(*env)
+            sends.append(self.envs(env))
+        return (self.entries((True, f.durable, state, tuple(sorted(f.timers)))), tuple(sends),
+                tuple((src, v) for v in f.outputs))
 
     def _reaction(self, key: tuple, i: int, entry: int | None, durable: Any, st: Any,
                   timers: tuple[str, ...], st2: Any, eff: list, consumes: bool) -> tuple:
@@ -414,7 +428,7 @@ class ActorSystem(Model):
         key = (i, "start", durable)
         r = self._react.get(key)
         if r is None:
-            st, eff = self.actors[i].on_start(self.ids[i], durable, NOW)
+            st, eff = self.actors[i].on_start(self.ids[i], durable, self._now)
             if self._sym_checked:
                 self._check_equivariant(i, ("start", durable), None, (st, eff))
             st = self._untally(i, ("start", durable), None, st, eff)
@@ -428,7 +442,7 @@ class ActorSystem(Model):
         if r is key:
             up, durable, st, timers = self.entries.values[entry]
             src, _, msg = self.envs.values[env]
-            st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, NOW)
+            st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, self._now)
             if self._sym_checked:
                 self._check_equivariant(i, ("message", src, msg), st, (st2, eff))
             st2 = self._untally(i, ("message", src, msg), st, st2, eff)
@@ -436,7 +450,7 @@ class ActorSystem(Model):
                 r = self._react[key] = None
             else:
                 r = self._reaction(key, i, entry, durable, st, timers, st2, eff,
-                                   not self.duplicating)
+                                   self.net.consumes)
         return r
 
     def _fire(self, i: int, entry: int, name: str) -> tuple:
@@ -444,7 +458,7 @@ class ActorSystem(Model):
         r = self._react.get(key)
         if r is None:
             up, durable, st, timers = self.entries.values[entry]
-            st2, eff = self.actors[i].on_timer(self.ids[i], st, name, NOW)
+            st2, eff = self.actors[i].on_timer(self.ids[i], st, name, self._now)
             if self._sym_checked:
                 self._check_equivariant(i, ("timer", name), st, (st2, eff))
             st2 = self._untally(i, ("timer", name), st, st2, eff)
@@ -490,9 +504,9 @@ class ActorSystem(Model):
         unknown = dataclasses.replace(st, **{x: _Unknown() for x in names})
         try:
             if event[0] == "message":
-                got, got_eff = actor.on_message(node, unknown, event[1], event[2], NOW)
+                got, got_eff = actor.on_message(node, unknown, event[1], event[2], self._now)
             else:
-                got, got_eff = actor.on_timer(node, unknown, event[1], NOW)
+                got, got_eff = actor.on_timer(node, unknown, event[1], self._now)
             got = zero_fields(got, self._tally_names(got))
             same = (not _holds_unknown((got, tuple(got_eff)))
                     and (got, list(got_eff)) == (st2, list(eff)))
@@ -517,29 +531,14 @@ class ActorSystem(Model):
             up, durable, st, timers = self.entries.values[key[1]]
             if isinstance(key[2], str):
                 event: tuple = ("timer", key[2])
-                st2, eff = self.actors[i].on_timer(self.ids[i], st, key[2], NOW)
+                st2, eff = self.actors[i].on_timer(self.ids[i], st, key[2], self._now)
             else:
                 src, _, msg = self.envs.values[key[2]]
                 event = ("message", src, msg)
-                st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, NOW)
+                st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, self._now)
             self._check_tally(i, event, st, zero_fields(st2, self._tally_names(st2)), eff)
 
     # -- crash points -------------------------------------------------------------------------
-    @staticmethod
-    def _units(effects: Sequence) -> list[list]:
-        """A handler's effects cut where a crash may fall: each ``Persist`` and each ``Output``
-        is a unit of its own, and each maximal run of other effects (sends, timers) is one
-        unit: a multicast leaves whole (on the duplicating network a partial one is the whole
-        one with some copies never delivered, which the network does anyway)."""
-        units: list[list] = []
-        for e in effects:
-            if isinstance(e, (Persist, Output)) or not units or isinstance(
-                    units[-1][0], (Persist, Output)):
-                units.append([e])
-            else:
-                units[-1].append(e)
-        return units
-
     def _crash_points(self, i: int, durable: Any, effects: Sequence, full: tuple,
                       consumes: bool) -> tuple:
         """The outcomes of a crash that falls inside the handler: after ``u`` of its units
@@ -555,14 +554,13 @@ class ActorSystem(Model):
         Outcomes equal to "the whole step, then ``Crash``" (reachable anyway) or to each
         other are left out.
         """
-        units = self._units(effects)
+        units = _units(effects)
         last_persist = max((k for k, u in enumerate(units) if isinstance(u[0], Persist)),
                            default=-1)
         down_full = self.entries((False, self.entries.values[full[0]][1], None, ()))
         seen = {(down_full, full[1], full[2])}
         out = []
-        for u in range(0 if consumes else 1, len(units)):
-            prefix = [e for unit in units[:u] for e in unit]
+        for u, prefix in crash_cuts(effects, consumes):
             entry, sends, outs = self._effects(i, durable, None, (), prefix)
             down = self.entries((False, self.entries.values[entry][1], None, ()))
             if (down, sends, outs) in seen:
@@ -579,8 +577,7 @@ class ActorSystem(Model):
         b = self.budgets_at
         h, o = self._fold(s, recorded, outs)
         if sends:
-            net = (tuple(sorted(set(net).union(sends))) if self.duplicating
-                   else tuple(sorted(net + sends)))
+            net = self.net.add(net, sends)
         t = (s[:i] + (down,) + s[i + 1:self.n]
              + (s[b + _DROPS], s[b + _DUPS], s[b + _CRASHES] - 1, h, o) + net)
         return self._bury(t) if self.dead is not None else t
@@ -681,40 +678,40 @@ class ActorSystem(Model):
             net.extend(sends)
             h, o = self._fold(s, sends, outs)
             s = s[:self.history_at] + (h, o)
-        net = set(net) if self.duplicating else net
-        t = tuple(entries) + s[self.budgets_at:self.network_at] + tuple(sorted(net))
+        t = tuple(entries) + s[self.budgets_at:self.network_at] + self.net.initial(net)
         return [self._bury(t) if self.dead is not None else t]
 
     def next_states(self, state: tuple) -> list[tuple]:
-        return self._expand(state, 0)
+        return self._expand(state, _STATES)
 
     def successors(self, state: tuple) -> list[tuple[Label, tuple]]:
-        return self._expand(state, 1)
+        return self._expand(state, _LABELLED)
 
     def next_states_by_action(self, state: tuple) -> list[tuple[str, tuple]]:
-        return self._expand(state, 2)
+        return self._expand(state, _BY_ACTION)
 
     def actions(self) -> tuple[str, ...]:
-        acts = ["Deliver"]
-        if not self.duplicating:
-            acts += [a for a, b in (("Drop", self.budgets[0]), ("Duplicate", self.budgets[1])) if b]
-        acts.append("Timer")
+        acts = [DELIVER]
+        acts += [a for a, b in ((DROP, self.budgets[0]), (DUPLICATE, self.budgets[1])) if b]
+        acts.append(TIMER)
         if self.budgets[2] and self.crashable:
-            acts += ["Crash", "Restart"]
+            acts += [CRASH, RESTART]
             if self.crash_points:
-                acts.append("CrashPoint")
+                acts.append(CRASH_POINT)
         return tuple(acts)
 
     def _expand(self, s: tuple, mode: int) -> list:
-        """Successors: states (mode 0), (label, state) (mode 1), (action, state) (mode 2)."""
+        """Successors as ``mode`` asks: states (``_STATES``), ``(label, state)`` pairs
+        (``_LABELLED``) or ``(action, state)`` pairs (``_BY_ACTION``). One loop serves all three
+        (it is the checker's hot path): each successor is wrapped where it is made."""
         n = self.n
         b, h, base = self.budgets_at, self.history_at, self.network_at
         net = s[base:]
         drops, dups, crashes = s[b:h]
         out: list = []
         env_values, entry_values = self.envs.values, self.entries.values
-        distinct = net if self.duplicating else sorted(set(net))
-        for e in distinct:
+        network = self.net
+        for e, rest in network.deliveries(net):
             src, dst, msg = env_values[e]
             j = self.index[dst]
             entry = s[j]
@@ -723,45 +720,38 @@ class ActorSystem(Model):
             r = self._deliver(j, entry, e)
             if r is None:
                 continue
-            if self.duplicating:
-                rest = net
-            else:
-                k = net.index(e)
-                rest = net[:k] + net[k + 1:]
             t = self._step(s, j, r, rest)
             if t != s:
-                out.append(t if not mode else ("Deliver", t) if mode == 2
-                           else (self._label("Deliver", dst, e, r, ()), t))
+                out.append(t if not mode else (DELIVER, t) if mode == _BY_ACTION
+                           else (self._label(DELIVER, dst, e, r, ()), t))
             if crashes and self.crash_points:
                 for cp in self._cps.get((j, entry, e), ()):
                     t = self._crashed(s, j, cp, rest)
-                    out.append(t if not mode else ("CrashPoint", t) if mode == 2
+                    out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
                                else (self._crash_label(
-                                   self._label("Deliver", dst, e, None, ()), cp), t))
+                                   self._label(DELIVER, dst, e, None, ()), cp), t))
         if drops:
-            for e in distinct:
-                k = net.index(e)
-                t = s[:b] + (drops - 1, dups, crashes) + s[h:base] + net[:k] + net[k + 1:]
-                out.append(t if not mode else ("Drop", t) if mode == 2
-                           else (self._label("Drop", None, e, None, ("drop",)), t))
+            for e, rest in network.drops(net):
+                t = s[:b] + (drops - 1, dups, crashes) + s[h:base] + rest
+                out.append(t if not mode else (DROP, t) if mode == _BY_ACTION
+                           else (self._label(DROP, None, e, None, ("drop",)), t))
         if dups:
-            for e in distinct:
-                k = net.index(e)
-                t = s[:b] + (drops, dups - 1, crashes) + s[h:base] + net[:k] + (e,) + net[k:]
-                out.append(t if not mode else ("Duplicate", t) if mode == 2
-                           else (self._label("Duplicate", None, e, None, ("duplicate",)), t))
+            for e, more in network.duplicates(net):
+                t = s[:b] + (drops, dups - 1, crashes) + s[h:base] + more
+                out.append(t if not mode else (DUPLICATE, t) if mode == _BY_ACTION
+                           else (self._label(DUPLICATE, None, e, None, ("duplicate",)), t))
         for i in range(n):
             up, durable, st, timers = entry_values[s[i]]
             for name in timers:
                 r = self._fire(i, s[i], name)
                 t = self._step(s, i, r, net)
                 if t != s:
-                    out.append(t if not mode else ("Timer", t) if mode == 2
+                    out.append(t if not mode else (TIMER, t) if mode == _BY_ACTION
                                else (self._timer_label(i, name, r), t))
                 if crashes and self.crash_points:
                     for cp in self._cps.get((i, s[i], name), ()):
                         t = self._crashed(s, i, cp, net)
-                        out.append(t if not mode else ("CrashPoint", t) if mode == 2
+                        out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
                                    else (self._crash_label(self._timer_label(i, name, None),
                                                            cp), t))
         if crashes:
@@ -771,21 +761,21 @@ class ActorSystem(Model):
                          + (drops, dups, crashes - 1) + s[h:])
                     if self.dead is not None:
                         t = self._bury(t)
-                    out.append(t if not mode else ("Crash", t) if mode == 2
-                               else (self._node_label("Crash", i, ("crash",), None), t))
+                    out.append(t if not mode else (CRASH, t) if mode == _BY_ACTION
+                               else (self._node_label(CRASH, i, ("crash",), None), t))
         for i in range(n):
             up, durable, st, timers = entry_values[s[i]]
             if not up:
                 r = self._start(i, durable)
                 t = self._step(s, i, r, net)
-                out.append(t if not mode else ("Restart", t) if mode == 2
-                           else (self._node_label("Restart", i, ("restart",), r), t))
+                out.append(t if not mode else (RESTART, t) if mode == _BY_ACTION
+                           else (self._node_label(RESTART, i, ("restart",), r), t))
                 if crashes and self.crash_points:
                     for cp in self._cps.get((i, "start", durable), ()):
                         t = self._crashed(s, i, cp, net)
-                        out.append(t if not mode else ("CrashPoint", t) if mode == 2
+                        out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
                                    else (self._crash_label(
-                                       self._node_label("Restart", i, ("restart",), None),
+                                       self._node_label(RESTART, i, ("restart",), None),
                                        cp), t))
         return out
 
@@ -793,10 +783,7 @@ class ActorSystem(Model):
         entry, sends, outs = r
         h, o = self._fold(s, sends, outs)
         if sends:
-            if self.duplicating:
-                net = tuple(sorted(set(net).union(sends)))
-            else:
-                net = tuple(sorted(net + sends))
+            net = self.net.add(net, sends)
         t = s[:i] + (entry,) + s[i + 1:self.history_at] + (h, o) + net
         return self._bury(t) if self.dead is not None else t
 
@@ -868,7 +855,7 @@ class ActorSystem(Model):
         call, ``_check_equivariant``) and ``tallies`` (premise checked on every handler call
         once a tally is abstracted, ``_check_tally``; no property may read a tally)."""
         out = []
-        if not self.duplicating:  # there a no-op delivery is a self-loop, left out anyway
+        if self.net.prunes_noops and self.net.consumes:  # elsewhere a self-loop or a step
             out.append(Reduction("noop", self.prune_noops, self.off.get("noop",
                                                                        "by a parameter")))
         if self.dead is not None or "bury" in self.off:
@@ -984,7 +971,7 @@ class ActorSystem(Model):
     def _canon_effects(self, effects: Sequence) -> tuple:
         """Effects as the system applies them: units in order, each run's sends a multiset."""
         out = []
-        for unit in self._units(effects):
+        for unit in _units(effects):
             if isinstance(unit[0], (Persist, Output)):
                 out.append(unit[0])
             else:
@@ -1004,11 +991,11 @@ class ActorSystem(Model):
             j = where[i]
             actor, node = self.actors[j], self.ids[j]
             if event[0] == "start":
-                got = actor.on_start(node, ren(event[1]), NOW)
+                got = actor.on_start(node, ren(event[1]), self._now)
             elif event[0] == "message":
-                got = actor.on_message(node, ren(st), ren(event[1]), ren(event[2]), NOW)
+                got = actor.on_message(node, ren(st), ren(event[1]), ren(event[2]), self._now)
             else:
-                got = actor.on_timer(node, ren(st), event[1], NOW)
+                got = actor.on_timer(node, ren(st), event[1], self._now)
             want = (ren(result[0]), self._canon_effects(ren(tuple(result[1]))))
             if (got[0], self._canon_effects(got[1])) != want:
                 what = (f"message {to_plain(event[2])} from {event[1]}" if event[0] == "message"
@@ -1025,17 +1012,17 @@ class ActorSystem(Model):
             if key[1] == "start":
                 durable = key[2]
                 self._check_equivariant(i, ("start", durable), None,
-                                        self.actors[i].on_start(self.ids[i], durable, NOW))
+                                        self.actors[i].on_start(self.ids[i], durable, self._now))
                 continue
             up, durable, st, timers = self.entries.values[key[1]]
             if isinstance(key[2], str):
                 self._check_equivariant(i, ("timer", key[2]), st,
-                                        self.actors[i].on_timer(self.ids[i], st, key[2], NOW))
+                                        self.actors[i].on_timer(self.ids[i], st, key[2], self._now))
             else:
                 src, _, msg = self.envs.values[key[2]]
                 self._check_equivariant(
                     i, ("message", src, msg), st,
-                    self.actors[i].on_message(self.ids[i], st, src, msg, NOW))
+                    self.actors[i].on_message(self.ids[i], st, src, msg, self._now))
 
     def representative(self, s: tuple) -> tuple:
         """The least image of ``s`` under the permutations of the symmetric groups.
@@ -1069,8 +1056,7 @@ class ActorSystem(Model):
                 if -1 in net:
                     net = [emap[e] if e in emap else self._env_image(p, mapping, e)
                            for e in s[base:]]
-                net.sort()
-                net = tuple(net)
+                net = self.net.canonical(net)
                 img = tuple(ent) + s[self.budgets_at:hi] + (h, o) + net
             if best is None or img < best:
                 best = img
@@ -1086,11 +1072,16 @@ class ActorSystem(Model):
     def to_vars(self, s: tuple) -> dict[str, Any]:
         nodes = self.nodes(s)
         drops, dups, crashes = self.remaining(s)
-        counts: dict[Record, int] = {}
-        for a, b, msg in self.network(s):
-            rec = Record("envelope", (("src", a), ("dst", b), ("msg", to_plain(msg))))
-            counts[rec] = counts.get(rec, 0) + 1
-        net = dict(sorted(counts.items(), key=lambda kv: str(kv[0])))
+        recs = [Record("envelope", (("src", a), ("dst", b), ("msg", to_plain(msg))))
+                for a, b, msg in self.network(s)]
+        net: Any
+        if self.net.ordered:  # the envelopes in the network's order
+            net = tuple(recs)
+        else:  # envelope -> its number of copies
+            counts: dict[Record, int] = {}
+            for rec in recs:
+                counts[rec] = counts.get(rec, 0) + 1
+            net = dict(sorted(counts.items(), key=lambda kv: str(kv[0])))
         return {"up": {x: v.up for x, v in nodes.items()},
                 "durable": {x: to_plain(v.durable) for x, v in nodes.items()},
                 "state": {x: to_plain(v.state) for x, v in nodes.items()},
@@ -1122,9 +1113,15 @@ class ActorSystem(Model):
             raise ValueError("budgets must map drops, duplicates and crashes to counts")
         net: list[int] = []
         raw = values["network"]
-        if not isinstance(raw, dict):
+        if self.net.ordered:  # a tuple of envelopes, in order
+            if not isinstance(raw, tuple):
+                raise ValueError("network must list the envelopes in order")
+            items: Iterable[tuple[Any, Any]] = ((r, 1) for r in raw)
+        elif isinstance(raw, dict):  # envelope -> copies
+            items = raw.items()
+        else:
             raise ValueError("network must map envelopes to their numbers of copies")
-        for r, copies in raw.items():
+        for r, copies in items:
             if not isinstance(r, Record) or r.kind != "envelope":
                 raise ValueError(f"{r} is not an envelope")
             if type(copies) is not int or copies < 1:
@@ -1133,12 +1130,14 @@ class ActorSystem(Model):
             if f.get("src") not in self.index or f.get("dst") not in self.index:
                 raise ValueError(f"{r} names an unknown node")
             net += [self.envs((f["src"], f["dst"], from_plain(f["msg"], types)))] * copies
-        if self.duplicating and len(set(net)) != len(net):
-            raise ValueError("a duplicating network holds each envelope once")
+        net_t = self.net.canonical(net)
+        why = self.net.valid(net_t)
+        if why is not None:
+            raise ValueError(why)
         outs = values["outputs"]
         if not isinstance(outs, frozenset):
             raise ValueError("outputs must be a set")
         return (tuple(entries) + (b["drops"], b["duplicates"], b["crashes"])
                 + (self.hist(self.read_history(values["history"])),
                    self.outs(frozenset((x, from_plain(v, types)) for x, v in outs)))
-                + tuple(sorted(net)))
+                + net_t)

@@ -2,7 +2,7 @@
 
 Theory of operation. A state is a tuple::
 
-    (nodes, persisted, in_flight, mined, drops_left, dups_left, crashes_left, offsets,
+    (nodes, persisted, in_flight, mined, drops_left, duplicates_left, crashes_left, offsets,
      crash_lost, down)
 
 ``nodes`` holds each node's ``NodeState`` (the real protocol state of ``paxchain.impl.chain_node``);
@@ -16,8 +16,9 @@ each node's clock offset, chosen once in the initial state from the ``offsets`` 
 message (below); ``down`` the nodes that crashed and have not restarted (a bit mask; always 0
 with the ``restart_at_once`` reduction).
 
-Time. Global time advances only when a block is found: it is ``mined * interval``, and node
-``i`` reads ``mined * interval + offsets[i]`` as ``now``. Clock drift (rate) is left to the
+Time (the clock policy ``paxchain.models.clocks.MinedClock``). Global time advances only when
+a block is found: it is ``mined * interval``, and node ``i`` reads ``mined * interval +
+offsets[i]`` as ``now``. Clock drift (rate) is left to the
 simulator; here clocks differ by a constant offset.
 
 Variants. The nodes are ``ChainNode(rules, names, sync_on_restart=False)`` with the network's
@@ -35,22 +36,24 @@ Actions, in this order (the order is fixed, so traces can be rebuilt):
   nothing is in flight, a lock-step network; unset: an asynchronous network).
 - ``Deliver(src, dst, msg)`` — any message in flight, in any order (delay and reordering).
 - ``Drop(src, dst, msg)`` — lose one in-flight message (``drops`` budget).
-- ``Duplicate(src, dst, msg)`` — add a second copy of one (``dups`` budget).
-- ``CrashRestart(node)`` — the node loses its volatile state and restarts at once from its
-  persisted chain (``crashes`` budget). Messages in flight stay in flight: a message lost to a
-  down node is a ``Drop``. (``Crash(node)`` and ``Restart(node)`` instead, with the
-  ``restart_at_once`` reduction off: below.)
+- ``Duplicate(src, dst, msg)`` — add a second copy of one (``duplicates`` budget).
+- ``Crash(node)`` — the node loses its volatile state and restarts at once from its
+  persisted chain (``crashes`` budget; the label's events are ``crash`` and ``restart``).
+  Messages in flight stay in flight: a message lost to a down node is a ``Drop``. (With the
+  ``restart_at_once`` reduction off, ``Crash(node)`` leaves the node down until a later
+  ``Restart(node)``: below.) The faults are those of ``paxchain.models.faults``, one name
+  each, as in every actors-on-a-network model.
 
 Crash points (``crash_points``, on by default; ``crash_points=0`` turns them off, a smaller
 fault model). A crash may also fall *inside* a ``Mine`` or ``Deliver`` step, after any prefix
-of the handler's effect units, within the ``crashes`` budget — the unit rule of
-``paxchain.models.actor_system`` (``ActorSystem._units``): each ``Persist`` and each ``Output`` is a unit
+of the handler's effect units, within the ``crashes`` budget — the unit rule every actor
+model uses (``paxchain.impl.effects.units``): each ``Persist`` and each ``Output`` is a unit
 of its own, each maximal run of other effects (sends, timers) one unit. The effects before the
 crash point happened (their sends are in flight, a ``Persist`` among them is on disk), those
 after it never did, and the node restarts at once from what it persisted (or is down, with
 ``restart_at_once`` off). A delivery may also
 crash at its very start (``u = 0``: the message was taken and nothing done). Outcomes equal to
-"the whole step, then ``CrashRestart``" (reachable anyway, one step later) or to each other
+"the whole step, then ``Crash``" (reachable anyway, one step later) or to each other
 are left out. The step's label carries ``crash_after=u`` and the events ``crash`` and
 ``restart``; coverage counts these steps as ``CrashPoint``.
 
@@ -68,13 +71,14 @@ leave that code unexplored), so a variant using one is refused, never passed.
 
 Reductions (``reductions()``; the run lists them):
 
-- ``flight_multiset``: in-flight messages are a multiset (a sorted tuple), so states that
+- ``flight_multiset``: in-flight messages are the ``budgeted`` network of
+  ``paxchain.models.networks``, a multiset (a sorted tuple), so states that
   differ only in the order messages were sent are one state. Justified by the model, whatever
   the code: any in-flight message may be delivered (dropped, duplicated) next, so no node can
   observe the order; and the ``sent`` stamp each message keeps is all the delay bound reads.
-  ``flight_multiset=0`` keeps the messages in send order instead (a sequence, any element
-  deliverable) — the unreduced search the tests compare it with.
-- ``restart_at_once``: a crash and the restart are one step (``CrashRestart``), so a node is
+  ``flight_multiset=0`` keeps the messages in send order instead (the ``sequence`` network,
+  any element deliverable) — the unreduced search the tests compare it with.
+- ``restart_at_once``: a crash and the restart are one step (``Crash`` that restarts), so a node is
   never *down*. Exact when restarting does not depend on when it happens: a down node takes
   no step (which the restarted node may also not take), and messages to it wait or are
   dropped either way. That is a premise about the code's ``on_start``, checked on every
@@ -104,26 +108,51 @@ Properties live in ``paxchain.specs.chain``; drawings in ``paxchain.models.chain
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, Mapping
 
+from paxchain.models.actor_system import Node
+from paxchain.models.clocks import MinedClock
+from paxchain.models.faults import CRASH, CRASH_POINT, DROP, DUPLICATE, RESTART, Budgets
 from paxchain.models.model import Label, Model, Record, Reduction, ReductionUnsound
-from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
+from paxchain.impl.effects import NOTHING, Folded, apply_effects, crash_cuts
 from paxchain.impl.chain_block import GENESIS, TIE_RULES, Block, Rules
 from paxchain.impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, GetBlock, GetTip,
                              NodeState)
 from paxchain.impl.chain_variants import CHAIN
-from paxchain.models.actor_system import ActorSystem
 from paxchain.models.chain_drawing import block_tree
+from paxchain.models.networks import network as make_network
 from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
 
 __all__ = ["ChainSystem", "VARIANTS", "ENTRIES",
            "REDUCTION_BOUND"]
 
 VARIANTS = CHAIN.docs  # a live view: variants a plugin registers later are listed too
-NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPS, CRASHES, OFFSETS, LOST, DOWN = range(10)
-NOTHING = object()  # "the handler persisted nothing" (``None`` is a value a node may persist)
-_units = ActorSystem._units  # where a crash may fall: the one rule for every actor model
+NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPLICATES, CRASHES, OFFSETS, LOST, DOWN = range(10)
+
+
+class _ChainFolded(Folded):
+    """``Folded`` that refuses what the chain model cannot represent: a send to a node it
+    does not have, and any timer but ``mine`` (the only one it fires, as ``Mine``)."""
+
+    __slots__ = ("name", "index")
+
+    def __init__(self, name: str, index: Mapping[str, int]) -> None:
+        super().__init__()
+        self.name, self.index = name, index
+
+    def send(self, dst: str, msg: Any) -> None:
+        if dst not in self.index:
+            raise ValueError(f"{self.name} sends to {dst!r}, which is not a node of the model")
+        super().send(dst, msg)
+
+    def set_timer(self, name: str, delay: float) -> None:
+        self.cancel_timer(name)
+
+    def cancel_timer(self, name: str) -> None:
+        if name != MINE_TIMER:
+            raise ValueError(
+                f"{self.name} sets timer {name!r}, which the chain model never fires (it fires "
+                f"only {MINE_TIMER!r}, as Mine): this code cannot be checked by it")
 
 
 def _entry(dst: int, src: int, msg: Any, sent: int = 0) -> tuple:
@@ -143,15 +172,16 @@ class ChainSystem(Model):
     """``nodes`` chain nodes, ``budget`` blocks to mine, and fault budgets; see the module doc."""
 
     def __init__(self, nodes: int = 3, budget: int = 3, delay: int | None = 1, drops: int = 0,
-                 dups: int = 0, crashes: int = 1, tie: str = "first-seen", k: int = 1,
+                 duplicates: int = 0, crashes: int = 1, tie: str = "first-seen", k: int = 1,
                  offsets: tuple[int, ...] = (0,), difficulty: int = 1, interval: int = 10,
                  max_drift: int = 10, window: int = 11, crash_points: bool = True,
                  flight_multiset: bool = True, restart_at_once: bool = True,
                  variant: str | None = None) -> None:
         if not 1 <= nodes <= 6:
             raise ValueError("nodes must be 1..6")
-        if budget < 0 or drops < 0 or dups < 0 or crashes < 0 or k < 0:
+        if budget < 0 or k < 0:
             raise ValueError("budgets and k must be non-negative")
+        faults = Budgets(drops, duplicates, crashes)  # ValueError when one is negative
         if delay is not None and delay < 0:
             raise ValueError("delay must be non-negative (or unset: unbounded)")
         if tie not in TIE_RULES:
@@ -164,7 +194,8 @@ class ChainSystem(Model):
             raise ValueError("need interval >= 1, window >= 1, max_drift >= 0")
         CHAIN.check([variant] if variant is not None else [])
         offsets = tuple(sorted(set(offsets)))
-        self._kwargs = dict(nodes=nodes, budget=budget, delay=delay, drops=drops, dups=dups,
+        self._kwargs = dict(nodes=nodes, budget=budget, delay=delay, drops=drops,
+                            duplicates=duplicates,
                             crashes=crashes, tie=tie, k=k, offsets=offsets,
                             difficulty=difficulty, interval=interval, max_drift=max_drift,
                             window=window, crash_points=crash_points,
@@ -172,7 +203,7 @@ class ChainSystem(Model):
                             variant=variant)
         params: dict[str, Any] = {"nodes": nodes, "budget": budget,
                                   "delay": "none" if delay is None else delay, "drops": drops,
-                                  "dups": dups, "crashes": crashes, "tie": tie, "k": k,
+                                  "duplicates": duplicates, "crashes": crashes, "tie": tie, "k": k,
                                   "offsets": offsets, "difficulty": difficulty,
                                   "interval": interval, "max_drift": max_drift,
                                   "window": window}
@@ -184,10 +215,14 @@ class ChainSystem(Model):
             params["restart_at_once"] = 0
         super().__init__(name="chain", params=params, variant=variant)
         self.n, self.budget, self.k, self.delay = nodes, budget, k, delay
-        self.drops, self.dups, self.crashes = drops, dups, crashes
+        self.faults = faults
+        self.drops, self.duplicates, self.crashes = faults.as_tuple()
         self.offset_set, self.interval = offsets, interval
+        self.clock = MinedClock(interval, offsets)  # what ``now`` a handler reads
         self.crash_points = bool(crash_points) and crashes > 0
         self.flight_multiset = bool(flight_multiset)
+        # In-flight messages: a named network of ``paxchain.models.networks``.
+        self.net = make_network("budgeted" if self.flight_multiset else "sequence")
         self.restart_at_once = bool(restart_at_once)
         self.off: dict[str, str] = {}  # reduction -> why it is off (``without_reduction``)
         self.names = tuple(f"n{i + 1}" for i in range(nodes))
@@ -205,10 +240,37 @@ class ChainSystem(Model):
     def now(self, state, i: int, mined: int | None = None) -> int:
         """Node ``i``'s local clock in ``state`` (or after ``mined`` blocks)."""
         m = state[MINED] if mined is None else mined
-        return m * self.interval + state[OFFSETS][i]
+        return self.clock.reading(m, state[OFFSETS][i])
 
     def lanes(self) -> tuple[str, ...]:
         return self.names
+
+    # -- reading a state: the accessors of ``ActorSystem``, for readers of either model --------
+    def node(self, state: tuple, node: str) -> Node:
+        """``node``'s part of ``state``: up (not crashed-and-down), what it persisted (None
+        before its first write), its ``NodeState``; no timers (``Mine`` fires whenever mining
+        is allowed, so the model keeps none)."""
+        i = self.index[node]
+        return Node(not state[DOWN] >> i & 1, state[PERSISTED][i], state[NODES][i], ())
+
+    def nodes(self, state: tuple) -> dict[str, Node]:
+        return {x: self.node(state, x) for x in self.names}
+
+    def network(self, state: tuple) -> list[tuple[str, str, Any]]:
+        """The in-flight messages as ``(src, dst, msg)``, in the network's order."""
+        return [(self.names[e[1]], self.names[e[0]], e[5]) for e in state[FLIGHT]]
+
+    def remaining(self, state: tuple) -> tuple[int, int, int]:
+        """The remaining fault budgets: drops, duplicates, crashes."""
+        return state[DROPS], state[DUPLICATES], state[CRASHES]
+
+    def outputs(self, state: tuple) -> frozenset:
+        """The chain model keeps no outputs (its properties read the nodes' chains)."""
+        return frozenset()
+
+    def history(self, state: tuple) -> None:
+        """The chain model keeps no history of sent messages."""
+        return None
 
     # -- driving the actors ---------------------------------------------------------------
     def _run(self, kind: str, i: int, st: Any, arg: Any, src: int, now: int) -> tuple:
@@ -231,11 +293,10 @@ class ChainSystem(Model):
         persist, sends = self._apply_effects(name, effects)
         cps: tuple = ()
         if self.crash_points and kind != "start":
-            units = _units(effects)
             seen = {(persist, sends)}
             found = []
-            for u in range(0 if kind == "msg" else 1, len(units)):
-                outcome = self._apply_effects(name, [e for unit in units[:u] for e in unit])
+            for u, prefix in crash_cuts(effects, kind == "msg"):
+                outcome = self._apply_effects(name, prefix)
                 if outcome not in seen:
                     seen.add(outcome)
                     lossy = (kind == "msg" and u == 0) or len(outcome[1]) < len(sends)
@@ -246,30 +307,15 @@ class ChainSystem(Model):
         return out
 
     def _apply_effects(self, name: str, effects: list) -> tuple:
-        """The last ``Persist``'s value (or NOTHING) and the sends of ``effects``."""
-        persist: Any = NOTHING
-        sends = []
-        for e in effects:
-            if isinstance(e, Persist):
-                persist = e.data
-            elif isinstance(e, Send):
-                if e.dst not in self.index:
-                    raise ValueError(f"{name} sends to {e.dst!r}, which is not a node of "
-                                     f"the model")
-                sends.append(_entry(self.index[e.dst], self.index[name], e.msg))
-            elif isinstance(e, (SetTimer, CancelTimer)):
-                if e.name != MINE_TIMER:
-                    raise ValueError(
-                        f"{name} sets timer {e.name!r}, which the chain model never fires "
-                        f"(it fires only {MINE_TIMER!r}, as Mine): this code cannot be "
-                        f"checked by it")
-            elif not isinstance(e, Output):
-                raise TypeError(f"unexpected effect {e!r}")
-        return persist, tuple(sends)
+        """The last ``Persist``'s value (or NOTHING) and the sends of ``effects``, read by
+        ``apply_effects`` (the one interpreter every driver uses)."""
+        f = _ChainFolded(name, self.index)
+        apply_effects(name, effects, f)
+        me = self.index[name]
+        return f.durable, tuple(_entry(self.index[dst], me, msg) for dst, msg in f.sends)
 
     def _clock_readings(self, i: int) -> list[int]:
-        return sorted({m * self.interval + o for m in range(self.budget + 1)
-                       for o in self.offset_set})
+        return self.clock.readings(self.budget)
 
     def _restart(self, i: int, durable: Any, now: int) -> tuple:
         """Node ``i`` restarting from ``durable``, with the premise of ``restart_at_once``
@@ -306,10 +352,10 @@ class ChainSystem(Model):
         if persist is not NOTHING:
             persisted = persisted[:i] + (persist,) + persisted[i + 1:]
         if sends:
-            flight = tuple(sorted(flight + sends)) if self.flight_multiset else flight + sends
+            flight = self.net.add(flight, sends)
         out = [nodes, persisted, flight, *state[MINED:]]
         for k, v in changes.items():
-            out[{"mined": MINED, "drops": DROPS, "dups": DUPS, "crashes": CRASHES,
+            out[{"mined": MINED, "drops": DROPS, "duplicates": DUPLICATES, "crashes": CRASHES,
                  "lost": LOST, "down": DOWN}[k]] = v
         return tuple(out)
 
@@ -342,10 +388,10 @@ class ChainSystem(Model):
     # -- the transition system ------------------------------------------------------------
     def initial_states(self):
         out = []
-        for offs in itertools.product(self.offset_set, repeat=self.n):
+        for offs in self.clock.initial_offsets(self.n):
             nodes = tuple(self._run("start", i, None, None, -1, offs[i])[0]
                           for i in range(self.n))
-            out.append((nodes, (None,) * self.n, (), 0, self.drops, self.dups, self.crashes,
+            out.append((nodes, (None,) * self.n, (), 0, self.drops, self.duplicates, self.crashes,
                         offs, False, 0))
         return out
 
@@ -360,29 +406,12 @@ class ChainSystem(Model):
 
     def actions(self) -> tuple[str, ...]:
         out = ["Mine", "Deliver"]
-        out += ["Drop"] if self.drops else []
-        out += ["Duplicate"] if self.dups else []
+        out += [DROP] if self.drops else []
+        out += [DUPLICATE] if self.duplicates else []
         if self.crashes:
-            out += ["CrashRestart"] if self.restart_at_once else ["Crash", "Restart"]
-        out += ["CrashPoint"] if self.crash_points else []
+            out += [CRASH] if self.restart_at_once else [CRASH, RESTART]
+        out += [CRASH_POINT] if self.crash_points else []
         return tuple(out)
-
-    def _takes(self, flight: tuple) -> list[tuple[tuple, tuple]]:
-        """Each way to take one message out of ``flight``: ``(message, the rest)``. In the
-        multiset, one per distinct message; in a sequence, one per position (equal messages
-        at different positions leave different sequences)."""
-        out, seen = [], set()
-        for j, e in enumerate(flight):
-            if self.flight_multiset:
-                if j and flight[j - 1] == e:
-                    continue
-            rest = flight[:j] + flight[j + 1:]
-            if not self.flight_multiset:
-                if rest in seen:
-                    continue
-                seen.add(rest)
-            out.append((e, rest))
-        return out
 
     def _may_mine(self, flight: tuple, mined: int) -> bool:
         return mined < self.budget and (self.delay is None or not flight
@@ -395,7 +424,7 @@ class ChainSystem(Model):
         With ``restart_at_once`` off, a down node's ``Mine`` or ``Deliver`` is its restart
         (now) and that step, fused: the same states as ``Restart`` then the step, one step
         shorter, so shortest traces keep the length they have with the reduction on."""
-        nodes, _, flight, mined, drops, dups, crashes, offs, lost, down = state
+        nodes, _, flight, mined, drops, duplicates, crashes, offs, lost, down = state
         out: list = []
         cps_on = self.crash_points and crashes > 0
 
@@ -414,40 +443,37 @@ class ChainSystem(Model):
                 if woke and not self._may_mine(base[FLIGHT], mined):
                     continue
                 ev = ("restart", "mine") if woke else ("mine",)
-                now = (mined + 1) * self.interval + offs[i]
+                now = self.clock.reading(mined + 1, offs[i])
                 r = self._run("timer", i, base[NODES][i], MINE_TIMER, -1, now)
                 t = self._after(base, i, r, base[FLIGHT], mined=mined + 1)
                 emit("Mine", t, lambda: self._label("Mine", i, None, r, ev))
                 if cps_on:
                     for cp in r[3]:
                         t = self._crashed(base, i, cp, base[FLIGHT], mined + 1)
-                        emit("CrashPoint", t, lambda: self._label("Mine", i, None, r, ev, cp))
-        takes = self._takes(flight)
-        for e, rest in takes:
+                        emit(CRASH_POINT, t, lambda: self._label("Mine", i, None, r, ev, cp))
+        for e, rest in self.net.deliveries(flight):
             dst, src, msg = e[0], e[1], e[5]
             woke = down >> dst & 1
             base = self._wake(state, dst, rest) if woke else state
             after = base[FLIGHT] if woke else rest
             ev = ("restart",) if woke else ()
             r = self._run("msg", dst, base[NODES][dst], msg, src,
-                          mined * self.interval + offs[dst])
+                          self.clock.reading(mined, offs[dst]))
             t = self._after(base, dst, r, after)
             emit("Deliver", t, lambda: self._label("Deliver", dst, e, r, ev))
             if cps_on:
                 for cp in r[3]:
                     t = self._crashed(base, dst, cp, after, mined)
-                    emit("CrashPoint", t, lambda: self._label("Deliver", dst, e, r, ev, cp))
+                    emit(CRASH_POINT, t, lambda: self._label("Deliver", dst, e, r, ev, cp))
         if drops:
-            for e, rest in takes:
-                t = state[:FLIGHT] + (rest, mined, drops - 1) + state[DUPS:]
-                emit("Drop", t, lambda: self._label("Drop", e[0], e, None, ("drop",)))
-        if dups:
-            for e, _ in (takes if self.flight_multiset else
-                         [(x, None) for x in sorted(set(flight))]):
-                more = tuple(sorted(flight + (e,))) if self.flight_multiset else flight + (e,)
-                t = state[:FLIGHT] + (more, mined, drops, dups - 1) + state[CRASHES:]
-                emit("Duplicate", t,
-                     lambda: self._label("Duplicate", e[0], e, None, ("duplicate",)))
+            for e, rest in self.net.drops(flight):
+                t = state[:FLIGHT] + (rest, mined, drops - 1) + state[DUPLICATES:]
+                emit(DROP, t, lambda: self._label(DROP, e[0], e, None, ("drop",)))
+        if duplicates:
+            for e, more in self.net.duplicates(flight):
+                t = state[:FLIGHT] + (more, mined, drops, duplicates - 1) + state[CRASHES:]
+                emit(DUPLICATE, t,
+                     lambda: self._label(DUPLICATE, e[0], e, None, ("duplicate",)))
         if crashes:
             for i in range(self.n):
                 if down >> i & 1:
@@ -455,17 +481,17 @@ class ChainSystem(Model):
                 t = self._crash(self._after(state, i, (nodes[i], NOTHING, ()), flight,
                                             crashes=crashes - 1), i)
                 if self.restart_at_once:
-                    emit("CrashRestart", t, lambda: self._label(
-                        "CrashRestart", i, None, (t[NODES][i], NOTHING, ()),
+                    emit(CRASH, t, lambda: self._label(
+                        CRASH, i, None, (t[NODES][i], NOTHING, ()),
                         ("crash", "restart")))
                 else:
-                    emit("Crash", t, lambda: self._label("Crash", i, None, None, ("crash",)))
+                    emit(CRASH, t, lambda: self._label(CRASH, i, None, None, ("crash",)))
         if down:
             for i in range(self.n):
                 if down >> i & 1:
                     t = self._wake(state, i, flight)
-                    emit("Restart", t, lambda: self._label(
-                        "Restart", i, None, (None, NOTHING, ()), ("restart",)))
+                    emit(RESTART, t, lambda: self._label(
+                        RESTART, i, None, (None, NOTHING, ()), ("restart",)))
         return out
 
     # -- reductions ---------------------------------------------------------------------------
@@ -541,14 +567,14 @@ class ChainSystem(Model):
     # -- naming the parts of a state --------------------------------------------------------
     def variables(self) -> tuple[str, ...]:
         return ("blocks", "chain", "side", "orphans", "rejected", "persisted", "in_flight",
-                "mined", "drops_left", "dups_left", "crashes_left", "clock_offset", "crash_lost",
+                "mined", "drops_left", "duplicates_left", "crashes_left", "clock_offset", "crash_lost",
                 "down")
 
     def to_vars(self, state) -> dict[str, Any]:
         """The state by name. ``blocks`` maps a short id (the hash's first 8 hex digits, or
         the whole hash should two blocks of the state share them) to each block of the state;
         everything else names blocks by that id."""
-        nodes, persisted, flight, mined, drops, dups, crashes, offs, lost, down = state
+        nodes, persisted, flight, mined, drops, duplicates, crashes, offs, lost, down = state
         names = self.names
         blocks = self.state_blocks(state)
         width = 8 if len({b.hash[:8] for b in blocks}) == len(blocks) else 64
@@ -565,7 +591,7 @@ class ChainSystem(Model):
             "persisted": {names[i]: None if p is None else (ids(p[0]), frozenset(ids(p[1])))
                           for i, p in enumerate(persisted)},
             "in_flight": tuple(_flight_record(names, e, width) for e in flight),
-            "mined": mined, "drops_left": drops, "dups_left": dups, "crashes_left": crashes,
+            "mined": mined, "drops_left": drops, "duplicates_left": duplicates, "crashes_left": crashes,
             "clock_offset": {names[i]: o for i, o in enumerate(offs)},
             "crash_lost": lost,
             "down": frozenset(names[i] for i in range(self.n) if down >> i & 1),
@@ -609,8 +635,7 @@ class ChainSystem(Model):
         persisted = tuple(None if p is None else _durable(p, block)
                           for p in per_node("persisted"))
         flight = tuple(_flight_entry(self.index, r, block) for r in _seq(values["in_flight"]))
-        if self.flight_multiset:
-            flight = tuple(sorted(flight))
+        flight = self.net.canonical(list(flight))
         offs = tuple(ints(v) for v in per_node("clock_offset"))
         lost = values["crash_lost"]
         if not isinstance(lost, bool):
@@ -619,7 +644,7 @@ class ChainSystem(Model):
         if not isinstance(down, frozenset) or not down <= set(names):
             raise ValueError(f"down must be a set of some of the nodes {list(names)}")
         return (nodes, persisted, flight, ints(values["mined"]), ints(values["drops_left"]),
-                ints(values["dups_left"]), ints(values["crashes_left"]), offs, lost,
+                ints(values["duplicates_left"]), ints(values["crashes_left"]), offs, lost,
                 sum(1 << self.index[x] for x in down))
 
     # -- drawings -------------------------------------------------------------------------
@@ -758,7 +783,7 @@ def _entries():
                 Param("delay", _parse_delay, 1, "a message is delivered before this many "
                       "more blocks are mined; none = asynchronous"),
                 Param("drops", int_param(0, 9), 0, "messages the network may lose"),
-                Param("dups", int_param(0, 9), 0, "messages the network may duplicate"),
+                Param("duplicates", int_param(0, 9), 0, "messages the network may duplicate"),
                 Param("crashes", int_param(0, 9), 1, "crash-restarts from the persisted chain"),
                 Param("tie", _parse_tie, "first-seen", "tie rule: first-seen or lowest-hash"),
                 Param("k", int_param(0, 99), 1, "blocks cut off in prefix consistency"),

@@ -15,6 +15,7 @@ from paxchain.checker.trace import replay
 from paxchain.models.values import Record
 from paxchain.impl.actor import Output, Persist, Send, SetTimer
 from paxchain.models.actor_system import ActorSystem, from_plain, rename_ids, to_plain
+from paxchain.models.clocks import FixedClock, MinedClock
 
 
 @dataclass(frozen=True)
@@ -322,3 +323,27 @@ def test_a_crash_can_fall_between_a_reply_and_its_write():
                   if "crash" in lab.events and lab.action == "Deliver"]
         assert labels and all(dict(lab.args)["crash_after"] in (0, 1) for lab in labels)
 
+
+
+class Stamp:
+    """Keeps the clock reading it started at."""
+
+    def on_start(self, node, durable, now):
+        return now, []
+
+    def on_message(self, node, state, src, msg, now):
+        return state, []
+
+    def on_timer(self, node, state, name, now):
+        return state, []
+
+
+def test_the_clock_policy_is_what_every_handler_reads():
+    assert ActorSystem([("a", Stamp())]).initial_states() == ActorSystem(
+        [("a", Stamp())], clock=FixedClock(0)).initial_states()
+    m = ActorSystem([("a", Stamp())], clock=FixedClock(7))
+    assert m.node(m.initial_states()[0], "a").state == 7
+    # The chain's: time moves with the blocks found, each node off by its offset.
+    c = MinedClock(interval=10, offsets=(0, -20))
+    assert c.reading(2, -20) == 0 and c.readings(1) == [-20, -10, 0, 10]
+    assert list(c.initial_offsets(2)) == [(0, 0), (0, -20), (-20, 0), (-20, -20)]

@@ -199,7 +199,7 @@ def test_correct_nodes_under_a_slow_clock_keep_the_rules_but_may_not_converge():
 
 
 def test_drops_and_duplicates_are_faults_of_the_model():
-    m = ChainSystem(nodes=2, budget=1, delay=None, drops=1, dups=1, crashes=0,
+    m = ChainSystem(nodes=2, budget=1, delay=None, drops=1, duplicates=1, crashes=0,
                     tie="lowest-hash", k=1)
     r = check(m, Options(keep_going=True))
     assert r.verdict == HOLDS and r.coverage and all(r.coverage.values())
@@ -233,7 +233,7 @@ def test_a_crash_may_fall_between_a_handlers_effects():
     n1 = t[0][0]
     assert n1.tip.height == 1 and t[1][0][0] == n1.chain  # written, and restarted from it
     assert t[2] == () and t[6] == 0 and t[8] is True  # the block never left: a lost message
-    # ...while a crash after the sends is the whole step then CrashRestart: not repeated.
+    # ...while a crash after the sends is the whole step then Crash: not repeated.
     assert "Mine(node=n1, crash_after=2)" not in steps
     _, full = steps["Mine(node=n1)"]
     assert len(full[2]) == 2 and full[8] is False
@@ -249,7 +249,7 @@ def test_a_crash_may_fall_between_a_handlers_effects():
                    for k in after)
     # Crash points use the crash budget.
     _, t = steps["Mine(node=n1, crash_after=1)"]
-    assert not any("crash_after" in k or k.startswith("CrashRestart") for k in _steps_from(m, t))
+    assert not any("crash_after" in k or k.startswith("Crash(") for k in _steps_from(m, t))
 
 
 def test_crash_points_off_is_the_model_before_them():
@@ -435,3 +435,19 @@ def test_the_block_tree_marks_a_disk_that_is_behind_the_chain():
     tree = block_tree(m, [s0, behind])
     assert 'disk_n1 [label="n1 disk"' in tree and "disk_n2" not in tree
     assert "disk_n1" not in block_tree(m, [s0, t])
+
+
+def test_the_chain_state_reads_through_the_actor_systems_accessors():
+    # After n1 mines (and a crash point after its write, with restart_at_once off, leaves it
+    # down), the view names what the tuple holds by position.
+    m = ChainSystem(nodes=2, budget=1, crashes=1, restart_at_once=False)
+    steps = _steps_from(m, m.initial_states()[0])
+    _, t = steps["Mine(node=n1)"]
+    assert m.network(t) == [("n1", "n2", e[5]) for e in t[2]] and len(t[2]) == 1
+    assert m.remaining(t) == (0, 0, 1) and m.outputs(t) == frozenset() and m.history(t) is None
+    n1 = m.node(t, "n1")
+    assert n1.up and n1.state == t[0][0] and n1.durable == t[1][0] and n1.timers == ()
+    _, down = next((lab, s) for lab, s in m.successors(t) if lab.action == "Crash"
+                   and lab.lane == "n1")
+    assert not m.nodes(down)["n1"].up and m.nodes(down)["n2"].up
+    assert m.remaining(down) == (0, 0, 0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from paxchain.impl.actor import CancelTimer, Output, Persist, Send, SetTimer
-from paxchain.impl.effects import NOTHING, Folded, apply_effects, units
+from paxchain.impl.effects import NOTHING, Folded, apply_effects, crash_cuts, units
 from paxchain.impl.simulator import Crash, SimConfig, simulate
 
 EFFECTS = [Persist("d1"), Send("b", "m1"), SetTimer("t", 2.0), Output("o"), Send("c", "m2"),
@@ -89,3 +89,10 @@ def test_the_simulator_carries_out_effects_through_the_same_interpreter():
     r = simulate({"a": Once(), "b": Once()}, SimConfig(seed=1, crashes=(Crash("a", 5.0),)))
     assert r.durable["a"] == "x" and [v for _, v in r.outputs["b"]] == ["hi"]
     assert [v for _, v in r.outputs["a"]] == [("timer", "t")]
+
+
+def test_a_crash_cuts_after_each_unit_but_the_last_and_before_all_of_a_delivery():
+    assert [u for u, _ in crash_cuts(EFFECTS, consumes=False)] == [1, 2, 3, 4]
+    assert crash_cuts(EFFECTS, consumes=True)[0] == (0, [])
+    assert crash_cuts(EFFECTS, consumes=False)[1] == (2, EFFECTS[:3])  # Persist | Send Set
+    assert crash_cuts([Send("b", 1)], consumes=False) == []  # one unit: only before or after
