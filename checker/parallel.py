@@ -2,98 +2,39 @@
 
 ``check(model, options, workers=N)`` gives the verdicts, counts and counterexamples that the
 sequential engine (``paxchain.checker.explicit.check``) gives for the same options — the same
-distinct and generated counts, the same traces, step for step — using N worker processes.
-
-One exception: a model whose successor order follows per-process ids (``ActorSystem`` lists
-deliveries in the order of its interned envelope ids) lists a state's successors in another
-order in each worker. Its exhaustive results (every verdict, trace length and count, with
-``keep_going`` too) are still the sequential ones, and a search that stops at its first
-violation stops at the same depth (breadth-first: shortest), but another violation of that
-depth — another trace, maybe of another property — may be met first, with other counts there.
-
-Theory of operation. Each worker owns the states whose portable fingerprint
-(``paxchain.checker.portable``) is ``i`` modulo N: only it stores them, in its compact visited
-set (``paxchain.checker.visited``), with their parents. The search is level-synchronous: at level
-``d`` every worker expands its share of the frontier, checks transition properties and deadlock
-there, and sends each successor to its owner; owners keep the new ones, check the state
-properties and goals on them, and report to the coordinator (this process), which starts level
-``d + 1`` only when every worker has finished ``d``. So every state is found at its breadth-first
-depth and counterexamples stay shortest.
-
-Same order as the sequential search. The sequential engine visits a level in the order in which
-the level before generated its states. Here each state carries its *rank*: ``parent rank << 20 |
-successor index``, taken from the generation that found it first (the owner keeps the least
-rank over every worker's candidates). Sorting a level by rank gives the sequential order, so
-the parallel search picks the same parent and the same orbit member for each state as the
-sequential one (identical traces), and every event — a violation, a goal reached, the state
-limit — has a rank: the first event of a level is the one the sequential search meets first.
-When the search stops at it, the coordinator asks the workers how many states and transitions
-lie before it, so the counts at a first violation equal the sequential engine's too.
+distinct and generated counts, the same traces, step for step — using N worker processes. The
+search itself (shards, ranks, the level barrier, stopping where the sequential search stops,
+checkpoints) is ``paxchain.checker.level_search``'s; this module is its transport: forked
+processes, a pipe from the coordinator (this process) to each, and a queue per worker through
+which the others send it the successors it owns.
 
 Stopping. Time limit, memory limit (the resident memory of all workers and the coordinator
-together) and Ctrl-C are watched by the coordinator while the workers run; any of them ends the
-run as *incomplete* with the counts of the last finished level, like the sequential engine's
-limits (never *holds*). A reduction whose premise fails in a worker (``ReductionUnsound``) stops
-the run, and ``check`` redoes it with the reduction off, as ``explicit.check`` does.
+together) and Ctrl-C are watched by the coordinator while the workers run. A worker that dies
+(the kernel's out-of-memory killer sends SIGKILL) ends the run as *incomplete* (out of memory);
+one that ends otherwise raises ``WorkerLost``.
 
-Checkpoints (``paxchain.checker.checkpoint``): with ``checkpoint=DIR`` the coordinator writes the
-search between two levels every ``every`` seconds, and on Ctrl-C or SIGTERM after finishing the
-level under way; ``resume=DIR`` starts the workers from it. A worker that dies (the kernel's
-out-of-memory killer sends SIGKILL) ends the run as *incomplete* (out of memory); one that ends
-otherwise raises ``WorkerLost``.
-
-Not supported here (``Unsupported``, a ``ValueError`` of one line): depth-first search, ``fingerprints=False``, and
-symmetry for a model whose representative is not the same in every process
-(``portable.NotPortable``). Workers are forked (POSIX): they inherit the model, its properties
-and its interning tables as they are at the start.
+Workers are forked (POSIX): they inherit the model, its properties and its interning tables as
+they are at the start.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-from bisect import bisect_left
 import os
 import signal
-import threading
-import time
-import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable, Hashable
+from typing import Any, Callable
 
-from paxchain.checker import checkpoint
-from paxchain.checker.explicit import DEADLOCK
-from paxchain.checker.portable import Codec, NotPortable, codec_for
+from paxchain.checker.level_search import (POLL, SHIFT, Coordinator, Shard, Stop, Unsupported,
+                                           WorkerLost)
+from paxchain.checker.portable import Codec
 from paxchain.checker.progress import resident_mb
-from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
-                                     STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
-                                     STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED, Options,
-                                     PropertyResult, Result, Stats, Strategy)
-from paxchain.checker.trace import rebuild, rebuild_edge
-from paxchain.checker.visited import FingerprintSet, np
+from paxchain.checker.result import STOP_OUT_OF_MEMORY, Options, Result
 from paxchain.models.model import Model, ReductionUnsound
-from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
-from paxchain.specs.model_properties import properties_of
+from paxchain.models.properties import Property
 
-__all__ = ["check", "parse_workers", "Unsupported", "WorkerLost", "SHIFT"]
-
-SHIFT = 20                      # bits of a rank for the successor index
-_LAST = (1 << SHIFT) - 1        # the index of "after every successor" (a deadlock's event)
-_DEADLOCK_DOC = "Deadlock freedom: every reachable state has at least one enabled transition."
-# Event phases at one rank, in the sequential engine's order: the transition is checked, the
-# state limit met, the new state checked; a deadlock comes after the state's last successor.
-_EDGE, _LIMIT, _STATE, _DEAD = 0, 1, 2, 3
-_POLL = 0.05                    # seconds between looks at the clock, memory and progress
-
-
-class Unsupported(ValueError):
-    """What the parallel engine does not do for this search (one line, saying what to use);
-    the sequential engine does it."""
-
-
-class WorkerLost(RuntimeError):
-    """A worker process ended without being asked to (one line: which, and its exit code)."""
-
+__all__ = ["check", "parse_workers", "retrying", "Unsupported", "WorkerLost", "SHIFT"]
 
 def parse_workers(text: str | int) -> int:
     """``--workers``: a positive integer or ``auto`` (the cores this process may use)."""
@@ -122,12 +63,20 @@ def check(model: Model, options: Options | None = None, workers: int = 2,
     A reduction whose premise fails (``ReductionUnsound``) is switched off and the search
     redone from the start, as in ``explicit.check``.
     """
-    options = options or Options()
-    symmetry_off = ""
     saving = (checkpoint, every) if checkpoint is not None else None
+    return retrying(model, options or Options(), resume,
+                    lambda m, o, r: _Coordinator(m, o, workers, saving, r).run())
+
+
+def retrying(model: Model, options: Options, resume: str | None,
+             run: Callable[[Model, Options, str | None], Result]) -> Result:
+    """``run(model, options, resume)`` until no reduction's premise fails: a reduction whose
+    premise fails (``ReductionUnsound``) is switched off and the search redone from the start,
+    as in ``explicit.check``; the result lists the reductions in force."""
+    symmetry_off = ""
     while True:
         try:
-            result = _Coordinator(model, options, workers, saving, resume).run()
+            result = run(model, options, resume)
         except ReductionUnsound as exc:
             resume = None  # the checkpoint's search had the reduction on
             if exc.reduction == "symmetry":
@@ -143,213 +92,34 @@ def check(model: Model, options: Options | None = None, workers: int = 2,
         return result
 
 
-_SAFETY = (INVARIANT, TRANSITION, SOMETIMES, QUIESCENT)
-
-
-def _select(model: Model, options: Options) -> list[Property]:
-    """The properties the run checks: those named in ``options.only``, or every one not marked
-    ``opt_in``; a selected property of another kind than ``_SAFETY`` (liveness) is refused."""
-    props = properties_of(model)
-    if options.only is None:
-        props = [p for p in props if not getattr(p, "opt_in", False)]
-    else:
-        known = {p.name for p in props}
-        unknown = [n for n in options.only if n not in known]
-        if unknown:
-            raise ValueError(f"unknown property {unknown[0]!r} for {model.name}; "
-                             f"known: {', '.join(sorted(known))}")
-        props = [p for p in props if p.name in options.only]
-    other = [p for p in props if p.kind not in _SAFETY]
-    if other:
-        raise Unsupported(f"{other[0].name} is a {other[0].kind} property, which the parallel "
-                         "engine does not check (it checks invariant, transition, sometimes and "
-                         "quiescent properties and deadlock); check it with --workers 1")
-    return props
-
-
 # -- the worker ----------------------------------------------------------------------------------
 
-@dataclass
-class _Level:
-    """What a worker keeps of the level it last expanded, for the questions asked at a stop."""
-
-    ranks: list[int] = field(default_factory=list)   # the expanded states' ranks, ascending
-    succs: list[int] = field(default_factory=list)   # their numbers of successors
-    states: list[Any] = field(default_factory=list)
-    new: list[int] = field(default_factory=list)     # the ranks of the new states, ascending
-
-
-class _Worker:
+class _Worker(Shard):
     def __init__(self, me: int, n: int, model: Model, codec: Codec, props: list[Property],
                  options: Options, conn: Connection, inboxes: list[Any],
                  share: dict[str, Any]) -> None:
-        """``share``: the worker's part of the search — ``frontier`` (rank, fingerprint,
-        state), by rank; from a checkpoint also ``visited`` and ``parents``, states packed."""
-        self.me, self.n, self.model, self.codec = me, n, model, codec
-        self.props = {p.name: p for p in props}
-        self.opt, self.conn, self.inboxes = options, conn, inboxes
-        frontier = share["frontier"]
-        if share.get("packed"):
-            frontier = [(r, f, codec.unpack(t)) for r, f, t in frontier]
-        self.visited = FingerprintSet()
-        self.visited.add_many(share.get("visited") or [fp for _, fp, _ in frontier],
-                              distinct=True)
-        # per depth > 0: (fingerprints, parents)
-        self.parents: list[tuple[Any, Any]] = [_pairs(f, p) for f, p in share.get("parents", [])]
-        self.frontier = frontier                  # (rank, fingerprint, state), by rank
-        self.level = _Level()
-        self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
-                                                if options.coverage else None)
+        super().__init__(me, n, model, codec, props, options, share)
+        self.conn, self.inboxes = conn, inboxes
 
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
         while True:
             msg = self.conn.recv()
-            try:
-                if msg[0] == "quit":
-                    return
-                reply = getattr(self, "_" + msg[0])(*msg[1:])
-            except ReductionUnsound as exc:
-                reply = ("unsound", exc.reduction, exc.detail)
-            except BaseException as exc:  # a model's error: the coordinator raises it
-                reply = ("error", exc, traceback.format_exc())
+            if msg[0] == "quit":
+                return
+            reply = self.handle(msg)
             try:
                 self.conn.send(reply)
             except Exception:  # an exception that does not pickle: its text
                 self.conn.send(("error", RuntimeError(str(reply[1])), ""))
 
-    def _nexts(self, state: Any, tally: dict[str, int] | None) -> Any:
-        if tally is None:
-            return self.model.next_states(state)
-        return self.model.next_states_tallied(state, tally)
-
     def _expand(self, depth: int, at_bound: bool, open_props: list[str]) -> tuple:
-        opt, n, me, key = self.opt, self.n, self.me, self.codec.key
-        props = [self.props[x] for x in open_props if x in self.props]
-        edge_props = [p for p in props if p.kind == TRANSITION]
-        state_props = [p for p in props if p.kind in (INVARIANT, QUIESCENT)]
-        goals = [p for p in props if p.kind == SOMETIMES]
-        tally = dict.fromkeys(self.coverage, 0) if self.coverage is not None else None
-        outs: list[dict[int, tuple[int, int, Any]]] = [{} for _ in range(n)]
-        events: list[tuple[int, int, str, tuple]] = []
-        level = _Level()
-        frontier, self.frontier = self.frontier, []
-        deadlock = opt.deadlock and DEADLOCK in open_props
-        for rank, fp, s in frontier:
-            base = rank << SHIFT
-            count = 0
-            for t in self._nexts(s, tally):
-                tfp = key(t)
-                ck = base | count
-                count += 1
-                if edge_props:
-                    for p in edge_props:
-                        if not p.check(s, t):
-                            events.append((ck, _EDGE, p.name, (fp, tfp)))
-                            edge_props = [q for q in edge_props if q is not p]
-                d = outs[tfp % n]
-                if tfp not in d:
-                    d[tfp] = (ck, fp, t)
-            if count > _LAST:
-                raise ValueError(f"a state of {self.model.name} has more than {_LAST} "
-                                 "successors (the parallel engine's rank limit)")
-            if deadlock and not count:
-                events.append((base | _LAST, _DEAD, DEADLOCK, (fp,)))
-                deadlock = False
-            level.ranks.append(rank)
-            level.succs.append(count)
-            level.states.append(s)
-        pack = self.codec.pack
-        for j in range(n):
-            if j != me:
-                d = outs[j]
-                self.inboxes[j].put((me, [(f, c, p, pack(t)) for f, (c, p, t) in d.items()]))
-        mine = outs[me]
-        unpack = self.codec.unpack
-        for _ in range(n - 1):
-            _, batch = self.inboxes[me].get()
-            for f, c, p, payload in batch:
-                cur = mine.get(f)
-                if cur is None or c < cur[0]:
-                    mine[f] = (c, p, _Packed(payload))
-        fps = list(mine)
-        beyond = False
-        new: list[tuple[int, int, int, Any]] = []
-        if at_bound:
-            beyond = not all(self.visited.contains_many(fps))
-        else:
-            for f, is_new in zip(fps, self.visited.add_many(fps, distinct=True)):
-                if is_new:
-                    c, p, t = mine[f]
-                    new.append((c, f, p, unpack(t.payload) if isinstance(t, _Packed) else t))
-            new.sort(key=lambda x: x[0])
-            self.parents.append(_pairs([x[1] for x in new], [x[2] for x in new]))
-        for c, f, _, t in new:
-            if state_props:
-                for p in state_props:
-                    if not p.holds_at(t):
-                        events.append((c, _STATE, p.name, (f,)))
-                        state_props = [q for q in state_props if q is not p]
-            if goals:
-                for p in goals:
-                    if p.check(t):
-                        events.append((c, _STATE, p.name, (f,)))
-                        goals = [q for q in goals if q is not p]
-        level.new = [x[0] for x in new]
-        self.level = level
-        self.frontier = [(c, f, t) for c, f, _, t in new]
-        generated = sum(level.succs)
-        return ("level", generated, len(new), beyond, events, tally, self.visited.nbytes,
-                len(self.visited))
-
-    def _before(self, rank: int, ck: int) -> tuple:
-        """At a stop at event rank ``ck`` of a state of rank ``rank``: how many expanded states
-        lie before it, their transitions, and the new states before ``ck``; with coverage,
-        the tallies of the states up to and including ``rank`` (the sequential engine tallies
-        a state's successors all at once)."""
-        lv = self.level
-        k = bisect_left(lv.ranks, rank)
-        tally = None
-        if self.coverage is not None:
-            tally = dict.fromkeys(self.coverage, 0)
-            upto = k + (1 if k < len(lv.ranks) and lv.ranks[k] == rank else 0)
-            for s in lv.states[:upto]:
-                self.model.next_states_tallied(s, tally)
-        return ("before", k, sum(lv.succs[:k]), bisect_left(lv.new, ck), tally)
-
-    def _snapshot(self) -> tuple:
-        """This worker's part of a checkpoint (``paxchain.checker.checkpoint``)."""
-        pack = self.codec.pack
-        return ("snapshot", {
-            "visited": self.visited.values(signed=True),
-            "parents": [(list(map(int, f)), list(map(int, p))) for f, p in self.parents],
-            "frontier": [(r, f, pack(t)) for r, f, t in self.frontier]})
-
-    def _new_ranks(self) -> tuple:
-        return ("ranks", self.level.new)
-
-    def _parent(self, depth: int, fp: int) -> tuple:
-        fps, parents = self.parents[depth - 1]
-        return ("parent", _find_parent(fps, parents, fp))
-
-
-@dataclass
-class _Packed:
-    payload: Any
-
-
-def _pairs(fps: list[int], parents: list[int]) -> tuple[Any, Any]:
-    """A level's (fingerprint, parent) log: two int64 arrays (16 bytes a state) with numpy."""
-    if np is not None:
-        return np.array(fps, dtype=np.int64), np.array(parents, dtype=np.int64)
-    return fps, parents
-
-
-def _find_parent(fps: Any, parents: Any, fp: int) -> int:
-    if np is not None:
-        at = np.flatnonzero(fps == fp)
-        return int(parents[at[0]])
-    return int(parents[fps.index(fp)])
+        """``generate``, the exchange through the queues, then ``absorb``."""
+        _, batches = self._generate(depth, at_bound, open_props)
+        for j, batch in enumerate(batches):
+            if j != self.me:
+                self.inboxes[j].put(batch)
+        return self._absorb([self.inboxes[self.me].get() for _ in range(self.n - 1)])
 
 
 def _worker_main(*args: Any) -> None:
@@ -358,132 +128,13 @@ def _worker_main(*args: Any) -> None:
 
 # -- the coordinator -----------------------------------------------------------------------------
 
-class _Stop(Exception):
-    """A limit or Ctrl-C met while the workers ran."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _Coordinator:
-    def __init__(self, model: Model, options: Options, workers: int,
-                 saving: tuple[str, float] | None = None, resume: str | None = None) -> None:
-        if workers < 1:
-            raise ValueError(f"--workers must be at least 1, not {workers}")
-        if options.strategy != Strategy.BFS:
-            raise Unsupported("--workers needs breadth-first search (the parallel engine is "
-                             "level-synchronous); use --workers 1 with --dfs")
-        if not options.fingerprints:
-            raise Unsupported("--workers keeps 64-bit fingerprints; use --workers 1 with --exact")
-        if options.symmetry and not model.has_symmetry:
-            raise ValueError(f"{model.describe()} has no symmetry to reduce by")
-        self.model, self.opt, self.n = model, options, workers
-        props = _select(model, options)
-        self.props = props
-        self.results = {p.name: PropertyResult(p.name, p.kind, p.summary) for p in props}
-        if options.deadlock:
-            self.results[DEADLOCK] = PropertyResult(DEADLOCK, Kind.DEADLOCK, _DEADLOCK_DOC)
-        if not self.results:
-            raise ValueError(f"nothing to check in {model.describe()}: no property is selected "
-                             "(a check of nothing would hold vacuously)")
-        try:
-            self.codec = codec_for(model, options.symmetry)
-        except NotPortable as exc:
-            raise Unsupported(str(exc)) from None
-        self.key: Callable[[Any], Hashable] = self.codec.key
-        self.stats = Stats()
-        self.stopped_by: str | None = None
-        self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
-                                                if options.coverage else None)
-        self.procs: list[Any] = []
-        self.conns: list[Connection] = []
-        self.start = 0.0
-        self.last_report = 0.0
-        self.visited_bytes = 0
-        self.saving, self.resume = saving, resume  # (DIR, seconds between checkpoints); DIR
-        self.last_save = 0.0
-        self.interrupt_pending = False
-        self.prior_seconds = 0.0  # resumed: the seconds the checkpointed search had taken
-        self.refs: dict[str, tuple] = {}  # decided property -> how to rebuild its trace
-
-    # -- running ------------------------------------------------------------------------------
-    def run(self) -> Result:
-        self.start = self.last_report = self.last_save = time.monotonic()
-        handlers = self._catch_signals() if self.saving else {}
-        try:
-            self._search()
-        except _Stop as stop:
-            self.stopped_by = stop.reason
-        except KeyboardInterrupt:
-            self.stopped_by = STOP_INTERRUPTED
-        finally:
-            for sig, old in handlers.items():
-                signal.signal(sig, old)
-            self._shutdown()
-        if self.stopped_by not in (None, STOP_VIOLATION) and self.stats.checked_depth is None:
-            self.stats.checked_depth = self.stats.depth
-        self.stats.seconds = self.prior_seconds + time.monotonic() - self.start
-        for r in self.results.values():
-            if r.verdict == INCOMPLETE and self.stopped_by is None:
-                if r.kind == SOMETIMES:
-                    r.verdict, r.detail = VIOLATED, "no reachable state satisfies it"
-                else:
-                    r.verdict = HOLDS
-        return Result(self.model.describe(), self.opt, self.stats, list(self.results.values()),
-                      self.stopped_by, self.coverage)
-
-    def _open(self) -> list[str]:
-        return [name for name, r in self.results.items()
-                if r.verdict == INCOMPLETE]
-
-    def _initial(self) -> list[tuple[int, int, Any]] | None:
-        """Level 0, checked here in order like the sequential engine; None when it stopped."""
-        seen: set[int] = set()
-        out = []
-        state_props = [p for p in self.props if p.kind in (INVARIANT, QUIESCENT)]
-        for s in self.model.initial_states():
-            fp = self.key(s)
-            self.stats.generated += 1
-            if fp in seen:
-                continue
-            seen.add(fp)
-            out.append((len(out), fp, s))
-            for p in state_props:
-                if self.results[p.name].verdict != VIOLATED and not p.holds_at(s):
-                    self._settle(p.name, ("state", [fp], None))
-                    if not self.opt.keep_going:
-                        self.stopped_by = STOP_VIOLATION
-                        self.stats.distinct = len(out)
-                        self.stats.queue = len(out)
-                        return None
-            for p in self.props:
-                if p.kind == SOMETIMES and self.results[p.name].verdict == INCOMPLETE \
-                        and p.check(s):
-                    self._settle(p.name, ("goal", [fp], None))
-        self.stats.distinct = len(out)
-        return out
-
-    def _settle(self, name: str, ref: tuple) -> None:
-        """Decide property ``name`` by an event: ``ref`` is (kind of event, fingerprint path,
-        the breaking successor's fingerprint for a transition); its trace is rebuilt here."""
-        tag, path, nfp = ref
-        r, p = self.results[name], next((q for q in self.props if q.name == name), None)
-        if tag == "goal":
-            r.verdict, r.trace = HOLDS, rebuild(self.model, path, self.key, p)
-        elif tag == "edge" and p is not None:
-            r.verdict = VIOLATED
-            r.trace = rebuild_edge(self.model, path, nfp, self.key, p)
-        else:
-            r.verdict = VIOLATED
-            r.trace = rebuild(self.model, path, self.key, p)
-            if tag == "dead":
-                r.detail = "no transition is enabled in the last state"
-        self.refs[name] = ref
+class _Coordinator(Coordinator):
+    procs: list[Any]
 
     def _spawn(self, shares: list[dict[str, Any]]) -> None:
         ctx = mp.get_context("fork")
         inboxes = [ctx.Queue() for _ in range(self.n)]
+        self.procs = []
         for i in range(self.n):
             ours, theirs = ctx.Pipe()
             proc = ctx.Process(target=_worker_main, daemon=True, name=f"paxchain-worker-{i}",
@@ -492,27 +143,27 @@ class _Coordinator:
             proc.start()
             theirs.close()
             self.procs.append(proc)
-            self.conns.append(ours)
+            self.shards.append(ours)
 
     def _shutdown(self) -> None:
-        for c in self.conns:
+        for c in self.shards:
             try:
                 c.send(("quit",))
             except (OSError, ValueError):
                 pass
-        for p in self.procs:
+        for p in getattr(self, "procs", []):
             p.join(timeout=1.0)
             if p.is_alive():
                 p.terminate()
                 p.join()
-        for c in self.conns:
+        for c in self.shards:
             c.close()
-        self.procs, self.conns = [], []
+        self.procs, self.shards = [], []
 
-    def _ask(self, msg: tuple, conns: list[Connection] | None = None) -> list[tuple]:
-        """Send ``msg`` to the workers (all, or ``conns``) and wait for every reply, watching
+    def _ask(self, msg: tuple, shards: list[Any] | None = None) -> list[tuple]:
+        """Send ``msg`` to the workers (all, or ``shards``) and wait for every reply, watching
         the limits meanwhile."""
-        conns = self.conns if conns is None else conns
+        conns = self.shards if shards is None else shards
         try:
             for c in conns:
                 c.send(msg)
@@ -524,13 +175,8 @@ class _Coordinator:
     def _replies(self, conns: list[Connection]) -> list[tuple]:
         replies: dict[int, tuple] = {}
         while len(replies) < len(conns):
-            for c in wait([c for c in conns if id(c) not in replies], timeout=_POLL):
-                reply = c.recv()
-                if reply[0] == "unsound":
-                    raise ReductionUnsound(reply[1], reply[2])
-                if reply[0] == "error":
-                    raise reply[1]
-                replies[id(c)] = reply
+            for c in wait([c for c in conns if id(c) not in replies], timeout=POLL):
+                replies[id(c)] = self._checked(c.recv())
             self._watch()
         return [replies[id(c)] for c in conns]
 
@@ -541,19 +187,8 @@ class _Coordinator:
             p.join(timeout=1.0)
             if p.exitcode is not None:
                 if p.exitcode == -signal.SIGKILL:
-                    raise _Stop(STOP_OUT_OF_MEMORY)
+                    raise Stop(STOP_OUT_OF_MEMORY)
                 raise WorkerLost(f"worker {i} ended unexpectedly (exit code {p.exitcode})")
-
-    def _watch(self) -> None:
-        now = time.monotonic()
-        if self.opt.time_limit is not None and now - self.start >= self.opt.time_limit:
-            raise _Stop(STOP_TIME_LIMIT)
-        if self.opt.memory_limit is not None and self._memory() > self.opt.memory_limit:
-            raise _Stop(STOP_MEMORY_LIMIT)
-        if self.opt.progress and now - self.last_report >= self.opt.progress_interval:
-            self.last_report = now
-            self.stats.seconds = self.prior_seconds + now - self.start
-            self.opt.progress(self.stats)
 
     def _memory(self) -> float:
         """Resident megabytes of this process and every worker."""
@@ -566,182 +201,3 @@ class _Coordinator:
             except (OSError, IndexError, ValueError):
                 pass
         return total
-
-    # -- the search -------------------------------------------------------------------------
-    def _search(self) -> None:
-        if self.resume is not None:
-            depth, frontier = self._restore(self.resume)
-        else:
-            initial = self._initial()
-            if initial is None:
-                return
-            shares: list[dict[str, Any]] = [{"frontier": []} for _ in range(self.n)]
-            for item in initial:
-                shares[item[1] % self.n]["frontier"].append(item)
-            self._spawn(shares)
-            depth, frontier = 0, len(initial)
-        opt, stats = self.opt, self.stats
-        stats.queue = frontier
-        while frontier:
-            self._checkpoint(depth, frontier)
-            at_bound = opt.max_depth is not None and depth >= opt.max_depth
-            stats.depth = depth
-            stats.checked_depth = None
-            replies = self._ask(("expand", depth, at_bound, self._open()))
-            stats.checked_depth = depth  # kept only if the run stops at a limit
-            generated = sum(r[1] for r in replies)
-            new = sum(r[2] for r in replies)
-            self.visited_bytes = sum(r[6] for r in replies)
-            events = sorted((e for r in replies for e in r[4]), key=lambda e: (e[0], e[1]))
-            tallies = [r[5] for r in replies]
-            limit = None
-            if opt.max_states is not None and stats.distinct + new > opt.max_states:
-                limit = self._limit_rank(opt.max_states - stats.distinct)
-            stop = self._first_stop(events, limit)
-            if stop is not None:
-                self._stop_at(stop, events, frontier, depth)
-                return
-            self._record(events, None, depth)
-            for t in tallies:
-                self._add_tally(t)
-            stats.generated += generated
-            stats.distinct += new
-            if at_bound:
-                if any(r[3] for r in replies):
-                    self.stopped_by = STOP_MAX_DEPTH
-                stats.queue = 0
-                stats.checked_depth = depth if self.stopped_by else None
-                return
-            frontier = new
-            stats.queue = frontier
-            stats.checked_depth = None
-            if frontier:
-                depth += 1
-        stats.depth = depth
-        stats.queue = 0
-
-    def _limit_rank(self, room: int) -> int:
-        """The rank of the first new state past the state limit (``room`` more fit; none when
-        the initial states alone passed it, which the sequential search does not check)."""
-        ranks = sorted(x for r in self._ask(("new_ranks",)) for x in r[1])
-        return ranks[max(0, room)]
-
-    def _first_stop(self, events: list[tuple], limit: int | None) -> tuple | None:
-        """The event the sequential search would stop at, or None."""
-        candidates = []
-        if limit is not None:
-            candidates.append((limit, _LIMIT, None, ()))
-        if not self.opt.keep_going:
-            candidates += [e for e in events if self.results[e[2]].kind != SOMETIMES]
-        return min(candidates, key=lambda e: (e[0], e[1])) if candidates else None
-
-    def _record(self, events: list[tuple], stop: tuple | None, depth: int) -> None:
-        """Give each property its first event of level ``depth`` (before ``stop``)."""
-        for ck, phase, name, where in events:
-            if stop is not None and (ck, phase) >= (stop[0], stop[1]):
-                break
-            r = self.results[name]
-            if r.verdict == INCOMPLETE:
-                self._trace(r, name, phase, where, depth)
-
-    def _trace(self, r: PropertyResult, name: str, phase: int, where: tuple,
-               depth: int) -> None:
-        """Decide ``name`` by an event of level ``depth`` (a state event lies one deeper)."""
-        path = self._path(where[0], depth + 1 if phase == _STATE else depth)
-        if phase == _EDGE:
-            self._settle(name, ("edge", path, where[1]))
-        elif phase == _DEAD:
-            self._settle(name, ("dead", path, None))
-        else:
-            self._settle(name, ("goal" if r.kind == SOMETIMES else "state", path, None))
-
-    def _path(self, fp: int, depth: int) -> list[Hashable]:
-        """The fingerprints from an initial state to ``fp``, at ``depth``: each parent is
-        asked of the worker that owns the state."""
-        path = [fp]
-        for d in range(depth, 0, -1):
-            owner = self.conns[path[-1] % self.n]
-            (reply,) = self._ask(("parent", d, path[-1]), [owner])
-            path.append(reply[1])
-        path.reverse()
-        return path
-
-    def _stop_at(self, stop: tuple, events: list[tuple], frontier: int, depth: int) -> None:
-        """Stop where the sequential search would: counts up to ``stop``, its verdicts."""
-        ck, phase = stop[0], stop[1]
-        rank = ck >> SHIFT
-        idx = ck & _LAST
-        before = self._ask(("before", rank, ck))
-        expanded = sum(b[1] for b in before)
-        gen_before = sum(b[2] for b in before)
-        new_before = sum(b[3] for b in before)
-        for b in before:
-            if b[4] is not None:
-                self._add_tally(b[4])
-        stats = self.stats
-        stats.generated += gen_before + (0 if phase == _DEAD else idx + 1)
-        self.stopped_by = STOP_MAX_STATES if phase == _LIMIT else STOP_VIOLATION
-        stats.distinct += new_before + (1 if phase == _STATE else 0)
-        after = frontier - expanded - (0 if phase in (_EDGE, _LIMIT) else 1)
-        stats.queue = after + new_before + (1 if phase == _STATE else 0)
-        stats.depth = depth + 1 if phase == _STATE else depth
-        stats.checked_depth = depth if phase == _LIMIT else None
-        self._record(events, stop, depth)
-        if phase != _LIMIT:
-            r = self.results[stop[2]]
-            if r.verdict == INCOMPLETE:
-                self._trace(r, stop[2], phase, stop[3], depth)
-
-    def _add_tally(self, tally: dict[str, int] | None) -> None:
-        if tally is None or self.coverage is None:
-            return
-        for k, v in tally.items():
-            self.coverage[k] = self.coverage.get(k, 0) + v
-
-    # -- checkpoints ----------------------------------------------------------------------
-    def _catch_signals(self) -> dict[int, Any]:
-        """While checkpointing: the first Ctrl-C or SIGTERM finishes the level under way, then
-        writes a checkpoint and stops; a second stops at once."""
-        if threading.current_thread() is not threading.main_thread():
-            return {}
-
-        def interrupt(signum: int, frame: Any) -> None:
-            if self.interrupt_pending:
-                raise KeyboardInterrupt
-            self.interrupt_pending = True
-
-        return {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def _checkpoint(self, depth: int, frontier: int) -> None:
-        """At a level boundary: write a checkpoint when one is due or asked for."""
-        if self.saving is None:
-            return
-        now = time.monotonic()
-        if not self.interrupt_pending and now - self.last_save < self.saving[1]:
-            return
-        shares = [r[1] for r in self._ask(("snapshot",))]
-        checkpoint.save(self.saving[0], {
-            "model": self.model.describe(), "options": checkpoint.options_key(self.opt),
-            "initial_keys": [self.key(s) for s in self.model.initial_states()],
-            "hash_seed": os.environ.get("PYTHONHASHSEED"), "depth": depth,
-            "frontier": frontier, "stats": (self.stats.generated, self.stats.distinct),
-            "coverage": self.coverage, "settled": sorted(self.refs.items()),
-            "seconds": self.prior_seconds + now - self.start, "workers": shares})
-        self.last_save = time.monotonic()
-        if self.interrupt_pending:
-            raise _Stop(STOP_INTERRUPTED)
-
-    def _restore(self, directory: str) -> tuple[int, int]:
-        """Start the workers from a checkpoint; the depth and frontier size to go on from."""
-        keys = [self.key(s) for s in self.model.initial_states()]
-        data = checkpoint.load(directory, self.model.describe(), self.opt, keys)
-        self.stats.generated, self.stats.distinct = data["stats"]
-        self.prior_seconds = data["seconds"]
-        self.coverage = data["coverage"]
-        shares = checkpoint.regroup(data["workers"], self.n)
-        for share in shares:
-            share["packed"] = True
-        self._spawn(shares)
-        for name, ref in data["settled"]:
-            self._settle(name, ref)
-        return data["depth"], data["frontier"]
