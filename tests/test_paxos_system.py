@@ -76,6 +76,9 @@ CASES = {
                                      "eventually_chosen", 4),
 }
 TRACED = sorted(v for v in CASES if CASES[v][2] is not None)
+# Bugs that break only a liveness property: checked without symmetry (refused with liveness),
+# and out of the CI bound's scope (two proposers, where liveness needs one).
+LIVENESS_BUGS = {v for v in CASES if CASES[v][1].startswith("eventually")}
 
 
 def _violation(variant, params, only=None):
@@ -213,7 +216,8 @@ def test_budgeted_network_with_loss_and_duplication_holds():
 CI_BOUND = {"acceptors": 3, "proposers": 2, "values": 2, "max_rounds": 2, "crashes": 1}
 
 
-@pytest.mark.parametrize("variant", sorted(set(TRACED) - {"learner_mixes_ballots"}))
+@pytest.mark.parametrize("variant", sorted(set(TRACED) - {"learner_mixes_ballots"}
+                                           - LIVENESS_BUGS))
 def test_every_bug_is_found_at_the_ci_bound(variant):
     # The CI bound does not exhaust in minutes, but every bug shows early in it: the
     # first violation is the same property and length as at the small bound (BFS: shortest).
@@ -266,7 +270,7 @@ def test_the_compact_history_is_the_full_one_without_spent_reports(variant, para
     assert len(compact_states) < len(full_states)
 
 
-@pytest.mark.parametrize("variant", TRACED)
+@pytest.mark.parametrize("variant", sorted(set(TRACED) - LIVENESS_BUGS))
 def test_the_compact_history_finds_the_same_shortest_violations(variant):
     # Refinement checked modulo spent reports finds each bug the full history finds, at the
     # same depth.
