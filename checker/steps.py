@@ -20,7 +20,7 @@ from typing import Any, Iterator, Sequence
 
 from paxchain.checker.trace import Step, Trace
 from paxchain.models.model import Model
-from paxchain.models.properties import SOMETIMES, TRANSITION, Kind, Property
+from paxchain.models.properties import LIVENESS, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.specs.model_properties import properties_of
 
 __all__ = ["follow", "shows", "shorten", "Stuck"]
@@ -85,7 +85,9 @@ def _property(model: Model, name: str, kind: Kind) -> Property:
 
 def shows(prop: Property, steps: Sequence[Step]) -> int | None:
     """The number of steps after which the run first shows ``prop``'s outcome (broken, or for a
-    goal reached), or None."""
+    goal reached), or None. A liveness property is never shown by a finite run: ``ValueError``."""
+    if prop.kind in LIVENESS:
+        raise ValueError(f"{prop.name} is a {prop.kind} property: no finite run breaks it")
     for i, step in enumerate(steps):
         if prop.kind == TRANSITION:
             if i and not prop.check(steps[i - 1].state, step.state):
@@ -101,10 +103,11 @@ def shows(prop: Property, steps: Sequence[Step]) -> int | None:
 def shorten(trace: Trace) -> Trace:
     """``trace`` with steps deleted while it still shows its outcome (module docstring).
 
-    Traces of the engine's deadlock check are returned unchanged: a deadlock is a property of
-    the last state's successors, which deleting steps before it rarely keeps.
+    Returned unchanged: traces of the engine's deadlock check (a deadlock is a property of the
+    last state's successors, which deleting steps before it rarely keeps) and liveness lassos
+    (an infinite run: its loop must close, which deleting steps does not keep).
     """
-    if trace.kind not in (k for k in Kind if k != Kind.DEADLOCK):
+    if trace.kind == Kind.DEADLOCK or trace.kind in LIVENESS:
         return trace
     model, prop = trace.model, _property(trace.model, trace.prop, trace.kind)
     start = trace.steps[0].state

@@ -32,7 +32,7 @@ from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check as _check
 from paxchain.models.model import Model
-from paxchain.models.properties import SOMETIMES, Kind
+from paxchain.models.properties import LIVENESS, SOMETIMES, Kind
 from paxchain.specs.model_properties import properties_of
 from paxchain.checker.explicit import DEADLOCK
 from paxchain.checker.render_text import trace_text
@@ -164,6 +164,8 @@ def assert_run_keeps(model: str | Model, prop: str, steps: Iterable[str], *,
             raise UserError(f"{m.name} has no property {prop!r}")
         if p.kind == SOMETIMES:
             raise UserError(f"{prop} is a goal: use assert_run_reaches")
+        if p.kind in LIVENESS:
+            raise UserError(f"{prop} is a {p.kind} property: no finite run breaks it")
         at = shows(p, run_)
         if at is None:
             return
