@@ -64,6 +64,10 @@ def summary_text(result: Result) -> str:
                                               for name, n in result.coverage.items()))
     if result.reductions:
         lines.append("reductions: " + ", ".join(result.reductions))
+    if result.liveness_stats is not None and result.liveness_stats is not result.stats:
+        lines.append(f"liveness search: {result.liveness_stats.line()}")
+    if result.assumptions:
+        lines.append("liveness verdicts assume: " + "; ".join(result.assumptions))
     width = max([len(p.name) for p in result.properties] + [8])
     lines.append("")
     for p in result.properties:
