@@ -358,6 +358,7 @@ def _signal(p: _Proc, sig: int) -> None:
 
 
 STOP_GRACE = 2.0  # seconds the nodes get, all together, to print their counters at the end
+_SETTLE_POLL = 0.05  # seconds between looks at which processes are up while waiting for them
 
 
 class Cluster:
@@ -488,22 +489,28 @@ class Cluster:
         self.starts[n] += 1
 
     async def _settle(self, names: tuple[str, ...]) -> None:
-        """Until each of ``names`` is ready or not running, or the deadline."""
-        ready, readers = [], []
-        for n in dict.fromkeys(names):
-            p = self.procs.get(n)
-            if p is not None and not p.ready.is_set() and not p.reader.done():
-                ready.append(asyncio.ensure_future(p.ready.wait()))
-                readers.append(p.reader)
-        pending = set(ready) | set(readers)
-        try:
-            while pending and self.left() > 0 and not all(
-                    self.is_ready(n) or not self.running(n) for n in names):
-                _, pending = await asyncio.wait(pending, timeout=self.left(),
-                                                return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in ready:
-                w.cancel()
+        """Until each of ``names`` is ready or not running, or the deadline. The processes are
+        looked up afresh every ``_SETTLE_POLL`` seconds: a node killed and restarted meanwhile
+        (a scheduled crash) is a new process, whose readiness the old one's never signals."""
+        names = tuple(dict.fromkeys(names))
+        while self.left() > 0 and not all(
+                self.is_ready(n) or not self.running(n) for n in names):
+            ready: list[asyncio.Future[Any]] = []
+            readers: list[asyncio.Future[Any]] = []
+            for n in names:
+                p = self.procs.get(n)
+                if p is not None and not p.ready.is_set() and not p.reader.done():
+                    ready.append(asyncio.ensure_future(p.ready.wait()))
+                    readers.append(p.reader)
+            if not ready:
+                return
+            try:
+                await asyncio.wait(set(ready) | set(readers),
+                                   timeout=min(self.left(), _SETTLE_POLL),
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in ready:
+                    w.cancel()
 
     async def _read(self, name: str, p: _Proc) -> None:
         async def errors() -> None:

@@ -121,3 +121,14 @@ def test_run_command_decides_and_a_busy_port_is_a_one_line_error():
     finally:
         busy.close()
     assert q.returncode == 2 and q.stderr.count("\n") == 1 and "busy" in q.stderr
+
+
+def test_a_node_crashed_while_starting_does_not_hold_up_the_proposers():
+    """A scheduled crash that falls during start-up: the restarted acceptor is a new process,
+    and the wait for the non-proposers to come up sees it (it once waited on the killed one's
+    readiness until the deadline, so the proposers never started)."""
+    p = subprocess.run(["paxchain", "run", "paxos", "-p", "acceptors=5", "-p", "proposers=2",
+                        "--crash", "a1:0.05:0.3", "--deadline", "20"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "not up" not in p.stdout and "l1: decided v" in p.stdout
