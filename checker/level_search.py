@@ -284,6 +284,10 @@ class Shard:
             "parents": [(list(map(int, f)), list(map(int, p))) for f, p in self.parents],
             "frontier": [(r, f, pack(t)) for r, f, t in self.frontier]})
 
+    def _keys(self, packed: list[Any]) -> tuple:
+        """This shard's fingerprints of packed states (they must equal the coordinator's)."""
+        return ("keys", [self.codec.key(self.codec.unpack(x)) for x in packed])
+
     def _new_ranks(self) -> tuple:
         return ("ranks", self.level.new)
 

@@ -9,7 +9,9 @@ time left). ``--out`` is written as one set (``paxchain.checker.outdir``): a run
 ``--workers N`` (or ``auto``: one per core) searches with N processes
 (``paxchain.checker.parallel``): the same counts, verdicts and traces as one, breadth-first only.
 ``--checkpoint DIR`` writes that search to DIR every ``--checkpoint-every`` seconds and on
-Ctrl-C/SIGTERM; ``--resume DIR`` continues it (``paxchain.checker.checkpoint``).
+Ctrl-C/SIGTERM; ``--resume DIR`` continues it (``paxchain.checker.checkpoint``). ``--ray [ADDRESS]`` runs the
+same search on a Ray cluster (``paxchain.checker.ray_search``; no ADDRESS: a local Ray for the
+run), with ``--workers N`` shards or one per CPU of the cluster.
 
 Without a MODEL: every check of the checks file (``--checks FILE``, else ``paxchain.toml`` or
 ``[tool.paxchain]`` in ``pyproject.toml``, found walking up from the working directory;
@@ -38,6 +40,8 @@ from paxchain.checker.outdir import staged_dir
 from paxchain.checker.parallel import check as run_parallel
 from paxchain.checker.parallel import Unsupported, WorkerLost, parse_workers
 from paxchain.checker.progress import progress_reporter
+from paxchain.checker.ray_search import check as run_ray
+from paxchain.checker.ray_search import load_ray
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.report import header_text, summary_text
 from paxchain.checker.result import VIOLATED, Options, Result
@@ -84,13 +88,16 @@ def _workers(text: str) -> int:
 
 def _search(model, opts: Options, quiet: bool, workers: int = 1,
             saving: tuple[str | None, float, str | None] = (None, 300.0, None),
-            fallback: bool = False) -> Result:
+            fallback: bool = False, ray: tuple[str | None, int | None] | None = None) -> Result:
     """Search ``model``: with more than one worker or a checkpoint, in parallel; ``fallback``
-    (the gate): a check the parallel engine does not do (``Unsupported``) runs sequentially."""
+    (the gate): a check the parallel engine does not do (``Unsupported``) runs sequentially;
+    ``ray``: (address or None for a local Ray, shards or None for one per CPU) on Ray."""
     checkpoint, every, resume = saving
     with progress_reporter(quiet) as (callback, interval):
         opts = replace(opts, progress=callback, progress_interval=interval)
         try:
+            if ray is not None:
+                return run_ray(model, opts, ray[1], ray[0], checkpoint, every, resume)
             if workers > 1 or checkpoint is not None or resume is not None:
                 try:
                     return run_parallel(model, opts, workers, checkpoint, every, resume)
@@ -170,11 +177,17 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
               metavar="SECONDS", help="Seconds between checkpoints.")
 @click.option("--resume", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="Continue the search checkpointed in DIR (same model and options).")
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None,
+              metavar="[ADDRESS]",
+              help="Search on Ray: the cluster at ADDRESS (HOST:6379), or without it a local "
+                   "Ray for the run; one shard per CPU, or --workers N. The same counts, "
+                   "verdicts and traces (pip install 'paxchain[ray]').")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_depth, max_states,
             time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
             out, as_json, checks_file, slow, junit, summary, artifacts, link_base, quiet,
-            model_option, workers_text, checkpoint, checkpoint_every, resume) -> None:
+            model_option, workers_text, checkpoint, checkpoint_every, resume,
+            ray_address) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the checks in
     paxchain.toml)."""
     if model_option is not None:
@@ -192,6 +205,8 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
     if not math.isfinite(checkpoint_every) or checkpoint_every < 0:
         raise UserError("--checkpoint-every must be a finite number of seconds, not negative")
     saving = (checkpoint, checkpoint_every, resume)
+    ray = _ray(ray_address, workers, model is not None and engine == "explicit"
+               and not find_min_k)
     if model is None:
         if params or variant:
             raise UserError("--param and --variant need a MODEL")
@@ -222,9 +237,13 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
                             "--max-depth)")
         if as_json != "-":
             echo(header_text(m.describe(), opts, m.reductions()))
-            if workers > 1:
+            if ray is not None:
+                echo(f"  ray: {ray[0] or 'a local Ray'}, "
+                     + (f"{ray[1]} shards" if ray[1] else "one shard per CPU")
+                     + " (hash-partitioned, level-synchronous BFS)")
+            elif workers > 1:
                 echo(f"  workers: {workers} processes (hash-partitioned, level-synchronous BFS)")
-        result = _search(m, opts, quiet or as_json == "-", workers, saving)
+        result = _search(m, opts, quiet or as_json == "-", workers, saving, ray=ray)
     verdict(result.exit_code)
     written = _write_traces(result, out) if out else {}
     if as_json and as_json != "-":
@@ -245,6 +264,23 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
         for name, paths in written.items():
             echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
     sys.exit(result.exit_code)
+
+
+def _ray(address: str | None, workers: int, searching: bool) -> tuple | None:
+    """``--ray [ADDRESS]``: (address or None, shards or None), or None without it; bad input
+    when Ray is missing or the run is not one model's explicit search."""
+    if address is None:
+        return None
+    if not searching:
+        raise UserError("--ray goes with one MODEL's explicit search (not the gate, --engine "
+                        "bmc or --find-min-k)")
+    try:
+        load_ray()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    given = click.get_current_context().get_parameter_source("workers_text")
+    shards = None if given == click.core.ParameterSource.DEFAULT else workers
+    return (None if address == "local" else address, shards)
 
 
 def _known_properties(model, names) -> None:

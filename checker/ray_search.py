@@ -1,0 +1,211 @@
+"""Distributed explicit-state search on Ray: the parallel engine's algorithm, shards as actors.
+
+``check(model, options, workers=N, address=ADDRESS)`` gives what ``paxchain.checker.parallel``
+gives (and so what the sequential engine gives: the same counts, verdicts and traces) with the
+search of ``paxchain.checker.level_search`` on a Ray cluster: each of the N shards is a Ray actor
+that owns the states whose fingerprint is its index modulo N, keeps their visited set and
+parents, and expands its own share of each level. ``paxchain check MODEL --ray [ADDRESS]`` runs
+it: with ``ADDRESS`` (``HOST:6379``, as ``ray start --head`` prints) on that cluster, one shard
+per CPU of the cluster unless ``--workers N`` says otherwise; without it, on a local Ray started
+for the run with one CPU per shard (``--workers N``, else one per core) and stopped after it.
+
+A level is two rounds of actor calls, and the coordinator (this process, Ray's driver) sees
+neither states nor batches, only their object references: ``generate`` on every shard returns
+one object per owner (``num_returns=N``), and ``absorb`` on shard j takes the j-th object of
+every shard as its arguments, so Ray moves each batch from the shard that made it to the one
+that owns it (through the object store; a batch under Ray's inline limit, about 100 KB, travels
+inside the call). The coordinator waits for every ``absorb`` — the level barrier — then asks,
+as the parallel engine does, the questions of a stop (counts before an event, parents for a
+trace). States travel packed by the model's portable codec (``paxchain.checker.portable``); the
+model and options are shipped to each actor by Ray's pickling, so every machine needs the same
+paxchain (and any plugin) installed.
+
+Fingerprints must be the same in every Ray worker as here: the initial states' are compared
+when the shards start (a mismatch is a one-line ``ValueError``). Plain states that hold strings
+hash with the interpreter's seed, so such a model needs ``PYTHONHASHSEED`` set; the local Ray
+and each actor get this process's value.
+
+Stopping: the time limit, Ctrl-C and the memory limit (this process's resident memory plus each
+shard's as it reported with its last reply) end the run as *incomplete*, as in the parallel
+engine; so does an actor killed by Ray's out-of-memory monitor (out of memory). An actor lost
+otherwise raises ``WorkerLost``. Ray is an optional extra (``pip install 'paxchain[ray]'``);
+without it ``load_ray`` raises ``RayMissing``, one line.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import replace
+from typing import Any
+
+from paxchain.checker.level_search import POLL, Coordinator, Shard, Stop, WorkerLost, select
+from paxchain.checker.parallel import parse_workers, retrying
+from paxchain.checker.portable import codec_for
+from paxchain.checker.progress import resident_mb
+from paxchain.checker.result import STOP_OUT_OF_MEMORY, Options, Result
+from paxchain.models.model import Model
+
+__all__ = ["check", "load_ray", "RayMissing"]
+
+
+class RayMissing(ValueError):
+    """``--ray`` without Ray installed (one line, saying what to install)."""
+
+
+def load_ray() -> Any:
+    """The ``ray`` module, or ``RayMissing``."""
+    try:
+        # ray is optional (the ray extra) and costs about 1.5 s to import: only --ray loads it
+        import ray
+    except ImportError:
+        raise RayMissing("--ray needs Ray, which is not installed: "
+                         "pip install 'paxchain[ray]'") from None
+    return ray
+
+
+def check(model: Model, options: Options | None = None, workers: int | None = None,
+          address: str | None = None, checkpoint: str | None = None, every: float = 300.0,
+          resume: str | None = None) -> Result:
+    """Search ``model`` with ``workers`` Ray actors (default: one per CPU of the cluster); the
+    result equals ``explicit.check``'s. ``address``: the cluster's (else a local Ray started
+    for this run, unless this process is already connected to one). ``checkpoint``, ``every``
+    and ``resume`` as in ``paxchain.checker.parallel.check``."""
+    ray = load_ray()
+    started = False
+    if not ray.is_initialized():
+        _connect(ray, address, workers)
+        started = True
+    try:
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        n = workers or cpus
+        if n < 1 or n > cpus:
+            raise ValueError(f"--ray: {n} shards need as many CPUs, and the Ray cluster has "
+                             f"{cpus}")
+        saving = (checkpoint, every) if checkpoint is not None else None
+        return retrying(model, options or Options(), resume,
+                        lambda m, o, r: _RayCoordinator(ray, m, o, n, saving, r).run())
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _connect(ray: Any, address: str | None, workers: int | None) -> None:
+    """Join the cluster at ``address``, or start a local Ray with ``workers`` CPUs (default:
+    the cores this process may use), quietly; Ray's workers get this process's hash seed."""
+    seed = os.environ.get("PYTHONHASHSEED")
+    env = {"env_vars": {"PYTHONHASHSEED": seed}} if seed is not None else None
+    quiet = {"logging_level": "ERROR", "log_to_driver": False, "runtime_env": env}
+    if address is None:
+        ray.init(address="local", num_cpus=workers or parse_workers("auto"),
+                 include_dashboard=False, **quiet)
+    else:
+        ray.init(address=address, **quiet)
+
+
+class _ShardActor:
+    """One shard as a Ray actor. Each reply comes with the actor's resident megabytes."""
+
+    def __init__(self, me: int, n: int, model: Model, options: Options,
+                 share: dict[str, Any]) -> None:
+        codec = codec_for(model, options.symmetry)
+        self.n = n
+        self.shard = Shard(me, n, model, codec, select(model, options), options, share)
+        self.failed: tuple | None = None  # generate's error, for absorb to reply with
+
+    def call(self, msg: tuple) -> tuple:
+        return _sendable(self.shard.handle(msg)), resident_mb()
+
+    def generate(self, depth: int, at_bound: bool, open_props: list[str]) -> Any:
+        """One batch per shard, as N return values (one object when N is 1)."""
+        reply = self.shard.handle(("generate", depth, at_bound, open_props))
+        self.failed = None if reply[0] == "batches" else _sendable(reply)
+        batches = reply[1] if self.failed is None else [None] * self.n
+        return batches if self.n > 1 else batches[0]
+
+    def absorb(self, *batches: Any) -> tuple:
+        reply = self.failed or _sendable(self.shard.handle(("absorb", list(batches))))
+        return reply, resident_mb()
+
+
+def _sendable(reply: tuple) -> tuple:
+    """``reply``, with an exception that does not pickle replaced by its text."""
+    if reply[0] == "error":
+        try:
+            pickle.dumps(reply[1])
+        except Exception:
+            return ("error", RuntimeError(str(reply[1])), reply[2])
+    return reply
+
+
+class _RayCoordinator(Coordinator):
+    flag = "--ray"
+
+    def __init__(self, ray: Any, *args: Any) -> None:
+        super().__init__(*args)
+        self.ray = ray
+        self.rss: dict[int, float] = {}  # shard -> resident MB at its last reply
+
+    def _spawn(self, shares: list[dict[str, Any]]) -> None:
+        ray, pack = self.ray, self.codec.pack
+        actor = ray.remote(num_cpus=1, max_restarts=0)(_ShardActor)
+        model, opts = ray.put(self.model), replace(self.opt, progress=None)
+        for i, share in enumerate(shares):
+            if not share.get("packed"):
+                share = {**share, "packed": True,
+                         "frontier": [(r, f, pack(s)) for r, f, s in share["frontier"]]}
+            self.shards.append(actor.options(scheduling_strategy="SPREAD")
+                               .remote(i, self.n, model, opts, share))
+        initial = list(self.model.initial_states())
+        ours = [self.key(s) for s in initial]
+        for reply in self._ask(("keys", [pack(s) for s in initial])):
+            if reply[1] != ours:
+                raise ValueError(
+                    f"--ray: {self.model.describe()}'s fingerprints differ between this process "
+                    "and the Ray workers (its states hash strings with the interpreter's seed): "
+                    "run with PYTHONHASHSEED=0 set here (and on every machine of the cluster)")
+
+    def _shutdown(self) -> None:
+        for a in self.shards:
+            self.ray.kill(a)
+        self.shards = []
+
+    def _ask(self, msg: tuple, shards: list[Any] | None = None) -> list[tuple]:
+        """``msg`` to the shards (all, or ``shards``): every reply, watching the limits while
+        the actors work. ``expand`` is ``generate`` everywhere, then ``absorb``."""
+        targets = self.shards if shards is None else shards
+        if msg[0] == "expand":
+            n = self.n
+            outs = [a.generate.options(num_returns=n).remote(*msg[1:]) for a in targets]
+            parts = outs if n > 1 else [[o] for o in outs]
+            refs = [a.absorb.remote(*[parts[i][j] for i in range(n)])
+                    for j, a in enumerate(targets)]
+        else:
+            refs = [a.call.remote(msg) for a in targets]
+        index = [next(k for k, s in enumerate(self.shards) if s is a) for a in targets]
+        replies = []
+        for k, (reply, rss) in zip(index, self._gather(refs)):
+            self.rss[k] = rss
+            replies.append(self._checked(reply))
+        return replies
+
+    def _gather(self, refs: list[Any]) -> list[Any]:
+        ray, errors = self.ray, self.ray.exceptions
+        values: dict[Any, Any] = {}
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL)
+            for ref in ready:
+                try:
+                    values[ref] = ray.get(ref)
+                except errors.OutOfMemoryError:
+                    raise Stop(STOP_OUT_OF_MEMORY) from None
+                except errors.RayActorError as exc:
+                    first = (str(exc).strip().splitlines() or ["no reason given"])[0]
+                    raise WorkerLost(f"a Ray shard ended unexpectedly: {first}") from None
+            self._watch()
+        return [values[r] for r in refs]
+
+    def _memory(self) -> float:
+        """Resident megabytes of this process and every shard (as each last reported)."""
+        return resident_mb() + sum(self.rss.values())

@@ -1,0 +1,117 @@
+"""The Ray engine (``paxchain.checker.ray_search``) gives what the sequential one gives.
+
+One local Ray with 2 CPUs serves the module (started once, shut down after); each case searches
+with the sequential engine and with Ray shards and compares everything the run reports
+(``tests.test_parallel.outcome``). Small bounds only; nothing here is timed. Without Ray
+installed the cases that need it are skipped, and ``--ray`` must be a one-line error.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from paxchain.checker.explicit import check as sequential
+from paxchain.checker.ray_search import check as ray_check
+from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT,
+                                     STOP_TIME_LIMIT, Options, Result)
+from paxchain.models import registry
+from tests.test_parallel import PAXOS_1, SYSTEM_SMALL, guaranteed, outcome
+
+
+@pytest.fixture(scope="module")
+def ray_2cpu():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def on_ray(model, options: Options, workers: int | None = None) -> Result:
+    return ray_check(model, options, workers)  # on the module's Ray
+
+
+def same(build, workers: int | None = None, interned: bool = False, **options) -> Result:
+    a = sequential(build(), Options(**options))
+    b = on_ray(build(), Options(**options), workers)
+    compare = guaranteed if interned else outcome
+    assert compare(b) == compare(a)
+    return b
+
+
+def paxos(variant=None):
+    return lambda: registry.build("lamport-paxos", PAXOS_1, variant)
+
+
+def test_correct_paxos_holds_with_the_sequential_counts(ray_2cpu):
+    r = same(paxos())  # one shard per CPU of the cluster: 2
+    assert r.verdict == "holds" and r.stats.distinct == 3921
+    r = same(paxos(), symmetry=True, deadlock=True)
+    assert r.verdict == "holds" and r.stats.distinct == 443
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_seeded_bug_gives_the_sequential_shortest_trace(ray_2cpu, workers):
+    r = same(paxos("small_quorums"), workers)
+    assert r.verdict == "violated" and len(r.get("agreement").trace.steps) - 1 == 8
+    same(paxos("small_quorums"), workers, keep_going=True)
+
+
+def test_interned_states_travel_by_their_variables(ray_2cpu):
+    # paxos-system's states are ids into tables of the process that made them
+    r = same(lambda: registry.build("paxos-system", SYSTEM_SMALL, None), interned=True)
+    assert r.verdict == "holds"
+
+
+def test_limits_give_incomplete_never_holds(ray_2cpu):
+    r = same(paxos(), max_states=1000)
+    assert r.verdict == INCOMPLETE and r.stats.distinct == 1000 and r.stats.checked_depth == 8
+    r = same(paxos(), max_depth=5)
+    assert r.verdict == INCOMPLETE and r.stopped_by == "max_depth"
+    m = registry.build("lamport-paxos", PAXOS_1, None)
+    r = on_ray(m, Options(time_limit=0))
+    assert r.verdict == INCOMPLETE and r.stopped_by == STOP_TIME_LIMIT
+    assert all(p.verdict == INCOMPLETE for p in r.properties)
+    r = on_ray(m, Options(memory_limit=1))  # this process's memory alone is over 1 MB
+    assert r.verdict == INCOMPLETE and r.stopped_by == STOP_MEMORY_LIMIT
+
+    def interrupt(stats):
+        raise KeyboardInterrupt
+
+    r = on_ray(m, Options(progress=interrupt, progress_interval=0))
+    assert r.verdict == INCOMPLETE and r.stopped_by == STOP_INTERRUPTED
+
+
+def test_refusals_are_one_line_value_errors(ray_2cpu):
+    m = registry.build("lamport-paxos", PAXOS_1, None)
+    with pytest.raises(ValueError, match="--ray needs breadth-first"):
+        on_ray(m, Options(strategy="dfs"))
+    with pytest.raises(ValueError, match="the Ray cluster has 2"):
+        on_ray(m, Options(), 3)
+
+
+def check_out(*args: str, hide_ray: bool = False) -> tuple[int, str, str]:
+    """``paxchain ARGS`` in a child process (with ``import ray`` failing, if asked)."""
+    hide = "import sys; sys.modules['ray'] = None; " if hide_ray else "import sys; "
+    code = hide + "sys.argv = ['paxchain', *sys.argv[1:]]; " \
+        "from paxchain.checker.cli import main; main()"
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_without_ray_installed_ray_is_a_one_line_error():
+    code, out, err = check_out("check", "lamport-paxos", "-p", "max_ballot=1", "--ray",
+                               hide_ray=True)
+    assert code == 2 and "pip install 'paxchain[ray]'" in err
+    assert len(err.strip().splitlines()) == 1 and "Checking" not in out
+
+
+def test_cli_starts_a_local_ray_for_the_run(ray_2cpu):
+    code, out, err = check_out("check", "lamport-paxos", "--variant", "small_quorums", "-p",
+                               "max_ballot=1", "--ray", "--workers", "2", "-q")
+    assert code == 1 and "ray: a local Ray, 2 shards" in out, out + err
+    assert "agreement (invariant) violated in 8 steps" in out
+    code, out, err = check_out("check", "--ray", "--workers", "2", "-q")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
