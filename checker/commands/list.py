@@ -25,12 +25,13 @@ def _default_text(value) -> str:
 
 def _properties(e: registry.ModelEntry) -> str:
     """The property names of the model at its defaults (what a model that cannot be built at
-    its defaults says instead)."""
+    its defaults says instead); an opt-in property, checked only when named with
+    ``--property``, is marked ``(opt-in)``."""
     try:
         model = e.build(variant=None, **{p.name: p.default for p in e.params})
     except (registry.BadInput, ValueError) as exc:
         return f"(not at its defaults: {exc})"
-    return ",".join(p.name for p in properties_of(model))
+    return ",".join(p.name + (" (opt-in)" if p.opt_in else "") for p in properties_of(model))
 
 
 @click.command("list")
