@@ -20,7 +20,7 @@ from typing import Any
 
 from paxchain.checker.cli import echo
 from paxchain.checker.driver_cli import plural, startup_text
-from paxchain.checker.trace import FORMAT, FORMAT_VERSION
+from paxchain.checker.trace import FORMAT
 from paxchain.checker.version import __version__
 from paxchain.impl.simulator import SimResult
 from paxchain.models.errors import UserError
@@ -104,10 +104,14 @@ def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
 
 # -- simulation traces ---------------------------------------------------------------------------
 
+# A simulation trace is a log of timed events (float times), its own format beside the model
+# checker's ITF traces (``paxchain.checker.trace``), versioned on its own.
+SIM_FORMAT_VERSION = 1
+
 def trace_json(sc: Scenario, result: SimResult, v: Verdict) -> dict[str, Any]:
     """The run as a simulation trace (see the module docstring)."""
     prop = v.violated or "agreement"
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",
+    meta = {"format": FORMAT, "format_version": SIM_FORMAT_VERSION, "tool": "paxchain",
             "tool_version": __version__, "model": MODEL, "params": sc.to_params(),
             "variant": "+".join(sc.variants) or None, "property": prop, "kind": "invariant",
             "summary": SUMMARY[prop],
@@ -127,8 +131,10 @@ def replay_data(data: Any) -> tuple[Scenario, SimResult, Verdict]:
     meta = data["#meta"]
     version = meta.get("format_version")
     # ``type() is int``: JSON's true is a bool, and ``True == 1`` in Python.
-    if meta.get("format") != FORMAT or type(version) is not int or version != FORMAT_VERSION:
-        raise UserError(f"not a paxchain trace of format version {FORMAT_VERSION} (an integer)")
+    if (meta.get("format") != FORMAT or type(version) is not int
+            or version != SIM_FORMAT_VERSION):
+        raise UserError(f"not a paxchain trace of format version {SIM_FORMAT_VERSION} "
+                        "(an integer)")
     if meta.get("model") != MODEL:
         raise UserError(f"not a simulation trace: model is {meta.get('model')!r}, "
                         f"expected {MODEL!r} (use paxchain replay)")

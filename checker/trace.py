@@ -1,24 +1,28 @@
 """Traces: rebuilt from fingerprint paths, stored as versioned JSON, re-validated on replay.
 
-JSON layout (ITF-like, as used by Apalache and Quint)::
+JSON layout: Apalache's Informal Trace Format (ITF), which Quint and ITF libraries such as
+itf-py read::
 
-    {"#meta": {"format": "paxchain-trace", "format_version": 1, "tool": "paxchain",
+    {"#meta": {"format": "paxchain-trace", "format_version": 2, "tool": "paxchain",
                "tool_version": ..., "model": ..., "params": {...}, "variant": ...,
-               "property": ..., "kind": ..., "summary": ..., "outcome": "violation"|"witness",
-               "loop": 3},
+               "property": ..., "kind": ..., "summary": ..., "outcome": "violation"|"witness"},
      "vars": ["maxBal", ...],
+     "loop": 3,
      "states": [{"#meta": {"index": 0}, "maxBal": ...},
                 {"#meta": {"index": 1, "label": {"action": "Phase1a", "args": {"b": 0}},
                            "text": "Phase1a(b=0)"}, ...}, ...]}
 
-Values: integers, strings and booleans as themselves, ``None`` as ``null``; maps as
-``{"#map": [[key, value], ...]}``; sets as ``{"#set": [...]}``; tuples as ``{"#tup": [...]}``;
-records (messages) as objects with a ``"type"`` field.
+Values (``paxchain.models.values``): integers, strings and booleans as themselves (integers
+beyond 2**53 as ``{"#bigint": "..."}``); ``None`` as the variant ``{"tag": "Nil", "value":
+"U_OF_UNIT"}`` (ITF has no ``null``, and no ``null`` appears anywhere in the file: ``variant`` is
+left out when there is none); maps as ``{"#map": [[key, value], ...]}``; sets as
+``{"#set": [...]}``; tuples as ``{"#tup": [...]}``; records (messages) as objects with a
+``"type"`` field. Version 1 files (``None`` as ``null``, no lassos) are still read.
 
-Lassos. A liveness counterexample (kinds ``eventually``, ``leads_to``) carries ``"loop": L``
-in its ``#meta``: the run goes on forever by repeating the steps after state ``L``, and its
-last state is state ``L`` again ("back to state L"). ``L`` equal to the last index means the
-run stutters in its last state, where no step is enabled. Other kinds carry no ``loop``.
+Lassos. A liveness counterexample (kinds ``eventually``, ``leads_to``) carries ITF's ``"loop":
+L``: the run goes on forever by repeating the steps after state ``L``, and its last state is
+state ``L`` again ("back to state L"). ``L`` equal to the last index means the run stutters in
+its last state, where no step is enabled. Other kinds carry no ``loop``.
 
 A trace read from a file is never trusted: ``replay`` rebuilds every state through the model,
 checks that each step is an enabled transition with that label and result, and that the last
@@ -46,7 +50,8 @@ __all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "
            "FORMAT", "FORMAT_VERSION", "KINDS"]
 
 FORMAT = "paxchain-trace"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)  # 1: None as JSON null, no lassos
 DEADLOCK_KIND = Kind.DEADLOCK
 
 
@@ -74,15 +79,16 @@ class Trace:
 
     def to_json(self) -> dict[str, Any]:
         m = self.model
-        meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",
-                "tool_version": __version__, "model": m.name,
-                "params": {k: encode(v) for k, v in m.params.items()},
-                "variant": m.variant, "property": self.prop, "kind": self.kind,
-                "summary": self.summary, "outcome": self.outcome}
+        meta: dict[str, Any] = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "tool": "paxchain",
+            "tool_version": __version__, "model": m.name,
+            "params": {k: encode(v) for k, v in m.params.items()}}
+        if m.variant is not None:
+            meta["variant"] = m.variant
+        meta.update({"property": self.prop, "kind": self.kind, "summary": self.summary,
+                     "outcome": self.outcome})
         if self.explanation:
             meta["explanation"] = self.explanation
-        if self.loop is not None:
-            meta["loop"] = self.loop
         states = []
         for i, step in enumerate(self.steps):
             smeta: dict[str, Any] = {"index": i}
@@ -92,7 +98,11 @@ class Trace:
             entry = {"#meta": smeta}
             entry.update({k: encode(v) for k, v in m.to_vars(step.state).items()})
             states.append(entry)
-        return {"#meta": meta, "vars": list(m.variables()), "states": states}
+        out: dict[str, Any] = {"#meta": meta, "vars": list(m.variables())}
+        if self.loop is not None:
+            out["loop"] = self.loop
+        out["states"] = states
+        return out
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1) + "\n"
@@ -193,9 +203,10 @@ def read_meta(data: Any) -> dict[str, Any]:
     if meta.get("format") != FORMAT or not isinstance(meta.get("format"), str):
         raise TraceError(f"not a paxchain trace: format is {_show(meta.get('format'))}")
     version = meta.get("format_version")
-    if not _is_int(version) or version != FORMAT_VERSION:
+    if not _is_int(version) or version not in READ_VERSIONS:
         raise TraceError(f"trace format version {_show(version)} is not supported "
-                         f"(this paxchain reads version {FORMAT_VERSION}, an integer)")
+                         f"(this paxchain reads versions "
+                         f"{', '.join(map(str, READ_VERSIONS))}, an integer)")
     for field in ("model", "property", "kind"):
         if not isinstance(meta.get(field), str):
             raise TraceError(f"trace #meta lacks {field!r} (a string)")
@@ -214,12 +225,11 @@ def read_meta(data: Any) -> dict[str, Any]:
     if "outcome" in meta and meta["outcome"] != expected:
         raise TraceError(f"trace #meta outcome {_show(meta['outcome'])} does not fit kind "
                          f"{meta['kind']} (expected {expected!r})")
-    if meta["kind"] in LIVENESS and not _is_int(meta.get("loop")):
-        raise TraceError(f"a {meta['kind']} trace needs #meta loop (an integer: the index of "
-                         "the state its loop returns to)")
-    if meta["kind"] not in LIVENESS and "loop" in meta:
-        raise TraceError(f"a {meta['kind']} trace has no loop (#meta loop goes with liveness "
-                         "kinds)")
+    if meta["kind"] in LIVENESS and not _is_int(data.get("loop")):
+        raise TraceError(f"a {meta['kind']} trace needs a loop (ITF's top-level \"loop\": the "
+                         "index of the state its loop returns to, an integer)")
+    if meta["kind"] not in LIVENESS and "loop" in data:
+        raise TraceError(f"a {meta['kind']} trace has no loop (a loop goes with liveness kinds)")
     return meta
 
 
@@ -294,7 +304,7 @@ def replay(model: Model, data: Any) -> Replayed:
     if prop is None or prop.kind != kind:
         raise TraceError(f"{model.name} has no {kind} property {name!r}")
     if kind in LIVENESS:
-        loop = meta["loop"]
+        loop = data["loop"]  # read_meta checked it is an integer
         explanation = _check_lasso(model, prop, steps, loop)
         trace = Trace(model, name, kind, prop.summary, steps, explanation, loop=loop)
         return Replayed(trace, trace.outcome)
@@ -318,7 +328,7 @@ def _check_lasso(model: Model, prop: Property, steps: list[Step], loop: int) -> 
     """Re-validate a liveness counterexample (module docstring); its explanation."""
     last = len(steps) - 1
     if not 0 <= loop <= last:
-        raise TraceError(f"#meta loop {loop} is not the index of a state (0..{last})")
+        raise TraceError(f"loop {loop} is not the index of a state (0..{last})")
     fair, prio = split(model.fairness(), model.name)
     kept = [kept_steps(list(model.successors(step.state)), prio) for step in steps]
     for i in range(1, last + 1):

@@ -121,7 +121,7 @@ MUTATIONS = {
     "format_version NaN": _literal(["#meta", "format_version"], "NaN"),
     "format_version Infinity": _literal(["#meta", "format_version"], "Infinity"),
     "format_version 1e999": _literal(["#meta", "format_version"], "1e999"),
-    "format_version 2": _set(["#meta", "format_version"], 2),
+    "format_version 3": _set(["#meta", "format_version"], 3),
     "format true": _set(["#meta", "format"], True),
     "model 5": _set(["#meta", "model"], 5),
     "model missing": _delete(["#meta", "model"]),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from paxchain.checker.testing import assert_violated
+from paxchain.checker.testing import assert_reached, assert_violated
 from paxchain.checker.trace import replay
 from paxchain.models.values import NIL, decode, encode
 
@@ -14,6 +14,7 @@ itf_py = pytest.importorskip("itf_py", reason="itf-py is a test dependency")
 
 TRACES = [
     ("lamport-paxos", "agreement", "ignore_votes", {"acceptors": 3, "values": 2, "max_ballot": 1}),
+    ("lamport-paxos", "value_chosen", None, {"acceptors": 3, "values": 2, "max_ballot": 1}),
     ("paxos-system", "refinement", "reply_before_persist",
      {"acceptors": 3, "proposers": 1, "values": 2, "max_rounds": 1, "crashes": 1}),
 ]
@@ -32,7 +33,8 @@ def _nulls(x, path="$"):
 
 @pytest.mark.parametrize("model, prop, variant, params", TRACES)
 def test_a_trace_file_has_no_null_and_itf_py_reads_it(model, prop, variant, params):
-    trace = assert_violated(model, prop, variant=variant, params=params)
+    find = assert_violated if variant else assert_reached  # no variant: a goal's witness
+    trace = find(model, prop, variant=variant, params=params)
     data = json.loads(trace.dumps())
     assert list(_nulls(data)) == []
     itf = itf_py.trace_from_json(data)
@@ -50,3 +52,16 @@ def test_none_and_big_integers_round_trip():
         assert decode(json.loads(json.dumps(encode(value)))) == value
     assert encode(None) == NIL and encode(2**53) == {"#bigint": str(2**53)}
     assert decode(None) is None  # format version 1 wrote None as null
+
+
+def test_a_lasso_carries_itfs_loop_and_itf_py_reads_it():
+    from paxchain.checker.testing import run
+
+    r = run("paxos-system", params={"proposers": 1, "crashes": 0, "acceptors": 2,
+                                    "max_rounds": 2, "network": "budgeted", "drops": 1},
+            variant="proposer_ignores_retry_timer", properties=["eventually_chosen"])
+    trace = r.get("eventually_chosen").trace
+    data = json.loads(trace.dumps())
+    assert data["loop"] == trace.loop and "loop" not in data["#meta"]
+    assert list(_nulls(data)) == []
+    assert itf_py.trace_from_json(data).loop == trace.loop

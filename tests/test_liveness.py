@@ -133,20 +133,20 @@ def test_a_lasso_replays_and_a_tampered_one_does_not():
     m = Spinner("odd", "weak", props=[phase_one_leads_to_done])
     trace = run(m).get("phase_one_leads_to_done").trace
     data = json.loads(trace.dumps())
-    assert data["#meta"]["loop"] == 1
+    assert data["loop"] == 1  # ITF's top-level loop index
     back = replay(m, data)
     assert back.outcome == "violation" and back.trace.loop == 1
     # A loop that does not close: state 3 is not state 2.
     bad = json.loads(trace.dumps())
-    bad["#meta"]["loop"] = 2
+    bad["loop"] = 2
     with pytest.raises(TraceError, match="does not close"):
         replay(m, bad)
     # A loop that is not fair under strong fairness of Finish.
     with pytest.raises(TraceError, match="not a fair run"):
         replay(Spinner("odd", "strong", props=[phase_one_leads_to_done]), data)
     # A liveness trace without its loop index.
-    del bad["#meta"]["loop"]
-    with pytest.raises(TraceError, match="needs #meta loop"):
+    del bad["loop"]
+    with pytest.raises(TraceError, match="needs a loop"):
         replay(m, bad)
 
 
@@ -275,7 +275,7 @@ def test_a_safety_violation_first_leaves_liveness_incomplete_unless_keep_going()
     data = every.to_json()
     assert "assumptions" not in data and data["liveness_stats"]["distinct"] == 3
     trace = [p for p in data["properties"] if p["name"] == "finishes"][0]["trace"]
-    assert trace["#meta"]["loop"] == 0
+    assert trace["loop"] == 0
 
 
 def test_without_timely_timers_a_proposer_with_bounded_rounds_gives_up():
