@@ -34,6 +34,7 @@ without it ``load_ray`` raises ``RayMissing``, one line.
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from dataclasses import replace
@@ -100,7 +101,27 @@ def _connect(ray: Any, address: str | None, workers: int | None) -> None:
         ray.init(address="local", num_cpus=workers or parse_workers("auto"),
                  include_dashboard=False, **quiet)
     else:
+        _token_auth_as_ray_start_does()
         ray.init(address=address, **quiet)
+
+
+def _token_auth_as_ray_start_does() -> None:
+    """Turn Ray's token authentication on when a token is kept on this machine, as
+    ``ray start`` does (so a cluster started with ``ray start`` here accepts this driver);
+    ``RAY_AUTH_MODE``, when set, decides instead. The token itself is Ray's business."""
+    try:
+        # Ray's own check, as optional as ray itself (imported only for --ray; see load_ray)
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available as enable)
+    except ImportError:  # a Ray without token authentication
+        return
+    log = logging.getLogger(enable.__module__)
+    level = log.level
+    log.setLevel(logging.ERROR)  # its warning that authentication is on
+    try:
+        enable(warn_if_disabled=False)
+    finally:
+        log.setLevel(level)
 
 
 class _ShardActor:

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from paxchain.checker.explicit import check as sequential
+from paxchain.checker.parallel import check as parallel
 from paxchain.checker.ray_search import check as ray_check
 from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT,
                                      STOP_TIME_LIMIT, Options, Result)
@@ -24,7 +25,8 @@ from tests.test_parallel import PAXOS_1, SYSTEM_SMALL, guaranteed, outcome
 @pytest.fixture(scope="module")
 def ray_2cpu():
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR",
+             log_to_driver=False)  # a new Ray, even if a `ray start` one runs here
     yield ray
     ray.shutdown()
 
@@ -108,10 +110,32 @@ def test_without_ray_installed_ray_is_a_one_line_error():
     assert len(err.strip().splitlines()) == 1 and "Checking" not in out
 
 
-def test_cli_starts_a_local_ray_for_the_run(ray_2cpu):
+def test_cli_on_a_running_ray_at_its_address_and_on_a_local_ray_of_its_own(ray_2cpu):
+    address = ray_2cpu.get_runtime_context().gcs_address  # what `ray start --head` prints
     code, out, err = check_out("check", "lamport-paxos", "--variant", "small_quorums", "-p",
-                               "max_ballot=1", "--ray", "--workers", "2", "-q")
-    assert code == 1 and "ray: a local Ray, 2 shards" in out, out + err
+                               "max_ballot=1", "--ray", address, "-q")
+    assert code == 1 and f"ray: {address}, one shard per CPU" in out, out + err
     assert "agreement (invariant) violated in 8 steps" in out
+    code, out, err = check_out("check", "lamport-paxos", "-p", "max_ballot=1", "--ray",
+                               "--workers", "2", "--max-states", "1000", "-q")
+    assert code == 3 and "ray: a local Ray, 2 shards" in out, out + err
+    assert "1,000 distinct states" in out
     code, out, err = check_out("check", "--ray", "--workers", "2", "-q")
     assert code == 2 and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_checkpoint_resumes_on_ray_or_on_workers(ray_2cpu, tmp_path):
+    build = paxos("small_quorums")
+    full = sequential(build(), Options(keep_going=True))
+
+    def interrupt(stats):
+        if stats.depth >= 6:
+            raise KeyboardInterrupt
+
+    cut = ray_check(build(), Options(keep_going=True, progress=interrupt,
+                                     progress_interval=0), 2, checkpoint=str(tmp_path), every=0)
+    assert cut.stopped_by == STOP_INTERRUPTED and cut.verdict == INCOMPLETE
+    assert outcome(ray_check(build(), Options(keep_going=True), 1,
+                             resume=str(tmp_path))) == outcome(full)
+    assert outcome(parallel(build(), Options(keep_going=True), 2,
+                            resume=str(tmp_path))) == outcome(full)
