@@ -26,7 +26,8 @@ import json
 import re
 from typing import Any, Mapping
 
-from paxchain.checker.render_dot import dot_available, message_sequence, render_svg
+from paxchain.checker.render_dot import (dot_available, message_sequence, render_svg,
+                                         step_node_names)
 from paxchain.checker.render_text import format_value, loop_text, reproduce_command
 from paxchain.checker.trace import Trace
 
@@ -37,18 +38,8 @@ _MISSING = object()
 
 def step_nodes(trace: Trace) -> list[str | None]:
     """The graphviz node name of each step in ``message_sequence(trace)`` (None for state 0),
-    computed with the same lane order as ``paxchain.checker.render_dot``."""
-    lanes = list(trace.model.lanes())
-    for step in trace.steps[1:]:
-        lane = step.label.lane if step.label else None
-        if lane and lane not in lanes:
-            lanes.append(lane)
-    lanes = lanes or ["system"]
-    out: list[str | None] = [None]
-    for r, step in enumerate(trace.steps[1:], start=1):
-        lane = (step.label.lane if step.label else None) or lanes[0]
-        out.append(f"n{lanes.index(lane)}_{r}")
-    return out
+    as ``paxchain.checker.render_dot`` names them."""
+    return step_node_names(trace)
 
 
 def _svg(dot_source: str) -> str:

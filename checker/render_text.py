@@ -11,6 +11,7 @@ A lasso (a liveness counterexample, ``Trace.loop``) marks the state its loop sta
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any, Mapping
 
@@ -18,9 +19,12 @@ from paxchain.checker.trace import Trace
 from paxchain.models.properties import LIVENESS
 from paxchain.models.values import Record
 
-__all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command", "loop_text"]
+__all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command", "loop_text",
+           "short_hashes", "final_note_lines", "property_reads"]
 
 _MISSING = object()
+_HASH = re.compile(r"\b([0-9a-f]{8})[0-9a-f]{56}\b")
+_NOTE_LINES = 14  # the final note's lines of values, at most
 
 
 def format_value(value: Any) -> str:
@@ -128,3 +132,85 @@ def trace_text(trace: Trace, replay_hint: str | None = "trace.json") -> str:
     if replay_hint:
         tail.append(f"Replay:    paxchain replay {shlex.quote(replay_hint)}")
     return "\n".join(head + body + tail) + "\n"
+
+
+def short_hashes(text: str) -> str:
+    """``text`` with every 64-hex hash cut to its first 8 digits, as the chain prints them."""
+    return _HASH.sub(r"\1", text)
+
+
+def property_reads(trace: Trace) -> list[str]:
+    """The variables whose change in the last step breaks the property (or reaches the goal):
+    each one that, put back to its value before the step, makes the property hold again; when
+    none does alone, a smallest set that does together (by deletion, not searched for a
+    minimum).
+
+    Found by evaluating the property on the last state with variables put back
+    (``Model.from_vars``); empty for a lasso, a deadlock, a one-state trace, or when putting
+    back every change does not do it (then the note shows every change of the last step)."""
+    from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION
+    from paxchain.specs.model_properties import properties_of
+
+    if len(trace.steps) < 2 or trace.loop is not None:
+        return []
+    m = trace.model
+    try:
+        prop = next((p for p in properties_of(m) if p.name == trace.prop), None)
+    except Exception:  # a drawing must never hide the trace
+        return []
+    if prop is None or prop.kind not in (INVARIANT, QUIESCENT, SOMETIMES, TRANSITION):
+        return []
+    s, t = trace.steps[-2].state, trace.steps[-1].state
+    old, new = m.to_vars(s), m.to_vars(t)
+    changed = [v for v in new if old.get(v, _MISSING) not in (_MISSING, new[v])]
+
+    def fixed(back: list[str]) -> bool:
+        try:
+            u = m.from_vars({**new, **{v: old[v] for v in back}})
+            ok = prop.check(s, u) if prop.kind == TRANSITION else prop.holds_at(u)
+        except Exception:  # not a state of the model, or the property cannot read it
+            return False
+        return ok != (prop.kind == SOMETIMES)
+
+    alone = [v for v in changed if fixed([v])]  # each of these is enough on its own
+    if alone:
+        return alone
+    if not changed or not fixed(changed):
+        return []
+    reads = list(changed)
+    for var in changed:  # a minimal set: leave out each change the verdict does not need
+        if len(reads) > 1 and fixed([v for v in reads if v != var]):
+            reads.remove(var)
+    return reads
+
+
+def final_note_lines(trace: Trace) -> list[str]:
+    """The lines of a drawing's final note: the verdict, the property in words, the values
+    that break it (the property's ``explain``), how a lasso goes on, then what the property
+    reads as the last step left it (``property_reads``; else every change of that step) —
+    never the whole state. Hashes are shortened; an empty line separates the parts."""
+    broken = trace.outcome == "violation"
+    lines = [f"{'VIOLATED' if broken else 'REACHED'}: {trace.prop} ({trace.kind})", trace.summary]
+    if trace.explanation:
+        lines.append(trace.explanation)
+    if trace.loop is not None:
+        lines.append(loop_text(trace))
+    if len(trace.steps) >= 2:
+        m = trace.model
+        old = m.to_vars(trace.steps[-2].state)
+        new = m.to_vars(trace.steps[-1].state)
+        reads = property_reads(trace)
+        body: list[str] = []
+        if reads:
+            head = "what it reads, as the last step left it:"
+            for var in reads:
+                text = f"{var} = {format_value(new[var])}"
+                body += [text] if len(text) <= 200 else diff_vars({var: old[var]}, {var: new[var]})
+        else:
+            head = "what the last step changed:"
+            body = diff_vars(old, new) or ["(nothing: the state repeats)"]
+        if len(body) > _NOTE_LINES:
+            body = body[:_NOTE_LINES - 1] + [f"... and {len(body) - _NOTE_LINES + 1} more "
+                                             "(the trace's text has them all)"]
+        lines += ["", head] + body
+    return [short_hashes(line) for line in lines]
