@@ -634,7 +634,11 @@ class ActorSystem(Model):
                     continue
                 up, durable, st, timers = self.entries.values[y]
                 try:
-                    reacts = up and self._deliver(i, y, e) is not None
+                    r = self._deliver(i, y, e) if up else None
+                    # A no-op delivery is None, or, on a network where it is still a step
+                    # (fifo: it unblocks the link), the same entry with nothing sent or output.
+                    reacts = r is not None and (self.net.prunes_noops or r[0] != y
+                                                or bool(r[1]) or bool(r[2]))
                 except BaseException:
                     self._pending.append(item)  # not checked: for the next call
                     raise

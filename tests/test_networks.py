@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from paxchain.checker import Options, check
+from paxchain.checker import HOLDS, Options, check
 from paxchain.checker.explicit import reachable_states
 from paxchain.impl.actor import Persist, Send
 from paxchain.models.actor_system import NETWORKS, ActorSystem
 from paxchain.models.faults import DROP, DUPLICATE
 from paxchain.models.networks import Budgeted, Duplicating, Fifo, SendOrder, network
+from paxchain.models.registry import build
 
 
 @dataclass(frozen=True)
@@ -144,3 +145,19 @@ def test_fifo_states_round_trip_through_their_trace_values():
         v = m.to_vars(s)
         assert isinstance(v["network"], tuple)  # in order, not a count per envelope
         assert m.from_vars(v) == s
+
+
+def _node_projection(m) -> set:
+    return {(tuple((x, v.up, v.durable, v.state, v.timers) for x, v in m.nodes(s).items()),
+             m.outputs(s), m.history(s)) for s in reachable_states(m)}
+
+
+def test_paxos_on_fifo_links_buries_dead_messages_without_changing_what_nodes_reach():
+    # On fifo a dead message's delivery is still a step (it leaves the queue), so the burial
+    # premise asks whether it changes the receiver, not whether it is a step: bury stays on,
+    # and the node states, outputs and histories reached are those of the unreduced search.
+    params = {"proposers": "1", "max_rounds": "1", "crashes": "0", "network": "fifo"}
+    on, off = build("paxos-system", params), build("paxos-system", {**params, "bury": "0"})
+    assert _node_projection(on) == _node_projection(off)
+    r = check(on, Options())
+    assert r.verdict == HOLDS and "bury on" in r.reductions
