@@ -62,11 +62,20 @@ def test_chain_traces_carry_the_models_drawings():
     trace = assert_violated("chain", "tip_max_work", variant="latest_arrival_fork_choice",
                             params={"nodes": 3, "budget": 3, "tie": "lowest-hash", "k": 2})
     text = trace_html(trace)
-    drawings = trace.model.drawings([s.state for s in trace.steps])
+    states = [s.state for s in trace.steps]
+    drawings = trace.model.drawings(states)
     assert drawings  # the block tree
+    frames = 0
     for name in drawings:
-        assert f'<section class="drawing"><h2>{name}</h2>' in text
-    assert text.count("<svg") == 1 + len(drawings) or not shutil.which("dot")
+        assert f'<section class="drawing" data-name="{name}"><h2>{name} ' in text
+        section = text.split(f'data-name="{name}"')[1].split("</section>")[0]
+        shown = [[int(i) for i in m.split()]
+                 for m in re.findall(r'<div class="frame" data-steps="([\d ]+)"', section)]
+        # Every step shows exactly one frame: the drawing of the states up to it.
+        assert sorted(i for f in shown for i in f) == list(range(len(states)))
+        assert len(shown) > 1, "the block tree grows along the trace"
+        frames += len(shown)
+    assert text.count("<svg") == 1 + frames or not shutil.which("dot")
 
 
 def test_a_witness_is_shown_as_reached():
@@ -110,7 +119,7 @@ def test_render_command_writes_every_format(trace, tmp_path):
 
 # -- in a real browser -------------------------------------------------------------------------
 
-def _driver(profile: Path):
+def _driver(profile: Path, size=(1280, 900)):
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         pytest.skip("chromium/chromium-driver not installed (apt-get install chromium "
                     "chromium-driver); .ci/run installs them")
@@ -122,9 +131,13 @@ def _driver(profile: Path):
     for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                f"--user-data-dir={profile}", "--window-size=1280,900"):
+                f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}"):
         opts.add_argument(arg)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    # The page's own size, whatever the browser's frame takes (headless has none, but say so).
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
+    return driver
 
 
 def test_viewer_steps_with_arrow_keys_in_headless_chromium(trace, page, tmp_path):
@@ -172,5 +185,117 @@ def test_viewer_steps_with_arrow_keys_in_headless_chromium(trace, page, tmp_path
         assert driver.save_screenshot(str(shot))
         data = shot.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+    finally:
+        driver.quit()
+
+
+_RECTS = """
+function r(el){ var b = el.getBoundingClientRect();
+  return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width,
+          height: b.height}; }
+var state = document.querySelector('#states .state:not([hidden])');
+return {win: {width: window.innerWidth, height: window.innerHeight},
+        port: r(document.querySelector('#chart .viewport')),
+        chart: r(document.querySelector('#chart svg g.graph')),
+        state: r(document.getElementById('state-panel')),
+        stateText: r(state.querySelector('h2'))};
+"""
+
+
+def _inside(inner, outer, slack=1.0):
+    return (inner["left"] >= outer["left"] - slack and inner["right"] <= outer["right"] + slack
+            and inner["top"] >= outer["top"] - slack and inner["bottom"] <= outer["bottom"] + slack)
+
+
+def _assert_whole_chart_beside_the_state(driver):
+    g = driver.execute_script(_RECTS)
+    win = {"left": 0, "top": 0, "right": g["win"]["width"], "bottom": g["win"]["height"]}
+    assert g["win"] == {"width": 1400, "height": 1000}
+    assert g["chart"]["width"] > 100 and g["chart"]["height"] > 100
+    assert _inside(g["chart"], g["port"]), ("the whole chart is in its panel", g)
+    assert _inside(g["port"], win), ("the panel is on screen", g)
+    # Side by side: the state's panel is on screen too, left of the chart.
+    assert _inside(g["stateText"], win) and g["state"]["right"] <= g["port"]["left"], g
+    return g
+
+
+@pytest.fixture(scope="module")
+def system_page(tmp_path_factory) -> Path:
+    # README's paxos-system example: six lanes, the widest chart of the README's.
+    from paxchain.checker.testing import assert_violated
+
+    trace = assert_violated("paxos-system", "refinement", variant="ballots_not_unique",
+                            params={"max_rounds": 1, "crashes": 0})
+    path = tmp_path_factory.mktemp("viewer") / "system.html"
+    path.write_text(trace_html(trace), encoding="utf-8")
+    return path
+
+
+def test_fit_shows_the_whole_chart_beside_the_state_at_1400_by_1000(system_page, page, tmp_path):
+    if not shutil.which("dot"):
+        pytest.skip("graphviz's dot is not installed: no chart to fit")
+    driver = _driver(tmp_path / "profile", (1400, 1000))
+    try:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+
+        for path in (system_page, page):
+            driver.get(path.as_uri())
+            fitted = _assert_whole_chart_beside_the_state(driver)  # fitted when it opens
+            body = driver.find_element(By.TAG_NAME, "body")
+            for _ in range(3):
+                driver.find_element(By.ID, "zoom-in").click()
+            zoomed = driver.execute_script(_RECTS)
+            assert zoomed["chart"]["width"] > 1.9 * fitted["chart"]["width"]
+            assert not _inside(zoomed["chart"], zoomed["port"])
+            body.send_keys(Keys.END)  # the last step's box is panned into view
+            current = driver.execute_script(
+                "var b = document.querySelector('#chart g.node.current').getBoundingClientRect();"
+                "return {left: b.left, right: b.right, top: b.top, bottom: b.bottom};")
+            assert _inside(current, zoomed["port"])
+            driver.find_element(By.ID, "fit").click()
+            again = _assert_whole_chart_beside_the_state(driver)
+            assert abs(again["chart"]["width"] - fitted["chart"]["width"]) < 1
+    finally:
+        driver.quit()
+
+
+def test_the_block_tree_follows_the_current_step_in_headless_chromium(tmp_path):
+    if not shutil.which("dot"):
+        pytest.skip("graphviz's dot is not installed")
+    from paxchain.checker.testing import assert_violated
+
+    trace = assert_violated("chain", "tip_max_work", variant="latest_arrival_fork_choice",
+                            params={"nodes": 3, "budget": 3, "tie": "lowest-hash", "k": 2})
+    path = tmp_path / "chain.html"
+    path.write_text(trace_html(trace), encoding="utf-8")
+    driver = _driver(tmp_path / "profile", (1400, 1000))
+    try:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+
+        driver.get(path.as_uri())
+        _assert_whole_chart_beside_the_state(driver)
+        body = driver.find_element(By.TAG_NAME, "body")
+
+        def shown():
+            frames = [f for f in driver.find_elements(By.CSS_SELECTOR, ".drawing .frame")
+                      if f.is_displayed()]
+            assert len(frames) == 1
+            return frames[0].get_attribute("data-steps").split()
+
+        seen = []
+        for i in range(len(trace.steps)):
+            assert str(i) in shown()
+            seen.append(shown())
+            body.send_keys(Keys.ARROW_RIGHT)
+        assert seen[0] != seen[-1], "the tree at the first step is not the final one"
+        # Only the blocks known at step 0: genesis alone.
+        body.send_keys(Keys.HOME)
+        frame = [f for f in driver.find_elements(By.CSS_SELECTOR, ".drawing .frame")
+                 if f.is_displayed()][0]
+        assert len(frame.find_elements(By.CSS_SELECTOR, "g.node")) < len(
+            driver.find_elements(By.CSS_SELECTOR, ".drawing .frame")[-1].find_elements(
+                By.CSS_SELECTOR, "g.node"))
     finally:
         driver.quit()
