@@ -123,3 +123,32 @@ def test_lane_events_are_marks_and_the_note_shows_what_the_property_reads(trace)
         if "crash" in step.label.events and "restart" not in step.label.events:
             name = step_node_names(trace)[r]
             assert re.search(rf"\n  {name} \[[^\n]*shape=\"octagon\"", dot), name
+
+
+def test_the_readmes_charts_have_no_box_over_another_lane():
+    """docs/*.svg, the charts README shows (made with README's own commands), read as SVG."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    charts = sorted((root / "docs").glob("*-chart.svg"))
+    assert len(charts) >= 2
+    for chart in charts:
+        assert f"](docs/{chart.name})" in readme, f"README shows {chart.name}"
+        svg = chart.read_text(encoding="utf-8")
+        nodes = re.findall(r'<g id="node\d+" class="node">\s*<title>(\w+)</title>(.*?)</g>\s*<!--',
+                           svg + "<!--", flags=re.S)
+        lanes, boxes = {}, {}
+        for name, body in nodes:
+            xs = [float(x) for x, _ in re.findall(r"(-?[\d.]+),(-?[\d.]+)",
+                                                 " ".join(re.findall(r'(?:points|d)="([^"]*)"',
+                                                                     body)))]
+            if re.fullmatch(r"h\d+", name):
+                lanes[int(name[1:])] = (min(xs) + max(xs)) / 2
+            elif re.fullmatch(r"n\d+_\d+|s\d+", name):
+                boxes[name] = (int(re.match(r"[ns](\d+)", name).group(1)), min(xs), max(xs))
+        assert len(lanes) >= 4 and len(boxes) >= 8, chart.name
+        for name, (own, left, right) in boxes.items():
+            assert left < lanes[own] < right, (chart.name, name)
+            for k, x in lanes.items():
+                assert k == own or not (left - 2 <= x <= right + 2), (chart.name, name, k)
