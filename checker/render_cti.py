@@ -4,7 +4,8 @@ The text follows mypyvy's printout: universe, rigid symbols, state 0, the step, 
 
 The drawing puts the pre-state and post-state side by side, each a cluster: the universe's elements are nodes (one
 colour per sort, each sort on a row of its own, the rows ordered so that sorts the edges join
-are neighbours: fewer crossings); a unary relation is written inside its elements' nodes; a
+are neighbours: fewer crossings; a sort with edges inside it other than an order's is laid out
+along them instead); a unary relation is written inside its elements' nodes; a
 binary relation or a unary function is an edge labelled with its name; a relation or function
 of higher arity is a small box per tuple, labelled with the symbol's name (the whole tuple on
 hover), with an edge to each argument labelled with the symbol's name and the argument's sort
@@ -83,11 +84,14 @@ def _hasse(rows: set[tuple]) -> set[tuple]:
             if not any((x, z) in strict and (z, y) in strict for _, z in strict)}
 
 
-def _sort_rows(cti: Cti, sort_of: Mapping[str, str]) -> list[str]:
-    """The sorts top to bottom, in the order that keeps the elements that edges join closest:
-    the least sum over pairs of sorts of (edges between them) x (rows apart); ties keep the
-    universe's order. Up to 7 sorts (5,040 orders); more keep the universe's order."""
+def _sort_rows(cti: Cti, sort_of: Mapping[str, str], orders: set[str]) -> list[str]:
+    """The sorts drawn as rows, top to bottom, in the order that keeps the elements that edges
+    join closest: the least sum over pairs of sorts of (edges between them) x (rows apart);
+    ties keep the universe's order (up to 7 sorts, 5,040 orders; more keep the universe's
+    order). A sort with edges inside it (``parent`` between blocks), other than an order's, is
+    no row: dot lays its elements out along those edges."""
     weight: dict[tuple[str, str], int] = {}
+    inner: set[str] = set()
     for side in (False, True) if cti.action is not None else (False,):
         view = cti.view(side)
         for name in cti.rigid + cti.state:
@@ -96,19 +100,23 @@ def _sort_rows(cti: Cti, sort_of: Mapping[str, str]) -> list[str]:
                 continue
             for row in _tuples(v):
                 sorts = [sort_of[x] for x in row if x in sort_of]
+                if len(row) == 2 and len(sorts) == 2 and sorts[0] == sorts[1] \
+                        and name not in orders and row[0] != row[1]:
+                    inner.add(sorts[0])
                 for a in sorts:
                     for b in sorts:
                         if a != b:
                             weight[a, b] = weight.get((a, b), 0) + 1
     sorts = list(cti.structure.universe)
     if len(sorts) > 7:  # too many orders to try: the universe's own
-        return sorts
+        return [srt for srt in sorts if srt not in inner]
 
     def cost(order: tuple[str, ...]) -> int:
         at = {srt: i for i, srt in enumerate(order)}
         return sum(w * abs(at[a] - at[b]) for (a, b), w in weight.items())
 
-    return list(min(itertools.permutations(sorts), key=cost))  # first of the cheapest
+    best = min(itertools.permutations(sorts), key=cost)  # the first of the cheapest
+    return [srt for srt in best if srt not in inner]
 
 
 def _arg_names(name: str, row: tuple, sort_of: Mapping[str, str]) -> list[str]:
@@ -138,7 +146,7 @@ def cti_dot(cti: Cti, orders: Mapping[str, str] | None = None) -> str:
     colour = {s: _COLOURS[i % len(_COLOURS)] for i, s in enumerate(cti.structure.universe)}
     pre_view = sides[0][2]
     order_rels = set(orders.values())
-    rows_of_sorts = _sort_rows(cti, sort_of)
+    rows_of_sorts = _sort_rows(cti, sort_of, order_rels)
     for side, heading, view in sides:
         lines.append(f"  subgraph cluster_{side} {{ label={_q(heading)}; style=rounded;")
         for srt in rows_of_sorts:  # one row per sort

@@ -55,3 +55,13 @@ def test_each_sort_is_a_row_and_joined_sorts_are_neighbours():
     if shutil.which("dot"):
         proc = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True)
         assert proc.returncode == 0 and "<svg" in proc.stdout and not proc.stderr, proc.stderr
+
+
+def test_a_sort_with_edges_inside_it_is_laid_out_along_them():
+    cti = _cti()
+    cti.structure.tables["prev"] = {("a1", "a0"), ("a2", "a1")}  # a chain of acceptors
+    cti.rigid = cti.rigid + ("prev",)
+    dot = cti_dot(cti, {"Ballot": "le"})
+    rows = re.findall(r'\{ rank=same; ((?:"pre:\w+" ?)+) \}', dot)
+    assert len(rows) == 3 and not any('"pre:a0"' in row for row in rows)
+    assert 'label="prev"' in dot
