@@ -12,7 +12,7 @@ ordered network needs that.
 Every network has the same interface:
 
 - ``deliveries(net)``: each way to take one envelope out for delivery, ``(envelope, the
-  rest)``, in a fixed order (the model's successors must be deterministic);
+  rest)``, in a fixed order (an iterable, read once) (the model's successors must be deterministic);
 - ``add(net, sent)``: ``net`` with the envelopes ``sent`` (one handler's sends, in order);
 - ``drops(net)`` / ``duplicates(net)``: each way to lose, or copy, one envelope
   ``(envelope, the rest)``; empty where the network has no such fault;
@@ -42,7 +42,8 @@ The networks (``NETWORKS``, by name):
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Hashable, Sequence
+import itertools
+from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
 
 from paxchain.models.faults import DROP, DUPLICATE
 
@@ -75,7 +76,7 @@ class Network:
     def add(self, net: tuple, sent: tuple) -> tuple:
         raise NotImplementedError
 
-    def deliveries(self, net: tuple) -> list[tuple[Any, tuple]]:
+    def deliveries(self, net: tuple) -> Iterable[tuple[Any, tuple]]:
         raise NotImplementedError
 
     def drops(self, net: tuple) -> list[tuple[Any, tuple]]:
@@ -128,8 +129,8 @@ class Duplicating(Network):
     def add(self, net: tuple, sent: tuple) -> tuple:
         return tuple(sorted(set(net).union(sent))) if sent else net
 
-    def deliveries(self, net: tuple) -> list[tuple[Any, tuple]]:
-        return [(e, net) for e in net]
+    def deliveries(self, net: tuple) -> Iterable[tuple[Any, tuple]]:
+        return zip(net, itertools.repeat(net))  # the model's hot path: no list, no new tuples
 
     def drops(self, net: tuple) -> list[tuple[Any, tuple]]:
         return []

@@ -83,7 +83,7 @@ def test_the_multiset_takes_one_copy_of_each_distinct_envelope():
 def test_the_duplicating_set_keeps_what_it_delivers_and_has_no_faults():
     d = Duplicating()
     assert d.add((1, 3), (3, 2)) == (1, 2, 3)
-    assert d.deliveries((1, 2)) == [(1, (1, 2)), (2, (1, 2))]
+    assert list(d.deliveries((1, 2))) == [(1, (1, 2)), (2, (1, 2))]
     assert d.drops((1, 2)) == [] and d.duplicates((1, 2)) == [] and d.faults == ()
     assert not d.consumes and d.valid((1, 1)) is not None
 
