@@ -16,7 +16,8 @@ import shlex
 from typing import Any, Mapping
 
 from paxchain.checker.trace import Trace
-from paxchain.models.properties import LIVENESS
+from paxchain.models.properties import INVARIANT, LIVENESS, QUIESCENT, SOMETIMES, TRANSITION
+from paxchain.specs.model_properties import properties_of
 from paxchain.models.values import Record
 
 __all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command", "loop_text",
@@ -148,9 +149,6 @@ def property_reads(trace: Trace) -> list[str]:
     Found by evaluating the property on the last state with variables put back
     (``Model.from_vars``); empty for a lasso, a deadlock, a one-state trace, or when putting
     back every change does not do it (then the note shows every change of the last step)."""
-    from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION
-    from paxchain.specs.model_properties import properties_of
-
     if len(trace.steps) < 2 or trace.loop is not None:
         return []
     m = trace.model
