@@ -7,7 +7,8 @@ arrow from the box of the step that sent it to the box of every later step that 
 in flight in the initial state (a proposer's first Prepare, sent when it starts) come from a
 row 0 "start" box (node ``s{lane}``) on the sender's lane: the lane a message's ``src`` field
 names. Arrow labels are short — the message's type and ballot (``Prepare (1,0)``), or its
-fields when they are short — and boxes name the action without what the arrow already says;
+fields when they are short — each a plaintext node ``l{k}`` put along its arrow where it covers
+no box and no other label; boxes name the action without what the arrow already says;
 the full label or message is the ``tooltip`` (shown on hover in SVG and the HTML viewer). Lane
 events (crash, restart, drop, duplicate, timer) change the box's shape and colour: the marks on
 a lane; other events (``found 17bcb8ff h=2``) are a second line in the box.
@@ -15,7 +16,9 @@ a lane; other events (``found 17bcb8ff h=2``) are a second line in the box.
 Lanes are placed, not left to graphviz: each lane is as wide as its widest box (text widths
 estimated from Helvetica's metrics, with a margin for the fonts that stand in for it), and
 neighbouring lanes are a gap apart, so no box reaches another lane's line. Positions are
-pinned (``layout=neato``, ``pos="x,y!"``), so ``dot -Tsvg`` draws the source as it is.
+pinned (``layout=neato``, ``pos="x,y!"``), so ``dot -Tsvg`` draws the source as it is. A
+lifeline runs from box to box of its lane, and arrows are drawn over the boxes: an arrow that
+passes another step's box is seen to pass it, not to start there.
 
 The last step and a note are highlighted: the note names the broken property (or the goal
 reached), its summary, the values that break it (the property's ``explain``) and what the last
@@ -274,7 +277,7 @@ def message_sequence(trace: Trace) -> str:
     title = ("\n".join(_wrap(model.describe(), 100)) + f"\n{trace.prop} {'violated' if broken else 'reached'} in "
              f"{n} steps{shape}")
     out = ["digraph trace {",
-           f'  graph [layout=neato, splines=line, outputorder=edgesfirst, fontname="Helvetica", '
+           f'  graph [layout=neato, splines=line, outputorder=nodesfirst, fontname="Helvetica", '
            f"labelloc=t, fontsize=14, label={_lit(title)}];",
            f'  node [fontname="Helvetica", fontsize={_FONT:g}, height=0.3];',
            '  edge [fontname="Helvetica", fontsize=8, arrowsize=0.7];']
@@ -285,17 +288,47 @@ def message_sequence(trace: Trace) -> str:
                    f'tooltip={_lit("lane " + lane)}];')
         out.append(f'  f{li} [label="", shape=point, width=0.03, color="#999999", '
                    f'pos="{xs[li]},{round(bottom, 2)}!"];')
-        out.append(f'  h{li} -> f{li} [style=dashed, color="#bbbbbb", arrowhead=none];')
+        # The lifeline runs from box to box of its lane, so it never crosses one of them and
+        # the arrows can be drawn over the boxes (an arrow that passes a box is seen to).
+        stops = [f"h{li}"] + [name for name, (lj, r, _, _) in
+                              sorted(boxes.items(), key=lambda kv: kv[1][1]) if lj == li]
+        for a, b in zip(stops, stops[1:] + [f"f{li}"]):
+            out.append(f'  {a} -> {b} [style=dashed, color="#bbbbbb", arrowhead=none];')
     for name, (li, r, text, attrs) in boxes.items():
         lines = text.split("\n")
         label = "\\n".join(_lit(line)[1:-1] for line in lines)
         extra = "".join(f", {k}={_lit(v)}" for k, v in attrs.items())
         out.append(f'  {name} [label="{label}"{extra}, pos="{xs[li]},{y(r)}!"];')
+    # Arrow labels are nodes of their own, each put along its arrow where it covers no box
+    # and no other label (graphviz would centre it, often on another step's box).
+    def rect(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
+        return (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
+
+    def meets(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+        return not (a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2])
+
+    taken = [rect(xs[li], y(r), width(text), 0.3 + 0.16 * text.count("\n"))
+             for li, r, text, _ in boxes.values()]
+    taken += [rect(x, top, width(lane, 11), 0.32) for x, lane in zip(xs, lanes)]
+    centre = {name: (xs[li], y(r)) for name, (li, r, _, _) in boxes.items()}
     colour: dict[Any, str] = {}
-    for a, b, msg in arrows:
+    for k, (a, b, msg) in enumerate(arrows):
         c = colour.setdefault(msg, _PALETTE[len(colour) % len(_PALETTE)])
-        out.append(f"  {a} -> {b} [label={_lit(short_message(msg))}, tooltip={_lit(str(msg))}, "
-                   f'labeltooltip={_lit(str(msg))}, color="{c}", fontcolor="{c}"];')
+        text, whole = short_message(msg), str(msg)
+        out.append(f"  {a} -> {b} [tooltip={_lit(whole)}, color=\"{c}\"];")
+        (x0, y0), (x1, y1) = centre[a], centre[b]
+        w, h = text_width(text, 8) + 0.06, 0.15
+        spot = None
+        for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82):
+            cx, cy = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t + 0.09
+            if not any(meets(rect(cx, cy, w, h), other) for other in taken):
+                spot = (cx, cy)
+                break
+        cx, cy = spot or (x0 + (x1 - x0) / 2, y0 + (y1 - y0) / 2 + 0.09)
+        taken.append(rect(cx, cy, w, h))
+        out.append(f"  l{k} [label={_lit(text)}, shape=plaintext, fontsize=8, fontcolor=\"{c}\", "
+                   f"width={w:.2f}, height={h:.2f}, margin=0, tooltip={_lit(whole)}, "
+                   f'pos="{round(cx, 2)},{round(cy, 2)}!"];')
     if loop is not None and loop < n:
         out.append(f"  {nodes[n]} -> {nodes[loop + 1]} [label={_lit(f'back to state {loop}')}, "
                    'color="#e69138", fontcolor="#e69138", penwidth=2.5, style=bold];')
