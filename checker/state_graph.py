@@ -22,7 +22,31 @@ from paxchain.models.model import Label, Model
 from paxchain.models.properties import LIVENESS, SOMETIMES, TRANSITION
 from paxchain.specs.model_properties import properties_of
 
-__all__ = ["StateGraph", "Edge", "explore"]
+__all__ = ["StateGraph", "Edge", "Judge", "explore"]
+
+
+class Judge:
+    """Which of a model's properties a state or a step decides, as the graph records them:
+    ``fails(s)`` the state properties (invariants, quiescent) broken at ``s``, ``reaches(s)``
+    the goals (sometimes) that hold there, ``breaks(s, t)`` the transition properties the step
+    from ``s`` to ``t`` breaks. Liveness properties are about runs, not states: none here.
+    The explorer server (``paxchain.checker.explore_server``) judges states one at a time
+    with it."""
+
+    def __init__(self, model: Model) -> None:
+        props = properties_of(model)
+        self.state_props = [p for p in props if p.kind not in (SOMETIMES, TRANSITION, *LIVENESS)]
+        self.goals = [p for p in props if p.kind == SOMETIMES]
+        self.edge_props = [p for p in props if p.kind == TRANSITION]
+
+    def fails(self, state: Any) -> tuple[str, ...]:
+        return tuple(p.name for p in self.state_props if not p.holds_at(state))
+
+    def reaches(self, state: Any) -> tuple[str, ...]:
+        return tuple(p.name for p in self.goals if p.check(state))
+
+    def breaks(self, state: Any, nxt: Any) -> tuple[str, ...]:
+        return tuple(p.name for p in self.edge_props if not p.check(state, nxt))
 
 
 @dataclass(frozen=True)
@@ -55,11 +79,7 @@ def explore(model: Model, max_states: int, symmetry: bool = False) -> StateGraph
     if symmetry and not model.has_symmetry:
         raise ValueError(f"{model.describe()} has no symmetry to reduce by")
     canon = model.representative if symmetry else (lambda s: s)
-    props = properties_of(model)
-    # liveness properties are about runs, not states: the graph does not colour them
-    state_props = [p for p in props if p.kind not in (SOMETIMES, TRANSITION, *LIVENESS)]
-    goals = [p for p in props if p.kind == SOMETIMES]
-    edge_props = [p for p in props if p.kind == TRANSITION]
+    judge = Judge(model)  # liveness properties are about runs: the graph does not colour them
     g = StateGraph(model)
     index: dict[Hashable, int] = {}
 
@@ -72,8 +92,7 @@ def explore(model: Model, max_states: int, symmetry: bool = False) -> StateGraph
             return None
         i = index[key] = len(g.states)
         g.states.append(state)
-        failed = tuple(p.name for p in state_props if not p.holds_at(state))
-        reached = tuple(p.name for p in goals if p.check(state))
+        failed, reached = judge.fails(state), judge.reaches(state)
         if failed:
             g.fails[i] = failed
         if reached:
@@ -94,6 +113,5 @@ def explore(model: Model, max_states: int, symmetry: bool = False) -> StateGraph
             if j is None:
                 g.unexpanded.add(i)
                 continue
-            breaks = tuple(p.name for p in edge_props if not p.check(state, t))
-            g.edges.append(Edge(i, j, label, breaks))
+            g.edges.append(Edge(i, j, label, judge.breaks(state, t)))
     return g
