@@ -21,7 +21,7 @@ from typing import Any
 from paxchain.checker.render_text import diff_vars, format_value
 from paxchain.checker.state_graph import StateGraph
 
-__all__ = ["graph_dot", "explorer_html"]
+__all__ = ["graph_dot", "explorer_html", "PAGE_STYLE"]
 
 
 def _esc(text: str) -> str:
@@ -82,7 +82,8 @@ def _data(g: StateGraph) -> dict[str, Any]:
     return {"title": _title(g), "initial": g.initial, "states": out}
 
 
-_STYLE = """body{font-family:Helvetica,Arial,sans-serif;margin:1em;max-width:100em}
+# Shared with the explorer server's page (paxchain.checker.explore_page).
+PAGE_STYLE = """body{font-family:Helvetica,Arial,sans-serif;margin:1em;max-width:100em}
 h1{font-size:1.1em}.cols{display:flex;gap:2em;align-items:flex-start}
 .cols>div{flex:1;min-width:0}table{border-collapse:collapse}td{padding:1px 8px;
 vertical-align:top;font-family:monospace;white-space:pre-wrap;word-break:break-word}
@@ -120,7 +121,7 @@ def explorer_html(g: StateGraph) -> str:
     data = json.dumps(_data(g), sort_keys=True).replace("</", "<\\/")
     title = html.escape(_title(g))
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
-            f"<style>{_STYLE}</style></head><body><h1>{title}</h1>"
+            f"<style>{PAGE_STYLE}</style></head><body><h1>{title}</h1>"
             "<p id=\"start\"></p><p id=\"path\"></p>"
             "<div class=\"cols\"><div id=\"state\"></div><div id=\"next\"></div></div>"
             f"<script type=\"application/json\" id=\"graph\">{data}</script>"
