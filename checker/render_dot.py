@@ -199,21 +199,15 @@ def _messages(trace: Trace, lanes: list[str], nodes: list[str | None]):
     return arrows, sorted(starts)
 
 
-def message_sequence(trace: Trace) -> str:
-    """The trace's message-sequence chart as graphviz source (see the module docstring)."""
-    model = trace.model
-    steps = trace.steps
-    lanes = chart_lanes(trace)
-    nodes = step_node_names(trace)
-    n = len(steps) - 1
+def _step_boxes(trace: Trace, lanes: list[str], nodes: list[str | None],
+                fed: set[str | None]) -> dict[str, tuple[int, int, str, dict[str, str]]]:
+    """Each step's box: ``{node: (lane index, row, text, graphviz attributes)}``; ``fed`` are
+    the boxes an arrow comes into (their text leaves out the sender)."""
+    n = len(trace.steps) - 1
     broken = trace.outcome == "violation"
     loop = trace.loop
-    arrows, starts = _messages(trace, lanes, nodes)
-    fed = {b for _, b, _ in arrows}
-
-    # Box texts first: they decide the lanes' widths.
-    boxes: dict[str, tuple[int, int, str, dict[str, str]]] = {}  # node: lane, row, text, attrs
-    for r, step in enumerate(steps[1:], start=1):
+    boxes: dict[str, tuple[int, int, str, dict[str, str]]] = {}
+    for r, step in enumerate(trace.steps[1:], start=1):
         label = step.label
         if label is None:
             continue
@@ -238,6 +232,22 @@ def message_sequence(trace: Trace) -> str:
             tip += " — " + ", ".join(label.events)
         attrs["tooltip"] = short_hashes(tip)
         boxes[nodes[r]] = (li, r, "\n".join([text] + extra), attrs)
+    return boxes
+
+
+def message_sequence(trace: Trace) -> str:
+    """The trace's message-sequence chart as graphviz source (see the module docstring)."""
+    model = trace.model
+    steps = trace.steps
+    lanes = chart_lanes(trace)
+    nodes = step_node_names(trace)
+    n = len(steps) - 1
+    broken = trace.outcome == "violation"
+    loop = trace.loop
+    arrows, starts = _messages(trace, lanes, nodes)
+
+    # Box texts first: they decide the lanes' widths.
+    boxes = _step_boxes(trace, lanes, nodes, {b for _, b, _ in arrows})
     for li in starts:
         boxes[f"s{li}"] = (li, 0, "start", {
             "shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#f3f3f3",
@@ -275,7 +285,7 @@ def message_sequence(trace: Trace) -> str:
         shape = (", then stutters forever" if loop == n
                  else f" (lasso: loop back to state {loop})")
     title = ("\n".join(_wrap(model.describe(), 100)) + f"\n{trace.prop} {'violated' if broken else 'reached'} in "
-             f"{n} steps{shape}")
+             f"{n} step{'s' if n != 1 else ''}{shape}")
     out = ["digraph trace {",
            f'  graph [layout=neato, splines=line, outputorder=nodesfirst, fontname="Helvetica", '
            f"labelloc=t, fontsize=14, label={_lit(title)}];",
