@@ -4,8 +4,8 @@ It reads the explorer server's JSON (``paxchain.checker.explore_server``) and ke
 the URL's fragment (``#/0/3/1``: an initial state's index, then a successor index per step), so
 Back, a reload and a shared link all reopen the same state. It shows the state's variables (the
 ones the last step changed highlighted), the properties it breaks and the goals it reaches, the
-enabled steps with the change each makes (red where the step or the state it leads to breaks a
-property), the path so far (each entry goes back there), "Jump to a violation" and one
+enabled steps with the change each makes (red where the step breaks a property, or leads to a
+state breaking one this state does not), the path so far (each entry goes back there), "Jump to a violation" and one
 "Save as trace" link per outcome the path may claim. When a page has shown a state, its body
 carries ``data-path`` (the path shown), which the browser test waits for.
 """
@@ -19,7 +19,7 @@ from paxchain.checker.render_graph import PAGE_STYLE
 __all__ = ["page_html"]
 
 _STYLE = PAGE_STYLE + """
-button{margin-right:.6em}#message{margin:.5em 0}#error{color:#c00}
+td:first-child{white-space:nowrap}button{margin-right:.6em}#message{margin:.5em 0}#error{color:#c00}
 .bad-step a{color:#c00}.bookmark{margin-right:1em}"""
 
 _SCRIPT = r"""const $=id=>document.getElementById(id);
@@ -46,10 +46,11 @@ async function show(){
   (s.reaches.length?'<p class="good">goal reached: '+esc(s.reaches.join(', '))+'</p>':'');
  $('next').innerHTML='<h2>Enabled steps ('+s.steps.length+')</h2>'+
   (s.steps.length?'':'<p>none: no step is enabled here (a deadlock, or the end of the run)</p>')+
-  '<ol>'+s.steps.map((e,k)=>{const bad=e.breaks.concat(e.fails);
+  '<ol>'+s.steps.map((e,k)=>{const bad=e.breaks.concat(e.fails.filter(n=>!s.fails.includes(n)));
    return '<li class="'+(bad.length?'bad-step':'')+'"><a class="step" data-k="'+k+'" href="'+
    link(p.concat([k]))+'">'+esc(e.label)+'</a>'+(bad.length?' <span class="bad">breaks '+
-   esc(bad.join(', '))+'</span>':'')+'<br><small>'+esc(e.changes.join('; '))+
+   esc(bad.join(', '))+'</span>':'')+'<br><small>'+esc(e.changes.length?e.changes.join('; '):
+   'no change: the step leads back to this state')+
    '</small></li>';}).join('')+'</ol>';
  $('path').innerHTML='Path: <a href="'+link(p.slice(0,1))+'">initial state '+esc(p[0])+'</a>'+
   s.trail.map((t,n)=>' &rarr; <a href="'+link(p.slice(0,n+2))+'">'+esc(t)+'</a>').join('');

@@ -73,6 +73,7 @@ class Explorer:
                              if not p.liveness and p.kind != SOMETIMES)
         self._states: dict[tuple[int, ...], tuple[Any, Any]] = {}  # path -> (label, state)
         self._lock = threading.Lock()
+        self._searching = threading.Lock()  # one check at a time, however many ask
         self._violation: dict[str, Any] | None = None
 
     # -- paths ------------------------------------------------------------------------------
@@ -143,13 +144,10 @@ class Explorer:
 
     def violation(self) -> dict[str, Any]:
         """The shortest counterexample as a path (the check runs once, then is remembered)."""
-        with self._lock:
-            if self._violation is not None:
-                return self._violation
-        out = self._search()
-        with self._lock:
-            self._violation = out
-        return out
+        with self._searching:
+            if self._violation is None:
+                self._violation = self._search()
+            return self._violation
 
     def _search(self) -> dict[str, Any]:
         if not self.checked:
