@@ -39,7 +39,7 @@ from paxchain.checker.trace import Trace
 
 __all__ = ["write_trace", "trace_files", "write_set"]
 
-_SET_SUFFIXES = (".json", ".txt", ".dot", ".svg", ".html", ".test.py")
+_SET_SUFFIXES = (".json", ".itf.json", ".txt", ".dot", ".svg", ".html", ".test.py")
 
 
 def trace_files(trace: Trace, stem: str = "trace", html: bool = False,
@@ -51,8 +51,10 @@ def trace_files(trace: Trace, stem: str = "trace", html: bool = False,
     fixed, and belongs in a suite only when someone puts it there.
 
     ``json_path`` is the path the text's "Replay:" line names (default ``<stem>.json``)."""
+    text = trace.dumps()
     files: dict[str, str | bytes] = {
-        f"{stem}.json": trace.dumps(),
+        f"{stem}.json": text,
+        f"{stem}.itf.json": text,  # the same ITF trace, under the name ITF tools look for
         f"{stem}.txt": trace_text(trace, str(json_path or f"{stem}.json")),
     }
     if pasteable(trace):
@@ -78,8 +80,9 @@ def write_trace(trace: Trace, out_dir: str | os.PathLike[str], stem: str = "trac
                 json_path: str | os.PathLike[str] | None = None) -> list[Path]:
     """Write every format of ``trace`` into ``out_dir`` as one set; return the paths written.
 
-    Guarantee: the set (``<stem>.json``, ``.txt``, ``.dot``, ``.svg``, ``.test.py``, the model's
-    drawings, ``.html`` when asked) is rendered in memory, written into a fresh folder
+    Guarantee: the set (``<stem>.json`` and the same ITF trace as ``.itf.json``, ``.txt``,
+    ``.dot``, ``.svg``, ``.test.py``, the model's drawings, ``.html`` when asked) is rendered
+    in memory, written into a fresh folder
     ``.<out_dir>.tmp-XXXX`` beside ``out_dir`` (mode ``0o666``/``0o777`` less the umask, or the
     replaced folder's mode), and that folder then replaces ``out_dir`` by rename — swapped in one
     atomic step where Linux's ``renameat2(RENAME_EXCHANGE)`` is available, otherwise the old
@@ -156,7 +159,8 @@ def _members(folder: Path, stem: str, files: dict[str, str | bytes]) -> set[str]
     """The names in ``folder`` that belong to the set of ``stem`` (replaced by ``files``)."""
     names = {e.name for e in os.scandir(folder)}
     drop = set(files) | {stem + suffix for suffix in _SET_SUFFIXES}
-    others = {n[:-len(".json")] for n in names if n.endswith(".json")} - {stem}
+    others = {n[:-len(".json")] for n in names
+              if n.endswith(".json") and not n.endswith(".itf.json")} - {stem}
     for n in names:
         if not n.endswith((".dot", ".svg")):
             continue

@@ -365,8 +365,8 @@ def test_a_dot_failure_is_one_line_for_render_and_only_a_warning_for_a_trace_set
     assert_bad_input(code, stderr)
     assert "syntax error" in stderr and not (tmp_path / "t.txt").exists()
     paths = write_trace(load_trace_file(str(real_trace)).trace, tmp_path / "cx")
-    assert sorted(p.name for p in paths) == ["trace.dot", "trace.json", "trace.test.py",
-                                             "trace.txt"]
+    assert sorted(p.name for p in paths) == ["trace.dot", "trace.itf.json", "trace.json",
+                                             "trace.test.py", "trace.txt"]
     assert "paxchain: warning: no trace.svg: graphviz's dot failed" in capsys.readouterr().err
 
 

@@ -39,7 +39,7 @@ def test_violation_exits_1_and_writes_every_format(tmp_path):
     proc = paxchain("check", *SMALL, "--variant", "small_quorums", "--out", str(out))
     assert proc.returncode == 1, proc.stderr
     names = sorted(p.name for p in out.iterdir())
-    expected = ["trace.dot", "trace.json", "trace.txt", "trace.test.py"]
+    expected = ["trace.dot", "trace.itf.json", "trace.json", "trace.txt", "trace.test.py"]
     if "trace.svg" in names:
         expected.append("trace.svg")
     assert names == sorted(expected)  # and no temporary files left behind

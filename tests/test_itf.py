@@ -65,3 +65,19 @@ def test_a_lasso_carries_itfs_loop_and_itf_py_reads_it():
     assert data["loop"] == trace.loop and "loop" not in data["#meta"]
     assert list(_nulls(data)) == []
     assert itf_py.trace_from_json(data).loop == trace.loop
+
+
+def test_every_trace_set_has_an_itf_file_that_replays(tmp_path):
+    """The gate's and check --out's trace sets hold trace.itf.json: itf-py reads it with the
+    trace's states, and paxchain replay confirms it."""
+    from paxchain.checker.artifacts import write_trace
+    from paxchain.checker.cli import main
+
+    model, prop, variant, params = TRACES[2]  # paxos-system, reply_before_persist
+    trace = assert_violated(model, prop, variant=variant, params=params)
+    write_trace(trace, tmp_path / "cx")
+    data = json.loads((tmp_path / "cx" / "trace.itf.json").read_text())
+    assert len(itf_py.trace_from_json(data).states) == len(trace.steps)
+    with pytest.raises(SystemExit) as exc:
+        main(["replay", str(tmp_path / "cx" / "trace.itf.json")])
+    assert exc.value.code == 1
