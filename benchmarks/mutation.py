@@ -1420,7 +1420,9 @@ def run_target(target: Target, args: argparse.Namespace, command: str) -> dict[s
     outcomes: list[Outcome] = [done[m.id] for m in mutants if m.id in done]
     todo = [] if args.no_run else [m for m in mutants if m.id not in done]
     timed_out = {r["id"] for r in (recorded or {}).get("mutants", []) if r["status"] == TIMEOUT}
-    todo.sort(key=lambda m: m.id in timed_out)  # those that ran out of time before: last
+    # Those that ran out of time before go last; the survivors classified as missing a check
+    # go first (a changed gate is most likely to change their outcome).
+    todo.sort(key=lambda m: (m.id in timed_out, CLASSIFICATION.get(m.id, ("",))[0] != MISSING))
     rank = {id(m): i for i, m in enumerate(mutants)}
     lock = threading.Lock()
 
