@@ -174,8 +174,11 @@ def step_node_names(trace: Trace) -> list[str | None]:
                      for r, s in enumerate(trace.steps[1:], start=1)]
 
 
-def _messages(trace: Trace, lanes: list[str], nodes: list[str | None]):
-    """Arrows ``(from node, to node, message)`` and the lanes with start-up sends."""
+def _messages(trace: Trace, lanes: list[str], nodes: list[str | None]
+              ) -> tuple[list[tuple[str, str, Any]], list[int]]:
+    """Arrows ``(from node, to node, message)`` and the lanes with start-up sends: a message
+    read that no earlier step sent was in flight in the initial state, sent by the lane its
+    ``src`` field names when it started (no arrow when it names none)."""
     arrows: list[tuple[str, str, Any]] = []
     starts: list[int] = []
     last_sent: dict[Any, int] = {}
@@ -187,8 +190,7 @@ def _messages(trace: Trace, lanes: list[str], nodes: list[str | None]):
             if msg in last_sent:
                 arrows.append((nodes[last_sent[msg]], nodes[r], msg))
                 continue
-            src = msg.get("src") if isinstance(msg, Record) and "src" in dict(msg.fields) \
-                else None
+            src = dict(msg.fields).get("src") if isinstance(msg, Record) else None
             if src in lanes:  # in flight from the start: sent when its sender started
                 li = lanes.index(src)
                 if li not in starts:
