@@ -117,23 +117,25 @@ class Explorer:
                 "properties": [{"name": p.name, "kind": p.kind, "summary": p.summary}
                                for p in self.props.values()]}
 
+    def _shows(self, walked: list[tuple[Any, Any]]) -> tuple[list[str], list[str], list[str]]:
+        """What the end of a walked path shows: the state properties its last state breaks,
+        the transition properties its last step breaks, the goals its last state reaches."""
+        cur = walked[-1][1]
+        breaks = self.judge.breaks(walked[-2][1], cur) if len(walked) > 1 else ()
+        return list(self.judge.fails(cur)), list(breaks), list(self.judge.reaches(cur))
+
     def state(self, path: tuple[int, ...]) -> dict[str, Any]:
         walked = self.walk(path)
-        label, cur = walked[-1]
-        prev = walked[-2][1] if len(walked) > 1 else None
-        j = self.judge
+        cur = walked[-1][1]
+        prev_vars = self.model.to_vars(walked[-2][1]) if len(walked) > 1 else None
         cur_vars = self.model.to_vars(cur)
-        prev_vars = self.model.to_vars(prev) if prev is not None else None
-        steps = []
-        for label_k, t in self.model.successors(cur):
-            steps.append({"label": str(label_k), "changes": diff_vars(cur_vars, self.model.to_vars(t)),
-                          "breaks": list(j.breaks(cur, t)), "fails": list(j.fails(t))})
-        fails = list(j.fails(cur))
-        breaks = list(j.breaks(prev, cur)) if prev is not None else []
-        reaches = list(j.reaches(cur))
-        claims = [{"property": n, "outcome": "violation"} for n in fails + breaks
-                  if n in self.props]
-        claims += [{"property": n, "outcome": "witness"} for n in reaches if n in self.props]
+        j = self.judge
+        steps = [{"label": str(label), "changes": diff_vars(cur_vars, self.model.to_vars(t)),
+                  "breaks": list(j.breaks(cur, t)), "fails": list(j.fails(t))}
+                 for label, t in self.model.successors(cur)]
+        fails, breaks, reaches = self._shows(walked)
+        claims = [{"property": n, "outcome": "violation"} for n in fails + breaks]
+        claims += [{"property": n, "outcome": "witness"} for n in reaches]
         return {"path": list(path), "depth": len(path) - 1,
                 "trail": [str(lb) for lb, _ in walked[1:]],
                 "vars": [[k, format_value(v)] for k, v in cur_vars.items()],
@@ -184,18 +186,18 @@ class Explorer:
 
     def trace(self, path: tuple[int, ...], prop: str | None) -> tuple[str, str]:
         """The path as a replayed trace file's text and a file name (module docstring)."""
-        info = self.state(path)
-        claims = {c["property"]: c["outcome"] for c in info["claims"]}
+        walked = self.walk(path)
+        claims = set().union(*self._shows(walked))
         if not claims:
             raise BadPath("this path breaks no property and reaches no goal, so a trace of it "
                           "would claim something false: walk on to a red or green state")
         if prop is None:
-            prop = next(iter(claims))
+            prop = min(claims)
         if prop not in claims:
             raise BadPath(f"the path does not show {prop!r}; it shows "
                           f"{', '.join(sorted(claims))}")
         p = self.props[prop]
-        steps = [Step(lb, s) for lb, s in self.walk(path)]
+        steps = [Step(lb, s) for lb, s in walked]
         trace = Trace(self.model, p.name, p.kind, p.summary, steps)
         done = replay(self.model, trace.to_json())  # trust nothing, and get the explanation
         name = f"{self.model.name}-{prop}-{len(steps) - 1}-steps.json"
