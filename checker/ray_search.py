@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import socket
 from dataclasses import replace
 from typing import Any
 
@@ -101,8 +102,22 @@ def _connect(ray: Any, address: str | None, workers: int | None) -> None:
         ray.init(address="local", num_cpus=workers or parse_workers("auto"),
                  include_dashboard=False, **quiet)
     else:
+        _answers(address)
         _token_auth_as_ray_start_does()
         ray.init(address=address, **quiet)
+
+
+def _answers(address: str) -> None:
+    """A ``HOST:PORT`` where nothing listens is a one-line ``ValueError`` at once (Ray itself
+    retries for minutes, printing warnings); other forms (``auto``, ``ray://...``) go to Ray."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "/" in host:
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise ValueError(f"--ray {address}: no Ray cluster answers there ({exc}); start one "
+                         f"with `ray start --head --port={port}` on that machine") from None
 
 
 def _token_auth_as_ray_start_does() -> None:

@@ -120,8 +120,9 @@ def test_cli_on_a_running_ray_at_its_address_and_on_a_local_ray_of_its_own(ray_2
                                "--workers", "2", "--max-states", "1000", "-q")
     assert code == 3 and "ray: a local Ray, 2 shards" in out, out + err
     assert "1,000 distinct states" in out
-    code, out, err = check_out("check", "--ray", "--workers", "2", "-q")
-    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    for args in (("--ray", "--workers", "2"), ("lamport-paxos", "--ray", "127.0.0.1:1")):
+        code, out, err = check_out("check", *args, "-q")  # no model; nothing listens there
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
 
 
 def test_a_checkpoint_resumes_on_ray_or_on_workers(ray_2cpu, tmp_path):
