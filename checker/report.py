@@ -33,10 +33,11 @@ def collision_probability(distinct: int, bits: int = 64) -> float:
     return distinct * (distinct - 1) / 2 / 2.0 ** bits
 
 
-def header_text(model_desc: str, opts, reductions=()) -> str:
+def header_text(model_desc: str, opts, reductions=(), liveness: bool = False) -> str:
     """The run's header; ``reductions`` are the model's (``Model.reductions()``): those in
     force have their premises checked during the search, and one that fails is switched off
-    and the search redone (the summary then says so)."""
+    and the search redone (the summary then says so). With ``liveness`` (a liveness property
+    is checked) the header says that the liveness search runs with all of them off."""
     visited = "64-bit fingerprints" if opts.fingerprints else "exact states"
     text = (f"Checking {model_desc}\n"
             f"  search: {opts.strategy.upper()}, symmetry {'on' if opts.symmetry else 'off'}, "
@@ -46,6 +47,8 @@ def header_text(model_desc: str, opts, reductions=()) -> str:
     if shown:
         text += ("\n  reductions: " + ", ".join(shown)
                  + " (one whose premise fails for this code is switched off)")
+        if liveness and any(r.active for r in reductions):
+            text += "; the liveness search runs with every reduction off"
     return text
 
 

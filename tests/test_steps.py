@@ -110,3 +110,12 @@ def test_replay_shortens_and_writes_the_test(dfs_trace, tmp_path, capsys):
     assert (out / "trace.test.py").read_text() == test_file.read_text()
     assert _cli(["replay", str(out / "trace.json"), "--as-test", "-"]) == 1
     assert "assert_run_keeps(" in capsys.readouterr().out
+
+
+def test_check_minimize_prints_the_eight_step_trace(capsys):
+    """The issue's Done-when: `check lamport-paxos --variant small_quorums --dfs --minimize`."""
+    assert _cli(["check", "lamport-paxos", "--variant", "small_quorums", "--dfs", "--minimize",
+                 "-q"]) == 1
+    out = capsys.readouterr().out
+    assert "minimized agreement: 12 -> 8 steps" in out
+    assert "agreement (invariant) violated in 8 steps" in out

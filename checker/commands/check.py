@@ -45,6 +45,8 @@ from paxchain.checker.ray_search import load_ray
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.report import header_text, summary_text
 from paxchain.checker.result import VIOLATED, Options, Result
+from paxchain.checker.steps import shorten
+from paxchain.models.properties import LIVENESS, Kind
 from paxchain.specs.model_properties import properties_of
 
 __all__ = ["command", "parse_pairs"]
@@ -182,12 +184,15 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
               help="Search on Ray: the cluster at ADDRESS (HOST:6379), or without it a local "
                    "Ray for the run; one shard per CPU, or --workers N. The same counts, "
                    "verdicts and traces (pip install 'paxchain[ray]').")
+@click.option("--minimize", is_flag=True,
+              help="Shorten each counterexample by deleting steps while it still breaks the "
+                   "property (depth-first traces; breadth-first ones are already shortest).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_depth, max_states,
             time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
             out, as_json, checks_file, slow, junit, summary, artifacts, link_base, quiet,
             model_option, workers_text, checkpoint, checkpoint_every, resume,
-            ray_address) -> None:
+            ray_address, minimize) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the checks in
     paxchain.toml)."""
     if model_option is not None:
@@ -236,7 +241,7 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
             raise UserError("--depth goes with --engine bmc (the explicit engine takes "
                             "--max-depth)")
         if as_json != "-":
-            echo(header_text(m.describe(), opts, m.reductions()))
+            echo(header_text(m.describe(), opts, m.reductions(), _liveness_selected(m, props)))
             if ray is not None:
                 echo(f"  ray: {ray[0] or 'a local Ray'}, "
                      + (f"{ray[1]} shards" if ray[1] else "one shard per CPU")
@@ -244,6 +249,7 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
             elif workers > 1:
                 echo(f"  workers: {workers} processes (hash-partitioned, level-synchronous BFS)")
         result = _search(m, opts, quiet or as_json == "-", workers, saving, ray=ray)
+    minimized = _minimize(result) if minimize else []
     verdict(result.exit_code)
     written = _write_traces(result, out) if out else {}
     if as_json and as_json != "-":
@@ -256,6 +262,8 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
         echo(json.dumps(data, indent=1))
     else:
         echo(summary_text(result))
+        for line in minimized:
+            echo(line)
         for p in result.violations():
             if p.trace is not None:
                 echo("")
@@ -264,6 +272,27 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
         for name, paths in written.items():
             echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
     sys.exit(result.exit_code)
+
+
+def _minimize(result: Result) -> list[str]:
+    """``--minimize``: each violation's trace shortened (``paxchain.checker.steps.shorten``,
+    re-executed and 1-minimal); one line per trace saying from how many steps to how many."""
+    lines = []
+    for p in result.violations():
+        if p.trace is None or p.kind in LIVENESS or p.kind == Kind.DEADLOCK:
+            continue
+        before = len(p.trace.steps) - 1
+        p.trace = shorten(p.trace)
+        after = len(p.trace.steps) - 1
+        lines.append(f"minimized {p.name}: {before} -> {after} steps"
+                     + ("" if after < before else " (no step could be deleted)"))
+    return lines
+
+
+def _liveness_selected(model, names) -> bool:
+    """Whether the run checks a liveness property (named, or on by default)."""
+    return any(p.kind in LIVENESS and (p.name in names if names else not p.opt_in)
+               for p in properties_of(model))
 
 
 def _ray(address: str | None, workers: int, searching: bool) -> tuple | None:
