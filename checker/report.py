@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
-                            STOP_SOLVER_UNKNOWN, STOP_TIME_LIMIT, STOP_VIOLATION, VIOLATED,
-                            Result)
+                            STOP_SAMPLED, STOP_SOLVER_UNKNOWN, STOP_TIME_LIMIT, STOP_VIOLATION,
+                            VIOLATED, Result)
 
 __all__ = ["summary_text", "header_text", "collision_probability", "stop_text"]
 
@@ -18,6 +18,7 @@ _STOP_TEXT = {
     STOP_MEMORY_LIMIT: "the memory limit was reached",
     STOP_OUT_OF_MEMORY: "the process ran out of memory",
     STOP_SOLVER_UNKNOWN: "the solver answered unknown",
+    STOP_SAMPLED: "random simulation only samples runs",
     STOP_VIOLATION: "the search stopped at the first violation (use --keep-going for every "
                     "property's verdict)",
 }

@@ -56,6 +56,7 @@ STOP_VIOLATION = "first_violation"
 STOP_MEMORY_LIMIT = "memory_limit"      # resident memory passed ``Options.memory_limit``
 STOP_OUT_OF_MEMORY = "out_of_memory"    # the process ran out of memory (a MemoryError)
 STOP_SOLVER_UNKNOWN = "solver_unknown"  # bounded model checking: Z3 answered unknown
+STOP_SAMPLED = "sampled"                # random simulation: runs were sampled, nothing proved
 # Reasons that come from outside the check's own bounds: a gate never tolerates them.
 STOPS_FROM_OUTSIDE = (STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY)
 

@@ -45,6 +45,7 @@ from paxchain.checker.ray_search import load_ray
 from paxchain.checker.render_text import trace_text
 from paxchain.checker.report import header_text, summary_text
 from paxchain.checker.result import VIOLATED, Options, Result
+from paxchain.checker import random_walk
 from paxchain.checker.steps import shorten
 from paxchain.models.properties import LIVENESS, Kind
 from paxchain.specs.model_properties import properties_of
@@ -121,9 +122,16 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="Model parameter (repeatable); see `paxchain list`.")
 @click.option("--variant", default=None, help="A seeded bug variant of the model.")
-@click.option("--engine", type=click.Choice(["explicit", "bmc"]), default="explicit",
+@click.option("--engine", type=click.Choice(["explicit", "bmc", "random"]), default="explicit",
               show_default=True,
-              help="explicit: exhaustive search; bmc: Z3 bounded model checking to --depth.")
+              help="explicit: exhaustive search; bmc: Z3 bounded model checking to --depth; "
+                   "random: --walks random runs of up to --max-depth steps (finds bugs, "
+                   "proves nothing).")
+@click.option("--walks", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --engine random: how many random runs (default 1000).")
+@click.option("--seed", type=int, default=None, metavar="N",
+              help="With --engine random: the seed of the runs (default 0); the same seed, "
+                   "the same runs.")
 @click.option("--depth", type=int, default=None,
               help="With --engine bmc: unroll this many steps (a bounded claim: no violation "
                    "up to K is incomplete, never holds).")
@@ -192,7 +200,7 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
             time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
             out, as_json, checks_file, slow, junit, summary, artifacts, link_base, quiet,
             model_option, workers_text, checkpoint, checkpoint_every, resume,
-            ray_address, minimize) -> None:
+            ray_address, minimize, walks, seed) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the checks in
     paxchain.toml)."""
     if model_option is not None:
@@ -234,8 +242,14 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
         sys.exit(_find_min_k(model, params, variant, opts, out))
     m = registry.build(model, parse_pairs(params), variant)
     _known_properties(m, props)  # a typo is bad input before the header is printed
+    if engine != "random" and (walks is not None or seed is not None):
+        raise UserError("--walks and --seed go with --engine random")
     if engine == "bmc":
         result = _bmc(m, depth, opts, as_json != "-", quiet or as_json == "-")
+    elif engine == "random":
+        if depth is not None:
+            raise UserError("--depth goes with --engine bmc (random runs take --max-depth)")
+        result = _random(m, opts, walks, seed, as_json != "-")
     else:
         if depth is not None:
             raise UserError("--depth goes with --engine bmc (the explicit engine takes "
@@ -272,6 +286,20 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
         for name, paths in written.items():
             echo(f"\nwrote {name}: " + ", ".join(str(x) for x in paths))
     sys.exit(result.exit_code)
+
+
+def _random(model, opts: Options, walks: int | None, seed: int | None,
+            announce: bool) -> Result:
+    """``--engine random``: seeded random runs (``paxchain.checker.random_walk``)."""
+    n, s = walks or random_walk.DEFAULT_WALKS, seed or 0
+    d = opts.max_depth if opts.max_depth is not None else random_walk.DEFAULT_DEPTH
+    if announce:
+        echo(f"Random simulation of {model.describe()}\n  {n:,} runs of up to {d} steps, "
+             f"seed {s}; a property no run breaks is incomplete, never holds")
+    try:
+        return random_walk.check(model, opts, n, s)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _minimize(result: Result) -> list[str]:

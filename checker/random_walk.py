@@ -1,0 +1,127 @@
+"""Random simulation (TLC's ``-simulate``): seeded random runs of a model, checking properties.
+
+``check(model, options, walks, seed)`` starts ``walks`` runs, each from a randomly chosen
+initial state, taking a randomly chosen enabled step until ``options.max_depth`` steps (default
+``DEFAULT_DEPTH``) or a state with no step. Every state met is checked against the invariants
+and quiescent properties, every step against the transition properties, and a goal reached on a
+run is a witness. A violation comes back with the run that found it, up to the violating state —
+a genuine run, usually far longer than the shortest (``--minimize`` shortens it).
+
+It never claims *holds*: a property no run broke is *incomplete*, and the result says how many
+runs of how many steps were sampled (``STOP_SAMPLED``). Liveness properties are not checked by
+finite runs and stay incomplete. The same seed gives the same runs. The time limit, the memory
+limit and Ctrl-C end the sampling early, as incomplete.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from paxchain.checker.progress import over_memory
+from paxchain.checker.result import (HOLDS, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_SAMPLED,
+                                     STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result,
+                                     Stats)
+from paxchain.checker.trace import Step, Trace
+from paxchain.models.model import Model
+from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
+from paxchain.specs.model_properties import properties_of
+
+__all__ = ["check", "DEFAULT_DEPTH", "DEFAULT_WALKS"]
+
+DEFAULT_DEPTH = 100
+DEFAULT_WALKS = 1000
+
+
+def _explain(prop: Property, *states: Any) -> str:
+    if prop.explain is None:
+        return ""
+    try:
+        return prop.explain(*states)
+    except Exception as exc:  # an explanation must never hide the counterexample
+        return f"(could not explain: {exc})"
+
+
+def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WALKS,
+          seed: int = 0) -> Result:
+    """Sample ``walks`` random runs of ``model`` (module docstring)."""
+    options = options or Options()
+    if walks < 1:
+        raise ValueError("the number of random runs must be at least 1")
+    depth = options.max_depth if options.max_depth is not None else DEFAULT_DEPTH
+    props = [p for p in properties_of(model) if options.only is None or p.name in options.only]
+    if options.only is not None:
+        unknown = sorted(set(options.only) - {p.name for p in props})
+        if unknown:
+            raise ValueError(f"unknown property {unknown[0]!r} for {model.name}")
+    if not props:
+        raise ValueError(f"nothing to check in {model.describe()}: no property is selected")
+    results = {p.name: PropertyResult(p.name, p.kind, p.summary) for p in props}
+    states_props = [p for p in props if p.kind in (INVARIANT, QUIESCENT)]
+    edges = [p for p in props if p.kind == TRANSITION]
+    goals = [p for p in props if p.kind == SOMETIMES]
+    rng = random.Random(seed)
+    initial = list(model.initial_states())
+    stats = Stats()
+    seen: set[int] = set()
+    stopped: str | None = None
+    start = time.monotonic()
+
+    def open_(ps: list[Property]) -> list[Property]:
+        return [p for p in ps if results[p.name].verdict != VIOLATED]
+
+    def at_state(steps: list[Step]) -> None:
+        s = steps[-1].state
+        seen.add(model.fingerprint(s))
+        for p in open_(states_props):
+            if not p.holds_at(s):
+                r = results[p.name]
+                r.verdict = VIOLATED
+                r.trace = Trace(model, p.name, p.kind, p.summary, list(steps), _explain(p, s))
+        for p in goals:
+            if results[p.name].verdict != HOLDS and p.check(s):
+                r = results[p.name]
+                r.verdict, r.trace = HOLDS, Trace(model, p.name, p.kind, p.summary, list(steps))
+
+    runs = 0
+    try:
+        while runs < walks:
+            runs += 1
+            s = rng.choice(initial)
+            steps = [Step(None, s)]
+            at_state(steps)
+            for _ in range(depth):
+                succ = list(model.successors(s))
+                stats.generated += 1
+                if not succ:
+                    break
+                label, t = succ[rng.randrange(len(succ))]
+                for p in open_(edges):
+                    if not p.check(s, t):
+                        r = results[p.name]
+                        r.verdict = VIOLATED
+                        r.trace = Trace(model, p.name, p.kind, p.summary,
+                                        steps + [Step(label, t)], _explain(p, s, t))
+                steps.append(Step(label, t))
+                s = t
+                at_state(steps)
+                stats.depth = max(stats.depth, len(steps) - 1)
+            if not options.keep_going and any(r.verdict == VIOLATED for r in results.values()):
+                break
+            if options.time_limit is not None and time.monotonic() - start >= options.time_limit:
+                stopped = STOP_TIME_LIMIT
+                break
+            if over_memory(options.memory_limit):
+                stopped = STOP_MEMORY_LIMIT
+                break
+    except KeyboardInterrupt:
+        stopped = STOP_INTERRUPTED
+    stats.distinct = len(seen)
+    stats.seconds = time.monotonic() - start
+    for r in results.values():
+        if r.verdict not in (VIOLATED, HOLDS):
+            r.detail = (f"not broken in {runs:,} random run{'s' if runs != 1 else ''} of up to "
+                        f"{depth} steps (seed {seed}); random simulation proves nothing")
+    return Result(model.describe(), options, stats, list(results.values()),
+                  stopped or STOP_SAMPLED, engine="random")
