@@ -51,7 +51,7 @@ CASES = {
     "budget4_nocrash_lowest_hash": ("check", {**CI, "budget": 4, "crashes": 0,
                                               "tie": "lowest-hash", "k": 3}, None),
     "budget4_nocrash_min_k": ("min_k", {**CI, "budget": 4, "crashes": 0}, None),
-    "ci_bound_drop_dup": ("check", {**CI, "drops": 1, "dups": 1, "tie": "lowest-hash"}, None),
+    "ci_bound_drop_dup": ("check", {**CI, "drops": 1, "duplicates": 1, "tie": "lowest-hash"}, None),
     "budget4_crash": ("check", {**CI, "budget": 4, "tie": "lowest-hash", "k": 3}, None),
     "nodes4_budget3_nocrash": ("check", {**CI, "nodes": 4, "crashes": 0,
                                          "tie": "lowest-hash"}, None),
