@@ -159,8 +159,10 @@ def test_bmc_flags_must_go_together(args):
 
 def test_find_min_k_reports_the_least_k_and_draws_the_smaller_ones(tmp_path):
     # Chain CI bound (3 nodes, 3 blocks, delay 1, 1 crash): k=0 and k=1 fail, k=2 holds
-    # exhaustively (336,584 states; models/chain_system.py and tests/test_chain_system.py).
-    proc = paxchain("check", "chain", "--find-min-k", "--out", str(tmp_path))
+    # exhaustively (336,584 states under first-seen ties; models/chain_system.py and
+    # tests/test_chain_system.py).
+    proc = paxchain("check", "chain", "-p", "tie=first-seen", "--find-min-k", "--out",
+                    str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "minimal k: 2" in proc.stdout and "k=2: holds (336,584 states)" in proc.stdout
     assert (tmp_path / "k0" / "blocktree.dot").exists() and (tmp_path / "k1" / "trace.json").exists()
