@@ -10,11 +10,13 @@ per CPU of the cluster unless ``--workers N`` says otherwise; without it, on a l
 for the run with one CPU per shard (``--workers N``, else one per core) and stopped after it.
 
 A level is two rounds of actor calls, and the coordinator (this process, Ray's driver) sees
-neither states nor batches, only their object references: ``generate`` on every shard returns
-one object per owner (``num_returns=N``), and ``absorb`` on shard j takes the j-th object of
-every shard as its arguments, so Ray moves each batch from the shard that made it to the one
-that owns it (through the object store; a batch under Ray's inline limit, about 100 KB, travels
-inside the call). The coordinator waits for every ``absorb`` — the level barrier — then asks,
+neither states nor batches, only object references: ``generate`` on every shard puts each other
+shard's batch in its own object store (``ray.put``: the shard owns it) and returns the list of
+references; ``absorb`` on shard j is given every shard's list and fetches the j-th batch of
+each, so a batch goes from the machine that made it to the one that owns it and never through
+the driver (a batch returned from the call instead would be owned by the driver, and one under
+Ray's inline limit, about 100 KB, copied through it). The coordinator waits for every
+``absorb`` — the level barrier — then asks,
 as the parallel engine does, the questions of a stop (counts before an event, parents for a
 trace). States travel packed by the model's portable codec (``paxchain.checker.portable``); the
 model and options are shipped to each actor by Ray's pickling, so every machine needs the same
@@ -145,23 +147,30 @@ class _ShardActor:
     def __init__(self, me: int, n: int, model: Model, options: Options,
                  share: dict[str, Any]) -> None:
         codec = codec_for(model, options.symmetry)
-        self.n = n
+        self.n, self.ray = n, load_ray()
         self.shard = Shard(me, n, model, codec, select(model, options), options, share)
         self.failed: tuple | None = None  # generate's error, for absorb to reply with
 
     def call(self, msg: tuple) -> tuple:
         return _sendable(self.shard.handle(msg)), resident_mb()
 
-    def generate(self, depth: int, at_bound: bool, open_props: list[str]) -> Any:
-        """One batch per shard, as N return values (one object when N is 1)."""
+    def generate(self, depth: int, at_bound: bool, open_props: list[str]) -> list[Any]:
+        """Expand this shard's frontier: for each shard, a reference to the batch it owns,
+        put in this actor's object store (None for none, and for this shard's own)."""
         reply = self.shard.handle(("generate", depth, at_bound, open_props))
         self.failed = None if reply[0] == "batches" else _sendable(reply)
-        batches = reply[1] if self.failed is None else [None] * self.n
-        return batches if self.n > 1 else batches[0]
+        if self.failed is not None:
+            return [None] * self.n
+        return [self.ray.put(b) if b else None for b in reply[1]]
 
-    def absorb(self, *batches: Any) -> tuple:
-        reply = self.failed or _sendable(self.shard.handle(("absorb", list(batches))))
-        return reply, resident_mb()
+    def absorb(self, *lists: list[Any]) -> tuple:
+        """Fetch this shard's batch from every shard's ``generate`` list, and absorb them."""
+        if self.failed is not None:
+            return self.failed, resident_mb()
+        refs = [made[self.shard.me] for made in lists]
+        got = iter(self.ray.get([r for r in refs if r is not None]))
+        batches = [None if r is None else next(got) for r in refs]
+        return _sendable(self.shard.handle(("absorb", batches))), resident_mb()
 
 
 def _sendable(reply: tuple) -> tuple:
@@ -211,11 +220,8 @@ class _RayCoordinator(Coordinator):
         the actors work. ``expand`` is ``generate`` everywhere, then ``absorb``."""
         targets = self.shards if shards is None else shards
         if msg[0] == "expand":
-            n = self.n
-            outs = [a.generate.options(num_returns=n).remote(*msg[1:]) for a in targets]
-            parts = outs if n > 1 else [[o] for o in outs]
-            refs = [a.absorb.remote(*[parts[i][j] for i in range(n)])
-                    for j, a in enumerate(targets)]
+            lists = [a.generate.remote(*msg[1:]) for a in targets]
+            refs = [a.absorb.remote(*lists) for a in targets]
         else:
             refs = [a.call.remote(msg) for a in targets]
         index = [next(k for k, s in enumerate(self.shards) if s is a) for a in targets]
