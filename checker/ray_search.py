@@ -23,9 +23,11 @@ model and options are shipped to each actor by Ray's pickling, so every machine 
 paxchain (and any plugin) installed.
 
 Fingerprints must be the same in every Ray worker as here: the initial states' are compared
-when the shards start (a mismatch is a one-line ``ValueError``). Plain states that hold strings
-hash with the interpreter's seed, so such a model needs ``PYTHONHASHSEED`` set; the local Ray
-and each actor get this process's value.
+when the shards start (a mismatch is a one-line ``ValueError``). Unlike forked workers, Ray's
+are started afresh, so a plain state's ``hash`` must not depend on the process: strings hash
+with the interpreter's seed (``PYTHONHASHSEED``: the local Ray and each actor get this
+process's value), and ``None`` (Python 3.11) or an object hashed by identity by its address,
+which no seed fixes — the chain model's states hold ``None``, so ``--ray`` refuses it.
 
 Stopping: the time limit, Ctrl-C and the memory limit (this process's resident memory plus each
 shard's as it reported with its last reply) end the run as *incomplete*, as in the parallel
@@ -206,9 +208,10 @@ class _RayCoordinator(Coordinator):
         for reply in self._ask(("keys", [pack(s) for s in initial])):
             if reply[1] != ours:
                 raise ValueError(
-                    f"--ray: {self.model.describe()}'s fingerprints differ between this process "
-                    "and the Ray workers (its states hash strings with the interpreter's seed): "
-                    "run with PYTHONHASHSEED=0 set here (and on every machine of the cluster)")
+                    f"--ray: {self.model.name}'s fingerprints (Python's hash of its states) "
+                    "differ between this process and the Ray workers: strings need "
+                    "PYTHONHASHSEED set (here and on every machine), and hash(None) or a hash "
+                    "by identity differs between processes whatever the seed; use --workers")
 
     def _shutdown(self) -> None:
         for a in self.shards:

@@ -92,6 +92,9 @@ def test_refusals_are_one_line_value_errors(ray_2cpu):
         on_ray(m, Options(strategy="dfs"))
     with pytest.raises(ValueError, match="the Ray cluster has 2"):
         on_ray(m, Options(), 3)
+    # the chain's states hold None, whose hash (Python 3.11) is its address in each process
+    with pytest.raises(ValueError, match="fingerprints .* differ between this process"):
+        on_ray(registry.build("chain", {}, None), Options(), 1)
 
 
 def check_out(*args: str, hide_ray: bool = False) -> tuple[int, str, str]:
