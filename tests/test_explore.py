@@ -183,9 +183,12 @@ def test_dump_graph_writes_the_checkers_25_states(monkeypatch, tmp_path, capsys)
 
 
 def test_ctrl_c_stops_the_server_with_exit_0():
+    # SIGINT at its default in the child, as in a terminal: a test run started in the
+    # background (CI, nohup) has it ignored, and a child would inherit that and never stop.
     proc = subprocess.Popen([sys.executable, "-m", "paxchain.checker", "explore",
                              "lamport-paxos", "-p", "max_ballot=0", "--no-browser"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = proc.stdout.readline()  # printed once the server is listening
     assert first.startswith("exploring lamport-paxos") and "http://127.0.0.1:" in first
     url = first.split(" at ")[1].split()[0]
