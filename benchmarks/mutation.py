@@ -261,9 +261,6 @@ _PX_LEARNER_DISK = ("a learner persists only a decided (valid, non-None) value a
                     "the first time: both arms of the guard give the same state for every value "
                     "its disk can hold")
 
-_PX_NO_RETRY = ("liveness: the proposer ignores its retry timer, so a pre-empted or stalled "
-                "ballot is never retried; safety holds and the goals are reached in other runs: "
-                "needs 'eventually decided under fair delivery' (issue 14)")
 
 _PX_GAVE_UP = ("a proposer that gave up cancels its timer and never starts a ballot again, so "
                "its volatile round is never read (a restart resumes from the persisted one)")
@@ -285,6 +282,16 @@ _PX_CATCH_UP = ("how far a Nacked proposer jumps ahead changes, not the order: i
                 "only how soon it catches up differs (progress within max_rounds)")
 _PX_TIMER_KEPT = ("the retry timer set earlier is still pending (a SetTimer only replaces it), "
                   "so the proposer retries anyway; time is abstract in the model")
+
+_PX_NEVER_LEARNS = ("liveness: the proposer never learns that its value was chosen (it never "
+                    "reaches decided), so it does not cancel its retry timer and runs ballot "
+                    "after ballot until max_rounds (forever in a real run); learners still "
+                    "decide and eventually_chosen holds: needs a property that every proposer "
+                    "eventually learns the outcome")
+_PX_AFTER_DECIDED = ("after a quorum accepted the proposer is decided for good: on_timer returns "
+                     "its state unchanged and no message moves it again, so its volatile round "
+                     "and incarnation are never read and a retry timer left set fires as a "
+                     "no-op")
 
 CLASSIFICATION: dict[str, tuple[str, str]] = {
     # -- paxos ---------------------------------------------------------------------------------
@@ -338,17 +345,12 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                   "up again: same state, no effect"),
     "cmp_flip:Acceptor.on_message:4e0223a0": (EQUIVALENT, _PX_NACK_AT_BALLOT),
     "drop_effect:Acceptor.on_message:def77068~2": (EQUIVALENT, _PX_NACK_SILENT),
-    "drop_effect:Acceptor.on_message:ebbc41b5": (MISSING, "liveness: the proposer never hears "
-                                                 "Accepted, never cancels its retry timer and "
-                                                 "runs ballot after ballot until max_rounds "
-                                                 "(forever in a real run); learners still decide, "
-                                                 "so only a property 'a proposer whose value is "
-                                                 "chosen eventually stops' catches it (issue 14)"),
-    "drop_effect:Proposer._new_ballot:ad3d425d": (MISSING, "liveness: no retry timer, so after a "
-                                                  "lost message the proposer waits forever; "
-                                                  "safety holds and the goals are reached in "
-                                                  "other runs: needs 'eventually decided under "
-                                                  "fair delivery with losses' (issue 14)"),
+    "drop_effect:Acceptor.on_message:ebbc41b5": (MISSING, _PX_NEVER_LEARNS),
+    "drop_guard:Proposer.on_message:b45c8fe0": (MISSING, _PX_NEVER_LEARNS),
+    "cmp_flip:Proposer.on_message:b3ad5dd2": (MISSING, _PX_NEVER_LEARNS),
+    "off_by_one:Proposer.on_message:9cd9aaef": (EQUIVALENT, _PX_AFTER_DECIDED),
+    "off_by_one:Proposer.on_message:95a62ed4": (EQUIVALENT, _PX_AFTER_DECIDED),
+    "drop_effect:Proposer.on_message:0ea26393": (EQUIVALENT, _PX_AFTER_DECIDED),
     "drop_effect:Acceptor.on_message:def77068": (EQUIVALENT, _PX_NACK_SILENT),
     "reorder_effects:Proposer._new_ballot:806739da": (EQUIVALENT, "the round is still persisted "
                                                       "before any Accept of that ballot leaves "
@@ -366,12 +368,8 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                               "the removed test never fired"),
     "drop_guard:Proposer.on_timer:3f4ddbab": (EQUIVALENT, "a proposer cancels its retry timer when "
                                               "it reaches DECIDED, so no timer fires there"),
-    "drop_guard:Proposer.on_timer:6802b1f6": (MISSING, _PX_NO_RETRY),
-    "cmp_flip:Proposer.on_timer:22f7d9c6": (MISSING, _PX_NO_RETRY),
-    "drop_guard:Proposer.on_timer:65f550df": (MISSING, _PX_NO_RETRY),
     "cmp_flip:Acceptor.on_message:10a82cbe": (EQUIVALENT, "when b equals the promise, the new "
                                               "promise is b either way"),
-    "cmp_flip:Proposer.on_timer:33211598": (MISSING, _PX_NO_RETRY),
     "drop_guard:Proposer.on_message:3b5301d1": (MISSING, _PX_MALFORMED),
     "and_or:Proposer.on_message:f0c21813": (MISSING, _PX_MALFORMED),
     "drop_guard:Proposer.on_message:7393b7dd": (EQUIVALENT, _PX_NACK_IGNORED),
@@ -392,12 +390,6 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
     "cmp_flip:Proposer.on_message:96876892": (EQUIVALENT, "two promises that report the same voted "
                                               "ballot report the same value (one value per "
                                               "ballot), so a tie picks the same value"),
-    "off_by_one:Proposer.on_message:09b2d30c": (MISSING, "liveness: entering phase 2 one round "
-                                                "ahead, the proposer ignores the Accepted of its "
-                                                "own ballot and retries until max_rounds; "
-                                                "ballots stay unique and learners decide: needs "
-                                                "'a proposer whose value is chosen eventually "
-                                                "stops' (issue 14)"),
     "drop_effect:Acceptor.on_message:563e173a": (EQUIVALENT, "the dropped reply re-sends a Promise "
                                                  "for the ballot already promised (a duplicated "
                                                  "Prepare: proposers never re-send a ballot, a "
