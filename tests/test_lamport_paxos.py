@@ -8,7 +8,7 @@ import pytest
 
 from paxchain.checker import HOLDS, INCOMPLETE, VIOLATED, Options, check
 from paxchain.checker.explicit import reachable_states
-from paxchain.checker.trace import replay
+from paxchain.checker.trace import FORMAT_VERSION, replay
 from paxchain.models.values import TraceError
 from paxchain.models.lamport_paxos import VARIANTS, LamportPaxos
 from paxchain.specs.model_properties import properties_of
@@ -125,7 +125,8 @@ def test_traces_round_trip_through_json_and_replay(variant):
         if p.trace is None:
             continue
         data = json.loads(p.trace.dumps())
-        assert data["#meta"]["format_version"] == 1 and data["#meta"]["property"] == p.name
+        assert data["#meta"]["format_version"] == FORMAT_VERSION == 2
+        assert data["#meta"]["property"] == p.name
         done = replay(LamportPaxos(3, 2, 1, variant=variant), data)
         assert [s.state for s in done.trace.steps] == [s.state for s in p.trace.steps]
         assert done.outcome == ("witness" if p.verdict == HOLDS else "violation")
