@@ -304,26 +304,11 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
     "and_or:Learner.on_message:e05b9303": (EQUIVALENT, _PX_WELL_FORMED),
     "and_or:Proposer._resume:131ecb13": (EQUIVALENT, _PX_OWN_DISK),
     "off_by_one:Proposer._resume:5fb13e0e": (EQUIVALENT, _PX_OWN_DISK),
-    "off_by_one:Proposer._resume:dc916948": (MISSING, "bound: the restart writes incarnation -1, "
-                                             "which only a second restart of the same proposer "
-                                             "reads: it then fails the proposer's own check and "
-                                             "resumes at round 0, reusing its ballots; the gate "
-                                             "allows one crash — add a 1-proposer check with "
-                                             "crashes = 2 (max_rounds = 2)"),
     "and_or:Acceptor.on_start:534c93be": (EQUIVALENT, _PX_ACC_DISK),
     "off_by_one:Proposer._resume:049b2c68": (EQUIVALENT, _PX_VALUE_CHOICE),
     "off_by_one:Proposer._resume:e7fe77de": (EQUIVALENT, _PX_VALUE_CHOICE),
     "off_by_one:Proposer._resume:dd4f6f62": (EQUIVALENT, _PX_VALUE_CHOICE),
     "off_by_one:Proposer._resume:e3afebff": (EQUIVALENT, _PX_VALUE_CHOICE),
-    "off_by_one:Proposer._resume:8a08bf08": (MISSING, "incarnation -1 fails the proposer's own "
-                                             "check at restart, so it resumes at round 0 and "
-                                             "reuses its ballots (with the same value here); a "
-                                             "reused ballot is harmful only when the re-run "
-                                             "phase 1 reports another vote, which needs 2 "
-                                             "proposers, 2 rounds and a crash, deeper than the "
-                                             "11 steps the gate checks at the CI bound: check "
-                                             "that bound deeper (or add a 'ballots never reused "
-                                             "with another value' invariant on the history)"),
     "off_by_one:Acceptor.on_start:38a1ee1b": (EQUIVALENT, _PX_ACC_DISK),
     "drop_guard:Acceptor.on_start:4f200a0f": (EQUIVALENT, _PX_ACC_DISK),
     "and_or:Acceptor.on_start:70e281db": (EQUIVALENT, _PX_ACC_DISK),
@@ -348,6 +333,9 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
     "drop_effect:Acceptor.on_message:ebbc41b5": (MISSING, _PX_NEVER_LEARNS),
     "drop_guard:Proposer.on_message:b45c8fe0": (MISSING, _PX_NEVER_LEARNS),
     "cmp_flip:Proposer.on_message:b3ad5dd2": (MISSING, _PX_NEVER_LEARNS),
+    "drop_guard:Proposer.on_message:57e23303": (MISSING, _PX_NEVER_LEARNS),
+    "cmp_flip:Proposer.on_message:7d9720c5": (MISSING, _PX_NEVER_LEARNS),
+    "cmp_flip:Proposer.on_message:4bf7b891": (MISSING, _PX_NEVER_LEARNS),
     "off_by_one:Proposer.on_message:9cd9aaef": (EQUIVALENT, _PX_AFTER_DECIDED),
     "off_by_one:Proposer.on_message:95a62ed4": (EQUIVALENT, _PX_AFTER_DECIDED),
     "drop_effect:Proposer.on_message:0ea26393": (EQUIVALENT, _PX_AFTER_DECIDED),
