@@ -115,6 +115,18 @@ class ProposerIgnoresRetryTimer(px.Proposer):
         return state, []
 
 
+@PAXOS.subclass("proposer_ignores_accepted",
+                "proposer: ignores Accepted, so it never learns that its value was chosen and "
+                "retries until max_rounds (a liveness bug, safe: learners still decide)",
+                "proposer")
+class ProposerIgnoresAccepted(px.Proposer):
+    def on_message(self, node: str, state: px.ProposerState, src: str, msg: Any,
+                   now: float) -> Handled:
+        if type(msg) is px.Accepted:
+            return state, []
+        return super().on_message(node, state, src, msg, now)
+
+
 # -- learner ----------------------------------------------------------------------------------
 
 @PAXOS.subclass("learner_mixes_ballots",

@@ -30,6 +30,8 @@ eventually_decided  the correct code (findings, pinned in paxchain.toml): an Acc
                     learner dropped (the proposer has its quorum and stops, nobody re-sends
                     it); a learner that crashes between writing and announcing its decision
                     (it does not announce it on restart)
+eventually_pro...   proposer_ignores_accepted (it never learns its value was chosen and
+                    retries until it gives up; eventually_proposers_learn)
 =================== =====================================================================
 
 Liveness (``eventually_*``, ``chosen_leads_to_decided``) is judged on fair runs under the
@@ -47,11 +49,13 @@ from collections.abc import Container, Iterable
 
 from paxchain.models.properties import (Property, eventually, invariant, leads_to, sometimes,
                                         transition)
+from paxchain.impl.paxos import DECIDED
 from paxchain.specs.lamport_paxos import chosen_mask
 
 __all__ = ["PROPERTIES", "WITHOUT_HISTORY", "properties", "agreement", "learned_chosen", "validity",
            "promise_monotonic", "refinement", "decision_durable", "quorum_suffices", "value_decided",
-           "eventually_chosen", "eventually_decided", "chosen_leads_to_decided", "chosen_values",
+           "eventually_chosen", "eventually_decided", "chosen_leads_to_decided",
+           "eventually_proposers_learn", "chosen_values",
            "agreement_holds", "validity_holds"]
 
 
@@ -258,9 +262,22 @@ def chosen_leads_to_decided(m, s) -> bool:
     return bool(m.decisions(s))
 
 
+@eventually(opt_in=True)
+def eventually_proposers_learn(m, s) -> bool:
+    """Every proposer eventually learns the outcome: on every fair run each proposer that is up
+    reaches its decided phase (it saw a quorum accept its value), so it stops retrying.
+
+    Liveness, opt-in: with one proposer and rounds enough for the faults (the module docstring);
+    a proposer that gave up after max_rounds has not learned. Proposers are the actors whose
+    declared role is ``proposer``."""
+    nodes = m.nodes(s)
+    return all(not nodes[name].up or getattr(nodes[name].state, "phase", None) == DECIDED
+               for name, actor in zip(m.ids, m.actors) if getattr(actor, "role", "") == "proposer")
+
+
 PROPERTIES = [agreement, learned_chosen, validity, promise_monotonic, refinement, decision_durable,
               quorum_suffices, value_decided, eventually_chosen, eventually_decided,
-              chosen_leads_to_decided]
+              chosen_leads_to_decided, eventually_proposers_learn]
 WITHOUT_HISTORY = [agreement, validity, promise_monotonic, decision_durable, quorum_suffices,
                    value_decided, eventually_decided]
 

@@ -74,6 +74,9 @@ CASES = {
     "proposer_ignores_retry_timer": ({"acceptors": 2, "proposers": 1, "max_rounds": 2,
                                       "crashes": 0, "network": "budgeted", "drops": 1},
                                      "eventually_chosen", 4),
+    # safe; never learns its value was chosen, so it gives up after its round (10 steps)
+    "proposer_ignores_accepted": ({"acceptors": 3, "proposers": 1, "max_rounds": 1,
+                                   "crashes": 0}, "eventually_proposers_learn", 10),
 }
 TRACED = sorted(v for v in CASES if CASES[v][2] is not None)
 # Bugs that break only a liveness property: checked without symmetry (refused with liveness),

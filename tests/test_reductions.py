@@ -109,6 +109,9 @@ LIVENESS_BUGS = {
     ("paxos-system", "proposer_ignores_retry_timer"): (
         {"acceptors": 2, "proposers": 1, "max_rounds": 2, "crashes": 0, "network": "budgeted",
          "drops": 1}, "eventually_chosen"),
+    ("paxos-system", "proposer_ignores_accepted"): (
+        {"acceptors": 3, "proposers": 1, "max_rounds": 1, "crashes": 0},
+        "eventually_proposers_learn"),
 }
 
 
