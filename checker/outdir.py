@@ -8,7 +8,8 @@ one folder. On an exception the staged folder is deleted and ``target`` is left 
 
 Replacing deletes what was there, so only a folder that holds nothing but output files is
 replaced: one that does not exist, an empty one, or one whose files all have the suffixes of
-paxchain's trace sets (``OUTPUT_SUFFIXES``: traces, drawings, temporary files), directly or in
+paxchain's trace sets (``OUTPUT_SUFFIXES``: traces, drawings, temporary files; and the
+``.test.py`` of a trace's pasteable test), directly or in
 subfolders one level down. Any other existing folder (a source tree, ``.``) is bad input (``UserError``) and
 is left untouched.
 """
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["staged_dir", "Staging", "OUTPUT_SUFFIXES"]
 
 OUTPUT_SUFFIXES = frozenset({".json", ".txt", ".dot", ".svg", ".html", ".tmp"})
+OUTPUT_TESTS = ".test.py"  # a trace's pasteable test; other .py files are never paxchain's
 _ATTEMPTS = 20  # renames lost to a concurrent writer before giving up
 
 
@@ -72,7 +74,7 @@ def _only_outputs(folder: Path, levels: int) -> bool:
         if entry.is_dir():
             if levels == 0 or not _only_outputs(entry, levels - 1):
                 return False
-        elif entry.suffix not in OUTPUT_SUFFIXES:
+        elif entry.suffix not in OUTPUT_SUFFIXES and not entry.name.endswith(OUTPUT_TESTS):
             return False
     return True
 
