@@ -283,11 +283,6 @@ _PX_CATCH_UP = ("how far a Nacked proposer jumps ahead changes, not the order: i
 _PX_TIMER_KEPT = ("the retry timer set earlier is still pending (a SetTimer only replaces it), "
                   "so the proposer retries anyway; time is abstract in the model")
 
-_PX_NEVER_LEARNS = ("liveness: the proposer never learns that its value was chosen (it never "
-                    "reaches decided), so it does not cancel its retry timer and runs ballot "
-                    "after ballot until max_rounds (forever in a real run); learners still "
-                    "decide and eventually_chosen holds: needs a property that every proposer "
-                    "eventually learns the outcome")
 _PX_AFTER_DECIDED = ("after a quorum accepted the proposer is decided for good: on_timer returns "
                      "its state unchanged and no message moves it again, so its volatile round "
                      "and incarnation are never read and a retry timer left set fires as a "
@@ -330,12 +325,13 @@ CLASSIFICATION: dict[str, tuple[str, str]] = {
                                                   "up again: same state, no effect"),
     "cmp_flip:Acceptor.on_message:4e0223a0": (EQUIVALENT, _PX_NACK_AT_BALLOT),
     "drop_effect:Acceptor.on_message:def77068~2": (EQUIVALENT, _PX_NACK_SILENT),
-    "drop_effect:Acceptor.on_message:ebbc41b5": (MISSING, _PX_NEVER_LEARNS),
-    "drop_guard:Proposer.on_message:b45c8fe0": (MISSING, _PX_NEVER_LEARNS),
-    "cmp_flip:Proposer.on_message:b3ad5dd2": (MISSING, _PX_NEVER_LEARNS),
-    "drop_guard:Proposer.on_message:57e23303": (MISSING, _PX_NEVER_LEARNS),
-    "cmp_flip:Proposer.on_message:7d9720c5": (MISSING, _PX_NEVER_LEARNS),
-    "cmp_flip:Proposer.on_message:4bf7b891": (MISSING, _PX_NEVER_LEARNS),
+    "cmp_flip:Proposer.on_message:b3ad5dd2": (MISSING, "liveness: the proposer learns only "
+                                               "from more Accepted than a quorum (all three of "
+                                               "three acceptors); with every acceptor up and "
+                                               "delivery fair it still learns: needs "
+                                               "eventually_proposers_learn at a bound where one "
+                                               "acceptor stays silent (two acceptors, or a "
+                                               "crash)"),
     "off_by_one:Proposer.on_message:9cd9aaef": (EQUIVALENT, _PX_AFTER_DECIDED),
     "off_by_one:Proposer.on_message:95a62ed4": (EQUIVALENT, _PX_AFTER_DECIDED),
     "drop_effect:Proposer.on_message:0ea26393": (EQUIVALENT, _PX_AFTER_DECIDED),
