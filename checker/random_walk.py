@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
 
 from paxchain.checker.progress import over_memory
 from paxchain.checker.result import (HOLDS, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_SAMPLED,
                                      STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result,
                                      Stats)
-from paxchain.checker.trace import Step, Trace
+from paxchain.checker.trace import Step, Trace, explain
 from paxchain.models.model import Model
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 from paxchain.specs.model_properties import properties_of
@@ -32,15 +31,6 @@ __all__ = ["check", "DEFAULT_DEPTH", "DEFAULT_WALKS"]
 
 DEFAULT_DEPTH = 100
 DEFAULT_WALKS = 1000
-
-
-def _explain(prop: Property, *states: Any) -> str:
-    if prop.explain is None:
-        return ""
-    try:
-        return prop.explain(*states)
-    except Exception as exc:  # an explanation must never hide the counterexample
-        return f"(could not explain: {exc})"
 
 
 def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WALKS,
@@ -78,7 +68,7 @@ def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WAL
             if not p.holds_at(s):
                 r = results[p.name]
                 r.verdict = VIOLATED
-                r.trace = Trace(model, p.name, p.kind, p.summary, list(steps), _explain(p, s))
+                r.trace = Trace(model, p.name, p.kind, p.summary, list(steps), explain(p, s))
         for p in goals:
             if results[p.name].verdict != HOLDS and p.check(s):
                 r = results[p.name]
@@ -102,7 +92,7 @@ def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WAL
                         r = results[p.name]
                         r.verdict = VIOLATED
                         r.trace = Trace(model, p.name, p.kind, p.summary,
-                                        steps + [Step(label, t)], _explain(p, s, t))
+                                        steps + [Step(label, t)], explain(p, s, t))
                 steps.append(Step(label, t))
                 s = t
                 at_state(steps)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from paxchain.checker.trace import Step, Trace
+from paxchain.checker.trace import Step, Trace, explain
 from paxchain.models.model import Model
 from paxchain.models.properties import LIVENESS, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.specs.model_properties import properties_of
@@ -128,15 +128,12 @@ def shorten(trace: Trace) -> Trace:
             else:
                 i += chunk
         chunk //= 2
-    explanation = trace.explanation if len(best) == len(trace.steps) else _explain(prop, best)
+    if len(best) == len(trace.steps):
+        explanation = trace.explanation
+    elif prop.kind == SOMETIMES:
+        explanation = ""
+    else:
+        last = (best[-2].state, best[-1].state) if prop.kind == TRANSITION else (best[-1].state,)
+        explanation = explain(prop, *last)
     return Trace(model, trace.prop, trace.kind, trace.summary, best, explanation)
 
-
-def _explain(prop: Property, steps: Sequence[Step]) -> str:
-    if prop.explain is None or prop.kind == SOMETIMES:
-        return ""
-    states = (steps[-2].state, steps[-1].state) if prop.kind == TRANSITION else (steps[-1].state,)
-    try:
-        return prop.explain(*states)
-    except Exception as exc:  # an explanation must never hide the counterexample
-        return f"(could not explain: {exc})"

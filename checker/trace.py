@@ -46,7 +46,7 @@ from paxchain.models.properties import (EVENTUALLY, INVARIANT, LIVENESS, QUIESCE
 from paxchain.models.values import TraceError, decode, encode
 from paxchain.specs.model_properties import properties_of
 
-__all__ = ["Step", "Trace", "TraceError", "rebuild", "rebuild_edge", "replay", "read_meta",
+__all__ = ["Step", "Trace", "TraceError", "explain", "rebuild", "rebuild_edge", "replay", "read_meta",
            "FORMAT", "FORMAT_VERSION", "KINDS"]
 
 FORMAT = "paxchain-trace"
@@ -110,7 +110,9 @@ class Trace:
 
 # -- rebuilding a path from fingerprints ------------------------------------------------------
 
-def _explain(model: Model, prop: Property | None, *states: Any) -> str:
+def explain(prop: Property | None, *states: Any) -> str:
+    """``prop``'s explanation of why ``states`` break it ("" when it has none); an explanation
+    that raises becomes a note, never an exception: it must not hide the counterexample."""
     if prop is None or prop.explain is None:
         return ""
     try:
@@ -128,7 +130,7 @@ def rebuild(model: Model, fps: list[Hashable], key: Callable[[Any], Hashable],
         return Trace(model, "deadlock_free", DEADLOCK_KIND,
                      "Deadlock freedom: every reachable state has at least one enabled transition.",
                      steps, "no transition is enabled in the last state")
-    return Trace(model, prop.name, prop.kind, prop.summary, steps, _explain(model, prop, last))
+    return Trace(model, prop.name, prop.kind, prop.summary, steps, explain(prop, last))
 
 
 def rebuild_edge(model: Model, fps: list[Hashable], nfp: Hashable,
@@ -140,7 +142,7 @@ def rebuild_edge(model: Model, fps: list[Hashable], nfp: Hashable,
         if key(t) == nfp and not prop.check(s, t):
             steps.append(Step(label, t))
             return Trace(model, prop.name, prop.kind, prop.summary, steps,
-                         _explain(model, prop, s, t))
+                         explain(prop, s, t))
     raise TraceError(f"could not rebuild the step breaking {prop.name}: "
                      "successors() and next_states() disagree")
 
@@ -311,7 +313,7 @@ def replay(model: Model, data: Any) -> Replayed:
     if kind == TRANSITION:
         if len(steps) < 2 or prop.check(steps[-2].state, last):
             raise TraceError(f"the last step does not break {name}")
-        explanation = _explain(model, prop, steps[-2].state, last)
+        explanation = explain(prop, steps[-2].state, last)
     elif kind == SOMETIMES:
         if not prop.check(last):
             raise TraceError(f"the last state does not reach goal {name}")
@@ -319,7 +321,7 @@ def replay(model: Model, data: Any) -> Replayed:
     else:
         if prop.holds_at(last):
             raise TraceError(f"the last state does not break {name}")
-        explanation = _explain(model, prop, last)
+        explanation = explain(prop, last)
     trace = Trace(model, name, kind, prop.summary, steps, explanation)
     return Replayed(trace, trace.outcome)
 
