@@ -98,10 +98,18 @@ def selected(model: Model, only: tuple[str, ...] | None) -> list[Property]:
 def _check_safety(model: Model, options: Options) -> Result:
     """``check`` for properties other than liveness: the search below, redone without a
     reduction whose premise fails."""
+    return retrying(model, options, lambda m, o: _Search(m, o).run())
+
+
+def retrying(model: Model, options: Options,
+             run: Callable[[Model, Options], Result]) -> Result:
+    """``run(model, options)`` until no reduction's premise fails: a reduction whose premise
+    fails (``ReductionUnsound``) is switched off and the search redone from the start; the
+    result lists the reductions in force, and why any is off. Every engine's one loop."""
     symmetry_off = ""
     while True:
         try:
-            result = _Search(model, options).run()
+            result = run(model, options)
         except ReductionUnsound as exc:
             if exc.reduction == "symmetry":
                 options = replace(options, symmetry=False)

@@ -22,16 +22,16 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable
 
+from paxchain.checker.explicit import retrying as explicit_retrying
 from paxchain.checker.level_search import (POLL, SHIFT, Coordinator, Shard, Stop, Unsupported,
                                            WorkerLost)
 from paxchain.checker.portable import Codec
 from paxchain.checker.progress import resident_mb
 from paxchain.checker.result import STOP_OUT_OF_MEMORY, Options, Result
-from paxchain.models.model import Model, ReductionUnsound
+from paxchain.models.model import Model
 from paxchain.models.properties import Property
 
 __all__ = ["check", "parse_workers", "retrying", "Unsupported", "WorkerLost", "SHIFT"]
@@ -70,26 +70,16 @@ def check(model: Model, options: Options | None = None, workers: int = 2,
 
 def retrying(model: Model, options: Options, resume: str | None,
              run: Callable[[Model, Options, str | None], Result]) -> Result:
-    """``run(model, options, resume)`` until no reduction's premise fails: a reduction whose
-    premise fails (``ReductionUnsound``) is switched off and the search redone from the start,
-    as in ``explicit.check``; the result lists the reductions in force."""
-    symmetry_off = ""
-    while True:
-        try:
-            result = run(model, options, resume)
-        except ReductionUnsound as exc:
-            resume = None  # the checkpoint's search had the reduction on
-            if exc.reduction == "symmetry":
-                options = replace(options, symmetry=False)
-                symmetry_off = f"symmetry off (premise failed: {exc.detail})"
-                model = model.without_reduction("symmetry", symmetry_off)
-            else:
-                model = model.without_reduction(exc.reduction, f"premise failed: {exc.detail}")
-            continue
-        result.reductions = [r.text() for r in model.reductions()
-                             if r.name != "symmetry" or options.symmetry]
-        result.reductions += [symmetry_off] if symmetry_off else []
-        return result
+    """``explicit.retrying`` for a search that may start from the checkpoint ``resume``: only
+    the first attempt resumes (a search redone without a reduction starts afresh, since the
+    checkpoint's search had it on)."""
+    pending = [resume]
+
+    def attempt(m: Model, o: Options) -> Result:
+        start, pending[0] = pending[0], None
+        return run(m, o, start)
+
+    return explicit_retrying(model, options, attempt)
 
 
 # -- the worker ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import time
 
+from paxchain.checker.explicit import selected
 from paxchain.checker.progress import over_memory
 from paxchain.checker.result import (HOLDS, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_SAMPLED,
                                      STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result,
@@ -25,7 +26,6 @@ from paxchain.checker.result import (HOLDS, STOP_INTERRUPTED, STOP_MEMORY_LIMIT,
 from paxchain.checker.trace import Step, Trace, explain
 from paxchain.models.model import Model
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
-from paxchain.specs.model_properties import properties_of
 
 __all__ = ["check", "DEFAULT_DEPTH", "DEFAULT_WALKS"]
 
@@ -40,11 +40,7 @@ def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WAL
     if walks < 1:
         raise ValueError("the number of random runs must be at least 1")
     depth = options.max_depth if options.max_depth is not None else DEFAULT_DEPTH
-    props = [p for p in properties_of(model) if options.only is None or p.name in options.only]
-    if options.only is not None:
-        unknown = sorted(set(options.only) - {p.name for p in props})
-        if unknown:
-            raise ValueError(f"unknown property {unknown[0]!r} for {model.name}")
+    props = selected(model, options.only)  # as the exhaustive search selects them
     if not props:
         raise ValueError(f"nothing to check in {model.describe()}: no property is selected")
     results = {p.name: PropertyResult(p.name, p.kind, p.summary) for p in props}
