@@ -27,6 +27,11 @@ from paxchain.specs.z3_vocabulary import SymbolicSystem
 __all__ = ["PaxosEncoding", "symbolic", "PROPERTIES", "GOALS"]
 
 
+def _formula(x: Any) -> z3.BoolRef:
+    """A rule's result as a formula (a rule that ignores its arguments returns a bool)."""
+    return z3.BoolVal(x) if isinstance(x, bool) else x
+
+
 @dataclass
 class Vars:
     mb: list[z3.ArithRef]
@@ -77,7 +82,7 @@ class PaxosEncoding:
         for q in self.m.quorums:
             promised = z3.And(*[z3.Or(*[s.msg[M.bit_1b(a, b, -1, -1) + w] for w in range(rw)])
                                 for a in q])
-            if self.m.variant == "ignore_votes":
+            if self.m.rules.ignore_votes:
                 options.append(promised)
                 continue
             none_reported = z3.And(*[z3.Not(s.msg[M.bit_1b(a, b, -1, -1) + w])
@@ -92,13 +97,15 @@ class PaxosEncoding:
         return z3.Or(*options)
 
     def trans(self, s: Vars, t: Vars) -> z3.BoolRef:
-        m, M, nv, variant = self.m, self.M, self.m.nv, self.m.variant
+        """One step: the disjunction of every ground action with the model's ``rules`` (a
+        variant's rules apply to Z3 terms as to integers: ``may_vote(b, maxBal)``)."""
+        m, M, nv, rules = self.m, self.M, self.m.nv, self.m.rules
         steps = []
         for b in range(self.nb):
             steps.append(self._frame(s, t, {}, {M.bit_1a(b): z3.BoolVal(True)}))
         for a in range(m.n):
             for b in range(self.nb):
-                promise = b + 1 if variant == "promise_off_by_one" else b
+                promise = b + rules.promise_offset
                 bits = {M.bit_1b(a, b, -1, -1) + w: z3.Or(s.msg[M.bit_1b(a, b, -1, -1) + w],
                                                           self.report(s, a, w))
                         for w in range(M.report_width)}
@@ -107,14 +114,13 @@ class PaxosEncoding:
         for b in range(self.nb):
             for v in range(nv):
                 guard = [z3.Not(s.msg[M.bit_2a(b, v)]), self.proposable(s, b, v)]
-                if variant != "duplicate_2a":
+                if not rules.repeat_2a:
                     guard += [z3.Not(s.msg[M.bit_2a(b, u)]) for u in range(nv)]
                 steps.append(z3.And(*guard, self._frame(s, t, {}, {M.bit_2a(b, v): z3.BoolVal(True)})))
         for b in range(self.nb):
             for v in range(nv):
                 for a in range(m.n):
-                    ok = {"strict_phase2b": s.mb[a] < b,
-                          "phase2b_ignores_promise": z3.BoolVal(True)}.get(variant, s.mb[a] <= b)
+                    ok = _formula(rules.may_vote(b, s.mb[a]))
                     ints = {("mb", a): z3.IntVal(b), ("vb", a): z3.IntVal(b), ("vv", a): z3.IntVal(v)}
                     steps.append(z3.And(s.msg[M.bit_2a(b, v)], ok,
                                         self._frame(s, t, ints, {M.bit_2b(a, b, v): z3.BoolVal(True)})))

@@ -40,7 +40,8 @@ Voting's one_vote and votes_safe.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import z3
 
@@ -72,6 +73,37 @@ VARIANTS = {
     "promise_off_by_one": "Phase1b records the promise as the successor of b.",
     "strict_phase2b": "Phase2b needs b > maxBal[a].",
 }
+
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rules a seeded bug may change (the defaults are the spec's), picked once per system
+    so that no action asks which variant it runs."""
+
+    # Phase1b records the promise as the successor of b (a ``succ`` parameter) instead of b.
+    promise_successor: bool = False
+    # Phase2a may send a second 2a for a ballot that already has one (for another value).
+    repeat_2a: bool = False
+    # Phase2a ignores the votes reported in 1b messages.
+    ignore_votes: bool = False
+    # Phase2b(a, b, v) is enabled when ``may_vote(V, maxBal[a], b)``.
+    may_vote: Callable[[Vocab, z3.ExprRef, z3.ExprRef], z3.BoolRef] = \
+        lambda V, max_bal, b: V.le(max_bal, b)
+    # Quorums intersect (the axiom); a variant may drop it.
+    intersection: bool = True
+
+
+RULES: dict[str | None, Rules] = {
+    None: Rules(),
+    "ignore_votes": Rules(ignore_votes=True),
+    "small_quorums": Rules(intersection=False),
+    "phase2b_ignores_promise": Rules(may_vote=lambda V, max_bal, b: z3.BoolVal(True)),
+    "duplicate_2a": Rules(repeat_2a=True),
+    "promise_off_by_one": Rules(promise_successor=True),
+    "strict_phase2b": Rules(may_vote=lambda V, max_bal, b: lt(V, max_bal, b)),
+}
+assert RULES.keys() == {None, *VARIANTS}
 
 A1, A2 = z3.Consts("A1 A2", Acceptor)
 Q1, Q2 = z3.Consts("Q1 Q2", Quorum)
@@ -215,7 +247,7 @@ def _unchanged(P: Vocab, N: Vocab, keep: Sequence[str]) -> list[z3.BoolRef]:
     return out
 
 
-def _actions(variant: str | None) -> tuple[Action, ...]:
+def _actions(rules: Rules) -> tuple[Action, ...]:
     def phase1a(P: Vocab, N: Vocab, b):
         return And(b != P.none, ForAll([X], N.sent1a(X) == Or(P.sent1a(X), X == b)),
                    *_unchanged(P, N, ["sent1a"]))
@@ -223,7 +255,7 @@ def _actions(variant: str | None) -> tuple[Action, ...]:
     def phase1b(P: Vocab, N: Vocab, a, b, succ=None):
         promise = b
         extra = []
-        if variant == "promise_off_by_one":
+        if rules.promise_successor:
             promise = succ
             extra = [lt(P, b, succ), ForAll([X], Implies(lt(P, b, X), P.le(succ, X)))]
         return And(P.sent1a(b), lt(P, P.maxBal(a), b), *extra,
@@ -234,7 +266,7 @@ def _actions(variant: str | None) -> tuple[Action, ...]:
                    *_unchanged(P, N, ["maxBal", "sent1b"]))
 
     def phase2a(P: Vocab, N: Vocab, b, v, q):
-        fresh = (Not(P.sent2a(b, v)) if variant == "duplicate_2a"
+        fresh = (Not(P.sent2a(b, v)) if rules.repeat_2a
                  else ForAll([W], Not(P.sent2a(b, W))))
         joined = ForAll([A1], Implies(P.member(A1, q), Exists([M, W], P.sent1b(A1, b, M, W))))
         no_votes = ForAll([A1, M, W], Implies(And(P.member(A1, q), P.sent1b(A1, b, M, W)),
@@ -243,14 +275,13 @@ def _actions(variant: str | None) -> tuple[Action, ...]:
             P.member(A2, q), C != P.none, P.sent1b(A2, b, C, v),
             ForAll([A1, M, W], Implies(And(P.member(A1, q), P.sent1b(A1, b, M, W)),
                                        P.le(M, C)))))
-        votes_ok = [] if variant == "ignore_votes" else [Or(no_votes, top_is_v)]
+        votes_ok = [] if rules.ignore_votes else [Or(no_votes, top_is_v)]
         return And(b != P.none, v != P.nil, fresh, joined, *votes_ok,
                    ForAll([X, V1], N.sent2a(X, V1) == Or(P.sent2a(X, V1), And(X == b, V1 == v))),
                    *_unchanged(P, N, ["sent2a"]))
 
     def phase2b(P: Vocab, N: Vocab, a, b, v):
-        guard = {"strict_phase2b": lt(P, P.maxBal(a), b),
-                 "phase2b_ignores_promise": z3.BoolVal(True)}.get(variant, P.le(P.maxBal(a), b))
+        guard = rules.may_vote(P, P.maxBal(a), b)
         return And(P.sent2a(b, v), guard,
                    ForAll([A1], N.maxBal(A1) == z3.If(A1 == a, b, P.maxBal(A1))),
                    ForAll([A1], N.maxVBal(A1) == z3.If(A1 == a, b, P.maxVBal(A1))),
@@ -263,7 +294,7 @@ def _actions(variant: str | None) -> tuple[Action, ...]:
         Action("Phase1a", "send 1a(b)", (("b", Ballot),), phase1a),
         Action("Phase1b", "acceptor a promises b > maxBal[a] and reports its highest vote",
                (("a", Acceptor), ("b", Ballot))
-               + ((("succ", Ballot),) if variant == "promise_off_by_one" else ()), phase1b),
+               + ((("succ", Ballot),) if rules.promise_successor else ()), phase1b),
         Action("Phase2a", "propose v at b, backed by quorum q's 1b messages",
                (("b", Ballot), ("v", Value), ("q", Quorum)), phase2a),
         Action("Phase2b", "acceptor a votes for 2a(b, v) when b ≥ maxBal[a]",
@@ -281,13 +312,14 @@ def system(variant: str | None = None, drop: Sequence[str] = ()) -> TransitionSy
         if d not in names:
             raise KeyError(d)
     axioms = [Conjunct("order", _order.__doc__ or "", _order)]
-    if variant != "small_quorums":
+    rules = RULES[variant]
+    if rules.intersection:
         axioms.append(Conjunct("intersection", _intersection.__doc__ or "", _intersection))
     label = "paxos" + (f" variant={variant}" if variant else "") + \
         (f" without {','.join(drop)}" if drop else "")
     return TransitionSystem(
         name=label, sorts=(Acceptor, Ballot, Value, Quorum), rigid=RIGID, state=STATE,
-        axioms=tuple(axioms), init=_init, actions=_actions(variant),
+        axioms=tuple(axioms), init=_init, actions=_actions(rules),
         invariant=tuple(c for c in INVARIANT if c.name not in drop), safety=SAFETY,
         orders={"Ballot": "le"}, solver_options=SOLVER_OPTIONS)
 
