@@ -40,14 +40,13 @@ from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_M
                             STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY, STOP_SOLVER_UNKNOWN,
                             STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result, Stats)
 from paxchain.checker.trace import Step, Trace
-from paxchain.models.errors import UserError
 from paxchain.specs.model_properties import properties_of
 from paxchain.specs.z3_vocabulary import SymbolicSystem
 
 if TYPE_CHECKING:
     from paxchain.models.model import Model
 
-__all__ = ["BmcResult", "Budget", "budget_scope", "unroll", "check", "run_bmc", "check_bmc",
+__all__ = ["BmcResult", "Budget", "budget_scope", "unroll", "check", "run_bmc",
            "encoding_module", "bmc_properties", "VIOLATION", "NONE_UP_TO_DEPTH", "UNKNOWN"]
 
 VIOLATION, NONE_UP_TO_DEPTH, UNKNOWN = "violation", "none_up_to_depth", "unknown"
@@ -379,40 +378,3 @@ def _detail(r: PropertyResult, run: BmcResult, depth: int, goal: bool,
         return claim + " (bounded model checking)"
     why = stop_text(stopped) if stopped else f"the solver answered unknown ({run.reason})"
     return f"{claim} of the {depth} asked: {why}"
-
-
-def check_bmc(model: "Model", depth: int, props: tuple[str, ...] | None = None,
-              timeout_ms: int | None = None) -> Result:
-    """``run_bmc`` for each state invariant of ``model`` (or those named in ``props``), as a
-    ``Result`` like the explicit engine's, with each call's solver times and no time or memory
-    budget (``check`` is the budgeted run the CLI makes). An invariant without a violation up to
-    ``depth`` is *incomplete* (a bounded claim), never *holds*; a goal *holds* with a witness
-    when reached, and is incomplete when not reached up to ``depth``."""
-    module = _encoding(model)
-    known = {p.name: p for p in properties_of(model)}
-    names = list(props) if props else list(known)
-    for n in names:
-        if n not in known:
-            raise UserError(f"unknown property {n!r} for {model.name}; known: "
-                            f"{', '.join(sorted(known))}")
-    start = time.perf_counter()
-    results, deepest = [], 0
-    for n in names:
-        p = known[n]
-        r = PropertyResult(p.name, p.kind, p.summary)
-        if n not in module.PROPERTIES + module.GOALS:
-            r.detail = "bounded model checking handles state invariants and goals only"
-        else:
-            verdict, trace, per_depth = _run(module, model, n, depth, timeout_ms)
-            deepest = max(deepest, per_depth[-1][0] if per_depth else 0)
-            times = " ".join(f"{k}:{t:.2f}s" for k, t in per_depth)
-            r.verdict, r.trace = verdict, trace
-            what = "witness" if n in module.GOALS else "violation"
-            r.detail = (f"shortest {what} at depth {len(trace.steps) - 1}" if trace else
-                        f"no {what} up to depth {depth} (bounded model checking)") + \
-                f"; solver time per depth {times}"
-        results.append(r)
-    stats = Stats(depth=deepest, seconds=time.perf_counter() - start)
-    stopped = STOP_MAX_DEPTH if any(r.verdict == INCOMPLETE for r in results) else None
-    opts = Options(strategy="bmc", max_depth=depth, coverage=False)  # no per-action counts
-    return Result(model.describe(), opts, stats, results, stopped)

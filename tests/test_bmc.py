@@ -10,7 +10,8 @@ import pytest
 import z3
 
 from paxchain.checker import Options, check
-from paxchain.checker.bmc import NONE_UP_TO_DEPTH, VIOLATION, check_bmc, run_bmc, unroll
+from paxchain.checker import bmc
+from paxchain.checker.bmc import NONE_UP_TO_DEPTH, VIOLATION, run_bmc, unroll
 from paxchain.specs.z3_vocabulary import SymbolicSystem
 from paxchain.models.errors import UserError
 from paxchain.checker.result import HOLDS, INCOMPLETE, VIOLATED
@@ -78,16 +79,16 @@ def test_generic_unroller_on_a_counter():
     assert unroll(system, 4).verdict == NONE_UP_TO_DEPTH
 
 
-def test_check_bmc_gives_a_result_like_the_explicit_engine():
-    result = check_bmc(LamportPaxos(3, 2, 1, variant="duplicate_2a"), 5,
-                       ("msg_2a", "agreement", "value_chosen"))
+def test_bmc_check_gives_a_result_like_the_explicit_engine():
+    result = bmc.check(LamportPaxos(3, 2, 1, variant="duplicate_2a"),
+                       ("msg_2a", "agreement", "value_chosen"), 5)
     assert result.verdict == VIOLATED and result.exit_code == 1
     assert result.get("msg_2a").verdict == VIOLATED
     assert len(result.get("msg_2a").trace.steps) - 1 == 5
     # Nothing found up to the bound is a bounded claim; the goal is not reached in 5 steps
     # (it needs 6).
     assert result.get("agreement").verdict == INCOMPLETE
-    assert "no violation up to depth 5" in result.get("agreement").detail
+    assert "no violation in any run of up to 5 steps" in result.get("agreement").detail
     assert result.get("value_chosen").verdict == INCOMPLETE
-    with pytest.raises(UserError):
-        check_bmc(LamportPaxos(3, 2, 1), 2, ("nope",))
+    with pytest.raises(ValueError, match="unknown property 'nope'"):
+        bmc.check(LamportPaxos(3, 2, 1), ("nope",), 2)
