@@ -9,6 +9,15 @@ layout (``paxchain.checker.trace``) with ``#meta.model = "paxos-sim"``, the scen
 ``event``, ``node``, ``detail``); ``replay_data`` rebuilds the scenario from it, re-runs it,
 checks that every logged event is reproduced exactly, and re-checks the properties.
 
+A violation the simulator found becomes a trace of the model ``paxos-system``
+(``counterexample``): the scenario is run again with its steps recorded, each step is written
+as the model's (``paxchain.models.sim_steps``), re-executed in the model up to the first state
+that breaks the same property (``paxchain.checker.steps.embed``), and with ``shorten`` cut down
+the way ``check --minimize`` cuts a depth-first trace. The result is a model trace like any
+other (written, replayed and pasted as a test the same way); nothing of the simulator's run is
+trusted, and a run the model cannot re-execute, or whose re-execution does not break the
+property, is one line saying so.
+
 A real run's report (``report_real``) prints each learner's decision (found on disk, or after
 how long) and the datagram counters, and returns the exit code: 0 every learner decided and
 they agree, 1 they disagree, 3 the deadline passed first.
@@ -20,16 +29,23 @@ from typing import Any
 
 from paxchain.checker.cli import echo
 from paxchain.checker.driver_cli import plural, startup_text
-from paxchain.checker.trace import FORMAT
+from paxchain.checker.steps import Stuck, embed, shorten, shows
+from paxchain.checker.trace import FORMAT, Trace, explain
 from paxchain.checker.version import __version__
 from paxchain.impl.simulator import SimResult
+from paxchain.models import registry
 from paxchain.models.errors import UserError
-from paxchain.models.paxos_driver import (NetScenario, Scenario, observe, observe_net,
-                                          simulate_scenario)
+from paxchain.models.properties import TRANSITION
+from paxchain.models.paxos_driver import (NetScenario, Scenario, model_config, observe,
+                                          observe_net, simulate_scenario)
+from paxchain.models.sim_steps import NoCounterpart, moves
+from paxchain.specs.model_properties import properties_of
 from paxchain.specs.paxos_run import SUMMARY, Verdict, check_real, check_simulated
 
-__all__ = ["MODEL", "run_scenario", "summary_text", "exit_code", "trace_json", "replay_data",
-           "report_real"]
+__all__ = ["MODEL", "SYSTEM", "run_scenario", "summary_text", "exit_code", "trace_json",
+           "replay_data", "counterexample", "report_real"]
+
+SYSTEM = "paxos-system"  # the model whose steps a simulated run is written in
 
 MODEL = "paxos-sim"
 _VARS = ["time", "event", "node", "detail"]
@@ -155,6 +171,57 @@ def replay_data(data: Any) -> tuple[Scenario, SimResult, Verdict]:
         raise UserError(f"replay outcome {outcome} ({verdict.violated or '-'}) differs from the "
                         f"recorded {meta.get('outcome')} ({meta.get('property')})")
     return sc, result, verdict
+
+
+# -- a simulator-found violation as a (shortened) model trace --------------------------------------
+
+def counterexample(sc: Scenario, verdict: Verdict, minimize: bool = False
+                   ) -> tuple[Trace, list[str]]:
+    """The violation ``verdict`` of ``sc``'s simulated run as a trace of ``paxos-system``
+    (module docstring), shortened when ``minimize``; with it, lines saying what was done.
+    ``UserError`` (one line) when the run cannot be carried over."""
+    if not verdict.violated:
+        raise ValueError("the run broke no property: no counterexample")
+    result = simulate_scenario(sc, record=True)
+    if check_simulated(observe(sc, result)).violated != verdict.violated:
+        raise UserError("the recorded re-run does not break "
+                        f"{verdict.violated}: the simulation is not deterministic")
+    params, variant = model_config(sc, result)
+    model = registry.build(SYSTEM, params, variant)
+    prop = next((p for p in properties_of(model) if p.name == verdict.violated), None)
+    if prop is None:
+        raise UserError(f"{SYSTEM} has no property {verdict.violated!r} to carry the "
+                        f"violation over to")
+    try:
+        steps = moves(result.steps)
+        run = embed(model, steps, prop)
+    except (NoCounterpart, ValueError) as exc:
+        raise UserError(f"the simulated run is no run of {SYSTEM}: {exc}") from None
+    where = f"{len(steps)} steps (handled messages and timers, crashes, restarts)"
+    if isinstance(run, Stuck):
+        raise UserError(f"the simulated run is no run of {SYSTEM}: its step {run.index} of "
+                        f"{where} ({run.text}) is not enabled there")
+    if shows(prop, run.steps) is None:  # every step was re-executed: the model's own verdict
+        raise UserError(f"re-executed in {SYSTEM} ({len(run.steps) - 1} steps), the simulated "
+                        f"run does not break {prop.name}")
+    last = run.steps[-2:] if prop.kind == TRANSITION else run.steps[-1:]
+    trace = Trace(model, prop.name, prop.kind, prop.summary, run.steps,
+                  explain(prop, *(s.state for s in last)))
+    n = len(trace.steps) - 1
+    lines = [f"carried over: the simulated run's first {run.used} of {where} are a run of "
+             f"{model.describe()} in {n} steps ({run.skipped} change nothing there); it "
+             f"breaks {prop.name}"]
+    moved = sum(1 for m in steps[:run.used] if m.moved)
+    if moved:
+        lines.append(f"  ({plural(moved, 'crash point')} inside a multicast moved to its end: "
+                     f"the model cuts between whole units of effects, so the rest of that "
+                     f"multicast is in flight there too)")
+    if minimize:
+        trace = shorten(trace)
+        after = len(trace.steps) - 1
+        lines.append(f"minimized {prop.name}: {n} -> {after} steps"
+                     + ("" if after < n else " (no step could be deleted)"))
+    return trace, lines
 
 
 # -- real runs -----------------------------------------------------------------------------------

@@ -11,19 +11,25 @@ what is left still replays and still shows the outcome (the property broken, or 
 reached), and the run is cut at the first state that shows it. The result is a genuine run of
 the model (every step re-executed) and *1-minimal*: deleting any one of its steps loses the
 outcome or the run. It is not claimed shortest: only a breadth-first search guarantees that.
+
+``embed(model, moves, prop)`` takes a run given as *moves* (each a list of alternative step
+sequences, some skippable: how ``paxchain.models.sim_steps`` writes a simulated run) and
+re-executes it in the model, up to the first state that shows ``prop``: a simulator-found
+violation becomes a run of the model, which ``shorten`` then takes further. Each step it keeps
+is a transition of the model; nothing of the simulator is trusted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Protocol, Sequence
 
 from paxchain.checker.trace import Step, Trace, explain
 from paxchain.models.model import Model
 from paxchain.models.properties import LIVENESS, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.specs.model_properties import properties_of
 
-__all__ = ["follow", "shows", "shorten", "Stuck"]
+__all__ = ["follow", "shows", "shorten", "embed", "Embedded", "Stuck"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,59 @@ def _search(model: Model, s0: Any, texts: Sequence[str]) -> list[Step] | Stuck:
         furthest = max(furthest, depth + 1)
         stack.append(choices(nxt.state, texts[depth]))
     return Stuck(furthest, texts[furthest - 1])
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A run ``embed`` re-executed: ``steps`` (initial state first), how many moves it took
+    (``used``, up to the one that showed the property) and how many of those were no step of
+    the model (``skipped``)."""
+
+    steps: list[Step]
+    used: int
+    skipped: int
+
+
+class _Move(Protocol):
+    alternatives: tuple[tuple[str, ...], ...]
+    skippable: bool
+
+
+def _take(model: Model, state: Any, texts: Sequence[str]) -> list[Step] | None:
+    """The steps that take ``texts`` in turn from ``state`` (the first successor printing as
+    each text), or None where one is not enabled."""
+    out: list[Step] = []
+    for text in texts:
+        nxt = next((Step(lb, t) for lb, t in model.successors(state) if str(lb) == text), None)
+        if nxt is None:
+            return None
+        out.append(nxt)
+        state = nxt.state
+    return out
+
+
+def embed(model: Model, moves: Sequence[_Move], prop: Property) -> Embedded | Stuck:
+    """Re-execute ``moves`` from the model's first initial state until a state shows
+    ``prop`` (module docstring): each move takes its first alternative whose every text is
+    enabled in turn; a skippable move with none is passed over. ``Stuck`` names the first
+    move (1-based) that is neither; a run that never shows ``prop`` is returned whole."""
+    path = [Step(None, next(iter(model.initial_states())))]
+    skipped = 0
+    for i, move in enumerate(moves, start=1):
+        for alt in move.alternatives:
+            got = _take(model, path[-1].state, alt)
+            if got is not None:
+                break
+        else:
+            if move.skippable:
+                skipped += 1
+                continue
+            return Stuck(i, " then ".join(move.alternatives[0]) if move.alternatives else "")
+        for step in got:
+            path.append(step)
+            if shows(prop, path[-2:]) == 1:
+                return Embedded(path, i, skipped)
+    return Embedded(path, len(moves), skipped)
 
 
 def _property(model: Model, name: str, kind: Kind) -> Property:

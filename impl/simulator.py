@@ -47,8 +47,8 @@ from typing import Any, Callable, Hashable, Mapping
 from paxchain.impl.actor import Effect
 from paxchain.impl.effects import apply_effects
 
-__all__ = ["Latency", "Pause", "Crash", "Clock", "SimConfig", "SimResult", "Simulator",
-           "simulate"]
+__all__ = ["Latency", "Pause", "Crash", "Clock", "SimConfig", "SimResult", "SimStep",
+           "Simulator", "simulate"]
 
 
 def _finite(what: str, *xs: Any) -> None:
@@ -148,6 +148,25 @@ class SimConfig:
                 raise ValueError(f"clock of {n}: drift must be > -1")
 
 
+@dataclass(frozen=True)
+class SimStep:
+    """One handler call or crash, as ``Simulator(record=True)`` records it, for a reader that
+    maps the run onto a model's steps (``paxchain.models.sim_steps``).
+
+    ``kind``: ``start``, ``deliver`` (``event`` is ``(src, msg)``), ``timer`` (``event`` is
+    ``(name,)``), ``restart`` or ``crash`` (a scheduled crash of an up node). ``before`` and
+    ``after`` are the node's volatile state around the handler; ``effects`` all it returned;
+    ``cut``: a crash point fell after that many of them (the rest never happened)."""
+
+    kind: str
+    node: str
+    event: tuple[Any, ...] = ()
+    before: Any = None
+    after: Any = None
+    effects: tuple[Effect, ...] = ()
+    cut: int | None = None
+
+
 Outputs = dict[str, list[tuple[float, Hashable]]]  # node -> (global time, value) in order
 _Event = tuple[str, tuple[Any, ...]]                # (kind, data) of a queued event
 
@@ -166,6 +185,7 @@ class SimResult:
     end_time: float
     stopped: str  # "stop condition", "quiescent", "until", "max events"
     events: int = 0
+    steps: list[SimStep] = field(default_factory=list)  # only with ``record=True``
 
 
 @dataclass
@@ -213,11 +233,12 @@ class Simulator:
     """Runs ``actors`` (node id -> actor) in the world described by ``config``.
 
     ``stop(outputs)`` is asked after every event; a true answer ends the run early
-    (e.g. "every learner decided").
+    (e.g. "every learner decided"). ``record``: keep every handler call and crash as a
+    ``SimStep`` in ``SimResult.steps`` (it changes nothing else: same log, same draws).
     """
 
     def __init__(self, actors: Mapping[str, Any], config: SimConfig,
-                 stop: Callable[[Outputs], bool] | None = None) -> None:
+                 stop: Callable[[Outputs], bool] | None = None, record: bool = False) -> None:
         unknown = {p.node for p in config.pauses} | {c.node for c in config.crashes} | {
             n for n, _ in config.clocks}
         unknown -= set(actors)
@@ -241,6 +262,8 @@ class Simulator:
             self.counts["crash_points"] = 0
         self.log: list[tuple[float, str, str, str]] = []
         self.sent: list[tuple[float, str, str, Any]] = []
+        self.record = record
+        self.steps: list[SimStep] = []
 
     # -- queue
     def _push(self, t: float, kind: str, *data: Any) -> None:
@@ -260,10 +283,15 @@ class Simulator:
         self.crash_points_left -= 1
         return self.crash_rng.randrange(len(effects) + 1)
 
-    def _apply(self, name: str, effects: list[Effect]) -> None:
+    def _apply(self, name: str, effects: list[Effect], kind: str = "",
+               event: tuple[Any, ...] = (), before: Any = None) -> None:
         """Carry out ``effects`` in order (``apply_effects``, the one interpreter every driver
-        uses); with a crash point drawn, only those before the cut, then the crash."""
+        uses); with a crash point drawn, only those before the cut, then the crash. ``kind``,
+        ``event`` and ``before`` describe the handler call, for ``record``."""
         cut = self._cut(effects)
+        if self.record:
+            self.steps.append(SimStep(kind, name, event, before, self.nodes[name].state,
+                                      tuple(effects), cut))
         apply_effects(name, effects, _Effects(self, name), cut)
         if cut is not None:
             self.counts["crash_points"] += 1
@@ -309,8 +337,10 @@ class Simulator:
             node = self.nodes[name]
             self.counts["delivered"] += 1
             self._note("deliver", name, f"from {src} {msg!r}")
+            before = node.state
             node.state, effects = node.actor.on_message(name, node.state, src, msg,
                                                         node.clock.local(self.now))
+            self._apply(name, effects, kind, (src, msg), before)
         else:
             name, timer, gen = data
             node = self.nodes[name]
@@ -319,9 +349,10 @@ class Simulator:
             del node.timers[timer]
             self.counts["timers"] += 1
             self._note("timer", name, timer)
+            before = node.state
             node.state, effects = node.actor.on_timer(name, node.state, timer,
                                                       node.clock.local(self.now))
-        self._apply(name, effects)
+            self._apply(name, effects, kind, (timer,), before)
 
     def _pause(self, name: str) -> None:
         node = self.nodes[name]
@@ -344,6 +375,8 @@ class Simulator:
         node = self.nodes[name]
         if not node.up:
             return
+        if self.record and what == "crash":
+            self.steps.append(SimStep("crash", name, (), node.state))
         node.up, node.paused, node.waiting, node.timers = False, False, [], {}
         node.state = None
         self._note(what, name, detail)
@@ -355,7 +388,7 @@ class Simulator:
         node.up = True
         self._note("restart", name, repr(node.durable))
         node.state, effects = node.actor.on_start(name, node.durable, node.clock.local(self.now))
-        self._apply(name, effects)
+        self._apply(name, effects, "restart")
 
     # -- the run
     def run(self) -> SimResult:
@@ -369,7 +402,7 @@ class Simulator:
         for name, node in self.nodes.items():
             self._note("start", name)
             node.state, effects = node.actor.on_start(name, None, node.clock.local(0.0))
-            self._apply(name, effects)
+            self._apply(name, effects, "start")
         events, stopped = 0, "quiescent"
         while self.queue:
             if self.stop is not None and self.stop(self.outputs):
@@ -391,10 +424,10 @@ class Simulator:
         return SimResult(self.outputs, self.counts, self.log, self.sent,
                          {n: x.state for n, x in self.nodes.items()},
                          {n: x.durable for n, x in self.nodes.items()},
-                         round(self.now, 6), stopped, events)
+                         round(self.now, 6), stopped, events, self.steps)
 
 
 def simulate(actors: Mapping[str, Any], config: SimConfig,
-             stop: Callable[[Outputs], bool] | None = None) -> SimResult:
+             stop: Callable[[Outputs], bool] | None = None, record: bool = False) -> SimResult:
     """Run ``actors`` under ``config`` once (see ``Simulator``)."""
-    return Simulator(actors, config, stop).run()
+    return Simulator(actors, config, stop, record).run()

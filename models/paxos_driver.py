@@ -40,7 +40,7 @@ from paxchain.models.errors import UserError
 if TYPE_CHECKING:
     from paxchain.impl.net import Cluster, NetSpec
 
-__all__ = ["Scenario", "PaxosRun", "simulate_scenario", "observe", "NetScenario",
+__all__ = ["Scenario", "PaxosRun", "simulate_scenario", "observe", "model_config", "NetScenario",
            "run_cluster", "run_net", "observe_net", "decisions", "learners", "nodes_in_role",
            "MAX_NODES"]
 
@@ -180,8 +180,9 @@ class PaxosRun:
     quorum: int
 
 
-def simulate_scenario(sc: Scenario) -> SimResult:
-    """Validate ``sc`` and run it in the simulator."""
+def simulate_scenario(sc: Scenario, record: bool = False) -> SimResult:
+    """Validate ``sc`` and run it in the simulator (``record``: keep its steps, for
+    ``model_config`` and ``paxchain.models.sim_steps``)."""
     sc.validate()
     cluster = sc.cluster()
     learners = nodes_in_role(cluster, "learner")
@@ -189,7 +190,43 @@ def simulate_scenario(sc: Scenario) -> SimResult:
     def stop(outputs: dict[str, list]) -> bool:
         return sc.stop == "decided" and all(outputs[l] for l in learners)
 
-    return simulate({n: actor for n, (actor, _) in cluster.items()}, sc.config(), stop)
+    return simulate({n: actor for n, (actor, _) in cluster.items()}, sc.config(), stop, record)
+
+
+# The paxos-system model's parameter ranges (``paxchain.models.paxos_system``).
+_MODEL_LIMITS = {"acceptors": 7, "proposers": 5, "learners": 3, "max_rounds": 6, "crashes": 9}
+
+
+def model_config(sc: Scenario, result: SimResult) -> tuple[dict[str, str], str | None]:
+    """The ``paxos-system`` parameters (as ``--param`` text) and variant under which the
+    recorded run ``result`` of ``sc`` is a run of the model: the same nodes and variant, each
+    proposer's first value ``vi`` (``values`` = proposers), as many rounds as the run's
+    proposers prepared, a crash budget for its crashes and crash points, and the duplicating
+    network (loss, duplication and reordering without bound). ``UserError`` (one line) for a
+    run the model cannot have: more than one variant, a size beyond the model's ranges, or a
+    proposer that restarted (the simulator gives its new incarnation a value ``virk`` that the
+    model names otherwise). Whether the run then replays is for the model to say."""
+    if len(sc.variants) > 1:
+        raise UserError("paxos-system takes one variant; the run has "
+                        + ", ".join(sc.variants))
+    cluster = sc.cluster()
+    proposers = set(nodes_in_role(cluster, "proposer"))
+    restarted = sorted({s.node for s in result.steps if s.kind == "restart"} & proposers)
+    if restarted:
+        raise UserError(f"{', '.join(restarted)} restarted in the run: the simulator's new "
+                        f"incarnation proposes a value (v1r1, ...) that paxos-system does not have")
+    rounds = max((m.ballot[0] for _, src, _, m in result.sent
+                  if src in proposers and type(m) is Prepare), default=1)
+    crashes = sum(1 for s in result.steps if s.kind == "crash" or s.cut is not None)
+    params = {"acceptors": sc.acceptors, "proposers": sc.proposers, "values": sc.proposers,
+              "learners": sc.learners, "max_rounds": max(rounds, 1), "crashes": crashes,
+              "crash_points": int(any(s.cut is not None for s in result.steps)),
+              "network": "duplicating"}
+    for name, top in _MODEL_LIMITS.items():
+        if params[name] > top:  # type: ignore[operator]
+            raise UserError(f"paxos-system has at most {name}={top}; the run needs "
+                            f"{params[name]}")
+    return {k: str(v) for k, v in params.items()}, (sc.variants[0] if sc.variants else None)
 
 
 def _decided(outputs: list) -> list[tuple[float, Any]]:

@@ -8,6 +8,13 @@ learner's decision with its time, what was *chosen*, the verdicts for agreement 
 decided and both properties hold; 1: a property is violated; 3: no violation, but some learner
 had not decided when the run ended; 2: bad input. ``--save FILE`` writes the simulation trace,
 ``--replay FILE`` re-runs and re-checks one.
+
+A violation found this way is carried over to the model ``paxos-system`` with ``--out DIR``
+(the trace set, as ``check --out`` writes it) or ``--minimize`` (shortened first, as ``check
+--minimize`` shortens a depth-first trace): ``paxchain.checker.paxos_runs.counterexample``
+re-executes the run in the model, so what is printed and written is a model trace that
+``paxchain replay`` confirms. A run the model cannot re-execute is one line saying why; the
+simulator's verdict (exit 1) stands.
 """
 
 from __future__ import annotations
@@ -25,8 +32,11 @@ from paxchain.checker.driver_cli import (FINITE, POSITIVE, Param, crash_point_op
                                          resolve_params, seed_option, sim_fault_options,
                                          variant_option)
 from paxchain.checker.files import read_json, write_atomic
-from paxchain.checker.paxos_runs import (exit_code, replay_data, run_scenario, summary_text,
-                                         trace_json)
+from paxchain.checker.outdir import staged_dir
+from paxchain.checker.paxos_runs import (counterexample, exit_code, replay_data, run_scenario,
+                                         summary_text, trace_json)
+from paxchain.checker.render_text import trace_text
+from paxchain.models.errors import UserError
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.paxos_driver import Scenario
 
@@ -60,9 +70,16 @@ PARAMS = (Param("acceptors", click.IntRange(min=1), 3, "acceptors a1..aN"),
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the simulation trace.")
 @click.option("--replay", "replay_file", type=click.Path(dir_okay=False),
               help="Re-run and re-check a saved simulation trace (other options ignored).")
+@click.option("--minimize", is_flag=True,
+              help="A violation: re-executed as a run of the model paxos-system and "
+                   "shortened there, as check --minimize does; prints the trace.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="A violation: write it, re-executed as a trace of paxos-system, in every "
+                   "format (trace.json, .txt, .dot, .svg, ...) into DIR, as check --out does.")
 def subcommand(params, seed, loss, dup, latency, crashes, offsets, drifts, pauses,
                retry_timeout, backoff, max_rounds, until, variants, crash_points,
-               crash_points_max, crash_points_down, to_quiescence, save, replay_file) -> None:
+               crash_points_max, crash_points_down, to_quiescence, save, replay_file,
+               minimize, out) -> None:
     """Simulate single-decree Paxos (impl/paxos.py); print decisions, time to decide,
     messages and ballots. Same seed, same output."""
     if replay_file:
@@ -88,4 +105,28 @@ def subcommand(params, seed, loss, dup, latency, crashes, offsets, drifts, pause
     if save:
         write_atomic(save, json.dumps(trace_json(sc, result, verdict), indent=1) + "\n")
         echo(f"trace: {save}")
+    if verdict.violated and (minimize or out):
+        _carry_over(sc, verdict, minimize, out)
+    elif minimize or out:
+        echo("no property is broken: no counterexample to carry over to paxos-system")
     sys.exit(code)
+
+
+def _carry_over(sc, verdict, minimize: bool, out: str | None) -> None:
+    """Print (and with ``out`` write) the violation as a trace of paxos-system."""
+    try:
+        trace, lines = counterexample(sc, verdict, minimize)
+    except UserError as exc:  # the simulator's verdict stands; only the model trace is missing
+        echo(f"no model trace: {exc}")
+        return
+    echo("")
+    for line in lines:
+        echo(line)
+    written = []
+    if out:
+        with staged_dir(out) as stage:
+            written = stage.write_trace(trace)
+    echo("")
+    echo(trace_text(trace, str(written[0]) if written else None), nl=False)
+    if written:
+        echo("\nwrote " + ", ".join(str(x) for x in written))
