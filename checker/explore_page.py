@@ -7,7 +7,9 @@ ones the last step changed highlighted), the properties it breaks and the goals 
 enabled steps with the change each makes (red where the step breaks a property, or leads to a
 state breaking one this state does not), the path so far (each entry goes back there), "Jump to a violation" and one
 "Save as trace" link per outcome the path may claim. When a page has shown a state, its body
-carries ``data-path`` (the path shown), which the browser test waits for.
+carries ``data-path`` (the path shown), which the browser test waits for. Hashes of 64 hex
+digits (the chain's) show as their first 8, as in every drawing and the trace viewer, the whole
+value on hover.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ td:first-child{white-space:nowrap}button{margin-right:.6em}#message{margin:.5em 
 _SCRIPT = r"""const $=id=>document.getElementById(id);
 function esc(s){return String(s).replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;',
  '"':'&quot;'})[c]);}
+function short(s){return String(s).replace(/\b([0-9a-f]{8})[0-9a-f]{56}\b/g,'$1');}
+function val(s){const t=short(s);return t===String(s)?esc(s):'<span title="'+esc(s)+'">'+esc(t)+
+ '</span>';}
 function current(){const h=location.hash.replace(/^#\/?/,'');
  const p=h.split('/').filter(x=>x!=='');return p.length?p:['0'];}
 function link(p){return '#/'+p.join('/');}
@@ -39,7 +44,7 @@ async function show(){
  $('error').textContent='';
  const changed=new Set(s.changed);
  $('state').innerHTML='<h2>State at depth '+s.depth+'</h2><table>'+s.vars.map(v=>
-  '<tr class="'+(changed.has(v[0])?'changed':'')+'"><td>'+esc(v[0])+'</td><td>'+esc(v[1])+
+  '<tr class="'+(changed.has(v[0])?'changed':'')+'"><td>'+esc(v[0])+'</td><td>'+val(v[1])+
   '</td></tr>').join('')+'</table>'+
   (s.fails.length?'<p class="bad" id="fails">breaks: '+esc(s.fails.join(', '))+'</p>':'')+
   (s.breaks.length?'<p class="bad">the last step breaks: '+esc(s.breaks.join(', '))+'</p>':'')+
@@ -48,12 +53,12 @@ async function show(){
   (s.steps.length?'':'<p>none: no step is enabled here (a deadlock, or the end of the run)</p>')+
   '<ol>'+s.steps.map((e,k)=>{const bad=e.breaks.concat(e.fails.filter(n=>!s.fails.includes(n)));
    return '<li class="'+(bad.length?'bad-step':'')+'"><a class="step" data-k="'+k+'" href="'+
-   link(p.concat([k]))+'">'+esc(e.label)+'</a>'+(bad.length?' <span class="bad">breaks '+
-   esc(bad.join(', '))+'</span>':'')+'<br><small>'+esc(e.changes.length?e.changes.join('; '):
+   link(p.concat([k]))+'">'+esc(short(e.label))+'</a>'+(bad.length?' <span class="bad">breaks '+
+   esc(bad.join(', '))+'</span>':'')+'<br><small>'+esc(e.changes.length?short(e.changes.join('; ')):
    'no change: the step leads back to this state')+
    '</small></li>';}).join('')+'</ol>';
  $('path').innerHTML='Path: <a href="'+link(p.slice(0,1))+'">initial state '+esc(p[0])+'</a>'+
-  s.trail.map((t,n)=>' &rarr; <a href="'+link(p.slice(0,n+2))+'">'+esc(t)+'</a>').join('');
+  s.trail.map((t,n)=>' &rarr; <a href="'+link(p.slice(0,n+2))+'">'+esc(short(t))+'</a>').join('');
  $('back').disabled=p.length<2;
  $('bookmark').innerHTML=s.claims.length?s.claims.map(c=>'<a class="bookmark" download '+
   'href="/api/trace?path='+p.join('/')+'&property='+encodeURIComponent(c.property)+'">'+

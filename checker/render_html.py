@@ -39,7 +39,8 @@ from typing import Any, Mapping
 
 from paxchain.checker.render_dot import (dot_available, message_sequence, render_svg,
                                          step_node_names)
-from paxchain.checker.render_text import format_value, loop_text, reproduce_command
+from paxchain.checker.render_text import (format_value, loop_text, reproduce_command,
+                                          short_hashes)
 from paxchain.checker.trace import Trace
 
 __all__ = ["trace_html", "step_nodes"]
@@ -68,31 +69,39 @@ def _svg(dot_source: str) -> str:
             f'<pre class="dot">{html.escape(dot_source)}</pre>')
 
 
+def _shown(value: Any) -> str:
+    """``value`` as the state panel shows it: its text with 64-hex hashes cut to 8 digits, as
+    everywhere else in the viewer (the whole text on hover where something was cut)."""
+    text = format_value(value)
+    short = short_hashes(text)
+    if short == text:
+        return html.escape(text)
+    return f'<span title="{html.escape(text)}">{html.escape(short)}</span>'
+
+
 def _value_html(var: str, old: Any, new: Any) -> str:
-    e = html.escape
     if isinstance(new, Mapping) and (old is _MISSING or isinstance(old, Mapping)):
         rows = []
         for k, v in new.items():
             ov = _MISSING if old is _MISSING else old.get(k, _MISSING)
             changed = old is not _MISSING and ov != v
-            was = (f' <span class="was">was {e(format_value(ov))}</span>'
+            was = (f' <span class="was">was {_shown(ov)}</span>'
                    if changed and ov is not _MISSING else "")
-            rows.append(f'<tr class="{"changed" if changed else ""}"><th>{e(format_value(k))}'
-                        f'</th><td>{e(format_value(v))}{was}</td></tr>')
+            rows.append(f'<tr class="{"changed" if changed else ""}"><th>{_shown(k)}'
+                        f'</th><td>{_shown(v)}{was}</td></tr>')
         return f'<table class="map">{"".join(rows)}</table>'
     if isinstance(new, (set, frozenset)) and (old is _MISSING or isinstance(old, (set, frozenset))):
         items = []
         for x in sorted(new, key=format_value):
             added = old is not _MISSING and x not in old
-            items.append(f'<li class="{"changed added" if added else ""}">{e(format_value(x))}'
-                         f'</li>')
+            items.append(f'<li class="{"changed added" if added else ""}">{_shown(x)}</li>')
         if old is not _MISSING:
             for x in sorted(old - new, key=format_value):
-                items.append(f'<li class="changed removed">{e(format_value(x))}</li>')
+                items.append(f'<li class="changed removed">{_shown(x)}</li>')
         return f'<ul class="set">{"".join(items) or "<li class=empty>(empty)</li>"}</ul>'
     changed = old is not _MISSING and old != new
-    was = f' <span class="was">was {e(format_value(old))}</span>' if changed else ""
-    return f'<span class="{"changed" if changed else ""}">{e(format_value(new))}</span>{was}'
+    was = f' <span class="was">was {_shown(old)}</span>' if changed else ""
+    return f'<span class="{"changed" if changed else ""}">{_shown(new)}</span>{was}'
 
 
 def _state_html(i: int, trace: Trace, prev: dict | None, cur: dict, hidden: bool) -> str:
@@ -102,7 +111,7 @@ def _state_html(i: int, trace: Trace, prev: dict | None, cur: dict, hidden: bool
         title = "State 0 (initial)"
     else:
         lane = f" [{step.label.lane}]" if step.label.lane else ""
-        title = f"After step {i}: {step.label}{lane}"
+        title = short_hashes(f"After step {i}: {step.label}{lane}")
     rows = []
     for var, value in cur.items():
         old = _MISSING if prev is None else prev.get(var, _MISSING)
