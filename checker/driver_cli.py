@@ -1,5 +1,7 @@
 """What the ``simulate`` and ``run`` commands share: their one option dialect, option types,
-the parsers of fault schedules given as text, and the start-up report of a real run.
+the parsers of fault schedules given as text, and the start-up report of a real run. The
+model commands (``check``, ``graph``, ``explore``) take their ``--param`` and ``--variant``
+from here too (``model_options``): one declaration of each.
 
 The dialect is ``paxchain check``'s: protocol parameters are ``--param NAME=VALUE`` (``-p``)
 under the names the models use (``acceptors``, ``nodes``, ``k``, ``tie``...), a seeded bug is
@@ -26,6 +28,7 @@ from paxchain.impl.simulator import Clock, Crash, Latency, Pause
 from paxchain.models.errors import UserError, finite_number
 
 __all__ = ["FINITE", "POSITIVE", "Param", "DialectCommand", "driver_command", "param_option",
+           "model_options",
            "resolve_params", "variant_option", "crash_point_options", "real_latency_option",
            "parse_latency", "parse_real_latency", "parse_pause", "parse_crash",
            "parse_node_value", "parse_clocks", "startup_text", "plural", "OLD_SPELLINGS",
@@ -139,12 +142,24 @@ def driver_command(name: str, params: Iterable[Param] = (),
     return click.command(name, cls=DialectCommand, old=table)
 
 
-def param_option(params: Iterable[Param]) -> Any:
-    """The repeatable ``--param NAME=VALUE`` (``-p``) option over ``params``."""
-    listed = "; ".join(f"{p.name}={p.default} ({p.doc})" for p in params)
+def param_option(params: Iterable[Param] | None = None) -> Any:
+    """The repeatable ``--param NAME=VALUE`` (``-p``) option: over a driver's ``params``
+    (listed in its help), or with ``None`` a model's (``paxchain list`` names them)."""
+    if params is None:
+        text = "Model parameter (repeatable); see `paxchain list`."
+    else:
+        listed = "; ".join(f"{p.name}={p.default} ({p.doc})" for p in params)
+        text = f"Protocol parameter (repeatable), named as in `paxchain check`: {listed}."
     return click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-                        help=f"Protocol parameter (repeatable), named as in `paxchain check`: "
-                             f"{listed}.")
+                        help=text)
+
+
+def model_options(f: Any) -> Any:
+    """A model command's ``--param NAME=VALUE`` (repeatable) and ``--variant NAME`` (one; the
+    model registry checks both when it builds the model)."""
+    f = click.option("--variant", default=None, metavar="NAME",
+                     help="A seeded bug variant of the model (see `paxchain list MODEL`).")(f)
+    return param_option()(f)
 
 
 def resolve_params(pairs: Iterable[str], params: Iterable[Param]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from pathlib import Path
 import click
 
 from paxchain.checker.cli import echo, verdict
+from paxchain.checker.driver_cli import model_options
 from paxchain.checker.files import write_atomic
 from paxchain.models import registry
 from paxchain.models.errors import UserError
@@ -119,9 +120,7 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
 @click.option("--model", "model_option", metavar="MODEL", default=None,
               help="The model, as the MODEL argument: a name from `paxchain list`, or your own "
                    "as MODULE:FACTORY or FILE.py:FACTORY.")
-@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="Model parameter (repeatable); see `paxchain list`.")
-@click.option("--variant", default=None, help="A seeded bug variant of the model.")
+@model_options
 @click.option("--engine", type=click.Choice(["explicit", "bmc", "random"]), default="explicit",
               show_default=True,
               help="explicit: exhaustive search; bmc: Z3 bounded model checking to --depth; "

@@ -18,6 +18,7 @@ import click
 
 from paxchain.checker.cli import echo
 from paxchain.checker.commands.check import parse_pairs
+from paxchain.checker.driver_cli import model_options
 from paxchain.checker.explore_server import make_server
 from paxchain.checker.files import write_atomic
 from paxchain.checker.render_graph import graph_dot
@@ -30,9 +31,7 @@ __all__ = ["command"]
 
 @click.command("explore")
 @click.argument("model")
-@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="Model parameter (repeatable); see `paxchain list`.")
-@click.option("--variant", default=None, help="A seeded bug variant of the model.")
+@model_options
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Serve on this port of 127.0.0.1 (0: a free one).")
 @click.option("--no-browser", is_flag=True, help="Print the URL only; do not open a browser.")

@@ -13,6 +13,7 @@ import click
 
 from paxchain.checker.cli import echo, verdict
 from paxchain.checker.commands.check import parse_pairs
+from paxchain.checker.driver_cli import model_options
 from paxchain.checker.files import write_atomic
 from paxchain.checker.render_dot import DotFailed, dot_available, render_svg
 from paxchain.checker.render_graph import explorer_html, graph_dot
@@ -25,9 +26,7 @@ __all__ = ["command"]
 
 @click.command("graph")
 @click.argument("model")
-@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="Model parameter (repeatable); see `paxchain list`.")
-@click.option("--variant", default=None, help="A seeded bug variant of the model.")
+@model_options
 @click.option("--max-states", type=click.IntRange(min=1), default=2000, show_default=True,
               help="Cut the graph after this many states (then exit 3: not the whole space).")
 @click.option("--symmetry", is_flag=True, help="One state per orbit of the model's symmetry.")
