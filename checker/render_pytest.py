@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from paxchain.checker.render_text import param_text
 from paxchain.checker.trace import Trace
 from paxchain.models.properties import SOMETIMES, Kind
 
@@ -19,13 +20,6 @@ __all__ = ["test_source", "pasteable"]
 
 # The kinds a finite run can show (a liveness counterexample is a lasso, an infinite run).
 _FINITE = (Kind.INVARIANT, Kind.TRANSITION, Kind.QUIESCENT, Kind.SOMETIMES, Kind.DEADLOCK)
-
-
-def _param_text(value: object) -> str:
-    """A parameter as ``--param`` takes it (lists comma-joined), as the reproduce line has it."""
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
-    return str(value)
 
 
 def _name(*parts: str | None) -> str:
@@ -58,7 +52,7 @@ def test_source(trace: Trace) -> str:
         f"        {m.name!r}, {trace.prop!r},",
     ]
     if m.params:
-        items = [f"{k!r}: {_param_text(v)!r}" for k, v in m.params.items()]
+        items = [f"{k!r}: {param_text(v)!r}" for k, v in m.params.items()]
         one_line = f"        params={{{', '.join(items)}}},"
         if len(one_line) <= 99:
             lines.append(one_line)

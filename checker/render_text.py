@@ -20,7 +20,8 @@ from paxchain.models.properties import INVARIANT, LIVENESS, QUIESCENT, SOMETIMES
 from paxchain.specs.model_properties import properties_of
 from paxchain.models.values import Record
 
-__all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command", "loop_text",
+__all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command", "param_text",
+           "loop_text",
            "short_hashes", "final_note_lines", "property_reads"]
 
 _MISSING = object()
@@ -71,14 +72,21 @@ def diff_vars(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def param_text(value: Any) -> str:
+    """A model parameter as ``--param NAME=TEXT`` takes it back: a list or tuple
+    comma-joined, anything else as ``str`` (the reproduce line and the pasteable test alike)."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value)
+
+
 def reproduce_command(trace: Trace) -> str:
     """The ``paxchain check`` command line that finds this trace again, each word quoted for
     the shell where it needs it (a model file's path with a space, say)."""
     m = trace.model
     parts = ["paxchain", "check", m.name]
     for k, v in m.params.items():
-        text = ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
-        parts += ["--param", f"{k}={text}"]
+        parts += ["--param", f"{k}={param_text(v)}"]
     if m.variant:
         parts += ["--variant", m.variant]
     if trace.kind in LIVENESS:  # liveness properties may be opt-in: name it
