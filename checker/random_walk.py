@@ -5,7 +5,8 @@ initial state, taking a randomly chosen enabled step until ``options.max_depth``
 ``DEFAULT_DEPTH``) or a state with no step. Every state met is checked against the invariants
 and quiescent properties, every step against the transition properties, and a goal reached on a
 run is a witness. A violation comes back with the run that found it, up to the violating state —
-a genuine run, usually far longer than the shortest (``--minimize`` shortens it).
+a genuine run, usually far longer than the shortest (``--minimize`` shortens it), and its
+detail names the run that found it ("broken by random run 6 (seed 1)").
 
 It never claims *holds*: a property no run broke is *incomplete*, and the result says how many
 runs of how many steps were sampled (``STOP_SAMPLED``). Liveness properties are not checked by
@@ -57,14 +58,17 @@ def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WAL
     def open_(ps: list[Property]) -> list[Property]:
         return [p for p in ps if results[p.name].verdict != VIOLATED]
 
+    def found(p: Property, trace: Trace) -> None:
+        r = results[p.name]
+        r.verdict, r.trace = VIOLATED, trace
+        r.detail = f"broken by random run {runs:,} (seed {seed})"
+
     def at_state(steps: list[Step]) -> None:
         s = steps[-1].state
         seen.add(model.fingerprint(s))
         for p in open_(states_props):
             if not p.holds_at(s):
-                r = results[p.name]
-                r.verdict = VIOLATED
-                r.trace = Trace(model, p.name, p.kind, p.summary, list(steps), explain(p, s))
+                found(p, Trace(model, p.name, p.kind, p.summary, list(steps), explain(p, s)))
         for p in goals:
             if results[p.name].verdict != HOLDS and p.check(s):
                 r = results[p.name]
@@ -85,10 +89,8 @@ def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WAL
                 label, t = succ[rng.randrange(len(succ))]
                 for p in open_(edges):
                     if not p.check(s, t):
-                        r = results[p.name]
-                        r.verdict = VIOLATED
-                        r.trace = Trace(model, p.name, p.kind, p.summary,
-                                        steps + [Step(label, t)], explain(p, s, t))
+                        found(p, Trace(model, p.name, p.kind, p.summary,
+                                       steps + [Step(label, t)], explain(p, s, t)))
                 steps.append(Step(label, t))
                 s = t
                 at_state(steps)

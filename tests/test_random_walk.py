@@ -31,6 +31,13 @@ def test_a_random_run_finds_the_bug_and_minimize_shortens_it():
     assert len(shorten(p.trace).steps) - 1 == 8
     again = random_walk.check(model, Options(), walks=100, seed=1).get("agreement").trace
     assert [s.state for s in again.steps] == [s.state for s in p.trace.steps]  # same seed
+    # The detail names the run that broke it: the runs before it broke nothing, so with that
+    # many walks the same seed finds it again, and with one fewer it does not.
+    run = int(p.detail.split("random run ")[1].split()[0])
+    assert p.detail == f"broken by random run {run} (seed 1)"
+    assert random_walk.check(model, Options(), walks=run, seed=1).verdict == VIOLATED
+    if run > 1:
+        assert random_walk.check(model, Options(), walks=run - 1, seed=1).verdict != VIOLATED
 
 
 def test_no_violation_is_incomplete_never_holds():
