@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import time
 
-from paxchain.checker.explicit import selected
+from paxchain.checker.explicit import retrying, selected
 from paxchain.checker.progress import over_memory
 from paxchain.checker.result import (HOLDS, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_SAMPLED,
                                      STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result,
@@ -36,10 +36,14 @@ DEFAULT_WALKS = 1000
 
 def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WALKS,
           seed: int = 0) -> Result:
-    """Sample ``walks`` random runs of ``model`` (module docstring)."""
-    options = options or Options()
+    """Sample ``walks`` random runs of ``model`` (module docstring). A reduction whose premise
+    fails on a run is switched off and the sampling starts again (``explicit.retrying``)."""
     if walks < 1:
         raise ValueError("the number of random runs must be at least 1")
+    return retrying(model, options or Options(), lambda m, o: _sample(m, o, walks, seed))
+
+
+def _sample(model: Model, options: Options, walks: int, seed: int) -> Result:
     depth = options.max_depth if options.max_depth is not None else DEFAULT_DEPTH
     props = selected(model, options.only)  # as the exhaustive search selects them
     if not props:
