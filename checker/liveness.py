@@ -65,9 +65,12 @@ Key = tuple[int, Hashable]  # (index of the fairness assumption, the instance's 
 
 def without_reductions(model: Model) -> tuple[Model, list[str]]:
     """``model`` with every active reduction of its own switched off, and the texts saying so
-    (symmetry is the engine's option, refused separately)."""
+    (symmetry is the engine's option, refused separately) — but those the model names in
+    ``liveness_exact``: bisimulations whose premise it checks itself and whose fairness keys
+    it keeps exact (``paxchain.models.ballot_quotient``), which liveness may keep."""
+    keep = set(getattr(model, "liveness_exact", ()))
     for r in model.reductions():
-        if r.active and r.name != "symmetry":
+        if r.active and r.name != "symmetry" and r.name not in keep:
             model = model.without_reduction(r.name, "liveness is checked")
     return model, [r.text() for r in model.reductions() if r.name != "symmetry"]
 
@@ -451,6 +454,9 @@ def _judge(graph: _Graph, prop: Property, complete: bool) -> PropertyResult:
             trace = _trace(prod, prefix + loop, k,
                            f"the steps after state {k} return to it and repeat forever; the "
                            "loop is fair and the property stays pending")
+            note = getattr(graph.model, "lasso_note", None)  # a quotient's word on its loop
+            if note is not None:
+                trace.explanation += note([(s.label, s.state) for s in trace.steps], k)
         r.verdict, r.trace = VIOLATED, trace
     elif complete:
         r.verdict = HOLDS

@@ -22,8 +22,11 @@ kinds of assumption, each with a name and a docstring in words that reports prin
 
 - ``Priority`` — a timing assumption with no clock: a ``slow`` step is not taken while an
   ``urgent`` step is enabled ("a retry timer does not fire while a message can still be
-  delivered": timeouts are longer than message delays). The engine leaves such steps out of
-  the graph it judges liveness on; safety is still checked on every step.
+  delivered": timeouts are longer than message delays). ``holds_back(urgent, slow)``, when
+  given, narrows it to the pairs it names ("a node's timer does not fire while a message *to
+  or from that node* can be delivered": each timeout exceeds its own node's round trip, not
+  every other node's). The engine leaves such steps out of the graph it judges liveness on;
+  safety is still checked on every step.
 
 A run is fair when it meets every assumption; liveness properties hold "on every fair run".
 """
@@ -85,6 +88,7 @@ class Priority:
     doc: str
     urgent: Callable[[Label], bool]
     slow: Callable[[Label], bool]
+    holds_back: Callable[[Label, Label], bool] | None = None  # (urgent, slow); None: every pair
 
     def text(self) -> str:
         return f"{self.name} (timing): {_summary(self.doc, self.name)}"
@@ -117,12 +121,17 @@ def split(assumptions: Iterable[Any], model_name: str = "model"
 def kept_steps(steps: Sequence[tuple[Label, Any]], priorities: Sequence[Priority]
                ) -> list[tuple[Label, Any]]:
     """The steps of one state that the timing assumptions allow: each ``Priority`` removes its
-    slow steps when one of its urgent steps is among them (an urgent step stays, so a state
-    with steps keeps one)."""
+    slow steps when one of its urgent steps that holds them back is among them (an urgent step
+    stays, so a state with steps keeps one)."""
     out = list(steps)
     for p in priorities:
-        if any(p.urgent(label) for label, _ in out):
-            out = [(label, t) for label, t in out if p.urgent(label) or not p.slow(label)]
+        urgent = [label for label, _ in out if p.urgent(label)]
+        if not urgent:
+            continue
+        rel = p.holds_back
+        out = [(label, t) for label, t in out
+               if p.urgent(label) or not p.slow(label)
+               or (rel is not None and not any(rel(u, label) for u in urgent))]
     return out
 
 

@@ -88,15 +88,21 @@ class PaxosSystem(ActorSystem):
                  max_rounds: int = 2, learners: int = 1, network: str = "duplicating",
                  drops: int = 0, duplicates: int = 0, crashes: int = 1, history: bool = True,
                  bury: bool = True, spent_reports: bool = False, crash_points: bool = True,
-                 noop: bool = True, tallies: bool = True, variant: str | None = None) -> None:
+                 noop: bool = True, tallies: bool = True, variant: str | None = None,
+                 timely: str = "all") -> None:
         self._kwargs = dict(acceptors=acceptors, proposers=proposers, values=values,
                             max_rounds=max_rounds, learners=learners, network=network,
                             drops=drops, duplicates=duplicates, crashes=crashes,
                             history=history, bury=bury, spent_reports=spent_reports,
                             crash_points=crash_points, noop=noop, tallies=tallies,
-                            variant=variant)
-        if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 1 or learners < 0:
-            raise ValueError("need acceptors, proposers, values, max_rounds >= 1, learners >= 0")
+                            variant=variant, timely=timely)
+        if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 0 or learners < 0:
+            raise ValueError("need acceptors, proposers, values >= 1, max_rounds, learners >= 0")
+        if max_rounds == 0 and history:
+            raise ValueError("max_rounds=0 (unbounded rounds) records no history: Lamport's "
+                             "encoding numbers a finite set of ballots")
+        # The timing assumption of the liveness checks (``paxchain.models.actor_fairness``).
+        self.timely = timely
         PAXOS.check([variant] if variant is not None else [])
         self.value_names = tuple(f"v{i + 1}" for i in range(values))
         plan = [tuple(self.value_names[(i + k) % values] for k in range(values))
@@ -117,7 +123,7 @@ class PaxosSystem(ActorSystem):
                        - set(self.value_names))
         abs_values = self.value_names + tuple(extra)
         self.value_index = {v: i for i, v in enumerate(abs_values)}
-        self.abstract = LamportPaxos(acceptors, len(abs_values), len(self.ballots) - 1)
+        self.abstract = LamportPaxos(acceptors, len(abs_values), max(len(self.ballots) - 1, 0))
         self.acc_index = {x: i for i, x in enumerate(self.acceptor_ids)}
         self._learner_set = frozenset(self.learner_ids)
         self._proposer_set = frozenset(self.proposer_ids)
@@ -140,6 +146,8 @@ class PaxosSystem(ActorSystem):
             params["noop"] = 0
         if not tallies:
             params["tallies"] = 0
+        if timely != "all":
+            params["timely"] = TIMELY_PARAM[timely]
         super().__init__(
             actors, network=network, drops=drops, duplicates=duplicates, crashes=crashes,
             symmetric=[self.acceptor_ids],
@@ -174,7 +182,7 @@ class PaxosSystem(ActorSystem):
             return super().without_reduction(name, why)
         if name not in flags:
             raise ValueError(f"paxos-system cannot switch off reduction {name!r}")
-        m = PaxosSystem(**{**self._kwargs, flags[name]: name == "compaction"})
+        m = type(self)(**{**self._kwargs, flags[name]: name == "compaction"})
         m.off = {**self.off, name: why}
         return m
 
@@ -206,6 +214,8 @@ class PaxosSystem(ActorSystem):
         ballots = (self.ballot_index, "ballots",
                    f"a proposer's rounds are 1..max_rounds={self._kwargs['max_rounds']}: it "
                    f"must start at round 1 and give up after max_rounds")
+        if not self.ballots:  # unbounded rounds (max_rounds=0): every ballot is the model's
+            ballots = (_AnyBallot(), "ballots", "")
         values = (self.value_index, "values",
                   "a value no client proposed would break validity, but the abstraction "
                   "cannot name it (an actor may declare more in extra_values)")
@@ -419,24 +429,56 @@ class PaxosSystem(ActorSystem):
         return frozenset(itertools.chain.from_iterable(self.plan.values()))
 
     def fairness(self):
-        """Fair delivery, timers and restarts, timely timers (``paxchain.models.actor_fairness``)."""
-        return actor_fairness(self)
+        """Fair delivery, timers and restarts, and the timing assumption ``timely`` names
+        (``paxchain.models.actor_fairness``)."""
+        return actor_fairness(self, self.timely)
+
+
+class _AnyBallot:
+    """Every well-formed ballot (the ballots of unbounded rounds)."""
+
+    def __contains__(self, b: Any) -> bool:
+        return px.valid_ballot(b)
+
+    def __iter__(self):
+        return iter(("(round, pid) for any round >= 0",))
+
+
+# ``timely``'s values as ``-p timely=`` spells them: 1, own, 0.
+TIMELY_PARAM = {"all": 1, "own": "own", "none": 0}
+
+
+def _timely(text: Any) -> str:
+    words = {"1": "all", "all": "all", "own": "own", "0": "none", "none": "none"}
+    if str(text) not in words:
+        raise BadInput(f"{text!r} is not a timing assumption (known: 1: every timer waits for "
+                       "the whole network; own: a node's timer waits for its own messages; "
+                       "0: none)")
+    return words[str(text)]
 
 
 # -- the CLI's view ----------------------------------------------------------------------------
 
 def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learners=1,
            network="duplicating", drops=0, duplicates=0, crashes=1, history=1, bury=1,
-           spent_reports=0, crash_points=1, noop=1, tallies=1):
+           spent_reports=0, crash_points=1, noop=1, tallies=1, timely="all"):
     if network == "duplicating" and (drops or duplicates):
         raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
                          "network loses and duplicates without bound)")
+    timely = _timely(timely)
+    if max_rounds == 0:  # unbounded rounds: ballots renamed by their order
+        from paxchain.models.ballot_quotient import BallotQuotient
+        return BallotQuotient(acceptors=acceptors, proposers=proposers, values=values,
+                              learners=learners, network=network, drops=drops,
+                              duplicates=duplicates, crashes=crashes, bury=bool(bury),
+                              crash_points=bool(crash_points), noop=bool(noop),
+                              tallies=bool(tallies), variant=variant, timely=timely)
     return PaxosSystem(acceptors=acceptors, proposers=proposers, values=values,
                        max_rounds=max_rounds, learners=learners, network=network, drops=drops,
                        duplicates=duplicates, crashes=crashes, history=bool(history),
                        bury=bool(bury), spent_reports=bool(spent_reports),
                        crash_points=bool(crash_points), noop=bool(noop),
-                       tallies=bool(tallies), variant=variant)
+                       tallies=bool(tallies), variant=variant, timely=timely)
 
 
 def _network(text: str) -> str:
@@ -452,7 +494,10 @@ def _entries():
         params=(Param("acceptors", int_param(1, 7), 3, "number of acceptors a1..aN"),
                 Param("proposers", int_param(1, 5), 2, "number of proposers p1..pM"),
                 Param("values", int_param(1, 5), 2, "number of values v1..vK"),
-                Param("max_rounds", int_param(1, 6), 2, "rounds (ballots) per proposer"),
+                Param("max_rounds", int_param(0, 6), 2,
+                      "rounds (ballots) per proposer; 0: unbounded (needs network=budgeted, "
+                      "keeps no history; ballots renamed by their order: "
+                      "models/ballot_quotient.py)"),
                 Param("learners", int_param(0, 3), 1, "number of learners l1..lK"),
                 Param("network", _network, "duplicating",
                       "; ".join(f"{k}: {v}" for k, v in NETWORKS.items())),
@@ -475,7 +520,10 @@ def _entries():
                       "before the sends that follow, ...)"),
                 Param("tallies", int_param(0, 1), 1,
                       "1: the roles' counts of ignored messages are kept at 0 (a reduction, "
-                      "checked: no handler may read them)")),
+                      "checked: no handler may read them)"),
+                Param("timely", _timely, 1,
+                      "liveness timing: 1: a timer waits while any message can be delivered; "
+                      "own: while one to or from its node can; 0: no timing assumption")),
         variants=PAXOS.docs,
         build=_build,
         reduction_bounds=(

@@ -284,8 +284,13 @@ WITHOUT_HISTORY = [agreement, validity, promise_monotonic, decision_durable, quo
 
 def properties(m) -> list[Property]:
     """The properties of the instance ``m`` (a ``PaxosSystem``), bound to it: those that read
-    the history only when it records one, ``quorum_suffices`` only with 3 or more acceptors."""
+    the history only when it records one, ``quorum_suffices`` only with 3 or more acceptors,
+    none that reads a ballot with unbounded rounds (``max_rounds=0``)."""
     props = PROPERTIES if m.with_history else WITHOUT_HISTORY
     if len(m.acceptor_ids) < 3:  # a majority of 1 or 2 acceptors is all of them
         props = [p for p in props if p is not quorum_suffices]
+    if not m.ballots:  # unbounded rounds, renamed (paxchain.models.ballot_quotient): nothing
+        # that reads a ballot (promise_monotonic compares two across a renamed step)
+        props = [p for p in props if p not in (promise_monotonic, quorum_suffices)]
+        props.append(eventually_proposers_learn)
     return [p.bind(m) for p in props]
