@@ -40,12 +40,18 @@ from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_M
 from paxchain.checker.liveness import SYMMETRY_REFUSED, check_liveness
 from paxchain.checker.trace import rebuild, rebuild_edge
 from paxchain.specs.model_properties import properties_of
+from paxchain.models.subsumption import CoverTable
 
-__all__ = ["check", "selected", "reachable_states", "DEADLOCK"]
+__all__ = ["check", "selected", "reachable_states", "explored_states", "engine_only",
+           "DEADLOCK"]
 
 DEADLOCK = "deadlock_free"
 _DEADLOCK_DOC = "Deadlock freedom: every reachable state has at least one enabled transition."
 _TICK = 512  # expansions between clock (and memory) readings
+# Reductions that this engine applies (through model hooks) and the parallel ones do not, with
+# the model parameter that switches each off.
+_SEQUENTIAL_ONLY = ("subsumption",)
+_SWITCH = {"subsumption": "subsume"}
 
 
 def check(model: Model, options: Options | None = None) -> Result:
@@ -98,7 +104,18 @@ def selected(model: Model, only: tuple[str, ...] | None) -> list[Property]:
 def _check_safety(model: Model, options: Options) -> Result:
     """``check`` for properties other than liveness: the search below, redone without a
     reduction whose premise fails."""
-    return retrying(model, options, lambda m, o: _Search(m, o).run())
+    return retrying(model, options, _sequential)
+
+
+def _sequential(model: Model, options: Options) -> Result:
+    """One sequential search (this module's engine)."""
+    return _Search(model, options).run()
+
+
+def engine_only(model: Model) -> list[str]:
+    """The reductions in force that only the sequential search applies (it asks the model's
+    ``covering``); the parallel and Ray engines refuse a model with any of them in force."""
+    return [r.name for r in model.reductions() if r.active and r.name in _SEQUENTIAL_ONLY]
 
 
 def retrying(model: Model, options: Options,
@@ -107,6 +124,15 @@ def retrying(model: Model, options: Options,
     fails (``ReductionUnsound``) is switched off and the search redone from the start; the
     result lists the reductions in force, and why any is off. Every engine's one loop."""
     symmetry_off = ""
+    # The parallel and Ray engines (both retry through ``parallel.retrying``) keep visited sets
+    # of their own and do not ask ``covering``: refused rather than claimed. Random sampling
+    # keeps none, so a subsumption has nothing to leave out there.
+    if getattr(run, "__module__", "") == "paxchain.checker.parallel" and engine_only(model):
+        from paxchain.checker.level_search import Unsupported  # it imports this module
+        names = engine_only(model)
+        raise Unsupported(f"{', '.join(names)} is applied by the sequential search only: "
+                          f"use one worker, or switch it off ("
+                          + ", ".join(f"-p {_SWITCH.get(n, n)}=0" for n in names) + ")")
     while True:
         try:
             result = run(model, options)
@@ -140,6 +166,16 @@ def reachable_states(model: Model, limit: int | None = None) -> set:
     return seen
 
 
+def explored_states(model: Model, options: Options | None = None) -> set:
+    """The whole states a search explores with the model's reductions in force (symmetry off,
+    full states kept instead of fingerprints): what a reduction leaves of the reachable states,
+    for the tests that compare what the properties read with ``reachable_states``."""
+    search = _Search(model, replace(options or Options(keep_going=True), fingerprints=False,
+                                    symmetry=False))
+    search.run()
+    return set(search.seen)
+
+
 class _Search:
     def __init__(self, model: Model, options: Options) -> None:
         self.model = model
@@ -166,12 +202,32 @@ class _Search:
         if options.symmetry and not model.has_symmetry:
             raise ValueError(f"{model.describe()} has no symmetry to reduce by")
         canon = model.representative if options.symmetry else None
+        self.canon = canon
+        # State subsumption (``paxchain.models.subsumption``): a new state that an explored twin
+        # covers is left out.
+        covering = getattr(model, "covering", None)
+        self.cover = covering() if covering is not None else None
+        self.covers = CoverTable(options.fingerprints) if self.cover is not None else None
+        if self.cover is not None and options.deadlock:
+            raise ValueError("subsumption does not preserve deadlocks (a covered state may have "
+                             "fewer steps than its twin): add -p subsume=0 to --deadlock")
         if options.fingerprints:
             fingerprint = model.fingerprint
             self.key: Callable[[Any], Hashable] = (
                 (lambda s: fingerprint(canon(s))) if canon else fingerprint)
         else:
             self.key = canon if canon else (lambda s: s)
+
+    def _covered(self, state: Any) -> bool:
+        """Whether an explored twin covers ``state`` (then it is left out); otherwise ``state``
+        is recorded as explored (the caller adds it to the visited set)."""
+        rep = self.canon(state) if self.canon is not None else state
+        key, budgets, contents = self.cover(rep)
+        twin = self.covers.find(key, budgets, contents)
+        if twin is None:
+            return False
+        self.model.check_cover(rep, *twin)  # type: ignore[attr-defined]
+        return True
 
     def _counting_nexts(self):
         tally, tallied = self.coverage, self.model.next_states_tallied
@@ -272,7 +328,7 @@ class _Search:
         for s in self.model.initial_states():
             fp = self.key(s)
             self.stats.generated += 1
-            if fp in self.seen:
+            if fp in self.seen or self.covers is not None and self._covered(s):
                 continue
             self.seen[fp] = None
             states.append(s)
@@ -284,7 +340,7 @@ class _Search:
 
     def _bfs(self, start: float) -> int:
         opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
-        nexts = self.nexts
+        nexts, covers = self.nexts, self.covers
         frontier, ffps = self._initial()
         if self.stopped_by:
             return len(frontier)
@@ -321,6 +377,8 @@ class _Search:
                         if at_bound:
                             # A new state lies beyond the depth bound: the search is not exhaustive.
                             self.stopped_by = STOP_MAX_DEPTH
+                            continue
+                        if covers is not None and self._covered(t):
                             continue
                         seen[tfp] = fp
                         if max_states is not None and len(seen) > max_states:
@@ -408,6 +466,8 @@ class _Search:
                     continue
                 if at_bound:
                     self.stopped_by = STOP_MAX_DEPTH
+                    continue
+                if self.covers is not None and self._covered(t):
                     continue
                 seen[tfp] = fp
                 if opt.max_states is not None and len(seen) > opt.max_states:

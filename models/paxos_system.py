@@ -73,6 +73,7 @@ from paxchain.impl import paxos as px
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.actor_system import (NETWORKS, ActorSystem, Node, rename_ids, to_plain,
                                   zero_fields)
+from paxchain.models.subsumption import Subsuming
 from paxchain.models.lamport_paxos import LamportPaxos
 from paxchain.models.actor_fairness import actor_fairness
 
@@ -81,20 +82,22 @@ __all__ = ["PaxosSystem", "ENTRIES", "TALLIES"]
 TALLIES = ("ignored",)  # the roles' counts of messages and timers they ignore
 
 
-class PaxosSystem(ActorSystem):
+class PaxosSystem(Subsuming, ActorSystem):
     """``paxchain.impl.paxos`` with ``acceptors`` × ``proposers`` × ``learners`` under fault budgets."""
 
     def __init__(self, acceptors: int = 3, proposers: int = 2, values: int = 2,
                  max_rounds: int = 2, learners: int = 1, network: str = "duplicating",
                  drops: int = 0, duplicates: int = 0, crashes: int = 1, history: bool = True,
                  bury: bool = True, spent_reports: bool = False, crash_points: bool = True,
-                 noop: bool = True, tallies: bool = True, variant: str | None = None,
+                 noop: bool = True, tallies: bool = True, subsume: bool = True,
+                 variant: str | None = None,
                  timely: str = "all") -> None:
         self._kwargs = dict(acceptors=acceptors, proposers=proposers, values=values,
                             max_rounds=max_rounds, learners=learners, network=network,
                             drops=drops, duplicates=duplicates, crashes=crashes,
                             history=history, bury=bury, spent_reports=spent_reports,
                             crash_points=crash_points, noop=noop, tallies=tallies,
+                            subsume=subsume,
                             variant=variant, timely=timely)
         if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 0 or learners < 0:
             raise ValueError("need acceptors, proposers, values >= 1, max_rounds, learners >= 0")
@@ -146,6 +149,9 @@ class PaxosSystem(ActorSystem):
             params["noop"] = 0
         if not tallies:
             params["tallies"] = 0
+        if not subsume:
+            params["subsume"] = 0
+        self.subsume = subsume
         if timely != "all":
             params["timely"] = TIMELY_PARAM[timely]
         super().__init__(
@@ -173,11 +179,12 @@ class PaxosSystem(ActorSystem):
         quotient is a bisimulation of Lamport's Paxos (module docstring)."""
         compaction = Reduction("compaction", not self.spent_reports,
                                self.off.get("compaction", "by a parameter"))
-        return super().reductions() + ((compaction,) if self.with_history else ())
+        return (super().reductions() + ((compaction,) if self.with_history else ())
+                + (self.subsumption_reduction(),))
 
     def without_reduction(self, name: str, why: str) -> "PaxosSystem":
         flags = {"bury": "bury", "noop": "noop", "compaction": "spent_reports",
-                 "tallies": "tallies"}
+                 "tallies": "tallies", "subsumption": "subsume"}
         if name == "symmetry":
             return super().without_reduction(name, why)
         if name not in flags:
@@ -461,7 +468,7 @@ def _timely(text: Any) -> str:
 
 def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learners=1,
            network="duplicating", drops=0, duplicates=0, crashes=1, history=1, bury=1,
-           spent_reports=0, crash_points=1, noop=1, tallies=1, timely="all"):
+           spent_reports=0, crash_points=1, noop=1, tallies=1, subsume=1, timely="all"):
     if network == "duplicating" and (drops or duplicates):
         raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
                          "network loses and duplicates without bound)")
@@ -472,13 +479,15 @@ def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learn
                               learners=learners, network=network, drops=drops,
                               duplicates=duplicates, crashes=crashes, bury=bool(bury),
                               crash_points=bool(crash_points), noop=bool(noop),
-                              tallies=bool(tallies), variant=variant, timely=timely)
+                              tallies=bool(tallies), subsume=bool(subsume), variant=variant,
+                              timely=timely)
     return PaxosSystem(acceptors=acceptors, proposers=proposers, values=values,
                        max_rounds=max_rounds, learners=learners, network=network, drops=drops,
                        duplicates=duplicates, crashes=crashes, history=bool(history),
                        bury=bool(bury), spent_reports=bool(spent_reports),
                        crash_points=bool(crash_points), noop=bool(noop),
-                       tallies=bool(tallies), variant=variant, timely=timely)
+                       tallies=bool(tallies), subsume=bool(subsume), variant=variant,
+                       timely=timely)
 
 
 def _network(text: str) -> str:
@@ -521,6 +530,10 @@ def _entries():
                 Param("tallies", int_param(0, 1), 1,
                       "1: the roles' counts of ignored messages are kept at 0 (a reduction, "
                       "checked: no handler may read them)"),
+                Param("subsume", int_param(0, 1), 1,
+                      "1: a state that an explored twin covers (same nodes, history and "
+                      "outputs; at least its fault budgets and messages in flight) is not "
+                      "explored (a reduction)"),
                 Param("timely", _timely, 1,
                       "liveness timing: 1: a timer waits while any message can be delivered; "
                       "own: while one to or from its node can; 0: no timing assumption")),

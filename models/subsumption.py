@@ -1,0 +1,168 @@
+"""State subsumption for actor systems: a state that can do no more than one already explored
+is not explored again.
+
+Theory of operation. Two states of an ``ActorSystem`` are *twins* when they agree on every node
+entry, the history and the outputs, and differ only in the remaining fault budgets and the
+network's contents. Say ``t ≤ u`` when ``t``'s budgets are at most ``u``'s, each one, and
+``t``'s network is contained in ``u``'s (as a set on the ``duplicating`` network, as a multiset
+on the ``budgeted`` one). Then ``u`` *simulates* ``t``, for any handlers whatever:
+
+- a ``Deliver`` of an envelope in ``t``'s network is one of ``u``'s too, runs the same handler
+  on the same node entry, and leaves the successors twins again with ``≤`` (the same sends are
+  added to both networks; a consuming delivery takes one copy from each); a no-op delivery is
+  a no-op in both (it depends on the entry and the envelope alone), and so is a buried
+  envelope (``dead`` reads only the receiver's entry);
+- a ``Timer`` and a ``Restart`` depend on the node entry alone;
+- a ``Crash``, a crash point, a ``Drop`` or a ``Duplicate`` is gated by its budget, which ``u``
+  has at least as much of, and takes one from each (a drop or duplicate of an envelope in
+  ``t``'s network is one of ``u``'s).
+
+So every run from ``t`` is matched, step for step, by a run from ``u`` whose states have the
+same node entries, histories and outputs. The properties read nothing else — the model's
+``projection``, which leaves out the network and the budgets, is what they read (its
+contract; ``noop`` pruning rests on the same one) — so the runs agree on every invariant,
+every goal and every transition property, at every step. The engine therefore leaves out a
+state that some explored twin covers (``≤``): its verdicts are those of the twin's future,
+and with breadth-first search the twin was found no deeper, so counterexamples stay shortest.
+The premise that the properties do not read the budgets or the network is checked on each
+state left out: its projection must equal the projection of the same state with the covering
+twin's budgets and network (``ReductionUnsound("subsumption", ...)`` otherwise).
+
+What it does not preserve: deadlock (a covered state may have fewer steps than its twin: the
+engine refuses ``--deadlock`` with it), the number of distinct states (it is the point), and
+anything on an ordered network (``fifo``, ``sequence``: adding an envelope there changes
+which deliveries are enabled; it is off there).
+
+Measured (``benchmarks/reductions.py``): at ``acceptors=3 proposers=1 max_rounds=1
+crashes=1`` 240 of 1,861 states are twins with a smaller crash budget alone; with the
+network's inclusion too, 576.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Callable, Hashable
+
+from paxchain.models.model import Model, Reduction, ReductionUnsound
+
+__all__ = ["Subsuming", "Cover", "CoverTable"]
+
+# What ``Subsuming.covering()`` returns: state -> (key, budgets, contents). Two states are
+# twins when their keys are equal; ``contents`` is a bitmask of envelope ids (set network) or
+# a sorted tuple of them (multiset network).
+Cover = Callable[[tuple], tuple[Hashable, tuple[int, ...], Any]]
+
+
+class Subsuming:
+    """Mixin for ``ActorSystem`` subclasses: the ``subsumption`` reduction (module docstring).
+
+    The subclass sets ``self.subsume`` (a model parameter, ``subsume=0`` switches it off) and
+    lists ``subsumption_reduction()`` among its reductions; the engine asks ``covering()``.
+    """
+
+    subsume: bool = True
+    off: dict[str, str]
+
+    def _subsumption_off(self) -> str | None:
+        """Why subsumption cannot be used for this model, or None."""
+        if not self.subsume:
+            return self.off.get("subsumption", "by a parameter")
+        net = self.net  # type: ignore[attr-defined]
+        if net.ordered:
+            return f"the {net.name} network is ordered: adding an envelope is not harmless"
+        if type(self).projection is Model.projection:  # type: ignore[comparison-overlap]
+            return "the model does not say what its properties read (projection)"
+        return None
+
+    def without_reduction(self, name: str, why: str) -> Model:
+        """Subsumption off (the engine stops asking ``covering``); any other: the model's."""
+        if name == "subsumption":
+            self.subsume = False
+            self.off = {**self.off, name: why}
+            return self  # type: ignore[return-value]
+        return super().without_reduction(name, why)  # type: ignore[misc]
+
+    def subsumption_reduction(self) -> Reduction:
+        why = self._subsumption_off()
+        return Reduction("subsumption", why is None, why or "")
+
+    def covering(self) -> Cover | None:
+        """The cover function of the states (None when the reduction is off)."""
+        if self._subsumption_off() is not None:
+            return None
+        b, base = self.budgets_at, self.network_at  # type: ignore[attr-defined]
+        h = self.history_at  # type: ignore[attr-defined]
+        if self.net.consumes:  # type: ignore[attr-defined]  # a multiset
+            return lambda s: (s[:b] + s[h:base], s[b:h], s[base:])
+        return lambda s: (s[:b] + s[h:base], s[b:h], _mask(s[base:]))
+
+    def check_cover(self, state: tuple, budgets: tuple[int, ...], contents: Any) -> None:
+        """The premise, for ``state`` covered by a twin with ``budgets`` and ``contents``: the
+        properties read the same in both (``projection``)."""
+        b, base = self.budgets_at, self.network_at  # type: ignore[attr-defined]
+        h = self.history_at  # type: ignore[attr-defined]
+        ids = contents if isinstance(contents, tuple) else _unmask(contents)
+        twin = state[:b] + tuple(budgets) + state[h:base] + self.net.canonical(list(ids))  # type: ignore[attr-defined]
+        project = self.projection  # type: ignore[attr-defined]
+        if project(twin) != project(state):
+            raise ReductionUnsound(
+                "subsumption", "the model's projection (what its properties read) reads the "
+                "network or the fault budgets, so a state with more of them is not the same "
+                "to the properties")
+
+
+def _mask(ids: tuple[int, ...]) -> int:
+    m = 0
+    for e in ids:
+        m |= 1 << e
+    return m
+
+
+def _unmask(m: int) -> list[int]:
+    out = []
+    while m:
+        low = m & -m
+        out.append(low.bit_length() - 1)
+        m ^= low
+    return out
+
+
+def _covers(big: tuple[tuple[int, ...], Any], small: tuple[tuple[int, ...], Any]) -> bool:
+    """Whether (budgets, contents) ``big`` covers ``small``: every budget at least as large,
+    every envelope (every copy, on a multiset network) there too."""
+    (b1, c1), (b2, c2) = big, small
+    if any(x < y for x, y in zip(b1, b2)):
+        return False
+    if isinstance(c1, int):
+        return c2 & ~c1 == 0
+    return not (Counter(c2) - Counter(c1))
+
+
+class CoverTable:
+    """The explored states' covers, per twin key: an antichain (a new cover drops the ones it
+    covers), so a lookup compares with the maximal twins only."""
+
+    __slots__ = ("table", "hashed", "covered")
+
+    def __init__(self, hashed: bool) -> None:
+        self.table: dict[Hashable, list[tuple[tuple[int, ...], Any]]] = {}
+        self.hashed = hashed  # keep 64-bit hashes of keys, as the visited set keeps fingerprints
+        self.covered = 0      # states left out so far
+
+    def find(self, key: Hashable, budgets: tuple[int, ...], contents: Any
+             ) -> tuple[tuple[int, ...], Any] | None:
+        """The cover of an explored twin that covers (budgets, contents), or None (then it is
+        recorded as explored)."""
+        k = hash(key) if self.hashed else key
+        mine = (budgets, contents)
+        twins = self.table.get(k)
+        if twins is None:
+            self.table[k] = [mine]
+            return None
+        for twin in twins:
+            if _covers(twin, mine):
+                self.covered += 1
+                return twin
+        twins[:] = [t for t in twins if not _covers(mine, t)]
+        twins.append(mine)
+        return None
