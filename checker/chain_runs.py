@@ -21,7 +21,7 @@ from typing import Any
 from paxchain.checker.cli import echo
 from paxchain.checker.driver_cli import startup_text
 from paxchain.impl.simulator import Latency, SimResult
-from paxchain.models.chain_driver import ChainScenario, observe
+from paxchain.models.chain_driver import ChainScenario, NetChainScenario, observe
 from paxchain.specs.chain_run import behind, divergences, unreadable
 
 __all__ = ["report", "report_real"]
@@ -31,12 +31,19 @@ def report(sc: ChainScenario, result: SimResult) -> str:
     """The run's statistics as text (deterministic: fixed order and number formats)."""
     st = observe(sc, result)
     mined = len(st.mined)
+    faults = ([f"crash {c.node} at {c.at:g}" + ("" if c.down_for is None
+                                                 else f" for {c.down_for:g}")
+               for c in sc.crashes]
+              + [f"pause {p.node} at {p.at:g} for {p.duration:g}" for p in sc.pauses]
+              + [f"clock {n} offset {c.offset:g} drift {c.drift:g}" for n, c in sc.clocks]
+              + [f"partition {p.text()}" for p in sc.partitions])
     lines = [
         f"simulate chain: {sc.nodes} nodes, block interval {sc.block_interval:g}, "
         f"latency {_lat(sc.latency)}, loss {sc.loss:g}, dup {sc.dup:g}, seed {sc.seed}",
         f"  proof of work: {sc.difficulty} bits, {sc.tries} tries per tick of {sc.tick:.4g}; "
         f"tie rule {sc.tie}; max drift {sc.max_drift}; MTP window {sc.window}"
         + (f"; variants {', '.join(sc.variants)}" if sc.variants else ""),
+        *([f"  faults: {'; '.join(faults)}"] if faults else []),
         f"blocks mined: {mined} ({sc.blocks} asked for, plus any found while gossip "
         f"settled; ran to time {result.end_time:.1f}, {result.events} events)",
         f"best chain: height {st.best[-1].height if st.best else 0}",
@@ -78,14 +85,22 @@ def _lat(lat: Latency) -> str:
 
 
 def report_real(cluster: Any, done: bool, chains: dict[str, Any], names: list[str],
-                blocks: int, k: int, deadline: float, crashes: Any) -> int:
+                blocks: int, k: int, deadline: float, crashes: Any,
+                sc: NetChainScenario | None = None) -> int:
     """Print what the real run on ``cluster`` persisted (``chains``, read back from disk) and
-    return its exit code (see the module docstring)."""
+    return its exit code (see the module docstring); ``sc``: the scenario, whose other
+    faults (pauses, drifts, partitions) are printed too."""
     echo(f"chain on 127.0.0.1: {len(names)} nodes, one OS process per node; "
          f"until height {blocks}; deadline {deadline:g} s")
     for c in crashes:
         echo(f"fault: crash {c.node} at {c.at:g}s"
              + ("" if c.down_for is None else f", restart after {c.down_for:g}s"))
+    for p in sc.pauses if sc else ():
+        echo(f"fault: pause {p.node} at {p.at:g}s for {p.duration:g}s")
+    for n, d in sc.drifts if sc else ():
+        echo(f"fault: clock {n} drift {d:g}")
+    for q in sc.partitions if sc else ():
+        echo(f"fault: partition {q.text()} s")
     startup_text(cluster, names)
     for n in names:
         starts = [v for _, v in cluster.outputs[n] if v[0] == "start"]

@@ -24,13 +24,14 @@ from typing import Any, Callable, Iterable, Mapping
 import click
 
 from paxchain.checker.cli import echo
-from paxchain.impl.simulator import Clock, Crash, Latency, Pause
+from paxchain.impl.simulator import Clock, Crash, Latency, Partition, Pause
 from paxchain.models.errors import UserError, finite_number
 
 __all__ = ["FINITE", "POSITIVE", "Param", "DialectCommand", "driver_command", "param_option",
            "model_options",
            "resolve_params", "variant_option", "crash_point_options", "real_latency_option",
            "parse_latency", "parse_real_latency", "parse_pause", "parse_crash",
+           "parse_partition", "real_pause_option", "real_partition_option", "real_drift_option",
            "parse_node_value", "parse_clocks", "startup_text", "plural", "OLD_SPELLINGS",
            "nearest"]
 
@@ -263,9 +264,17 @@ def loss_option(f: Any) -> Any:
                         help="Probability that a message is lost.")(f)
 
 
+_PARTITION_HELP = ("Cut every link between GROUPS (nodes joined by commas, groups by |; the "
+                   "nodes named in no group are one more group) from START to END{unit}, then "
+                   "heal (repeatable); a message sent over a cut link is lost.")
+_DRIFT_HELP = ("NODE's clock runs at rate 1 + DRIFT (repeatable): local = offset + (1 + drift) "
+               "* global{unit}, and its timers fire after their delay of local time.")
+
+
 def sim_fault_options(f: Any) -> Any:
-    """The simulator's ``--dup``, ``--latency``, ``--crash``, ``--clock-offset`` and
-    ``--drift`` (times in the simulator's units, those of ``--until``)."""
+    """The simulator's ``--dup``, ``--latency``, ``--crash``, ``--pause``, ``--partition``,
+    ``--clock-offset`` and ``--drift`` (times in the simulator's units, those of
+    ``--until``)."""
     for opt in reversed([
             click.option("--dup", type=FINITE, default=0.0, show_default=True, metavar="P",
                          help="Probability that a message is duplicated."),
@@ -276,11 +285,15 @@ def sim_fault_options(f: Any) -> Any:
             click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]",
                          help="Crash NODE at time AT (repeatable); it restarts from its disk "
                               "DOWN_FOR later, or never."),
+            click.option("--pause", "pauses", multiple=True, metavar="NODE:AT:FOR",
+                         help="Pause NODE at time AT for FOR (repeatable): it handles nothing "
+                              "meanwhile, then all that waited, late."),
+            click.option("--partition", "partitions", multiple=True,
+                         metavar="GROUPS@START..END", help=_PARTITION_HELP.format(unit="")),
             click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:OFFSET",
                          help="NODE's clock is OFFSET ahead of global time (repeatable)."),
             click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
-                         help="NODE's clock runs at rate 1 + DRIFT (repeatable): local = "
-                              "offset + (1 + drift) * global.")]):
+                         help=_DRIFT_HELP.format(unit=""))]):
         f = opt(f)
     return f
 
@@ -290,6 +303,26 @@ def real_crash_option(f: Any) -> Any:
     return click.option("--crash", "crashes", multiple=True, metavar="NODE:AT[:DOWN_FOR]",
                         help="SIGKILL NODE AT seconds after the run starts (even during its "
                              "start-up); restart it DOWN_FOR seconds later (repeatable).")(f)
+
+
+def real_pause_option(f: Any) -> Any:
+    """A real run's ``--pause NODE:AT:FOR`` (seconds, SIGSTOP then SIGCONT)."""
+    return click.option("--pause", "pauses", multiple=True, metavar="NODE:AT:FOR",
+                        help="SIGSTOP NODE AT seconds after the run starts, for FOR seconds "
+                             "(repeatable).")(f)
+
+
+def real_partition_option(f: Any) -> Any:
+    """A real run's ``--partition GROUPS@START..END`` (seconds since the run started)."""
+    return click.option("--partition", "partitions", multiple=True,
+                        metavar="GROUPS@START..END",
+                        help=_PARTITION_HELP.format(unit=" seconds after the run starts"))(f)
+
+
+def real_drift_option(f: Any) -> Any:
+    """A real run's ``--drift NODE:DRIFT`` (the clock a node's handlers read)."""
+    return click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
+                        help=_DRIFT_HELP.format(unit=" (wall time since the run started)"))(f)
 
 
 def real_run_options(deadline: float) -> Any:
@@ -336,6 +369,22 @@ def parse_pause(text: str) -> Pause:
     if len(parts) != 3 or not parts[0]:
         raise UserError(f"--pause takes NODE:AT:FOR, not {text!r}")
     return Pause(parts[0], _num(parts[1], "--pause"), _num(parts[2], "--pause"))
+
+
+def parse_partition(text: str) -> Partition:
+    """``A,B|C@START..END``: the groups of nodes whose links are cut from START to END."""
+    groups_text, at, span = text.rpartition("@")
+    start, sep, end = span.partition("..")
+    if not at or not sep or not groups_text:
+        raise UserError(f"--partition takes GROUPS@START..END (e.g. a1,p1|a2,a3@10..50), "
+                        f"not {text!r}")
+    groups = tuple(tuple(n.strip() for n in g.split(",")) for g in groups_text.split("|"))
+    if any(not n for g in groups for n in g):
+        raise UserError(f"--partition {text}: an empty node name")
+    try:
+        return Partition(groups, _num(start, "--partition"), _num(end, "--partition"))
+    except ValueError as exc:
+        raise UserError(f"--{exc}") from None
 
 
 def parse_crash(text: str) -> Crash:

@@ -81,7 +81,8 @@ def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
               + [f"crash {c.node} at {c.at:g}" + ("" if c.down_for is None
                                                    else f" for {c.down_for:g}")
                  for c in sc.crashes]
-              + [f"clock {n} offset {c.offset:g} drift {c.drift:g}" for n, c in sc.clocks])
+              + [f"clock {n} offset {c.offset:g} drift {c.drift:g}" for n, c in sc.clocks]
+              + [f"partition {p.text()}" for p in sc.partitions])
     lines.append("faults: " + ("; ".join(faults) if faults else "none"))
     if sc.crash_points:
         lines.append(f"crash points: probability {sc.crash_points:g} per handler call, at most "
@@ -99,7 +100,8 @@ def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
         lines.append(f"time to decide: first {_t(min(times))}, last {_t(max(times))}")
     c = result.counts
     lines.append(f"messages: sent {c['sent']}, delivered {c['delivered']}, lost {c['lost']}, "
-                 f"duplicated {c['duplicated']}, dropped at down nodes {c['dropped_down']}")
+                 f"duplicated {c['duplicated']}, dropped at down nodes {c['dropped_down']}"
+                 + (f", cut by partitions {c['partitioned']}" if sc.partitions else ""))
     if sc.crash_points:
         fell = [f"{node} at t={_t(t)} ({detail.split(';')[0]})"
                 for t, what, node, detail in result.log if what == "crash-point"]
@@ -240,7 +242,8 @@ def report_real(sc: NetScenario, cluster: Any, done: bool) -> int:
         f"pause {p.node} at {p.at:g}s for {p.duration:g}s" for p in sc.pauses] + [
         f"crash {c.node} at {c.at:g}s" + ("" if c.down_for is None else
                                          f", restart after {c.down_for:g}s")
-        for c in sc.crashes]
+        for c in sc.crashes] + [f"partition {p.text()} s" for p in sc.partitions] + [
+        f"clock {n} drift {d:g}" for n, d in sc.drifts]
     echo("faults: " + ("; ".join(faults) if faults else "none"))
     startup_text(cluster, nodes)
     verdict = check_real(observe_net(cluster))
@@ -252,9 +255,10 @@ def report_real(sc: NetScenario, cluster: Any, done: bool) -> int:
         else:
             echo(f"{name}: no decision")
     total = {k: sum(s.get(k, 0) for s in cluster.stats.values())
-             for k in ("sent", "received", "lost", "malformed")}
+             for k in ("sent", "received", "lost", "malformed", "partitioned")}
+    cut = f", cut by partitions {total['partitioned']}" if sc.partitions else ""
     echo(f"datagrams: sent {total['sent']}, received {total['received']}, "
-         f"dropped by injected loss {total['lost']}, malformed {total['malformed']} "
+         f"dropped by injected loss {total['lost']}{cut}, malformed {total['malformed']} "
          f"(nodes that exited cleanly)")
     if verdict.violated:
         echo(f"VIOLATED {verdict.violated}: {verdict.explanation}")

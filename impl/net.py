@@ -6,8 +6,10 @@ file descriptor (``pass_fds``). The child rebuilds the actors with the spec's fa
 ``paxchain.impl.paxos:make_cluster``), picks its own, and runs it on an asyncio loop:
 
 - ``now`` is the loop's monotonic clock, in seconds since the process started (so a restarted
-  node's clock starts again at 0, as a rebooted machine's might);
-- ``SetTimer`` / ``CancelTimer`` are ``loop.call_later`` handles, replaced by name;
+  node's clock starts again at 0, as a rebooted machine's might), running at rate
+  ``1 + drift`` for a node the spec gives a drift (``drifts``), as the simulator's clocks do;
+- ``SetTimer`` / ``CancelTimer`` are ``loop.call_later`` handles, replaced by name; a delay is
+  of the node's own clock, so a drifting node's timers fire after ``delay / (1 + drift)``;
 - a handler's effects are carried out strictly in list order (``_Node.apply``);
 - ``Persist`` writes ``DATA_DIR/NODE.json``: a temp file in the same directory, ``fsync``,
   ``os.replace``, then ``fsync`` of the directory; it happens synchronously, before any later
@@ -16,7 +18,10 @@ file descriptor (``pass_fds``). The child rebuilds the actors with the spec's fa
   node reports what it read to the parent (``Cluster.recovered``);
 - ``Send`` is one JSON datagram ``{"src": ..., "msg": {"type": ..., ...}}`` (tuples as
   ``{"#tup": [...]}``, sets as ``{"#set": [...]}``); injected loss drops it, injected delay
-  holds it up to ``delay_ms`` (seeded per node: ``random.Random`` instance, no globals);
+  holds it up to ``delay_ms`` (seeded per node: ``random.Random`` instance, no globals); a
+  ``Send`` over a link that a partition of the spec cuts at that moment (``partitions``, read
+  as the simulator reads them: ``paxchain.impl.simulator.Partition``, times in seconds since
+  the parent's time 0) is dropped before any of that and counted (``partitioned``);
 - a datagram that is not JSON, lacks a string ``src``, or names an unknown message type or
   wrong fields is ignored and counted (``malformed``); a reply to an unknown ``src`` goes back
   to the datagram's source address, so a test socket can talk to a node;
@@ -61,6 +66,7 @@ from typing import Any, Callable
 
 from paxchain.impl.actor import Effect
 from paxchain.impl.effects import apply_effects
+from paxchain.impl.simulator import Partition
 
 __all__ = ["NetSpec", "Cluster", "PortBusy", "encode_value", "decode_value", "encode_msg",
            "decode_msg", "Malformed", "write_durable", "read_durable"]
@@ -190,13 +196,18 @@ class _Node(asyncio.DatagramProtocol):
         self.path = os.path.join(spec["data_dir"], f"{name}.json")
         self.rng = random.Random(spec["seed"] * 1_000_003 + zlib.crc32(name.encode()))
         self.t0 = loop.time()
+        self.rate = 1.0 + float(spec.get("drifts", {}).get(name, 0.0))
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.counts = {"sent": 0, "received": 0, "lost": 0, "malformed": 0, "errors": 0}
+        self.partitions = [Partition(tuple(tuple(g) for g in groups), start, end)
+                           for groups, start, end in spec.get("partitions", [])]
+        if self.partitions:
+            self.counts["partitioned"] = 0
         self.transport: Any = None
         self.state: Any = None
 
     def now(self) -> float:
-        return self.loop.time() - self.t0
+        return (self.loop.time() - self.t0) * self.rate
 
     def emit(self, **event: Any) -> None:
         sys.stdout.write(json.dumps({"node": self.name, **event}) + "\n")
@@ -257,7 +268,7 @@ class _Node(asyncio.DatagramProtocol):
     def set_timer(self, name: str, delay: float) -> None:
         if name in self.timers:
             self.timers[name].cancel()
-        self.timers[name] = self.loop.call_later(max(delay, 0.0), self.fire, name)
+        self.timers[name] = self.loop.call_later(max(delay, 0.0) / self.rate, self.fire, name)
 
     def cancel_timer(self, name: str) -> None:
         handle = self.timers.pop(name, None)
@@ -272,6 +283,11 @@ class _Node(asyncio.DatagramProtocol):
         if addr is None:
             return
         self.counts["sent"] += 1
+        if self.partitions:
+            t = time.time() - self.spec["start"]  # the parent's time 0, as crashes count
+            if any(p.cuts(self.name, dst, t) for p in self.partitions):
+                self.counts["partitioned"] += 1
+                return
         if self.rng.random() < self.spec["loss"]:
             self.counts["lost"] += 1
             return
@@ -325,7 +341,9 @@ class NetSpec:
     """What to run: ``factory`` (``"module:function"``) called with ``kwargs`` returns node id
     -> actor (or ``(actor, role)``); ``messages`` (``"module:NAME"``) is the tuple of message
     dataclasses. ``base_port`` 0 picks free ports. ``deadline`` bounds the run in seconds,
-    start-up included."""
+    start-up included. ``partitions``: ``[[[node, ...], ...], start, end]`` each, the links
+    cut from ``start`` to ``end`` seconds into the run (``paxchain.impl.simulator.Partition``);
+    ``drifts``: node -> drift, its clock's rate less 1 (``now`` and timers)."""
 
     factory: str
     kwargs: dict[str, Any]
@@ -336,6 +354,8 @@ class NetSpec:
     seed: int = 0
     base_port: int = 0
     deadline: float = 20.0
+    partitions: list[Any] = field(default_factory=list)
+    drifts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -381,7 +401,8 @@ class Cluster:
 
     def __init__(self, spec: NetSpec) -> None:
         self.t0 = time.monotonic()
-        self.deadline_wall = time.time() + spec.deadline
+        self.start_wall = time.time()  # time 0 as the node processes read it (partitions)
+        self.deadline_wall = self.start_wall + spec.deadline
         self.spec = spec
         built = _built({"factory": spec.factory, "kwargs": spec.kwargs})
         self.nodes = list(built)
@@ -414,7 +435,8 @@ class Cluster:
                        "messages": self.spec.messages, "addresses": self.ports,
                        "data_dir": self.spec.data_dir, "loss": self.spec.loss,
                        "delay_ms": self.spec.delay_ms, "seed": self.spec.seed,
-                       "deadline": self.deadline_wall}, f)
+                       "deadline": self.deadline_wall, "start": self.start_wall,
+                       "partitions": self.spec.partitions, "drifts": self.spec.drifts}, f)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -17,6 +17,12 @@ The world the actors live in:
 - *Pauses* (``Pause(node, at, duration)``): the node handles nothing in ``[at, at+duration)``;
   messages and timer expiries meant for it wait, and at the end of the pause it handles them
   all, in arrival order, with its stale state -- late timers, old messages.
+- *Partitions* (``Partition(groups, start, end)``): from ``start`` until ``end`` every link
+  between two groups is cut (the nodes named in no group are one more group); a message sent
+  over a cut link is lost (counted as ``partitioned``; drawn before, and instead of, the
+  loss and latency draws, so a run without partitions is the same run as before they
+  existed). Messages already in flight when the cut starts still arrive. After ``end`` the
+  network is whole again.
 - *Crashes* (``Crash(node, at, down_for)``): the volatile state, pending timers and waiting
   events are lost; what the node last ``Persist``ed survives; after ``down_for`` (``None``:
   never) it restarts through ``on_start(node, durable, now)``.
@@ -47,8 +53,8 @@ from typing import Any, Callable, Hashable, Mapping
 from paxchain.impl.actor import Effect
 from paxchain.impl.effects import apply_effects
 
-__all__ = ["Latency", "Pause", "Crash", "Clock", "SimConfig", "SimResult", "SimStep",
-           "Simulator", "simulate"]
+__all__ = ["Latency", "Pause", "Crash", "Clock", "Partition", "SimConfig", "SimResult",
+           "SimStep", "Simulator", "simulate"]
 
 
 def _finite(what: str, *xs: Any) -> None:
@@ -97,6 +103,42 @@ class Crash:
 
 
 @dataclass(frozen=True)
+class Partition:
+    """Links cut from ``start`` until ``end`` (then healed): every link between two of
+    ``groups`` (tuples of node ids), the nodes named in no group being one more group. The
+    real runtime (``paxchain.impl.net``) reads it the same way, in seconds of the run."""
+
+    groups: tuple[tuple[str, ...], ...]
+    start: float
+    end: float
+
+    def __post_init__(self) -> None:
+        _finite("partition", self.start, self.end)
+        if self.start < 0 or self.end <= self.start:
+            raise ValueError(f"partition {self.text()}: need 0 <= START < END")
+        named = [n for g in self.groups for n in g]
+        if not self.groups or not all(self.groups) or len(set(named)) != len(named):
+            raise ValueError(f"partition {self.text()}: groups must be non-empty and disjoint")
+
+    def nodes(self) -> set[str]:
+        return {n for g in self.groups for n in g}
+
+    def cuts(self, src: str, dst: str, t: float) -> bool:
+        """Whether the link ``src`` -> ``dst`` is cut at time ``t``."""
+        if not self.start <= t < self.end:
+            return False
+        return self._side(src) != self._side(dst)
+
+    def _side(self, node: str) -> int:
+        return next((i for i, g in enumerate(self.groups) if node in g), len(self.groups))
+
+    def text(self) -> str:
+        """The partition as ``--partition`` takes it: ``a1,p1|a2@10..50``."""
+        return (f"{'|'.join(','.join(g) for g in self.groups)}"
+                f"@{self.start:g}..{self.end:g}")
+
+
+@dataclass(frozen=True)
 class Clock:
     offset: float = 0.0
     drift: float = 0.0
@@ -117,6 +159,7 @@ class SimConfig:
     pauses: tuple[Pause, ...] = ()
     crashes: tuple[Crash, ...] = ()
     clocks: tuple[tuple[str, Clock], ...] = ()
+    partitions: tuple[Partition, ...] = ()
     until: float = 10_000.0
     max_events: int = 200_000
     crash_points: float = 0.0
@@ -240,7 +283,7 @@ class Simulator:
     def __init__(self, actors: Mapping[str, Any], config: SimConfig,
                  stop: Callable[[Outputs], bool] | None = None, record: bool = False) -> None:
         unknown = {p.node for p in config.pauses} | {c.node for c in config.crashes} | {
-            n for n, _ in config.clocks}
+            n for n, _ in config.clocks} | {n for p in config.partitions for n in p.nodes()}
         unknown -= set(actors)
         if unknown:
             raise ValueError(f"unknown node(s) in the fault schedule: {sorted(unknown)}")
@@ -260,6 +303,8 @@ class Simulator:
                        "dropped_down": 0, "timers": 0}
         if config.crash_points > 0:
             self.counts["crash_points"] = 0
+        if config.partitions:
+            self.counts["partitioned"] = 0
         self.log: list[tuple[float, str, str, str]] = []
         self.sent: list[tuple[float, str, str, Any]] = []
         self.record = record
@@ -303,6 +348,10 @@ class Simulator:
     def _send(self, src: str, dst: str, msg: Any) -> None:
         self.counts["sent"] += 1
         self.sent.append((round(self.now, 6), src, dst, msg))
+        if any(p.cuts(src, dst, self.now) for p in self.cfg.partitions):
+            self.counts["partitioned"] += 1
+            self._note("cut", src, f"{dst} {msg!r}")
+            return
         if self.rng.random() < self.cfg.loss:
             self.counts["lost"] += 1
             self._note("lose", src, f"{dst} {msg!r}")

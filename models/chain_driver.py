@@ -27,8 +27,11 @@ there (and the crash schedule played out) the run lets gossip settle for ``SETTL
 and ends, or ends at the deadline; ``read_chains`` then reads the chains back from disk.
 Clocks: ``paxchain.impl.net`` hands a node its process's monotonic time, which restarts at 0
 with the process; block timestamps need one timeline for all nodes, so ``WallClock`` wraps
-each actor to pass milliseconds of wall time since the run's start (plus an offset) as
-``now``. The wrapper is driver code: ``impl/`` still reads no clock.
+each actor to pass milliseconds of wall time since the run's start as ``now``, read as the
+simulator reads a node's clock: ``offset + (1 + drift) * global`` (``--clock-offset``,
+``--drift``); the runtime runs the node's timers at the same rate (a ``SetTimer(delay)`` of
+local time fires after ``delay / (1 + drift)`` of real time). Pauses are SIGSTOP/SIGCONT and
+partitions cut links in ``paxchain.impl.net``, as for Paxos. The wrapper is driver code: ``impl/`` still reads no clock.
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ from typing import TYPE_CHECKING, Any
 from paxchain.impl.chain_block import TIE_RULES, Block
 from paxchain.impl.chain_node import ROLE, as_durable
 from paxchain.impl.chain_variants import CHAIN, make_network
-from paxchain.impl.simulator import Clock, Crash, Latency, SimConfig, SimResult, simulate
+from paxchain.impl.simulator import (Clock, Crash, Latency, Partition, Pause, SimConfig,
+                                     SimResult, simulate)
 from paxchain.models.drivers import check_variants
 from paxchain.models.errors import UserError
 
@@ -84,6 +88,8 @@ class ChainScenario:
     crash_points: float = 0.0
     crash_points_max: int = 1
     crash_points_down: float = 10.0
+    pauses: tuple[Pause, ...] = ()
+    partitions: tuple[Partition, ...] = ()
 
     def validate(self) -> None:
         if not 1 <= self.nodes <= 64:
@@ -102,7 +108,9 @@ class ChainScenario:
             raise UserError("need --max-drift >= 0 and --window >= 1")
         check_variants(CHAIN, self.variants)
         names = set(self.names)
-        for who in [c.node for c in self.crashes] + [n for n, _ in self.clocks]:
+        for who in ([c.node for c in self.crashes] + [n for n, _ in self.clocks]
+                    + [p.node for p in self.pauses]
+                    + [n for p in self.partitions for n in p.nodes()]):
             if who not in names:
                 raise UserError(f"unknown node {who!r} (nodes: n1..n{self.nodes})")
         try:
@@ -122,7 +130,8 @@ class ChainScenario:
     def config(self) -> SimConfig:
         until = self.block_interval * self.blocks * 3 + 10 * self.latency.hi
         return SimConfig(seed=self.seed, latency=self.latency, loss=self.loss, dup=self.dup,
-                         crashes=self.crashes, clocks=self.clocks, until=until,
+                         pauses=self.pauses, crashes=self.crashes, clocks=self.clocks,
+                         partitions=self.partitions, until=until,
                          max_events=5_000_000, crash_points=self.crash_points,
                          crash_points_max=self.crash_points_max,
                          crash_points_down=self.crash_points_down)
@@ -245,13 +254,15 @@ def _confirmation_times(sc: ChainScenario, result: SimResult, index: dict[str, B
 # -- real runs -----------------------------------------------------------------------------------
 
 class WallClock:
-    """An actor whose ``now`` is wall-clock milliseconds since ``epoch``, plus an offset."""
+    """An actor whose ``now`` is wall-clock milliseconds since ``epoch`` on a clock with an
+    offset and a drift (``offset_ms + (1 + drift) * elapsed``). Its timers run on that clock
+    because the runtime runs them so (``NetSpec.drifts``, the same drift)."""
 
-    def __init__(self, actor: Any, epoch: float, offset_ms: int = 0) -> None:
-        self.actor, self.epoch, self.offset_ms = actor, epoch, offset_ms
+    def __init__(self, actor: Any, epoch: float, offset_ms: int = 0, drift: float = 0.0) -> None:
+        self.actor, self.epoch, self.offset_ms, self.drift = actor, epoch, offset_ms, drift
 
     def _now(self) -> int:
-        return int((time.time() - self.epoch) * 1000) + self.offset_ms
+        return int((time.time() - self.epoch) * 1000 * (1.0 + self.drift)) + self.offset_ms
 
     def on_start(self, node: str, durable: Any, now: float):
         return self.actor.on_start(node, durable, self._now())
@@ -266,23 +277,27 @@ class WallClock:
 def make_nodes(nodes: int, difficulty: int, tie: str, tries: int, tick: float, epoch: float,
                max_drift_ms: int = 5000, offsets_ms: dict[str, int] | None = None,
                variants: tuple[str, ...] = (), salt: int = 0,
-               stop_height: int | None = None) -> dict[str, tuple[WallClock, str]]:
+               stop_height: int | None = None,
+               drifts: dict[str, float] | None = None) -> dict[str, tuple[WallClock, str]]:
     """The ``paxchain.impl.net`` factory: node -> ``(actor, role)`` for chain nodes on a shared
     wall-clock timeline, with the named variants of ``paxchain.impl.chain_variants.CHAIN``
     (looked up by name in each node process)."""
     actors = make_network(nodes, difficulty, tie, max_drift_ms, mine_tries=tries,
                           mine_delay=tick, announce_every=0.5, salt=salt,
                           variants=tuple(variants), stop_height=stop_height)
-    offsets_ms = offsets_ms or {}
-    return {n: (WallClock(a, epoch, int(offsets_ms.get(n, 0))), ROLE) for n, a in actors.items()}
+    offsets_ms, drifts = offsets_ms or {}, drifts or {}
+    return {n: (WallClock(a, epoch, int(offsets_ms.get(n, 0)), float(drifts.get(n, 0.0))), ROLE)
+            for n, a in actors.items()}
 
 
 @dataclass(frozen=True)
 class NetChainScenario:
     """Every input of one run on 127.0.0.1: ``nodes`` mine until height ``blocks`` with
     ``difficulty`` bits and ``tries`` nonces per ``tick`` seconds; ``offsets`` (node -> ms)
-    shift nodes' clocks; ``delay_ms``: extra delay per datagram, uniform in ``[0, delay_ms]``;
-    ``k`` is the depth the persisted chains are compared with (``paxchain.specs.chain_run``)."""
+    shift nodes' clocks and ``drifts`` (node -> drift) change their rates (``WallClock``);
+    ``pauses`` stop nodes for a while, ``partitions`` cut links for a while; ``delay_ms``:
+    extra delay per datagram, uniform in ``[0, delay_ms]``; ``k`` is the depth the persisted
+    chains are compared with (``paxchain.specs.chain_run``)."""
 
     nodes: int = 3
     blocks: int = 8
@@ -300,6 +315,9 @@ class NetChainScenario:
     data_dir: str | None = None
     seed: int = 0
     variants: tuple[str, ...] = ()
+    pauses: tuple[Pause, ...] = ()
+    drifts: tuple[tuple[str, float], ...] = ()
+    partitions: tuple[Partition, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -320,12 +338,20 @@ class NetChainScenario:
                             f"(or 0 for free ports)")
         check_variants(CHAIN, self.variants)
         names = self.names
-        for who in [c.node for c in self.crashes] + [n for n, _ in self.offsets]:
+        for who in ([c.node for c in self.crashes] + [n for n, _ in self.offsets]
+                    + [p.node for p in self.pauses] + [n for n, _ in self.drifts]
+                    + sorted({n for p in self.partitions for n in p.nodes()})):
             if who not in names:
                 raise UserError(f"unknown node {who!r} (nodes: {', '.join(names)})")
         for c in self.crashes:
             if c.at < 0 or (c.down_for or 0) < 0:
                 raise UserError(f"negative time for {c.node}")
+        for p in self.pauses:
+            if p.at < 0 or p.duration < 0:
+                raise UserError(f"negative time for {p.node}")
+        for n, d in self.drifts:
+            if not (math.isfinite(d) and d > -1):
+                raise UserError(f"--drift {n}: must be more than -1, not {d}")
 
     def net_spec(self, directory: str) -> NetSpec:
         """What each node process builds (``make_nodes``), its clock starting now."""
@@ -336,15 +362,19 @@ class NetChainScenario:
                        {"nodes": self.nodes, "difficulty": self.difficulty, "tie": self.tie,
                         "tries": self.tries, "tick": self.tick, "epoch": time.time(),
                         "offsets_ms": dict(self.offsets), "variants": list(self.variants),
-                        "salt": self.seed << 20, "stop_height": self.blocks},
+                        "salt": self.seed << 20, "stop_height": self.blocks,
+                        "drifts": dict(self.drifts)},
                        "paxchain.impl.chain_node:MESSAGES", directory, loss=self.loss,
                        delay_ms=self.delay_ms, seed=self.seed, base_port=self.base_port,
-                       deadline=self.deadline)
+                       deadline=self.deadline,
+                       partitions=[[[list(g) for g in p.groups], p.start, p.end]
+                                   for p in self.partitions], drifts=dict(self.drifts))
 
 
-async def run_cluster(spec: NetSpec, blocks: int, crashes=()) -> tuple[Cluster, bool]:
+async def run_cluster(spec: NetSpec, blocks: int, crashes=(), pauses=()) -> tuple[Cluster, bool]:
     """Run until every node's latest tip has height >= ``blocks`` and the crash schedule has
-    played out; return the stopped cluster and whether that happened before the deadline."""
+    played out (``pauses``: SIGSTOP/SIGCONT as scheduled); return the stopped cluster and
+    whether that happened before the deadline."""
     # asyncio and impl.net cost ~50 ms to import (measured); only a real run needs them
     import asyncio
     from paxchain.impl.net import Cluster
@@ -357,6 +387,8 @@ async def run_cluster(spec: NetSpec, blocks: int, crashes=()) -> tuple[Cluster, 
                    for out in outputs.values())
 
     async with cluster:
+        for p in pauses:
+            cluster.pause(p.node, p.at, p.duration)
         tasks = [cluster.crash_later(c.node, c.at, c.down_for) for c in crashes]
         await cluster.start(*cluster.nodes)
         done = await cluster.wait_for(tall)
@@ -394,7 +426,8 @@ def run_net(sc: NetChainScenario) -> tuple[Cluster, bool, dict[str, tuple | None
     tmp = None if sc.data_dir else tempfile.mkdtemp(prefix="paxchain-chain-")
     directory = sc.data_dir or tmp
     try:
-        cluster, done = asyncio.run(run_cluster(sc.net_spec(directory), sc.blocks, sc.crashes))
+        cluster, done = asyncio.run(run_cluster(sc.net_spec(directory), sc.blocks, sc.crashes,
+                                                sc.pauses))
         return cluster, done, read_chains(directory, sc.names)
     except PortBusy as exc:
         raise UserError(f"{exc.strerror}; choose another --base-port or 0") from None

@@ -33,16 +33,17 @@ from typing import TYPE_CHECKING, Any
 
 from paxchain.impl.paxos import Accepted, Prepare, majority, make_cluster
 from paxchain.impl.paxos_variants import PAXOS
-from paxchain.impl.simulator import Clock, Crash, Latency, Pause, SimConfig, SimResult, simulate
+from paxchain.impl.simulator import (Clock, Crash, Latency, Partition, Pause, SimConfig,
+                                     SimResult, simulate)
 from paxchain.models.drivers import check_variants, number, whole
 from paxchain.models.errors import UserError
 
 if TYPE_CHECKING:
     from paxchain.impl.net import Cluster, NetSpec
 
-__all__ = ["Scenario", "PaxosRun", "simulate_scenario", "observe", "model_config", "NetScenario",
-           "run_cluster", "run_net", "observe_net", "decisions", "learners", "nodes_in_role",
-           "MAX_NODES"]
+__all__ = ["Scenario", "PaxosRun", "partition_params", "read_partition", "simulate_scenario",
+           "observe", "model_config", "NetScenario", "run_cluster", "run_net", "observe_net",
+           "decisions", "learners", "nodes_in_role", "MAX_NODES"]
 
 MAX_NODES = 200  # processes per real run: each is a Python interpreter (~20 MB, ~0.15 s to start)
 
@@ -78,6 +79,7 @@ class Scenario:
     crash_points: float = 0.0
     crash_points_max: int = 1
     crash_points_down: float = 10.0
+    partitions: tuple[Partition, ...] = ()
 
     def validate(self) -> None:
         """Raise ``UserError`` (one line) for parameters no run can have."""
@@ -100,7 +102,7 @@ class Scenario:
             raise UserError(f"stop must be decided or quiescent, not {self.stop!r}")
         nodes = list(self.cluster())
         for name in [p.node for p in self.pauses] + [c.node for c in self.crashes] + [
-                n for n, _ in self.clocks]:
+                n for n, _ in self.clocks] + [n for p in self.partitions for n in p.nodes()]:
             if name not in nodes:
                 raise UserError(f"unknown node {name!r} (nodes: {', '.join(nodes)})")
         try:
@@ -121,7 +123,8 @@ class Scenario:
     def config(self) -> SimConfig:
         return SimConfig(seed=self.seed, latency=self.latency, loss=self.loss, dup=self.dup,
                          pauses=self.pauses, crashes=self.crashes, clocks=self.clocks,
-                         until=self.until, crash_points=self.crash_points,
+                         partitions=self.partitions, until=self.until,
+                         crash_points=self.crash_points,
                          crash_points_max=self.crash_points_max,
                          crash_points_down=self.crash_points_down)
 
@@ -132,6 +135,7 @@ class Scenario:
         d["crashes"] = [[c.node, c.at, c.down_for] for c in self.crashes]
         d["clocks"] = [[n, c.offset, c.drift] for n, c in self.clocks]
         d["variants"] = list(self.variants)
+        d["partitions"] = [partition_params(p) for p in self.partitions]
         return d
 
     @classmethod
@@ -156,11 +160,23 @@ class Scenario:
                 variants=tuple(str(b) for b in d["variants"]), stop=str(d["stop"]),
                 crash_points=number(d.get("crash_points", 0.0)),
                 crash_points_max=whole(d.get("crash_points_max", 1)),
-                crash_points_down=number(d.get("crash_points_down", 10.0)))
+                crash_points_down=number(d.get("crash_points_down", 10.0)),
+                partitions=tuple(read_partition(p) for p in d.get("partitions", [])))
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"simulation trace: bad params ({type(exc).__name__}: {exc})") from None
         sc.validate()
         return sc
+
+
+def partition_params(p: Partition) -> list[Any]:
+    """A partition as plain JSON: ``[[[node, ...], ...], start, end]``."""
+    return [[list(g) for g in p.groups], p.start, p.end]
+
+
+def read_partition(x: Any) -> Partition:
+    """Inverse of ``partition_params`` (``TypeError``/``ValueError`` for anything else)."""
+    groups, start, end = x
+    return Partition(tuple(tuple(str(n) for n in g) for g in groups), number(start), number(end))
 
 
 @dataclass(frozen=True)
@@ -273,6 +289,8 @@ class NetScenario:
     data_dir: str | None = None
     seed: int = 0
     variants: tuple[str, ...] = ()
+    partitions: tuple[Partition, ...] = ()
+    drifts: tuple[tuple[str, float], ...] = ()
 
     def validate(self) -> None:
         """Raise ``UserError`` (one line) for parameters no run can have."""
@@ -295,6 +313,13 @@ class NetScenario:
                 raise UserError(f"unknown node {f.node!r} (nodes: {', '.join(nodes)})")
             if f.at < 0 or getattr(f, "duration", 0) < 0 or (getattr(f, "down_for", 0) or 0) < 0:
                 raise UserError(f"negative time for {f.node}")
+        unknown = sorted(({n for p in self.partitions for n in p.nodes()}
+                          | {n for n, _ in self.drifts}) - set(nodes))
+        if unknown:
+            raise UserError(f"unknown node {unknown[0]!r} (nodes: {', '.join(nodes)})")
+        for n, d in self.drifts:
+            if not (math.isfinite(d) and d > -1):
+                raise UserError(f"--drift {n}: must be more than -1, not {d:g}")
 
     def nodes(self) -> list[str]:
         """The cluster's nodes, in its order (acceptors, proposers, learners)."""
@@ -313,7 +338,9 @@ class NetScenario:
                         "timeout": self.timeout, "backoff": self.backoff},
                        "paxchain.impl.paxos:MESSAGES", directory, loss=self.loss,
                        delay_ms=self.delay_ms, seed=self.seed, base_port=self.base_port,
-                       deadline=self.deadline)
+                       deadline=self.deadline,
+                       partitions=[partition_params(p) for p in self.partitions],
+                       drifts=dict(self.drifts))
 
 
 def decisions(cluster: Cluster, learner: str) -> list[tuple[float | None, Any]]:

@@ -9,7 +9,10 @@ asks its peers for their tips. Nodes stop mining at height ``--blocks``; once ev
 is there the run lets gossip settle for 1.5 s and ends (or ends at the deadline); the nodes'
 chains are then read back from disk and compared (``paxchain.checker.chain_runs.report_real``,
 by the run-level prefix consistency of ``paxchain.specs.chain_run``). Crash times count from
-the start of the command, and so does the deadline (start-up included).
+the start of the command, and so do the deadline (start-up included), ``--pause NODE:AT:FOR``
+(SIGSTOP, then SIGCONT) and ``--partition GROUPS@START..END`` (links cut, then healed), as in
+``run paxos``; ``--drift NODE:DRIFT`` runs a node's clock, and its timers, at rate 1 + DRIFT,
+as in ``simulate``.
 
 Exit 0: every node reached ``--blocks`` (and the crash schedule played out) and no two
 persisted chains diverge; 1: two persisted chains diverge deeper than k, or a chain file holds
@@ -26,8 +29,10 @@ import click
 from paxchain.checker.chain_runs import report_real
 from paxchain.checker.driver_cli import (FINITE, Param, driver_command, loss_option,
                                          param_option, parse_crash, parse_node_value,
-                                         parse_real_latency, real_crash_option,
-                                         real_latency_option, real_run_options, resolve_params,
+                                         parse_partition, parse_pause, parse_real_latency,
+                                         real_crash_option, real_drift_option,
+                                         real_latency_option, real_partition_option,
+                                         real_pause_option, real_run_options, resolve_params,
                                          seed_option, variant_option)
 from paxchain.impl.chain_block import TIE_RULES
 from paxchain.impl.chain_variants import CHAIN
@@ -57,11 +62,14 @@ PARAMS = (Param("nodes", click.IntRange(1, 16), 3, "nodes n1..nN"),
 @real_crash_option
 @click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:MS",
               help="NODE's clock is MS milliseconds ahead (repeatable).")
+@real_drift_option
+@real_pause_option
+@real_partition_option
 @real_run_options(60.0)
 @seed_option("the injected loss and latency", replays=False)
 @variant_option(CHAIN)
-def subcommand(params, blocks, tries, tick, loss, latency, crashes, offsets, base_port,
-               deadline, data_dir, seed, variants) -> None:
+def subcommand(params, blocks, tries, tick, loss, latency, crashes, offsets, drifts, pauses,
+               partitions, base_port, deadline, data_dir, seed, variants) -> None:
     """Run the proof-of-work chain over UDP on 127.0.0.1 (one process per node, chains
     persisted to disk); compare the chains at the end."""
     n = resolve_params(params, PARAMS)
@@ -70,6 +78,9 @@ def subcommand(params, blocks, tries, tick, loss, latency, crashes, offsets, bas
                           parse_real_latency(latency),
                           tuple(parse_crash(c) for c in crashes),
                           tuple(parse_node_value(o, "--clock-offset") for o in offsets),
-                          base_port, deadline, data_dir, seed, tuple(variants))
+                          base_port, deadline, data_dir, seed, tuple(variants),
+                          tuple(parse_pause(p) for p in pauses),
+                          tuple(parse_node_value(d, "--drift") for d in drifts),
+                          tuple(parse_partition(p) for p in partitions))
     cluster, done, chains = run_net(sc)
-    sys.exit(report_real(cluster, done, chains, sc.names, blocks, k, deadline, sc.crashes))
+    sys.exit(report_real(cluster, done, chains, sc.names, blocks, k, deadline, sc.crashes, sc))

@@ -1,7 +1,8 @@
 """``paxchain simulate chain``: impl/chain_node.py's handlers in the seeded simulator.
 
 Parses the options into a scenario (``paxchain.models.chain_driver.ChainScenario``: real
-proof of work, latency, loss, duplication, clock offsets and drift, crashes at given times or
+proof of work, latency, loss, duplication, clock offsets and drift, pauses and partitions
+(the options and meaning of ``simulate paxos``), crashes at given times or
 between a handler's effects, seeded variants of ``paxchain.impl.chain_variants.CHAIN``), runs
 it and prints its statistics (``paxchain.checker.chain_runs.report``): forks, orphan rate,
 reorg depths, time to k confirmations, and whether the nodes ended on one tip. Same seed and
@@ -16,7 +17,8 @@ from paxchain.checker.chain_runs import report
 from paxchain.checker.cli import echo
 from paxchain.checker.driver_cli import (FINITE, Param, crash_point_options, driver_command,
                                          loss_option, param_option, parse_clocks, parse_crash,
-                                         parse_latency, resolve_params, seed_option,
+                                         parse_latency, parse_partition, parse_pause,
+                                         resolve_params, seed_option,
                                          sim_fault_options, variant_option)
 from paxchain.impl.chain_block import TIE_RULES
 from paxchain.impl.chain_variants import CHAIN
@@ -46,8 +48,9 @@ PARAMS = (Param("nodes", click.IntRange(1, 64), 5, "nodes n1..nN"),
 @sim_fault_options
 @variant_option(CHAIN)
 @crash_point_options
-def subcommand(params, block_interval, blocks, seed, loss, dup, latency, crashes, offsets,
-               drifts, variants, crash_points, crash_points_max, crash_points_down) -> None:
+def subcommand(params, block_interval, blocks, seed, loss, dup, latency, crashes, pauses,
+               partitions, offsets, drifts, variants, crash_points, crash_points_max,
+               crash_points_down) -> None:
     """Simulate a proof-of-work chain: forks, orphan rate, reorg depths, time to k
     confirmations."""
     clocks = parse_clocks(offsets, drifts)
@@ -58,5 +61,7 @@ def subcommand(params, block_interval, blocks, seed, loss, dup, latency, crashes
                        max_drift=n["max_drift"], window=n["window"],
                        crashes=tuple(parse_crash(c) for c in crashes), clocks=clocks,
                        variants=tuple(variants), crash_points=crash_points,
-                       crash_points_max=crash_points_max, crash_points_down=crash_points_down)
+                       crash_points_max=crash_points_max, crash_points_down=crash_points_down,
+                       pauses=tuple(parse_pause(p) for p in pauses),
+                       partitions=tuple(parse_partition(p) for p in partitions))
     echo(report(sc, simulate_scenario(sc)), nl=False)

@@ -28,9 +28,9 @@ from paxchain.checker.cli import echo
 from paxchain.checker.cli import verdict as record_verdict
 from paxchain.checker.driver_cli import (FINITE, POSITIVE, Param, crash_point_options,
                                          driver_command, loss_option, param_option,
-                                         parse_clocks, parse_crash, parse_latency, parse_pause,
-                                         resolve_params, seed_option, sim_fault_options,
-                                         variant_option)
+                                         parse_clocks, parse_crash, parse_latency,
+                                         parse_partition, parse_pause, resolve_params,
+                                         seed_option, sim_fault_options, variant_option)
 from paxchain.checker.files import read_json, write_atomic
 from paxchain.checker.outdir import staged_dir
 from paxchain.checker.paxos_runs import (counterexample, exit_code, replay_data, run_scenario,
@@ -53,8 +53,6 @@ PARAMS = (Param("acceptors", click.IntRange(min=1), 3, "acceptors a1..aN"),
 @seed_option("latency, loss, duplication and crash points")
 @loss_option
 @sim_fault_options
-@click.option("--pause", "pauses", multiple=True, metavar="NODE:AT:FOR",
-              help="Pause NODE at time AT for FOR (repeatable): it handles nothing meanwhile.")
 @click.option("--retry-timeout", type=POSITIVE, default=30.0, show_default=True, metavar="T",
               help="A proposer retries with a higher ballot after T of its local time.")
 @click.option("--backoff", type=FINITE, default=1.5, show_default=True, metavar="X",
@@ -76,7 +74,7 @@ PARAMS = (Param("acceptors", click.IntRange(min=1), 3, "acceptors a1..aN"),
 @click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
               help="A violation: write it, re-executed as a trace of paxos-system, in every "
                    "format (trace.json, .txt, .dot, .svg, ...) into DIR, as check --out does.")
-def subcommand(params, seed, loss, dup, latency, crashes, offsets, drifts, pauses,
+def subcommand(params, seed, loss, dup, latency, crashes, pauses, partitions, offsets, drifts,
                retry_timeout, backoff, max_rounds, until, variants, crash_points,
                crash_points_max, crash_points_down, to_quiescence, save, replay_file,
                minimize, out) -> None:
@@ -95,7 +93,8 @@ def subcommand(params, seed, loss, dup, latency, crashes, offsets, drifts, pause
                       tuple(parse_crash(c) for c in crashes), clocks,
                       retry_timeout, backoff, max_rounds, until, tuple(variants),
                       "quiescent" if to_quiescence else "decided", crash_points,
-                      crash_points_max, crash_points_down)
+                      crash_points_max, crash_points_down,
+                      tuple(parse_partition(p) for p in partitions))
         result, verdict = run_scenario(sc)
         replayed = ""
     code = record_verdict(exit_code(verdict))  # before any output (``paxchain.checker.cli``)
