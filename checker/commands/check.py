@@ -211,9 +211,12 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
     opts = _options("dfs" if dfs else "bfs", max_depth, max_states, time_limit, memory_limit, symmetry,
                     deadlock, keep_going, props, exact, not no_coverage)
     workers = _workers(workers_text)
-    if (workers > 1 or checkpoint or resume) and (engine != "explicit" or find_min_k):
-        raise UserError("--workers, --checkpoint and --resume go with the explicit engine's "
-                        "search (not --engine bmc or --find-min-k)")
+    if workers > 1 and (engine == "bmc" or find_min_k):
+        raise UserError("--workers goes with the explicit engine's search and --engine random "
+                        "(not --engine bmc or --find-min-k)")
+    if (checkpoint or resume) and (engine != "explicit" or find_min_k):
+        raise UserError("--checkpoint and --resume go with the explicit engine's search "
+                        "(not --engine bmc, --engine random or --find-min-k)")
     if not math.isfinite(checkpoint_every) or checkpoint_every < 0:
         raise UserError("--checkpoint-every must be a finite number of seconds, not negative")
     saving = (checkpoint, checkpoint_every, resume)
@@ -248,7 +251,7 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
     elif engine == "random":
         if depth is not None:
             raise UserError("--depth goes with --engine bmc (random runs take --max-depth)")
-        result = _random(m, opts, walks, seed, as_json != "-")
+        result = _random(m, opts, walks, seed, as_json != "-", workers)
     else:
         if depth is not None:
             raise UserError("--depth goes with --engine bmc (the explicit engine takes "
@@ -288,15 +291,17 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
 
 
 def _random(model, opts: Options, walks: int | None, seed: int | None,
-            announce: bool) -> Result:
-    """``--engine random``: seeded random runs (``paxchain.checker.random_walk``)."""
+            announce: bool, workers: int) -> Result:
+    """``--engine random``: seeded random runs (``paxchain.checker.random_walk``), shared out
+    over ``workers`` processes (the same runs and result for any number)."""
     n, s = walks or random_walk.DEFAULT_WALKS, seed or 0
     d = opts.max_depth if opts.max_depth is not None else random_walk.DEFAULT_DEPTH
     if announce:
         echo(f"Random simulation of {model.describe()}\n  {n:,} runs of up to {d} steps, "
-             f"seed {s}; a property no run breaks is incomplete, never holds")
+             f"seed {s}{f', {workers} workers' if workers > 1 else ''}; a property no run "
+             f"breaks is incomplete, never holds")
     try:
-        return random_walk.check(model, opts, n, s)
+        return random_walk.check(model, opts, n, s, workers)
     except ValueError as exc:
         raise UserError(str(exc)) from None
 
