@@ -51,11 +51,10 @@ class NoCounterpart(ValueError):
 class Move:
     """One simulated step as the model may take it: ``alternatives``, each a list of step
     texts taken in turn, tried in order; ``skippable``: when none is enabled, the step is no
-    step of the model (see the module docstring); ``what``: the step, for messages."""
+    step of the model (see the module docstring); ``moved``: see ``_cut``."""
 
     alternatives: tuple[tuple[str, ...], ...]
     skippable: bool
-    what: str
     moved: bool = False  # a crash point inside a multicast, moved to its end
 
 
@@ -104,13 +103,12 @@ def moves(steps: Iterable[SimStep]) -> list[Move]:
                                     f"model's initial state has every node started")
             continue
         if step.kind == "crash":
-            out.append(Move(((_crash(step.node),),), False, f"crash of {step.node}"))
+            out.append(Move(((_crash(step.node),),), False))
             continue
         base = _base(step)
         if step.cut is None:
-            out.append(Move(((str(base),),), step.kind != "restart", str(base)))
+            out.append(Move(((str(base),),), step.kind != "restart"))
         else:
             alts, moved = _cut(step, base)
-            out.append(Move(alts, False, f"{base} cut by a crash after {step.cut} of "
-                                         f"{len(step.effects)} effects", moved))
+            out.append(Move(alts, False, moved))
     return out
