@@ -237,12 +237,16 @@ class BallotQuotient(PaxosSystem):
             diff = sorted(mine ^ theirs, key=repr)[0]
             side = "the state" if diff in mine else "its renamed copy"
             raise ValueError(self._unsound(
-                c, f"only {side} has step {_show_signature(diff[0])} to {self.to_vars(diff[1])}"))
+                c, f"only {side} has step {_show_signature(diff[0])} to "
+                   f"{self._show_nodes(diff[1])}"))
+
+    def _show_nodes(self, s: tuple) -> str:
+        return "; ".join(f"{x}: {v}" for x, v in self.to_vars(s)["state"].items())
 
     def _unsound(self, c: tuple, why: str) -> str:
         return (f"paxos-system max_rounds=0 cannot check this code: the ballot renaming's "
                 f"premise fails (a handler tells renamed rounds apart) at "
-                f"{self.to_vars(c)['state']}: {why}")
+                f"{self._show_nodes(c)}: {why}")
 
     # -- what the engines and reports read ------------------------------------------------------
     def reductions(self) -> tuple[Reduction, ...]:
