@@ -158,16 +158,22 @@ class BallotQuotient(PaxosSystem):
         return d
 
     def _floor_and_rounds(self, s: tuple) -> tuple[int, set[int]]:
+        """The floor of ``s`` and every round in it (read where ``_renamed`` renames)."""
         rounds: set[int] = set()
 
         def seen(r: int) -> int:
             rounds.add(r)
             return r
 
-        self._renamed(s, seen)
+        nodes = self.nodes(s)
+        for x, node in nodes.items():
+            self._durable(x, node.durable, seen)
+            _rename_value(node.state, seen)
+        for _, _, msg in self.network(s):
+            _rename_value(msg, seen)
         counters = []
         for x in self.proposer_ids:
-            node = self.node(s, x)
+            node = nodes[x]
             if node.up and type(node.state) is px.ProposerState:
                 counters.append(node.state.round)
             d = node.durable
@@ -177,17 +183,22 @@ class BallotQuotient(PaxosSystem):
 
     def _renamed(self, s: tuple, f: Rename) -> tuple:
         """``s`` with every round ``r`` replaced by ``f(r)``."""
-        v = self.to_vars(s)
         nodes = self.nodes(s)
-        v["durable"] = {x: to_plain(self._durable(x, n.durable, f)) for x, n in nodes.items()}
-        v["state"] = {x: to_plain(_rename_value(n.state, f)) for x, n in nodes.items()}
+        drops, dups, crashes = self.remaining(s)
         counts: dict[Record, int] = {}
         for src, dst, msg in self.network(s):
             rec = Record("envelope", (("src", src), ("dst", dst),
                                       ("msg", to_plain(_rename_value(msg, f)))))
             counts[rec] = counts.get(rec, 0) + 1
-        v["network"] = counts
-        return self.from_vars(v)
+        return self.from_vars({
+            "up": {x: n.up for x, n in nodes.items()},
+            "durable": {x: to_plain(self._durable(x, n.durable, f)) for x, n in nodes.items()},
+            "state": {x: to_plain(_rename_value(n.state, f)) for x, n in nodes.items()},
+            "timers": {x: frozenset(n.timers) for x, n in nodes.items()},
+            "network": counts,
+            "budgets": {"drops": drops, "duplicates": dups, "crashes": crashes},
+            "history": self.show_history(self.history(s)),
+            "outputs": frozenset((x, to_plain(v)) for x, v in self.outputs(s))})
 
     def canonical(self, s: tuple) -> tuple:
         """The canonical form of ``s`` (module docstring)."""
@@ -195,7 +206,11 @@ class BallotQuotient(PaxosSystem):
         if c is None:
             floor, rounds = self._floor_and_rounds(s)
             m = canonical_map(rounds, floor)
-            c = self._canon[s] = self._renamed(s, m.__getitem__)
+            if all(k == v for k, v in m.items()):
+                c = s  # already canonical: most steps move no round
+            else:
+                c = self._renamed(s, m.__getitem__)
+            self._canon[s] = c
             self._canon.setdefault(c, c)
         return c
 
