@@ -100,6 +100,11 @@ def regroup(parts: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
                 parents_out.append(parent)
         for item in p["frontier"]:
             out[item[1] % n]["frontier"].append(item)
+    # A frontier state's rank is its place in the whole level (a checkpoint of format 1 kept
+    # the rank it was generated with, which orders the level as well): renumbered 0, 1, ...
+    ranks = sorted(item[0] for o in out for item in o["frontier"])
+    place = {r: i for i, r in enumerate(ranks)}
     for o in out:
-        o["frontier"].sort(key=lambda x: x[0])
+        o["frontier"] = sorted(((place[r], f, t) for r, f, t in o["frontier"]),
+                               key=lambda x: x[0])
     return out

@@ -71,6 +71,7 @@ from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_M
                                      Stats, Strategy)
 from paxchain.checker.shard import DEAD, EDGE, LAST, LIMIT, SHIFT, STATE, Shard
 from paxchain.checker.trace import rebuild, rebuild_edge
+from paxchain.checker.visited import signed64
 from paxchain.models.model import Model, ReductionUnsound
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.specs.model_properties import properties_of
@@ -157,7 +158,9 @@ class Coordinator:
             self.codec = codec_for(model, options.symmetry)
         except NotPortable as exc:
             raise Unsupported(str(exc)) from None
-        self.key: Callable[[Any], Hashable] = self.codec.key
+        key = self.codec.key
+        # as the shards keep them: signed 64-bit (a model's fingerprint may be any int)
+        self.key: Callable[[Any], Hashable] = lambda s: signed64(key(s))
         self.stats = Stats()
         self.stopped_by: str | None = None
         self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
@@ -171,6 +174,7 @@ class Coordinator:
         self.interrupt_pending = False
         self.prior_seconds = 0.0  # resumed: the seconds the checkpointed search had taken
         self.refs: dict[str, tuple] = {}  # decided property -> how to rebuild its trace
+        self.profile: list[dict[str, Any]] = []  # per shard, from its last level's reply
 
     # -- running ------------------------------------------------------------------------------
     def run(self) -> Result:
@@ -301,6 +305,7 @@ class Coordinator:
             stats.checked_depth = None
             replies = self._ask(("expand", depth, at_bound, self._open()))
             stats.checked_depth = depth  # kept only if the run stops at a limit
+            self.profile = [r[8] for r in replies if len(r) > 8] or self.profile
             generated = sum(r[1] for r in replies)
             new = sum(r[2] for r in replies)
             self.visited_bytes = sum(r[6] for r in replies)

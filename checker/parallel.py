@@ -19,8 +19,11 @@ they are at the start.
 
 from __future__ import annotations
 
+import cProfile
+import gc
 import multiprocessing as mp
 import os
+import resource
 import signal
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable
@@ -29,12 +32,17 @@ from paxchain.checker.explicit import retrying as explicit_retrying
 from paxchain.checker.level_search import (POLL, SHIFT, Coordinator, Shard, Stop, Unsupported,
                                            WorkerLost)
 from paxchain.checker.portable import Codec
+from paxchain.checker.shard import quiet_collector
 from paxchain.checker.progress import resident_mb
 from paxchain.checker.result import STOP_OUT_OF_MEMORY, Options, Result
 from paxchain.models.model import Model
 from paxchain.models.properties import Property
 
-__all__ = ["check", "parse_workers", "retrying", "Unsupported", "WorkerLost", "SHIFT"]
+__all__ = ["check", "parse_workers", "retrying", "Unsupported", "WorkerLost", "SHIFT",
+           "PROFILE_ENV"]
+
+# Set to a directory, each worker writes its cProfile statistics there (worker-I.prof).
+PROFILE_ENV = "PAXCHAIN_PROFILE_WORKERS"
 
 def parse_workers(text: str | int) -> int:
     """``--workers``: a positive integer or ``auto`` (the cores this process may use)."""
@@ -55,17 +63,27 @@ def parse_workers(text: str | int) -> int:
 
 def check(model: Model, options: Options | None = None, workers: int = 2,
           checkpoint: str | None = None, every: float = 300.0,
-          resume: str | None = None) -> Result:
+          resume: str | None = None, profile: list[dict[str, Any]] | None = None) -> Result:
     """Search ``model`` with ``workers`` processes; the result equals ``explicit.check``'s.
 
     With ``checkpoint`` the search is written to that directory every ``every`` seconds and
     when interrupted; ``resume`` continues a search from one (``paxchain.checker.checkpoint``).
+    ``profile``, a list, is filled with one dict a worker: the CPU and wall seconds of each
+    phase of its work (``Shard.clock``), its CPU seconds and peak resident megabytes.
     A reduction whose premise fails (``ReductionUnsound``) is switched off and the search
     redone from the start, as in ``explicit.check``.
     """
     saving = (checkpoint, every) if checkpoint is not None else None
-    return retrying(model, options or Options(), resume,
-                    lambda m, o, r: _Coordinator(m, o, workers, saving, r).run())
+
+    def run(m: Model, o: Options, r: str | None) -> Result:
+        coordinator = _Coordinator(m, o, workers, saving, r)
+        try:
+            return coordinator.run()
+        finally:
+            if profile is not None:
+                profile[:] = coordinator.profile
+
+    return retrying(model, options or Options(), resume, run)
 
 
 def retrying(model: Model, options: Options, resume: str | None,
@@ -90,9 +108,23 @@ class _Worker(Shard):
                  share: dict[str, Any]) -> None:
         super().__init__(me, n, model, codec, props, options, share)
         self.conn, self.inboxes = conn, inboxes
+        self.mail: dict[str, dict[int, Any]] = {"batch": {}, "ranks": {}}
 
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
+        quiet_collector()
+        profile_dir = os.environ.get(PROFILE_ENV)
+        profiler = cProfile.Profile() if profile_dir else None
+        if profiler is not None:
+            profiler.enable()
+        try:
+            self._serve()
+        finally:
+            if profiler is not None and profile_dir:
+                profiler.disable()
+                profiler.dump_stats(os.path.join(profile_dir, f"worker-{self.me}.prof"))
+
+    def _serve(self) -> None:
         while True:
             msg = self.conn.recv()
             if msg[0] == "quit":
@@ -104,12 +136,38 @@ class _Worker(Shard):
                 self.conn.send(("error", RuntimeError(str(reply[1])), ""))
 
     def _expand(self, depth: int, at_bound: bool, open_props: list[str]) -> tuple:
-        """``generate``, the exchange through the queues, then ``absorb``."""
+        """``generate``, the exchange through the queues, ``absorb``, then the exchange of
+        the new states' ranks and ``place``; the reply is ``absorb``'s, with this worker's
+        phase seconds and CPU time."""
         _, batches = self._generate(depth, at_bound, open_props)
-        for j, batch in enumerate(batches):
+        with self.clock("exchange"):
+            self._send("batch", batches)
+            got = self._receive("batch")
+        reply = self._absorb(got)
+        if self.n > 1 and reply[0] == "level":
+            with self.clock("exchange"):
+                self._send("ranks", [self.level.new] * self.n)
+                every = self._receive("ranks")
+            self._place(every)
+        gc.freeze()  # this level's survivors: see quiet_collector
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return reply + ({"phases": self.clock.seconds, "cpu": usage.ru_utime + usage.ru_stime,
+                         "rss_mb": usage.ru_maxrss / 1024},)
+
+    def _send(self, tag: str, items: list[Any]) -> None:
+        for j, item in enumerate(items):
             if j != self.me:
-                self.inboxes[j].put(batch)
-        return self._absorb([self.inboxes[self.me].get() for _ in range(self.n - 1)])
+                self.inboxes[j].put((tag, self.me, item))
+
+    def _receive(self, tag: str) -> list[Any]:
+        """One ``tag`` message from every other worker, by sender (None at this worker's
+        own place); another kind that arrives first waits in ``mail``."""
+        box = self.mail[tag]
+        while len(box) < self.n - 1:
+            kind, sender, item = self.inboxes[self.me].get()
+            self.mail[kind][sender] = item
+        got = [box.pop(j) if j != self.me else None for j in range(self.n)]
+        return got
 
 
 def _worker_main(*args: Any) -> None:

@@ -180,6 +180,14 @@ class Codec:
     def unpack(self, payload: Any) -> Any:
         raise NotImplementedError
 
+    def pack_many(self, states: list[Any]) -> Any:
+        """A batch of states in one picklable payload (what a worker sends another)."""
+        return [self.pack(s) for s in states]
+
+    def unpack_at(self, payload: Any, positions: list[int]) -> list[Any]:
+        """The states at ``positions`` of a ``pack_many`` payload (only those are decoded)."""
+        return [self.unpack(payload[i]) for i in positions]
+
 
 class PlainCodec(Codec):
     """States are plain values: they travel as they are; the key is the model's fingerprint."""
@@ -197,6 +205,13 @@ class PlainCodec(Codec):
 
     def unpack(self, payload: Any) -> Any:
         return payload
+
+    def pack_many(self, states: list[Any]) -> Any:
+        # the list itself: pickling it once shares the sub-tuples that states have in common
+        return states
+
+    def unpack_at(self, payload: Any, positions: list[int]) -> list[Any]:
+        return [payload[i] for i in positions]
 
 
 class VarsCodec(Codec):

@@ -38,6 +38,7 @@ without it ``load_ray`` raises ``RayMissing``, one line.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -48,6 +49,7 @@ from typing import Any
 from paxchain.checker.level_search import POLL, Coordinator, Shard, Stop, WorkerLost, select
 from paxchain.checker.parallel import parse_workers, retrying
 from paxchain.checker.portable import codec_for
+from paxchain.checker.shard import quiet_collector
 from paxchain.checker.progress import resident_mb
 from paxchain.checker.result import STOP_OUT_OF_MEMORY, Options, Result
 from paxchain.models.model import Model
@@ -152,6 +154,7 @@ class _ShardActor:
         self.n, self.ray = n, load_ray()
         self.shard = Shard(me, n, model, codec, select(model, options), options, share)
         self.failed: tuple | None = None  # generate's error, for absorb to reply with
+        quiet_collector()
 
     def call(self, msg: tuple) -> tuple:
         return _sendable(self.shard.handle(msg)), resident_mb()
@@ -172,7 +175,15 @@ class _ShardActor:
         refs = [made[self.shard.me] for made in lists]
         got = iter(self.ray.get([r for r in refs if r is not None]))
         batches = [None if r is None else next(got) for r in refs]
-        return _sendable(self.shard.handle(("absorb", batches))), resident_mb()
+        reply = _sendable(self.shard.handle(("absorb", batches)))
+        gc.freeze()  # this level's survivors: see shard.quiet_collector
+        ranks = self.ray.put(self.shard.level.new) if reply[0] == "level" else None
+        return reply, resident_mb(), ranks
+
+    def place(self, *every: Any) -> tuple:
+        """The new states' places in the level, from every shard's new ranks (``every``)."""
+        reply = _sendable(self.shard.handle(("place", list(every))))
+        return reply, resident_mb()
 
 
 def _sendable(reply: tuple) -> tuple:
@@ -224,12 +235,19 @@ class _RayCoordinator(Coordinator):
         targets = self.shards if shards is None else shards
         if msg[0] == "expand":
             lists = [a.generate.remote(*msg[1:]) for a in targets]
-            refs = [a.absorb.remote(*lists) for a in targets]
-        else:
-            refs = [a.call.remote(msg) for a in targets]
+            absorbed = self._gather([a.absorb.remote(*lists) for a in targets])
+            replies = self._replies(targets, [x[:2] for x in absorbed])
+            if len(targets) > 1:  # every shard's new ranks, to place its own in the level
+                ranks = [x[2] for x in absorbed]
+                self._replies(targets, self._gather([a.place.remote(*ranks) for a in targets]))
+            return replies
+        return self._replies(targets, self._gather([a.call.remote(msg) for a in targets]))
+
+    def _replies(self, targets: list[Any], got: list[tuple]) -> list[tuple]:
+        """The shards' replies (each with its resident megabytes), errors raised here."""
         index = [next(k for k, s in enumerate(self.shards) if s is a) for a in targets]
         replies = []
-        for k, (reply, rss) in zip(index, self._gather(refs)):
+        for k, (reply, rss) in zip(index, got):
             self.rss[k] = rss
             replies.append(self._checked(reply))
         return replies

@@ -4,39 +4,103 @@ A shard owns the states whose portable fingerprint is its index modulo the numbe
 their visited set (``paxchain.checker.visited``), their parents per level (for traces) and its
 share of the frontier. Each level it answers ``generate`` (expand its frontier: check the
 transition properties and deadlock there, and sort the successors by owner, the least rank per
-fingerprint) and then ``absorb`` (keep the new states among the successors every shard sent it,
-check the state properties and goals on them); between levels, the questions of a stop
-(``before``, ``new_ranks``, ``parent``), a checkpoint (``snapshot``) and a check of its
-fingerprints (``keys``). It knows nothing of processes or machines: ``handle(msg)`` turns a
-message into its reply, and the transport (``paxchain.checker.parallel``'s pipes and queues,
-``paxchain.checker.ray_search``'s actor calls) carries both.
+fingerprint), then ``absorb`` (keep the new states among the successors every shard sent it,
+check the state properties and goals on them), then ``place`` (turn the new states' ranks into
+their places in the whole level, from every shard's ``new_ranks``); between levels, the
+questions of a stop (``before``, ``new_ranks``, ``parent``), a checkpoint (``snapshot``) and a
+check of its fingerprints (``keys``). It knows nothing of processes or machines:
+``handle(msg)`` turns a message into its reply, and the transport
+(``paxchain.checker.parallel``'s pipes and queues, ``paxchain.checker.ray_search``'s actor calls)
+carries both.
 
-Ranks and events: a state's rank is ``parent rank << SHIFT | successor index``; an event (a
-property decided, a deadlock, the state limit) is (rank, phase, property, where), its phase one
-of ``EDGE, LIMIT, STATE, DEAD``, in the sequential engine's order at one rank.
+Ranks and events. A frontier state's rank is its place in the sequential engine's order of its
+level (0, 1, 2, ... over all shards); a successor's rank is ``parent rank << SHIFT | successor
+index``, which orders a level as the sequential search generates it, and fits 64 bits. An event
+(a property decided, a deadlock, the state limit) is (rank, phase, property, where), its phase
+one of ``EDGE, LIMIT, STATE, DEAD``, in the sequential engine's order at one rank.
+
+Cost per state. The model's work (successors, fingerprints, properties) is the sequential
+engine's; what the shard adds is kept out of Python's per-successor loop: a level's
+successors and fingerprints are collected in lists and sifted in numpy, a chunk at a time
+(duplicates within the level, states already visited), so only the candidates — the successors
+that may be new — become batches: three int64 arrays (fingerprint, rank, parent) and the
+states packed by the codec (``Codec.pack_many``: for plain states the list itself, which the
+transport pickles once). The owner picks the least rank per fingerprint with one sort, adds
+the winners to its visited set in one batch and decodes only the states that are new. A shard
+that sends nothing to itself keeps its own candidates as objects: they are never encoded.
+``clock`` holds the CPU and wall seconds of each phase (``expand``, ``sift``, ``absorb``,
+``check``) for the benchmarks.
 """
 
 from __future__ import annotations
 
+import gc
+import time
 import traceback
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from paxchain.checker.explicit import DEADLOCK
 from paxchain.checker.portable import Codec
 from paxchain.checker.result import Options
-from paxchain.checker.visited import FingerprintSet, np
+from paxchain.checker.visited import FingerprintSet, as_int64
 from paxchain.models.model import Model, ReductionUnsound
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 
-__all__ = ["Shard", "SHIFT", "LAST", "EDGE", "LIMIT", "STATE", "DEAD"]
+__all__ = ["Shard", "SHIFT", "LAST", "EDGE", "LIMIT", "STATE", "DEAD", "Clock",
+           "quiet_collector"]
 
 SHIFT = 20                      # bits of a rank for the successor index
 LAST = (1 << SHIFT) - 1         # the index of "after every successor" (a deadlock's event)
 # Event phases at one rank, in the sequential engine's order: the transition is checked, the
 # state limit met, the new state checked; a deadlock comes after the state's last successor.
 EDGE, LIMIT, STATE, DEAD = 0, 1, 2, 3
+CHUNK = 1 << 16                 # successors sifted at once (bounds a level's transient lists)
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class Clock:
+    """CPU and wall seconds per phase: ``with clock("sift"): ...`` adds to ``clock.seconds``
+    (phases may nest: an inner phase's seconds count in the outer one too)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = {}
+
+    def __call__(self, name: str) -> "_Phase":
+        return _Phase(self.seconds.setdefault(name, [0.0, 0.0]))
+
+
+class _Phase:
+    __slots__ = ("row", "start")
+
+    def __init__(self, row: list[float]) -> None:
+        self.row = row
+
+    def __enter__(self) -> None:
+        self.start = (time.process_time(), time.perf_counter())
+
+    def __exit__(self, *exc: Any) -> None:
+        cpu, wall = self.start
+        self.row[0] += time.process_time() - cpu
+        self.row[1] += time.perf_counter() - wall
+
+
+def quiet_collector() -> None:
+    """Keep Python's cyclic garbage collector off a shard's heap, which only grows.
+
+    A level allocates a tuple or more per successor and keeps the new states; the collector's
+    automatic passes scan such survivors again and again as the heap grows, and a collection
+    once a level (``gc.collect(1)``) still cost a tenth of a worker's CPU (measured at
+    Lamport's Paxos 3/2/0..2). So a shard process turns automatic collection off, and after
+    each level moves what survived into the permanent generation (``gc.freeze()``, a list
+    splice: no scan). The search's own objects hold no reference cycles; a cycle a model
+    makes (an exception caught inside its code, say) stays allocated until the process ends.
+    """
+    gc.disable()
+    gc.freeze()
 
 
 @dataclass
@@ -46,7 +110,66 @@ class _Level:
     ranks: list[int] = field(default_factory=list)   # the expanded states' ranks, ascending
     succs: list[int] = field(default_factory=list)   # their numbers of successors
     states: list[Any] = field(default_factory=list)
-    new: list[int] = field(default_factory=list)     # the ranks of the new states, ascending
+    new: Any = field(default_factory=lambda: _EMPTY)  # the new states' ranks, ascending
+
+
+@dataclass
+class _Frontier:
+    """A shard's share of a level: ranks, fingerprints (int64 arrays) and states, by rank."""
+
+    ranks: Any = field(default_factory=lambda: _EMPTY)
+    fps: Any = field(default_factory=lambda: _EMPTY)
+    states: list[Any] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+
+class _Candidates:
+    """A level's successors that may be new, per owner: fingerprint, rank and parent arrays
+    and the states, chunk by chunk."""
+
+    def __init__(self, n: int) -> None:
+        self.parts: list[list[tuple[Any, Any, Any, list[Any]]]] = [[] for _ in range(n)]
+
+    def add(self, owner: int, fps: Any, ranks: Any, parents: Any, states: list[Any]) -> None:
+        self.parts[owner].append((fps, ranks, parents, states))
+
+    def of(self, owner: int) -> tuple[Any, Any, Any, list[Any]]:
+        parts = self.parts[owner]
+        if not parts:
+            return _EMPTY, _EMPTY, _EMPTY, []
+        if len(parts) == 1:
+            return parts[0]
+        states: list[Any] = []
+        for p in parts:
+            states += p[3]
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]), states)
+
+
+def _first_of_each(fps: Any) -> tuple[Any, Any]:
+    """The distinct values of ``fps`` and the index of each one's first occurrence (as
+    ``np.unique(..., return_index=True)``, with a quicksort instead of its merge sort)."""
+    if not len(fps):
+        return fps, np.zeros(0, dtype=np.int64)
+    order = np.argsort(fps)
+    ordered = fps[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return ordered[starts], np.minimum.reduceat(order, starts)
+
+
+def _least_of_each(fps: Any, ranks: Any) -> Any:
+    """For each distinct value of ``fps``, the index of its occurrence of least rank (ranks
+    are distinct)."""
+    order = np.argsort(fps)
+    ordered = fps[order]
+    head = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    starts = np.flatnonzero(head)
+    by_fp = ranks[order]
+    least = np.minimum.reduceat(by_fp, starts)
+    sizes = np.diff(np.append(starts, len(order)))
+    return order[by_fp == np.repeat(least, sizes)]
 
 
 class Shard:
@@ -55,24 +178,29 @@ class Shard:
     def __init__(self, me: int, n: int, model: Model, codec: Codec, props: list[Property],
                  options: Options, share: dict[str, Any]) -> None:
         """``share``: the shard's part of the search — ``frontier`` (rank, fingerprint,
-        state), by rank; from a checkpoint also ``visited`` and ``parents``; with ``packed``,
-        the frontier's states packed by the codec."""
+        state), by rank, each rank the state's place in its level; from a checkpoint also
+        ``visited`` and ``parents``; with ``packed``, the frontier's states packed by the
+        codec."""
         self.me, self.n, self.model, self.codec = me, n, model, codec
         self.props = {p.name: p for p in props}
         self.opt = options
-        frontier = share["frontier"]
-        if share.get("packed"):
-            frontier = [(r, f, codec.unpack(t)) for r, f, t in frontier]
+        items = share["frontier"]
+        states = [codec.unpack(t) for _, _, t in items] if share.get("packed") \
+            else [t for _, _, t in items]
+        self.frontier = _Frontier(np.array([r for r, _, _ in items], dtype=np.int64),
+                                  as_int64([f for _, f, _ in items]), states)
         self.visited = FingerprintSet()
-        self.visited.add_many(share.get("visited") or [fp for _, fp, _ in frontier],
-                              distinct=True)
+        visited = share.get("visited")
+        self.visited.add_array(as_int64(visited) if visited is not None else self.frontier.fps,
+                               distinct=True)
         # per depth > 0: (fingerprints, parents)
-        self.parents: list[tuple[Any, Any]] = [_pairs(f, p) for f, p in share.get("parents", [])]
-        self.frontier = frontier                  # (rank, fingerprint, state), by rank
+        self.parents: list[tuple[Any, Any]] = [(as_int64(f), as_int64(p))
+                                               for f, p in share.get("parents", [])]
         self.level = _Level()
         self.pending: tuple = ()                  # between generate and absorb
         self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
                                                 if options.coverage else None)
+        self.clock = Clock()
 
     def handle(self, msg: tuple) -> tuple:
         """The reply to ``msg`` (its name, then its arguments): a model's error or a failed
@@ -90,90 +218,188 @@ class Shard:
         return self.model.next_states_tallied(state, tally)
 
     def _generate(self, depth: int, at_bound: bool, open_props: list[str]) -> tuple:
-        """Expand this shard's frontier: ``("batches", [batch for each shard])``, the
-        successors each other shard owns as (fingerprint, rank, parent, packed state), the
-        least rank per fingerprint (None for this shard: its own are kept for ``absorb``)."""
-        opt, n, me, key = self.opt, self.n, self.me, self.codec.key
+        """Expand this shard's frontier: ``("batches", [batch for each shard])``, each batch
+        the successors that shard owns and that may be new, as (fingerprints, ranks, parents,
+        packed states), the least rank per fingerprint (None for none, and for this shard:
+        its own are kept for ``absorb``)."""
+        clock = self.clock
         props = [self.props[x] for x in open_props if x in self.props]
         edge_props = [p for p in props if p.kind == TRANSITION]
         state_props = [p for p in props if p.kind in (INVARIANT, QUIESCENT)]
         goals = [p for p in props if p.kind == SOMETIMES]
         tally = dict.fromkeys(self.coverage, 0) if self.coverage is not None else None
-        outs: list[dict[int, tuple[int, int, Any]]] = [{} for _ in range(n)]
         events: list[tuple[int, int, str, tuple]] = []
-        level = _Level()
-        frontier, self.frontier = self.frontier, []
-        deadlock = opt.deadlock and DEADLOCK in open_props
-        for rank, fp, s in frontier:
-            base = rank << SHIFT
-            count = 0
-            for t in self._nexts(s, tally):
-                tfp = key(t)
-                ck = base | count
-                count += 1
-                if edge_props:
-                    for p in edge_props:
-                        if not p.check(s, t):
-                            events.append((ck, EDGE, p.name, (fp, tfp)))
-                            edge_props = [q for q in edge_props if q is not p]
-                d = outs[tfp % n]
-                if tfp not in d:
-                    d[tfp] = (ck, fp, t)
-            if count > LAST:
-                raise ValueError(f"a state of {self.model.name} has more than {LAST} "
-                                 "successors (the parallel engine's rank limit)")
-            if deadlock and not count:
-                events.append((base | LAST, DEAD, DEADLOCK, (fp,)))
-                deadlock = False
-            level.ranks.append(rank)
-            level.succs.append(count)
-            level.states.append(s)
-        self.pending = (outs[me], at_bound, events, level, tally, state_props, goals)
-        pack = self.codec.pack
-        return ("batches", [None if j == me else
-                            [(f, c, p, pack(t)) for f, (c, p, t) in outs[j].items()]
-                            for j in range(n)])
+        frontier, self.frontier = self.frontier, _Frontier()
+        deadlock = self.opt.deadlock and DEADLOCK in open_props
+        key, nexts = self.codec.key, self._nexts
+        ranks = frontier.ranks.tolist()
+        fps = frontier.fps.tolist()
+        found = _Candidates(self.n)
+        seen = FingerprintSet()  # this level's candidates so far (a successor once a level)
+        counts: list[int] = []
+        succs: list[Any] = []
+        succ_fps: list[int] = []
+        lo = 0  # the first frontier state of the chunk being collected
+        with clock("expand"):
+            for i, s in enumerate(frontier.states):
+                out = nexts(s, tally)
+                if type(out) is not list:
+                    out = list(out)
+                count = len(out)
+                counts.append(count)
+                if count:
+                    if count > LAST:
+                        raise ValueError(f"a state of {self.model.name} has more than {LAST} "
+                                         "successors (the parallel engine's rank limit)")
+                    succs += out
+                    if edge_props:
+                        tfps = [key(t) for t in out]
+                        succ_fps += tfps
+                        edge_props = self._edges(s, out, tfps, ranks[i], fps[i], edge_props,
+                                                 events)
+                    else:
+                        succ_fps += map(key, out)
+                    if len(succs) >= CHUNK:
+                        self._sift(frontier, lo, counts[lo:], succs, succ_fps, seen, found)
+                        lo, succs, succ_fps = i + 1, [], []
+                elif deadlock:
+                    events.append((ranks[i] << SHIFT | LAST, DEAD, DEADLOCK, (fps[i],)))
+                    deadlock = False
+            if succs:
+                self._sift(frontier, lo, counts[lo:], succs, succ_fps, seen, found)
+        level = _Level(ranks, counts, frontier.states)
+        self.pending = (found.of(self.me), at_bound, events, level, tally, state_props, goals)
+        pack = self.codec.pack_many
+        batches: list[Any] = []
+        for j in range(self.n):
+            f, r, p, states = found.of(j) if j != self.me else (_EMPTY, None, None, [])
+            batches.append((f, r, p, pack(states)) if len(f) else None)
+        return ("batches", batches)
 
-    def _absorb(self, batches: list[list[tuple] | None]) -> tuple:
-        """Keep the new states among this shard's own successors and those the others sent
+    def _edges(self, s: Any, out: list[Any], tfps: list[int], rank: int, fp: int,
+               edge_props: list[Property], events: list[tuple]) -> list[Property]:
+        """Check the transition properties on ``s``'s transitions; those still open."""
+        for i, t in enumerate(out):
+            for p in edge_props:
+                if not p.check(s, t):
+                    events.append((rank << SHIFT | i, EDGE, p.name, (fp, tfps[i])))
+                    edge_props = [q for q in edge_props if q is not p]
+        return edge_props
+
+    def _sift(self, frontier: _Frontier, lo: int, counts: list[int], succs: list[Any],
+              succ_fps: list[int], seen: FingerprintSet, found: _Candidates) -> None:
+        """Keep, of a chunk of successors (of frontier states ``lo`` on, ``counts`` each), the
+        first occurrence of each fingerprint not met earlier in the level and, for this
+        shard's own, not visited; file them by owner with their ranks and parents."""
+        with self.clock("sift"):
+            fps = as_int64(succ_fps)
+            cnt = np.array(counts, dtype=np.int64)
+            parent = np.repeat(np.arange(lo, lo + len(cnt), dtype=np.int64), cnt)
+            index = np.arange(len(fps), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            # A successor equal to its state (a step that changes nothing: most of them, in
+            # Lamport's Paxos) is visited, and this shard's: dropped before anything costlier.
+            moved = np.flatnonzero(fps != frontier.fps[parent])
+            uniq, first = _first_of_each(fps[moved])  # first: the least rank
+            first = moved[first]
+            owner = uniq % self.n
+            mine = owner == self.me
+            if mine.any():
+                keep = np.ones(len(uniq), dtype=bool)
+                keep[mine] = ~self.visited.contains_array(uniq[mine])
+                uniq, first, owner = uniq[keep], first[keep], owner[keep]
+            fresh = seen.add_array(uniq, distinct=True)
+            first, owner = first[fresh], owner[fresh]
+            par = parent[first]
+            ranks = (frontier.ranks[par] << SHIFT) | index[first]
+            parents = frontier.fps[par]
+            cand = fps[first]
+            for j in range(self.n):
+                at = np.flatnonzero(owner == j) if self.n > 1 else np.arange(len(first))
+                if len(at):
+                    found.add(j, cand[at], ranks[at], parents[at],
+                              [succs[k] for k in first[at].tolist()])
+
+    def _absorb(self, batches: list[Any]) -> tuple:
+        """Keep the new states among this shard's own candidates and those the others sent
         (``batches``), check the state properties and goals on them: ``("level", ...)``."""
         mine, at_bound, events, level, tally, state_props, goals = self.pending
         self.pending = ()
-        unpack = self.codec.unpack
-        for batch in batches:
-            for f, c, p, payload in batch or ():
-                cur = mine.get(f)
-                if cur is None or c < cur[0]:
-                    mine[f] = (c, p, _Packed(payload))
-        fps = list(mine)
-        beyond = False
-        new: list[tuple[int, int, int, Any]] = []
-        if at_bound:
-            beyond = not all(self.visited.contains_many(fps))
-        else:
-            for f, is_new in zip(fps, self.visited.add_many(fps, distinct=True)):
-                if is_new:
-                    c, p, t = mine[f]
-                    new.append((c, f, p, unpack(t.payload) if isinstance(t, _Packed) else t))
-            new.sort(key=lambda x: x[0])
-            self.parents.append(_pairs([x[1] for x in new], [x[2] for x in new]))
-        for c, f, _, t in new:
-            if state_props:
-                for p in state_props:
-                    if not p.holds_at(t):
-                        events.append((c, STATE, p.name, (f,)))
-                        state_props = [q for q in state_props if q is not p]
-            if goals:
-                for p in goals:
-                    if p.check(t):
-                        events.append((c, STATE, p.name, (f,)))
-                        goals = [q for q in goals if q is not p]
-        level.new = [x[0] for x in new]
+        clock = self.clock
+        with clock("absorb"):
+            sources = [(mine[0], mine[1], mine[2], None)]
+            sources += [b for b in batches if b is not None and len(b[0])]
+            fps = np.concatenate([b[0] for b in sources])
+            ranks = np.concatenate([b[1] for b in sources])
+            parents = np.concatenate([b[2] for b in sources])
+            beyond = False
+            if len(sources) > 1:  # the least rank per fingerprint
+                win = _least_of_each(fps, ranks)
+            else:  # this shard's own candidates: distinct already
+                win = np.arange(len(fps))
+            if at_bound:
+                beyond = bool(len(win)) and not self.visited.contains_array(fps[win]).all()
+                win = win[:0]
+            else:
+                win = win[self.visited.add_array(fps[win], distinct=True)]
+                win = win[np.argsort(ranks[win], kind="stable")]
+            new_fps, new_ranks = fps[win], ranks[win]
+            if not at_bound:
+                self.parents.append((new_fps, parents[win]))
+            states = self._states(sources, win, mine[3])
+        with clock("check"):
+            rank_list, fp_list = new_ranks.tolist(), new_fps.tolist()
+            if state_props or goals:
+                for c, f, t in zip(rank_list, fp_list, states):
+                    if state_props:
+                        for p in state_props:
+                            if not p.holds_at(t):
+                                events.append((c, STATE, p.name, (f,)))
+                                state_props = [q for q in state_props if q is not p]
+                    if goals:
+                        for p in goals:
+                            if p.check(t):
+                                events.append((c, STATE, p.name, (f,)))
+                                goals = [q for q in goals if q is not p]
+        level.new = new_ranks
         self.level = level
-        self.frontier = [(c, f, t) for c, f, _, t in new]
+        self.frontier = _Frontier(new_ranks, new_fps, states)
+        if self.n == 1:
+            self._place([None])
         generated = sum(level.succs)
-        return ("level", generated, len(new), beyond, events, tally, self.visited.nbytes,
+        return ("level", generated, len(states), beyond, events, tally, self.visited.nbytes,
                 len(self.visited))
+
+    def _states(self, sources: list[tuple], win: Any, own: list[Any]) -> list[Any]:
+        """The states of the winning candidates ``win`` (indices into the concatenated
+        ``sources``), decoding from each batch only those it won."""
+        if len(sources) == 1:
+            return [own[k] for k in win.tolist()]
+        sizes = np.array([len(b[0]) for b in sources], dtype=np.int64)
+        starts = np.cumsum(sizes) - sizes
+        src = np.searchsorted(starts, win, side="right") - 1
+        pos = win - starts[src]
+        out: list[Any] = [None] * len(win)
+        for k in np.unique(src).tolist():
+            at = np.flatnonzero(src == k)
+            got = ([own[x] for x in pos[at].tolist()] if k == 0
+                   else self.codec.unpack_at(sources[k][3], pos[at].tolist()))
+            for x, t in zip(at.tolist(), got):
+                out[x] = t
+        return out
+
+    def _new_ranks(self) -> tuple:
+        return ("ranks", self.level.new)
+
+    def _place(self, every: list[Any]) -> tuple:
+        """Turn the new states' ranks into their places in the level: ``every`` holds each
+        shard's ``new_ranks`` (this shard's may be None), ascending."""
+        mine = self.frontier.ranks
+        place = np.arange(len(mine), dtype=np.int64)
+        for j, theirs in enumerate(every):
+            if j != self.me and theirs is not None and len(theirs):
+                place += np.searchsorted(theirs, mine)
+        self.frontier.ranks = place
+        return ("placed",)
 
     def _before(self, rank: int, ck: int) -> tuple:
         """At a stop at event rank ``ck`` of a state of rank ``rank``: how many expanded states
@@ -188,42 +414,22 @@ class Shard:
             upto = k + (1 if k < len(lv.ranks) and lv.ranks[k] == rank else 0)
             for s in lv.states[:upto]:
                 self.model.next_states_tallied(s, tally)
-        return ("before", k, sum(lv.succs[:k]), bisect_left(lv.new, ck), tally)
+        return ("before", k, sum(lv.succs[:k]), int(np.searchsorted(lv.new, ck)), tally)
 
     def _snapshot(self) -> tuple:
         """This worker's part of a checkpoint (``paxchain.checker.checkpoint``)."""
-        pack = self.codec.pack
+        pack, f = self.codec.pack, self.frontier
         return ("snapshot", {
             "visited": self.visited.values(signed=True),
-            "parents": [(list(map(int, f)), list(map(int, p))) for f, p in self.parents],
-            "frontier": [(r, f, pack(t)) for r, f, t in self.frontier]})
+            "parents": [(fs.tolist(), ps.tolist()) for fs, ps in self.parents],
+            "frontier": [(r, fp, pack(t)) for r, fp, t in
+                         zip(f.ranks.tolist(), f.fps.tolist(), f.states)]})
 
     def _keys(self, packed: list[Any]) -> tuple:
         """This shard's fingerprints of packed states (they must equal the coordinator's)."""
         return ("keys", [self.codec.key(self.codec.unpack(x)) for x in packed])
 
-    def _new_ranks(self) -> tuple:
-        return ("ranks", self.level.new)
-
     def _parent(self, depth: int, fp: int) -> tuple:
         fps, parents = self.parents[depth - 1]
-        return ("parent", _find_parent(fps, parents, fp))
-
-
-@dataclass
-class _Packed:
-    payload: Any
-
-
-def _pairs(fps: list[int], parents: list[int]) -> tuple[Any, Any]:
-    """A level's (fingerprint, parent) log: two int64 arrays (16 bytes a state) with numpy."""
-    if np is not None:
-        return np.array(fps, dtype=np.int64), np.array(parents, dtype=np.int64)
-    return fps, parents
-
-
-def _find_parent(fps: Any, parents: Any, fp: int) -> int:
-    if np is not None:
         at = np.flatnonzero(fps == fp)
-        return int(parents[at[0]])
-    return int(parents[fps.index(fp)])
+        return ("parent", int(parents[at[0]]))

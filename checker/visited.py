@@ -27,10 +27,11 @@ try:
 except ImportError:  # the table falls back to the array module
     np = None  # type: ignore[assignment]
 
-__all__ = ["FingerprintSet", "HAVE_NUMPY", "np"]
+__all__ = ["FingerprintSet", "HAVE_NUMPY", "np", "as_int64", "signed64"]
 
 HAVE_NUMPY = np is not None
 _MASK = (1 << 64) - 1
+_HALF = 1 << 63
 
 
 class FingerprintSet:
@@ -84,7 +85,30 @@ class FingerprintSet:
             i = i + 1 if i + 1 < cap else 0
 
     def contains_many(self, fps: Sequence[int]) -> list[bool]:
+        if self.numpy:
+            return self.contains_array(_as_uint64(list(fps))).tolist()  # type: ignore[no-any-return]
         return [fp in self for fp in fps]
+
+    def contains_array(self, arr: Any) -> Any:
+        """Membership of each fingerprint of a numpy int64 or uint64 array, as a bool array,
+        probed in vectorised rounds (numpy tables only)."""
+        arr = arr.view(np.uint64) if arr.dtype == np.int64 else arr
+        found = np.zeros(len(arr), dtype=bool)
+        zero = arr == 0
+        if self._zero:
+            found[zero] = True
+        table = self._table
+        cap = len(table)
+        pending = np.flatnonzero(~zero)
+        pos = (arr[pending] % np.uint64(cap)).astype(np.int64)
+        while pending.size:
+            slot = table[pos]
+            hit = slot == arr[pending]
+            found[pending[hit]] = True
+            go_on = ~hit & (slot != 0)
+            pending, pos = pending[go_on], pos[go_on] + 1
+            pos[pos == cap] = 0
+        return found
 
     def values(self, signed: bool = False) -> list[int]:
         """Every fingerprint in the set (unsigned, or ``signed`` as ``hash`` gives them), in
@@ -107,8 +131,14 @@ class FingerprintSet:
         fps = list(fps)
         self._reserve(len(fps))
         if self.numpy:
-            return self._add_numpy(_as_uint64(fps), distinct)
+            return self._add_numpy(_as_uint64(fps), distinct).tolist()  # type: ignore[no-any-return]
         return [self._add_one(fp & _MASK) for fp in fps]
+
+    def add_array(self, arr: Any, distinct: bool = False) -> Any:
+        """``add_many`` for a numpy int64 or uint64 array (numpy tables only): a bool array,
+        True where the fingerprint is new."""
+        self._reserve(len(arr))
+        return self._add_numpy(arr.view(np.uint64) if arr.dtype == np.int64 else arr, distinct)
 
     def _new_table(self, cap: int) -> Any:
         if self.numpy:
@@ -151,9 +181,9 @@ class FingerprintSet:
                 return True
             i = i + 1 if i + 1 < cap else 0
 
-    def _add_numpy(self, arr: Any, distinct: bool) -> list[bool]:
+    def _add_numpy(self, arr: Any, distinct: bool) -> Any:
         if not len(arr):
-            return []
+            return np.zeros(0, dtype=bool)
         new = np.zeros(len(arr), dtype=bool)
         zero = arr == 0
         if zero.any():
@@ -169,7 +199,7 @@ class FingerprintSet:
         added = np.zeros(len(at), dtype=bool)
         self._insert_numpy(arr[at], added)
         new[at[added]] = True
-        return new.tolist()
+        return new
 
     def _insert_numpy(self, uniq: Any, added: Any) -> None:
         """Insert the distinct non-zero fingerprints ``uniq``; ``added[i]`` set when new."""
@@ -200,7 +230,18 @@ class FingerprintSet:
 
 def _as_uint64(fps: list[int]) -> Any:
     """Fingerprints (signed or unsigned ints) as a numpy uint64 array, modulo 2**64."""
+    return as_int64(fps).view(np.uint64)
+
+
+def as_int64(fps: list[int]) -> Any:
+    """Fingerprints (any ints) as a numpy int64 array: each one ``signed64``."""
     try:
-        return np.array(fps, dtype=np.int64).view(np.uint64)
+        return np.array(fps, dtype=np.int64)
     except OverflowError:
-        return np.array([fp & _MASK for fp in fps], dtype=np.uint64)
+        return np.array([signed64(fp) for fp in fps], dtype=np.int64)
+
+
+def signed64(fp: int) -> int:
+    """``fp`` modulo 2**64, as a signed 64-bit int (what ``hash`` and ``digest64`` give): the
+    form in which every engine stores, partitions and exchanges a fingerprint."""
+    return fp if -_HALF <= fp < _HALF else ((fp + _HALF) & _MASK) - _HALF
