@@ -54,13 +54,18 @@ the system and its image in the quotient meet the same obligations. It is weaker
 lasso found here is fair to every link, and ``message_fair_loop`` checks whether it is fair to
 every message too (following each one through the renamings of its loop).
 
+Dead-message burial (``bury``) is off here: its premise is checked along each node's steps
+from entry to entry, and a renamed successor is an entry no handler call stepped into.
+
 Bounds: the budgeted network only (on the duplicating one every stale message stays in
 flight for ever and the states never repeat), no history (Lamport's encoding numbers a finite
 set of ballots). The graph is finite when the proposers' rounds stay within a bounded distance
 of each other and the network stays bounded — true under a timing assumption that makes a
 proposer wait for its own round trip (``timely=own`` or ``timely=1``); without one
 (``timely=0``) a proposer may start ballot after ballot with its Prepares still in flight, the
-network grows without bound, and the search ends at a limit, incomplete.
+network grows without bound, and the search ends at a limit, incomplete. Timing assumptions
+prune only the liveness graph: the safety search takes every step, timers at any moment, so a
+safety check here never ends without a limit (``--max-depth``, ``--time-limit``).
 """
 
 from __future__ import annotations
@@ -141,7 +146,11 @@ class BallotQuotient(PaxosSystem):
             raise ValueError("max_rounds=0 (unbounded rounds) needs network=budgeted: on the "
                              "duplicating network every stale message stays in flight for "
                              "ever and the states never repeat")
-        super().__init__(**{**kwargs, "max_rounds": 0, "history": False})
+        # No burial: its premise is checked along each node's steps from entry to entry, and
+        # a renamed successor is an entry no handler call stepped into.
+        super().__init__(**{**kwargs, "max_rounds": 0, "history": False, "bury": False})
+        self.off.setdefault("bury", "the ballot renaming hides a node's steps from its "
+                                    "premise check")
         self._canon: dict[tuple, tuple] = {}
         self._checked: set[tuple] = set()
         self._kinds = {x: r for r, xs in (("proposer", self.proposer_ids),
