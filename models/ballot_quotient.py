@@ -81,7 +81,8 @@ from paxchain.models.model import Label, Reduction
 from paxchain.models.paxos_system import PaxosSystem
 from paxchain.models.values import Record
 
-__all__ = ["BallotQuotient", "BALLOTS", "canonical_map", "message_fair_loop"]
+__all__ = ["BallotQuotient", "BALLOTS", "canonical_map", "message_fair_loop",
+           "never_delivered"]
 
 BALLOTS = "ballots"  # the reduction's name in reports
 Rename = Callable[[int], int]
@@ -334,14 +335,25 @@ def message_fair_loop(model: BallotQuotient, steps: list[tuple[Label | None, tup
         mapping = _round_map(model, concrete)
         names = {e: _rename_envelope(model, n, mapping) for e, n in names.items()}
     # ``names`` maps an envelope at the start to its name at the end (in the start's terms).
-    for e in names:
+    forever = never_delivered(names)
+    if forever is not None:
+        return (f"the envelope {forever} stays in flight through every pass of the loop and is "
+                "never delivered")
+    return None
+
+
+def never_delivered(passes: dict[Any, Any]) -> Any:
+    """An envelope that stays in flight for ever when each pass of a loop takes the envelope
+    named ``e`` at its start to the name ``passes[e]`` at its end (an envelope delivered in the
+    pass is not a key), or None: one whose names, pass after pass, come back to a name already
+    seen without leaving the keys."""
+    for e in passes:
         seen = {e}
         cur = e
-        while cur in names:
-            cur = names[cur]
+        while cur in passes:
+            cur = passes[cur]
             if cur in seen:
-                return (f"the envelope {cur} stays in flight through every pass of the loop and "
-                        "is never delivered")
+                return cur
             seen.add(cur)
     return None
 

@@ -29,16 +29,19 @@ eventually_chosen   proposer_ignores_retry_timer (budgeted network, a Prepare dr
 eventually_decided  the correct code (findings, pinned in paxchain.toml): an Accepted to the
                     learner dropped (the proposer has its quorum and stops, nobody re-sends
                     it); a learner that crashes between writing and announcing its decision
-                    (it does not announce it on restart)
+                    (it does not announce it on restart); two proposers whose timeouts wait
+                    only for their own round trips (timely=own, unbounded rounds: the duel,
+                    a lasso; paxchain.models.ballot_quotient)
 eventually_pro...   proposer_ignores_accepted (it never learns its value was chosen and
                     retries until it gives up; eventually_proposers_learn)
 =================== =====================================================================
 
 Liveness (``eventually_*``, ``chosen_leads_to_decided``) is judged on fair runs under the
 model's assumptions (``paxchain.models.actor_fairness``: fair delivery to up nodes, fair timers,
-fair restarts, timely timers). The properties are opt-in (checked when named) because they
-hold only within their scope: one proposer (two may duel forever), and no fault the retries
-cannot absorb — a proposer gives up after ``max_rounds``, so a crash or a drop that costs a
+fair restarts, and the timing assumption ``timely`` names). The properties are opt-in (checked
+when named) because they hold only within their scope: one proposer, or two whose timers wait
+for every round trip (``timely=1``; under ``timely=own`` they may duel forever), and no fault
+the retries cannot absorb — a proposer gives up after ``max_rounds``, so a crash or a drop that costs a
 round each can exhaust them. ``chosen_leads_to_decided`` is broken by the same dropped
 ``Accepted`` as ``eventually_decided``.
 """

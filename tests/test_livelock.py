@@ -19,7 +19,8 @@ from paxchain.checker.result import HOLDS, VIOLATED, Options
 from paxchain.checker.trace import replay
 from paxchain.impl import paxos as px
 from paxchain.impl.paxos_variants import PAXOS
-from paxchain.models.ballot_quotient import BallotQuotient, canonical_map, message_fair_loop
+from paxchain.models.ballot_quotient import (BallotQuotient, canonical_map, message_fair_loop,
+                                             never_delivered)
 from paxchain.models.paxos_system import ENTRIES, PaxosSystem
 
 BOUND = dict(acceptors=1, proposers=2, values=1, max_rounds=0, crashes=0, network="budgeted")
@@ -38,6 +39,16 @@ def test_the_canonical_renaming_keeps_the_order_below_the_floor_and_distances_ab
     assert canonical_map({1, 4, 9, 10, 12}, 9) == {1: 1, 4: 2, 9: 3, 10: 4, 12: 6}
     # Nothing below the floor: a translation to 1.
     assert canonical_map({5, 6, 8}, 5) == {5: 1, 6: 2, 8: 4}
+
+
+def test_a_message_renamed_back_to_itself_is_never_delivered():
+    # One pass of a loop takes the envelope named A at its start to the name B at its end, B
+    # to A: after two passes A is A again, never delivered. C goes to D, which the pass
+    # delivers (D is no key): C is delivered on the second pass.
+    assert never_delivered({"A": "B", "B": "A", "C": "D"}) in ("A", "B")
+    assert never_delivered({"A": "A"}) == "A"
+    assert never_delivered({"C": "D", "D": "E"}) is None
+    assert never_delivered({}) is None
 
 
 def test_unbounded_rounds_are_built_as_the_quotient_and_need_the_budgeted_network():
