@@ -27,9 +27,14 @@ graph):
 Soundness of combinations. Model reductions (``Model.reductions()``: dead-message burial,
 no-op pruning, tallies, history compaction) are argued for safety; the liveness engine
 switches every active one off (``without_reduction(name, "liveness is checked")``), and
-refuses symmetry with one line. Limits and Ctrl-C end the run *incomplete*, never *holds*:
-a lasso found in the explored part before that is still reported (each of its states was
-fully expanded, so it is a real fair run), but no property is declared to hold.
+refuses symmetry with one line. The exception is a reduction a model lists in
+``liveness_exact``: a bisimulation whose premise the model checks on every state it expands
+and whose fairness keys no renaming changes, so that a run and its image meet the same
+obligations (``paxchain.models.ballot_quotient``'s renaming of rounds). A model may also offer
+``lasso_note(steps, loop)``, whose text the engine appends to a lasso's explanation. Limits
+and Ctrl-C end the run *incomplete*, never *holds*: a lasso found in the explored part before
+that is still reported (each of its states was fully expanded, so it is a real fair run), but
+no property is declared to hold.
 
 Costs. The graph keeps whole states and every labelled step (the loop is searched in it, and
 fairness reads the labels), so it is for small bounds; ``Options.fingerprints`` and
