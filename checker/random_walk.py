@@ -9,6 +9,16 @@ found it, up to the violating state — a genuine run, usually far longer than t
 (``--minimize`` shortens it), and its detail names the run ("broken by random run 6 (seed 1)").
 Sampling stops after the first run that breaks a property (all of them with ``keep_going``).
 
+Faults. Picked uniformly, fault steps (a crash of any node, a crash point inside any handler,
+a drop or duplicate of any message) are most of the enabled steps, so a run spends its fault
+budget in its first few steps and never has the crash that a bug needs later. So each run first
+draws a *fault rate* from ``FAULT_RATES`` (swarm testing, Groce et al., ISSTA 2012: runs that
+differ in which features they use find more than runs that all use all): ``None`` picks
+uniformly among all enabled steps, a number ``p`` takes a fault step with probability ``p``
+(when faults and other steps are both enabled) and otherwise another step, uniformly within
+the kind chosen. ``is_fault`` reads the fault vocabulary of ``paxchain.models.faults`` from
+the step's label.
+
 Run ``r`` draws from its own generator, seeded by ``(seed, r)``, and picks among the enabled
 steps in the order of their labels' text, not the order the model lists them (for actor
 systems that order follows ids interned per process). So a run is a function of the model, the
@@ -45,13 +55,16 @@ from paxchain.checker.result import (HOLDS, STOP_INTERRUPTED, STOP_MEMORY_LIMIT,
                                      STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result,
                                      Stats)
 from paxchain.checker.trace import Step, Trace, explain, replay
-from paxchain.models.model import Model, ReductionUnsound
+from paxchain.models.faults import FAULTS, RESTART
+from paxchain.models.model import Label, Model, ReductionUnsound
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION
 
 __all__ = ["check", "DEFAULT_DEPTH", "DEFAULT_WALKS"]
 
 DEFAULT_DEPTH = 100
 DEFAULT_WALKS = 1000
+# Each run's fault rate (swarm testing): None is a uniform choice among all enabled steps.
+FAULT_RATES: tuple[float | None, ...] = (None, 0.0, 0.01, 0.03, 0.1, 0.3)
 
 
 def check(model: Model, options: Options | None = None, walks: int = DEFAULT_WALKS,
@@ -98,6 +111,7 @@ class _Sampler:
     def run(self, number: int) -> _Run:
         model, out = self.model, _Run(number)
         rng = random.Random(f"{self.seed}/{number}")
+        rate = rng.choice(FAULT_RATES)
         s = rng.choice(self.initial)
         steps = [Step(None, s)]
         self._at_state(steps, out)
@@ -106,7 +120,7 @@ class _Sampler:
             out.generated += 1
             if not succ:
                 break
-            label, t = succ[rng.randrange(len(succ))]
+            label, t = _pick(rng, succ, rate)
             for p in self.edges:
                 if p.name in self.open and p.name not in out.broken and not p.check(s, t):
                     out.broken[p.name] = Trace(model, p.name, p.kind, p.summary,
@@ -129,6 +143,22 @@ class _Sampler:
         for p in self.goal_props:
             if p.name not in self.reached and p.name not in out.goals and p.check(s):
                 out.goals[p.name] = Trace(self.model, p.name, p.kind, p.summary, list(steps))
+
+
+def is_fault(label: Label) -> bool:
+    """A step of the fault vocabulary (``paxchain.models.faults``): a drop, a duplicate, a
+    crash, or a step cut short by a crash point; a restart is recovery, not a fault."""
+    return (label.action in FAULTS and label.action != RESTART) or "crash" in label.events
+
+
+def _pick(rng: random.Random, succ: list, rate: float | None) -> tuple:
+    """One step: with ``rate`` None uniformly; else a fault with probability ``rate`` (when
+    both faults and other steps are enabled), uniformly within the kind chosen."""
+    if rate is not None:
+        faults = [x for x in succ if is_fault(x[0])]
+        if faults and len(faults) < len(succ):
+            succ = faults if rng.random() < rate else [x for x in succ if not is_fault(x[0])]
+    return succ[rng.randrange(len(succ))]
 
 
 class _Stop:

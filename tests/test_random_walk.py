@@ -105,3 +105,26 @@ def test_workers_from_the_cli(capsys):
     assert "2 workers" in capsys.readouterr().out
     assert _cli(["check", "lamport-paxos", "--engine", "random", "--checkpoint", "ck"]) == 2
     assert "--checkpoint and --resume go with the explicit engine" in capsys.readouterr().err
+
+
+def test_each_run_draws_a_fault_rate_and_faults_are_read_from_labels():
+    from paxchain.models.model import Label
+
+    deliver = Label("Deliver", (("src", "a"), ("dst", "b")), "b")
+    crash = Label("Crash", (("node", "b"),), "b", events=("crash",))
+    cut = Label("Deliver", (("src", "a"), ("dst", "b"), ("crash_after", 0)), "b",
+                events=("crash",))
+    restart = Label("Restart", (("node", "b"),), "b", events=("restart",))
+    assert [random_walk.is_fault(x) for x in (deliver, crash, cut, restart)] == \
+        [False, True, True, False]
+    succ = [(deliver, 1), (crash, 2), (cut, 3), (restart, 4)]
+    rng = __import__("random").Random(0)
+
+    def picks(rate):
+        return {random_walk._pick(rng, succ, rate)[1] for _ in range(200)}
+
+    assert picks(0.0) == {1, 4}          # no fault while another step is enabled
+    assert picks(1.0) == {2, 3}          # only faults
+    assert picks(None) == {1, 2, 3, 4}   # uniform over all
+    assert random_walk._pick(rng, [(crash, 2)], 0.0)[1] == 2  # only faults enabled: one
+    assert None in random_walk.FAULT_RATES and 0.0 in random_walk.FAULT_RATES
