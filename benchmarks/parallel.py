@@ -1,21 +1,32 @@
-"""Benchmark of the parallel engine (``paxchain check --workers N``) and the compact visited set.
+"""Benchmark of the parallel engine (``paxchain check --workers N``), with issue 12's targets.
 
 Usage::
 
-    python benchmarks/parallel.py                   # Lamport's Paxos 3 acceptors, 2 values, 0..2
-    python benchmarks/parallel.py --ballots 3 --values 1 --repeat 1
+    python benchmarks/parallel.py             # the whole benchmark: every figure of the targets
+    python benchmarks/parallel.py --quick     # ballots 0..2 only, one try each (about 30 s)
 
-Each run is ``paxchain check lamport-paxos ... --workers N --json FILE -q`` in a fresh process
-(all properties, coverage on), best of ``--repeat``; the row records distinct and generated
-states, seconds and states/s (generated per second) from the run's own statistics, the wall
-time of the whole command, the CPU time of the process and its workers, their peak resident
-memory, and the load average before and after: the machine is shared, so a row is only as good
-as its load. The speed-up is the ratio of the best seconds.
+The targets (issue 12, "Done when"), each a row of ``done_when`` in the JSON:
 
-The visited set is measured apart: ``FingerprintSet`` filled with as many random 64-bit
-fingerprints as the run's distinct states (and 10 M), its bytes per state against a Python set
-of the same ints (``tracemalloc``). Results go to ``benchmarks/results/parallel.json``, one entry
-per bound (a run of another bound keeps the others).
+- Lamport's Paxos, 3 acceptors, 1 value, ballots 0..3 (2,825,761 distinct states): at most 60 s
+  and 2 GB with ``--workers 2`` on the 2-core machine;
+- ``--workers 2`` at least 1.7 times as fast as ``--workers 1`` at 3 acceptors, 2 values, ballots
+  0..2 (``--workers 1`` is the sequential engine, as ``paxchain check`` runs it);
+- ``--ray`` on a local Ray with 2 CPUs finds the same counts; its overhead against
+  ``--workers 2`` is the ratio of their seconds (Ray's start counted apart).
+
+Each run is a fresh process (``--one``, below) searching as ``paxchain check lamport-paxos -p
+...`` does (every property, coverage on), the best of ``--repeat`` for ballots 0..2. A row records
+the counts and verdict, the run's seconds (its own statistics) and the wall time of the whole
+process, the CPU seconds of the coordinator and of each worker, the peak resident memory of each
+process and their sum (an upper bound of the search's memory: peaks need not coincide, and pages
+shared since the fork count in each), each worker's CPU and wall seconds per phase
+(``shard.Clock``: expand, sift, exchange, absorb, check), and the load average before and after.
+The machine is shared, so a row is only as good as its load: the CPU seconds carry over to a
+quiet machine better than the wall seconds do.
+
+The visited set is measured apart (``--visited``): ``FingerprintSet`` filled with as many random
+64-bit fingerprints as a run's distinct states (and 10 M), its bytes per state against a Python
+set of the same ints (``tracemalloc``). Results go to ``benchmarks/results/parallel.json``.
 """
 
 from __future__ import annotations
@@ -27,10 +38,10 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,34 +49,76 @@ sys.path.insert(0, str(ROOT))
 from paxchain.checker.visited import HAVE_NUMPY, FingerprintSet  # noqa: E402 (ROOT on path)
 
 OUT = ROOT / "benchmarks" / "results" / "parallel.json"
+SMALL = {"acceptors": 3, "values": 2, "max_ballot": 2}
+LARGE = {"acceptors": 3, "values": 1, "max_ballot": 3}
+SECONDS_TARGET, MEMORY_TARGET_MB, SPEEDUP_TARGET = 60.0, 2048.0, 1.7
 
 
-def run(params: dict[str, int], workers: int) -> dict:
-    """One ``paxchain check`` in a fresh process: its statistics, wall and CPU time, memory."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "result.json"
-        args = [sys.executable, "-m", "paxchain.checker", "check", "lamport-paxos", "-q",
-                "--workers", str(workers), "--json", str(out)]
-        for k, v in params.items():
-            args += ["-p", f"{k}={v}"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        load = os.getloadavg()[0]
-        start = time.monotonic()
-        proc = subprocess.run(args, capture_output=True, text=True)
-        wall = time.monotonic() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if proc.returncode != 0:
-            raise SystemExit(f"paxchain check failed ({proc.returncode}): {proc.stderr}")
-        data = json.loads(out.read_text())
-    stats = data["stats"]
-    return {"workers": workers, "verdict": data["verdict"], "distinct": stats["distinct"],
-            "generated": stats["generated"], "depth": stats["depth"],
-            "seconds": stats["seconds"], "states_per_second": stats["states_per_second"],
-            "wall_seconds": round(wall, 3),
-            "cpu_seconds": round(after.ru_utime + after.ru_stime
-                                 - before.ru_utime - before.ru_stime, 3),
-            "peak_rss_mb_largest_process": round(after.ru_maxrss / 1024, 1),
-            "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
+def one(params: dict[str, int], engine: str, workers: int) -> dict[str, Any]:
+    """One search in this process (``--one``): ``engine`` is sequential, workers or ray."""
+    from paxchain.checker import parallel, ray_search
+    from paxchain.checker.explicit import check as sequential
+    from paxchain.checker.result import Options
+    from paxchain.models import registry
+
+    model = registry.build("lamport-paxos", {k: str(v) for k, v in params.items()}, None)
+    options = Options(coverage=True)
+    profile: list[dict[str, Any]] = []
+    start = time.monotonic()
+    if engine == "sequential":
+        r = sequential(model, options)
+    elif engine == "workers":
+        r = parallel.check(model, options, workers, profile=profile)
+    else:
+        r = ray_search.check(model, options, workers)
+    wall = time.monotonic() - start
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    row: dict[str, Any] = {
+        "engine": engine, "workers": workers, "verdict": r.verdict,
+        "distinct": r.stats.distinct, "generated": r.stats.generated, "depth": r.stats.depth,
+        "seconds": round(r.stats.seconds, 3), "search_wall_seconds": round(wall, 3),
+        "states_per_second": round(r.stats.generated / r.stats.seconds),
+        "coordinator_cpu_seconds": round(me.ru_utime + me.ru_stime, 3),
+        "coordinator_peak_mb": round(me.ru_maxrss / 1024, 1),
+        "children_cpu_seconds": round(kids.ru_utime + kids.ru_stime, 3)}
+    if profile:
+        row["worker_cpu_seconds"] = [round(p["cpu"], 3) for p in profile]
+        row["worker_peak_mb"] = [round(p["rss_mb"], 1) for p in profile]
+        row["worker_phases_cpu_wall_seconds"] = [
+            {k: [round(c, 3), round(w, 3)] for k, (c, w) in p["phases"].items()}
+            for p in profile]
+    row["cpu_seconds_all_processes"] = round(row["coordinator_cpu_seconds"]
+                                             + row["children_cpu_seconds"], 3)
+    row["peak_mb_all_processes"] = round(row["coordinator_peak_mb"]
+                                         + sum(row.get("worker_peak_mb", [])), 1)
+    return row
+
+
+def run(params: dict[str, int], engine: str, workers: int) -> dict[str, Any]:
+    """``one`` in a fresh process, with its wall time and the load average around it."""
+    load = os.getloadavg()[0]
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, __file__, "--one", json.dumps(
+        {"params": params, "engine": engine, "workers": workers})],
+        capture_output=True, text=True)
+    wall = time.monotonic() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"the {engine} run failed ({proc.returncode}): {proc.stderr}")
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    row.update({"process_wall_seconds": round(wall, 3), "load_before": round(load, 2),
+                "load_after": round(os.getloadavg()[0], 2)})
+    print(json.dumps({k: v for k, v in row.items() if k != "worker_phases_cpu_wall_seconds"}),
+          flush=True)
+    return row
+
+
+def best(params: dict[str, int], engine: str, workers: int, repeat: int) -> dict[str, Any]:
+    tries = [run(params, engine, workers) for _ in range(repeat)]
+    row = min(tries, key=lambda r: r["seconds"])
+    row["tries_seconds"] = [t["seconds"] for t in tries]
+    row["tries_cpu_seconds_all_processes"] = [t["cpu_seconds_all_processes"] for t in tries]
+    return row
 
 
 def visited_bytes(n: int) -> dict:
@@ -92,36 +145,68 @@ def visited_bytes(n: int) -> dict:
     return row
 
 
+def bound_name(p: dict[str, int]) -> str:
+    return f"{p['acceptors']} acceptors, {p['values']} values, ballots 0..{p['max_ballot']}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--acceptors", type=int, default=3)
-    ap.add_argument("--values", type=int, default=2)
-    ap.add_argument("--ballots", type=int, default=2, help="max ballot (ballots 0..B)")
-    ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--no-visited", action="store_true",
-                    help="keep the visited-set rows of the results file as they are")
+    ap.add_argument("--quick", action="store_true",
+                    help="ballots 0..2 only (sequential and 2 workers), one try each")
+    ap.add_argument("--repeat", type=int, default=3, help="tries at ballots 0..2 (best kept)")
+    ap.add_argument("--no-ray", action="store_true", help="leave the --ray run out")
+    ap.add_argument("--visited", action="store_true", help="measure the visited set too")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
     a = ap.parse_args()
-    params = {"acceptors": a.acceptors, "values": a.values, "max_ballot": a.ballots}
-    rows = []
-    for w in (int(x) for x in a.workers.split(",")):
-        tries = [run(params, w) for _ in range(a.repeat)]
-        best = min(tries, key=lambda r: r["seconds"])
-        best["tries_seconds"] = [t["seconds"] for t in tries]
-        rows.append(best)
-        print(json.dumps(best), flush=True)
-    base = rows[0]["seconds"]
-    for r in rows:
-        r["speedup_vs_first"] = round(base / r["seconds"], 2) if r["seconds"] else None
-    bound = f"{a.acceptors} acceptors, {a.values} values, ballots 0..{a.ballots}"
+    if a.one:
+        spec = json.loads(a.one)
+        print(json.dumps(one(spec["params"], spec["engine"], spec["workers"])))
+        return
+    repeat = 1 if a.quick else a.repeat
     result = json.loads(OUT.read_text()) if OUT.exists() else {}
     result.update({"model": "lamport-paxos", "cores": os.cpu_count(),
-                   "python": sys.version.split()[0]})
-    result.setdefault("bounds", {})[bound] = {"params": params, "runs": rows}
-    if not a.no_visited:
-        result["visited_set"] = [visited_bytes(n) for n in (rows[0]["distinct"], 10_000_000)]
+                   "python": sys.version.split()[0],
+                   "command": "python benchmarks/parallel.py" + (" --quick" if a.quick else ""),
+                   "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
+    bounds = result["bounds"] = {}
+    small = {"params": SMALL, "runs": [best(SMALL, "sequential", 1, repeat),
+                                       best(SMALL, "workers", 2, repeat)]}
+    if not a.no_ray and not a.quick:
+        small["runs"].append(run(SMALL, "ray", 2))
+    bounds[bound_name(SMALL)] = small
+    seq, two = small["runs"][0], small["runs"][1]
+    done: dict[str, Any] = {
+        "speedup_workers_2_vs_1_ballots_0..2": round(seq["seconds"] / two["seconds"], 2),
+        "speedup_target": SPEEDUP_TARGET,
+        "cpu_ratio_workers_2_vs_1_ballots_0..2": round(
+            two["cpu_seconds_all_processes"] / seq["cpu_seconds_all_processes"], 3)}
+    done["speedup_met"] = done["speedup_workers_2_vs_1_ballots_0..2"] >= SPEEDUP_TARGET
+    if len(small["runs"]) > 2:
+        ray = small["runs"][2]
+        done["ray_same_counts"] = ((ray["distinct"], ray["generated"], ray["verdict"])
+                                   == (two["distinct"], two["generated"], two["verdict"]))
+        done["ray_seconds_vs_workers_2"] = round(ray["seconds"] / two["seconds"], 2)
+        done["ray_start_and_run_wall_vs_workers_2"] = round(
+            ray["process_wall_seconds"] / two["process_wall_seconds"], 2)
+    if not a.quick:
+        large = {"params": LARGE, "runs": [run(LARGE, "workers", 2), run(LARGE, "sequential", 1)]}
+        bounds[bound_name(LARGE)] = large
+        w2 = large["runs"][0]
+        done.update({
+            "ballots_0..3_workers_2_seconds": w2["seconds"],
+            "ballots_0..3_workers_2_peak_mb_all_processes": w2["peak_mb_all_processes"],
+            "ballots_0..3_seconds_met": w2["seconds"] <= SECONDS_TARGET,
+            "ballots_0..3_memory_met": w2["peak_mb_all_processes"] <= MEMORY_TARGET_MB,
+            "ballots_0..3_speedup_vs_sequential": round(
+                large["runs"][1]["seconds"] / w2["seconds"], 2)})
+    done["load_during"] = [min(r["load_before"] for b in bounds.values() for r in b["runs"]),
+                           max(r["load_after"] for b in bounds.values() for r in b["runs"])]
+    result["done_when"] = done
+    if a.visited:
+        result["visited_set"] = [visited_bytes(n) for n in (185_369, 10_000_000)]
     OUT.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {OUT.relative_to(ROOT)} ({bound})")
+    print(json.dumps(done, indent=1))
+    print(f"wrote {OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -70,19 +70,24 @@ def exchange(params: dict[str, int], n: int) -> dict:
     start, pickling = time.process_time(), 0.0
     crossing = nbytes = objects = nonempty = levels = 0
     distinct, generated = len(initial), len(list(model.initial_states()))
-    while any(s.frontier for s in shards):
+    while any(len(s.frontier) for s in shards):
         out = [s.handle(("generate", levels, False, names))[1] for s in shards]
         for i in range(n):
             for j in range(n):
                 if i != j:
                     objects += 1
-                    nonempty += bool(out[i][j])
-                    crossing += len(out[i][j])
+                    nonempty += out[i][j] is not None
+                    crossing += 0 if out[i][j] is None else len(out[i][j][0])
                     tick = time.process_time()
                     nbytes += len(pickle.dumps(out[i][j], protocol=5))
                     pickling += time.process_time() - tick
         replies = [s.handle(("absorb", [out[i][j] for i in range(n)]))
                    for j, s in enumerate(shards)]
+        if n > 1:  # each shard's new ranks to every other (8 bytes a state), then place
+            every = [s.level.new for s in shards]
+            nbytes += (n - 1) * sum(len(pickle.dumps(r, protocol=5)) for r in every)
+            for s in shards:
+                s.handle(("place", every))
         generated += sum(r[1] for r in replies)
         distinct += sum(r[2] for r in replies)
         levels += 1
