@@ -50,3 +50,33 @@ def test_it_grows_and_stays_between_10_and_16_bytes_a_state():
 def test_bad_tuning_is_refused():
     with pytest.raises(ValueError):
         FingerprintSet(max_load=1.0)
+
+
+@pytest.mark.skipif(not HAVE_NUMPY, reason="numpy arrays need numpy")
+def test_array_batches_agree_with_a_python_set():
+    import numpy as np
+
+    rnd = random.Random(7)
+    table, ref = FingerprintSet(capacity=8), set()
+    awkward = [0, 1, -1, 1 << 62, -(1 << 63), 8, 16]
+    for _ in range(200):
+        batch = [rnd.getrandbits(64) - (1 << 63) if rnd.random() < 0.6 else rnd.choice(awkward)
+                 for _ in range(rnd.randrange(0, 40))]
+        arr = np.array(batch, dtype=np.int64)
+        assert table.contains_array(arr).tolist() == [fp & MASK in ref for fp in batch]
+        want = []
+        for fp in batch:
+            want.append(fp & MASK not in ref)
+            ref.add(fp & MASK)
+        assert table.add_array(arr).tolist() == want
+    assert len(table) == len(ref)
+
+
+def test_fingerprints_beyond_64_bits_are_kept_modulo_2_to_the_64():
+    from paxchain.checker.visited import as_int64, signed64
+
+    assert signed64(5) == 5 and signed64(-(1 << 63)) == -(1 << 63)
+    assert signed64(1 << 63) == -(1 << 63) and signed64((1 << 64) + 3) == 3
+    assert signed64(-(1 << 63) - 1) == (1 << 63) - 1
+    if HAVE_NUMPY:
+        assert as_int64([1 << 64 | 7, -1]).tolist() == [7, -1]
