@@ -85,6 +85,17 @@ def test_two_proposers_without_backoff_duel_forever():
     assert r.stats.distinct == 175
 
 
+def test_one_proposer_under_the_same_timing_decides():
+    # So the duel is the second proposer's doing: alone, a proposer whose timer waits for its
+    # own round trip decides — Prepare, Promise, Accept, Accepted: 7 states with one acceptor
+    # (the initial one, one after each of the four deliveries plus the Accepted to p1 and l1
+    # in either order).
+    r = run(build(proposers=1, timely="own"), "eventually_decided", "eventually_proposers_learn")
+    assert r.get("eventually_decided").verdict == HOLDS
+    assert r.get("eventually_proposers_learn").verdict == HOLDS
+    assert r.stats.distinct == 7
+
+
 def test_the_duel_replays_and_draws_its_loop():
     trace = run(build(timely="own"), "eventually_decided").get("eventually_decided").trace
     data = json.loads(trace.dumps())
