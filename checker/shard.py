@@ -212,11 +212,6 @@ class Shard:
         except BaseException as exc:  # a model's error: the coordinator raises it
             return ("error", exc, traceback.format_exc())
 
-    def _nexts(self, state: Any, tally: dict[str, int] | None) -> Any:
-        if tally is None:
-            return self.model.next_states(state)
-        return self.model.next_states_tallied(state, tally)
-
     def _generate(self, depth: int, at_bound: bool, open_props: list[str]) -> tuple:
         """Expand this shard's frontier: ``("batches", [batch for each shard])``, each batch
         the successors that shard owns and that may be new, as (fingerprints, ranks, parents,
@@ -231,7 +226,9 @@ class Shard:
         events: list[tuple[int, int, str, tuple]] = []
         frontier, self.frontier = self.frontier, _Frontier()
         deadlock = self.opt.deadlock and DEADLOCK in open_props
-        key, nexts = self.codec.key, self._nexts
+        key = self.codec.key
+        model = self.model
+        nexts = model.next_states
         ranks = frontier.ranks.tolist()
         fps = frontier.fps.tolist()
         found = _Candidates(self.n)
@@ -242,7 +239,7 @@ class Shard:
         lo = 0  # the first frontier state of the chunk being collected
         with clock("expand"):
             for i, s in enumerate(frontier.states):
-                out = nexts(s, tally)
+                out = nexts(s) if tally is None else model.next_states_tallied(s, tally)
                 if type(out) is not list:
                     out = list(out)
                 count = len(out)
@@ -252,13 +249,14 @@ class Shard:
                         raise ValueError(f"a state of {self.model.name} has more than {LAST} "
                                          "successors (the parallel engine's rank limit)")
                     succs += out
+                    fp = fps[i]
+                    # a step that changes nothing has its state's fingerprint (most steps
+                    # of Lamport's Paxos: an equality test is cheaper than the fingerprint)
+                    tfps = [fp if t == s else key(t) for t in out]
+                    succ_fps += tfps
                     if edge_props:
-                        tfps = [key(t) for t in out]
-                        succ_fps += tfps
-                        edge_props = self._edges(s, out, tfps, ranks[i], fps[i], edge_props,
+                        edge_props = self._edges(s, out, tfps, ranks[i], fp, edge_props,
                                                  events)
-                    else:
-                        succ_fps += map(key, out)
                     if len(succs) >= CHUNK:
                         self._sift(frontier, lo, counts[lo:], succs, succ_fps, seen, found)
                         lo, succs, succ_fps = i + 1, [], []
