@@ -85,6 +85,31 @@ def test_two_proposers_without_backoff_duel_forever():
     assert r.stats.distinct == 175
 
 
+def test_the_duels_loop_is_a_run_of_the_unrenamed_system_whose_ballots_keep_rising():
+    # Unroll the lasso in the system itself (unbounded rounds, no renaming): each step is a
+    # step of the concrete state with the same node, action and fault whose successor has the
+    # trace's state as its canonical form. Three passes of the loop: no learner decides, and
+    # each pass starts four ballots (two retries per proposer), so the highest round at its
+    # end goes 6, 10, 14 — the same canonical state, higher ballots.
+    trace = run(build(timely="own"), "eventually_decided").get("eventually_decided").trace
+    q = trace.model
+    steps = [(s.label, s.state) for s in trace.steps]
+    concrete = steps[0][1]
+    highest = []
+    for i in list(range(1, len(steps))) + list(range(trace.loop + 1, len(steps))) * 2:
+        label, want = steps[i]
+        sig = (label.action, [(k, v) for k, v in label.args if k != "msg"])
+        nxt = [t for lb, t in PaxosSystem.successors(q, concrete)
+               if (lb.action, [(k, v) for k, v in lb.args if k != "msg"]) == sig
+               and q.canonical(t) == want]
+        assert nxt, f"step {i} has no concrete counterpart"
+        concrete = nxt[0]
+        assert not q.outputs(concrete)
+        if i == len(steps) - 1:
+            highest.append(max(q.node(concrete, x).state.round for x in ("p1", "p2")))
+    assert highest == [6, 10, 14]
+
+
 def test_one_proposer_under_the_same_timing_decides():
     # So the duel is the second proposer's doing: alone, a proposer whose timer waits for its
     # own round trip decides — Prepare, Promise, Accept, Accepted: 7 states with one acceptor
