@@ -122,7 +122,9 @@ def run_case(name: str, time_limit: float | None) -> dict:
                        trace_steps=len(p.trace.steps) - 1,
                        replays=again.outcome == "violation" and again.trace.prop == p.name)
         else:
-            row.update(property=None, run=None, trace_steps=None, replays=None)
+            done = re.search(r"not broken in ([\d,]+) random run", result.properties[0].detail)
+            row.update(property=None, run=None, trace_steps=None, replays=None,
+                       runs_done=int(done.group(1).replace(",", "")) if done else None)
         rows.append(row)
     found = [r for r in rows if r["property"]]
     return {
