@@ -188,22 +188,32 @@ def counterexample(sc: Scenario, verdict: Verdict, minimize: bool = False
     if check_simulated(observe(sc, result)).violated != verdict.violated:
         raise UserError("the recorded re-run does not break "
                         f"{verdict.violated}: the simulation is not deterministic")
-    params, variant = model_config(sc, result)
-    model = registry.build(SYSTEM, params, variant)
-    prop = next((p for p in properties_of(model) if p.name == verdict.violated), None)
-    if prop is None:
-        raise UserError(f"{SYSTEM} has no property {verdict.violated!r} to carry the "
-                        f"violation over to")
+    params, variant, rename = model_config(sc, result)
     try:
-        steps = moves(result.steps)
-        run = embed(model, steps, prop)
-    except (NoCounterpart, ValueError) as exc:
+        steps = moves(result.steps, rename)
+    except NoCounterpart as exc:
         raise UserError(f"the simulated run is no run of {SYSTEM}: {exc}") from None
     where = f"{len(steps)} steps (handled messages and timers, crashes, restarts)"
+    # The fewest rounds first: the model's size (its refinement tables) grows fast with its
+    # ballots, and the violation usually comes before the run's last round. A proposer of a
+    # model with fewer rounds gives up where the simulator's went on; its later steps are
+    # then not enabled, and the next bound is tried.
+    for rounds in range(1, int(params["max_rounds"]) + 1):
+        model = registry.build(SYSTEM, {**params, "max_rounds": str(rounds)}, variant)
+        prop = next((p for p in properties_of(model) if p.name == verdict.violated), None)
+        if prop is None:
+            raise UserError(f"{SYSTEM} has no property {verdict.violated!r} to carry the "
+                            f"violation over to")
+        try:
+            run = embed(model, steps, prop)
+        except ValueError as exc:
+            raise UserError(f"the simulated run is no run of {SYSTEM}: {exc}") from None
+        if not isinstance(run, Stuck) and shows(prop, run.steps) is not None:
+            break  # every step was re-executed: the model's own verdict
     if isinstance(run, Stuck):
         raise UserError(f"the simulated run is no run of {SYSTEM}: its step {run.index} of "
                         f"{where} ({run.text}) is not enabled there")
-    if shows(prop, run.steps) is None:  # every step was re-executed: the model's own verdict
+    if shows(prop, run.steps) is None:
         raise UserError(f"re-executed in {SYSTEM} ({len(run.steps) - 1} steps), the simulated "
                         f"run does not break {prop.name}")
     last = run.steps[-2:] if prop.kind == TRANSITION else run.steps[-1:]
@@ -213,6 +223,10 @@ def counterexample(sc: Scenario, verdict: Verdict, minimize: bool = False
     lines = [f"carried over: the simulated run's first {run.used} of {where} are a run of "
              f"{model.describe()} in {n} steps ({run.skipped} change nothing there); it "
              f"breaks {prop.name}"]
+    if rename:
+        lines.append("  (values renamed to the model's: " + ", ".join(
+            f"{a} -> {b}" for a, b in sorted(rename.items())) + "; a restarted proposer "
+            "proposes from the model's value plan, where one value may be two of the run's)")
     moved = sum(1 for m in steps[:run.used] if m.moved)
     if moved:
         lines.append(f"  ({plural(moved, 'crash point')} inside a multicast moved to its end: "

@@ -213,28 +213,44 @@ def simulate_scenario(sc: Scenario, record: bool = False) -> SimResult:
 _MODEL_LIMITS = {"acceptors": 7, "proposers": 5, "learners": 3, "max_rounds": 6, "crashes": 9}
 
 
-def model_config(sc: Scenario, result: SimResult) -> tuple[dict[str, str], str | None]:
+def model_config(sc: Scenario, result: SimResult
+                 ) -> tuple[dict[str, str], str | None, dict[str, str]]:
     """The ``paxos-system`` parameters (as ``--param`` text) and variant under which the
-    recorded run ``result`` of ``sc`` is a run of the model: the same nodes and variant, each
-    proposer's first value ``vi`` (``values`` = proposers), as many rounds as the run's
+    recorded run ``result`` of ``sc`` is a run of the model, and the renaming of the run's
+    values into the model's: the same nodes and variant, as many rounds as the run's
     proposers prepared, a crash budget for its crashes and crash points, and the duplicating
-    network (loss, duplication and reordering without bound). ``UserError`` (one line) for a
-    run the model cannot have: more than one variant, a size beyond the model's ranges, or a
-    proposer that restarted (the simulator gives its new incarnation a value ``virk`` that the
-    model names otherwise). Whether the run then replays is for the model to say."""
+    network (loss, duplication and reordering without bound).
+
+    Values: proposer ``pi``'s incarnation ``k`` proposes ``virk`` in the simulator (``vi``
+    first) and ``v((i - 1 + k) mod V) + 1`` in the model (``values`` = V); ``V`` is chosen so
+    that each proposer's incarnations in the run keep distinct values (at most 5), and the
+    renaming maps the one onto the other. A restarted proposer's value can then be another's
+    first value, one value in the model where the simulator had two; the model's re-execution
+    decides whether the run still breaks its property.
+
+    ``UserError`` (one line) for a run the model cannot have: more than one variant, a size
+    beyond the model's ranges, or a value that the renaming would send two ways."""
     if len(sc.variants) > 1:
         raise UserError("paxos-system takes one variant; the run has "
                         + ", ".join(sc.variants))
     cluster = sc.cluster()
-    proposers = set(nodes_in_role(cluster, "proposer"))
-    restarted = sorted({s.node for s in result.steps if s.kind == "restart"} & proposers)
-    if restarted:
-        raise UserError(f"{', '.join(restarted)} restarted in the run: the simulator's new "
-                        f"incarnation proposes a value (v1r1, ...) that paxos-system does not have")
+    proposers = nodes_in_role(cluster, "proposer")
+    incarnations = {p: 1 + sum(1 for s in result.steps if s.kind == "restart" and s.node == p)
+                    for p in proposers}
+    values = min(5, max([sc.proposers] + [i + incarnations[p]
+                                          for i, p in enumerate(proposers)]))
+    rename: dict[str, str] = {}
+    for i, p in enumerate(proposers):
+        actor = cluster[p][0]
+        for k in range(incarnations[p]):
+            mine, theirs = actor.own_value(k), f"v{(i + k) % values + 1}"
+            if rename.setdefault(mine, theirs) != theirs:
+                raise UserError(f"{p} restarted {incarnations[p] - 1} times: its value {mine} "
+                                f"would be two values of paxos-system")
     rounds = max((m.ballot[0] for _, src, _, m in result.sent
                   if src in proposers and type(m) is Prepare), default=1)
     crashes = sum(1 for s in result.steps if s.kind == "crash" or s.cut is not None)
-    params = {"acceptors": sc.acceptors, "proposers": sc.proposers, "values": sc.proposers,
+    params = {"acceptors": sc.acceptors, "proposers": sc.proposers, "values": values,
               "learners": sc.learners, "max_rounds": max(rounds, 1), "crashes": crashes,
               "crash_points": int(any(s.cut is not None for s in result.steps)),
               "network": "duplicating"}
@@ -242,7 +258,8 @@ def model_config(sc: Scenario, result: SimResult) -> tuple[dict[str, str], str |
         if params[name] > top:  # type: ignore[operator]
             raise UserError(f"paxos-system has at most {name}={top}; the run needs "
                             f"{params[name]}")
-    return {k: str(v) for k, v in params.items()}, (sc.variants[0] if sc.variants else None)
+    return ({k: str(v) for k, v in params.items()}, (sc.variants[0] if sc.variants else None),
+            {a: b for a, b in rename.items() if a != b})
 
 
 def _decided(outputs: list) -> list[tuple[float, Any]]:

@@ -36,7 +36,7 @@ from typing import Iterable
 from paxchain.impl.actor import Output, Persist, Send
 from paxchain.impl.effects import units
 from paxchain.impl.simulator import SimStep
-from paxchain.models.actor_system import DELIVER, TIMER, to_plain
+from paxchain.models.actor_system import DELIVER, TIMER, rename_ids, to_plain
 from paxchain.models.faults import CRASH, RESTART
 from paxchain.models.model import Label
 
@@ -58,9 +58,11 @@ class Move:
     moved: bool = False  # a crash point inside a multicast, moved to its end
 
 
-def _base(step: SimStep) -> Label:
+def _base(step: SimStep, rename: dict[str, str]) -> Label:
     if step.kind == "deliver":
         src, msg = step.event
+        if rename:
+            msg = rename_ids(msg, rename)
         return Label(DELIVER, (("src", src), ("dst", step.node), ("msg", to_plain(msg))))
     if step.kind == "timer":
         return Label(TIMER, (("node", step.node), ("timer", step.event[0])))
@@ -92,9 +94,10 @@ def _cut(step: SimStep, base: Label) -> tuple[tuple[tuple[str, ...], ...], bool]
     return tuple(alts), bounds[u] != k
 
 
-def moves(steps: Iterable[SimStep]) -> list[Move]:
+def moves(steps: Iterable[SimStep], rename: dict[str, str] | None = None) -> list[Move]:
     """The model's view of each recorded step but the initial start-ups (module docstring);
-    ``NoCounterpart`` for a step it cannot have."""
+    ``rename``: strings in messages (values) the model names otherwise. ``NoCounterpart`` for
+    a step it cannot have."""
     out = []
     for step in steps:
         if step.kind == "start":
@@ -105,7 +108,7 @@ def moves(steps: Iterable[SimStep]) -> list[Move]:
         if step.kind == "crash":
             out.append(Move(((_crash(step.node),),), False))
             continue
-        base = _base(step)
+        base = _base(step, rename or {})
         if step.cut is None:
             out.append(Move(((str(base),),), step.kind != "restart"))
         else:

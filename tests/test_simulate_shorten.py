@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from paxchain.checker.cli import cli
 from paxchain.checker.paxos_runs import counterexample, run_scenario
 from paxchain.checker.steps import Stuck, follow, shows
-from paxchain.impl.simulator import SimStep
+from paxchain.impl.simulator import Crash, Latency, SimStep
 from paxchain.models.paxos_driver import Scenario
 from paxchain.models.registry import build
 from paxchain.models.sim_steps import moves
@@ -59,6 +59,22 @@ def test_a_simulated_violation_is_shortened_and_replays(sc):
     assert lines[-1].startswith(f"minimized agreement: {n} -> {m} steps")
     assert _rechecked(whole, "agreement") == n
     assert _rechecked(short, "agreement") == m
+
+
+def test_a_run_with_a_restarted_proposer_is_carried_over_with_the_models_values():
+    """p2 crashes and restarts: the simulator's new incarnation proposes v2r1, the model's
+    proposes from its value plan (v3 with three values); the run is renamed, re-executed and
+    shortened, and still replays."""
+    sc = Scenario(3, 2, 1, seed=6, loss=0.1, latency=Latency("uniform", 1, 20),
+                  variants=("ballots_not_unique",),
+                  crashes=(Crash("a2", 15.0, 20.0), Crash("p2", 30.0, 10.0)), stop="quiescent")
+    _, verdict = run_scenario(sc)
+    assert verdict.violated == "agreement"
+    whole, lines = counterexample(sc, verdict)
+    assert "values renamed to the model's: v2r1 -> v3" in lines[1]
+    assert any(str(s.label) == "Restart(node=p2)" for s in whole.steps[1:])
+    short, _ = counterexample(sc, verdict, minimize=True)
+    assert _rechecked(short, "agreement") <= _rechecked(whole, "agreement")
 
 
 def test_ballots_not_unique_shortens_to_the_breadth_first_length():
