@@ -10,13 +10,14 @@ Three measurements, all of Lamport's Paxos at one bound, written to
 
 - ``exchange``: the shards' search run in this process (``level_search.Shard``, no Ray) for N =
   1, 2, 8, 64 shards: the states and pickled bytes that cross from one shard to another per
-  level — what Ray moves between actors (machines, in a cluster) — per distinct state, the
+  level (with the new ranks each shard sends the driver and the places it gets back) — what
+  Ray moves between actors (machines, in a cluster) — per distinct state, the
   objects per level (N per shard, of which N - 1 cross), and the CPU seconds of the shards'
   own work (all N in this one process, the pickling measured for the bytes left out).
 - ``runs``: ``ray_search.check`` on a local Ray started here with C CPUs (C shards), C = 1, 2,
   best of ``--repeat``: its seconds and states/s, the seconds Ray took to start (not in the
   run's seconds) and the shards (in them), and each
-  level's wall time (the two rounds of actor calls and the barrier) with the states it
+  level's wall time (the three rounds of actor calls and the barrier) with the states it
   expanded; a least-squares line ``seconds = fixed + per_state * states`` over the levels
   separates the cost of a level (barrier, driver, calls) from the cost of a state. The same
   bound searched by the sequential engine in this process is the baseline.
@@ -47,6 +48,7 @@ from paxchain.checker.explicit import check as sequential  # noqa: E402
 from paxchain.checker.level_search import Shard, select  # noqa: E402
 from paxchain.checker.portable import codec_for  # noqa: E402
 from paxchain.checker.result import Options  # noqa: E402
+from paxchain.checker.shard import places  # noqa: E402
 from paxchain.models import registry  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "ray_search.json"
@@ -83,11 +85,12 @@ def exchange(params: dict[str, int], n: int) -> dict:
                     pickling += time.process_time() - tick
         replies = [s.handle(("absorb", [out[i][j] for i in range(n)]))
                    for j, s in enumerate(shards)]
-        if n > 1:  # each shard's new ranks to every other (8 bytes a state), then place
-            every = [s.level.new for s in shards]
-            nbytes += (n - 1) * sum(len(pickle.dumps(r, protocol=5)) for r in every)
-            for s in shards:
-                s.handle(("place", every))
+        if n > 1:  # each shard's new ranks to the driver and its places back, as on Ray
+            placed = places([s.level.new for s in shards])
+            nbytes += sum(len(pickle.dumps(s.level.new, protocol=5))
+                          + len(pickle.dumps(p, protocol=5)) for s, p in zip(shards, placed))
+            for s, p in zip(shards, placed):
+                s.handle(("placed", p))
         generated += sum(r[1] for r in replies)
         distinct += sum(r[2] for r in replies)
         levels += 1

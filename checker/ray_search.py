@@ -9,14 +9,17 @@ it: with ``ADDRESS`` (``HOST:6379``, as ``ray start --head`` prints) on that clu
 per CPU of the cluster unless ``--workers N`` says otherwise; without it, on a local Ray started
 for the run with one CPU per shard (``--workers N``, else one per core) and stopped after it.
 
-A level is two rounds of actor calls, and the coordinator (this process, Ray's driver) sees
-neither states nor batches, only object references: ``generate`` on every shard puts each other
+A level is three rounds of actor calls, and the coordinator (this process, Ray's driver) sees
+no state, only object references and 8 bytes a new state each way (below): ``generate`` on every shard puts each other
 shard's batch in its own object store (``ray.put``: the shard owns it) and returns the list of
 references; ``absorb`` on shard j is given every shard's list and fetches the j-th batch of
 each, so a batch goes from the machine that made it to the one that owns it and never through
 the driver (a batch returned from the call instead would be owned by the driver, and one under
 Ray's inline limit, about 100 KB, copied through it). The coordinator waits for every
-``absorb`` — the level barrier — then asks,
+``absorb`` — the level barrier —, which returns each shard's sorted new ranks; it orders the
+level once (``shard.places``) and gives each shard its states' places (``placed``): 16 bytes a
+state through the driver, where the shards' exchanging their ranks among themselves (as
+``--workers`` does) would send each rank to N - 1 shards. Then it asks,
 as the parallel engine does, the questions of a stop (counts before an event, parents for a
 trace). States travel packed by the model's portable codec (``paxchain.checker.portable``); the
 model and options are shipped to each actor by Ray's pickling, so every machine needs the same
@@ -49,7 +52,7 @@ from typing import Any
 from paxchain.checker.level_search import POLL, Coordinator, Shard, Stop, WorkerLost, select
 from paxchain.checker.parallel import parse_workers, retrying
 from paxchain.checker.portable import codec_for
-from paxchain.checker.shard import quiet_collector
+from paxchain.checker.shard import places, quiet_collector
 from paxchain.checker.progress import resident_mb
 from paxchain.checker.result import STOP_OUT_OF_MEMORY, Options, Result
 from paxchain.models.model import Model
@@ -177,13 +180,7 @@ class _ShardActor:
         batches = [None if r is None else next(got) for r in refs]
         reply = _sendable(self.shard.handle(("absorb", batches)))
         gc.freeze()  # this level's survivors: see shard.quiet_collector
-        ranks = self.ray.put(self.shard.level.new) if reply[0] == "level" else None
-        return reply, resident_mb(), ranks
-
-    def place(self, *every: Any) -> tuple:
-        """The new states' places in the level, from every shard's new ranks (``every``)."""
-        reply = _sendable(self.shard.handle(("place", list(every))))
-        return reply, resident_mb()
+        return reply, resident_mb(), self.shard.level.new
 
 
 def _sendable(reply: tuple) -> tuple:
@@ -237,9 +234,10 @@ class _RayCoordinator(Coordinator):
             lists = [a.generate.remote(*msg[1:]) for a in targets]
             absorbed = self._gather([a.absorb.remote(*lists) for a in targets])
             replies = self._replies(targets, [x[:2] for x in absorbed])
-            if len(targets) > 1:  # every shard's new ranks, to place its own in the level
-                ranks = [x[2] for x in absorbed]
-                self._replies(targets, self._gather([a.place.remote(*ranks) for a in targets]))
+            if len(targets) > 1:  # each shard's new states' places in the level
+                placed = places([x[2] for x in absorbed])
+                self._replies(targets, self._gather(
+                    [a.call.remote(("placed", p)) for a, p in zip(targets, placed)]))
             return replies
         return self._replies(targets, self._gather([a.call.remote(msg) for a in targets]))
 

@@ -8,10 +8,11 @@ fingerprint), then ``absorb`` (keep the new states among the successors every sh
 check the state properties and goals on them), then ``place`` (turn the new states' ranks into
 their places in the whole level, from every shard's ``new_ranks``); between levels, the
 questions of a stop (``before``, ``new_ranks``, ``parent``), a checkpoint (``snapshot``) and a
-check of its fingerprints (``keys``). It knows nothing of processes or machines:
-``handle(msg)`` turns a message into its reply, and the transport
-(``paxchain.checker.parallel``'s pipes and queues, ``paxchain.checker.ray_search``'s actor calls)
-carries both.
+check of its fingerprints (``keys``). (A transport may instead gather every shard's new
+ranks in one place, compute ``places`` there and send each shard its own: ``placed``.) It
+knows nothing of processes or machines: ``handle(msg)`` turns a message into its reply, and
+the transport (``paxchain.checker.parallel``'s pipes and queues,
+``paxchain.checker.ray_search``'s actor calls) carries both.
 
 Ranks and events. A frontier state's rank is its place in the sequential engine's order of its
 level (0, 1, 2, ... over all shards); a successor's rank is ``parent rank << SHIFT | successor
@@ -51,7 +52,7 @@ from paxchain.models.model import Model, ReductionUnsound
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 
 __all__ = ["Shard", "SHIFT", "LAST", "EDGE", "LIMIT", "STATE", "DEAD", "Clock",
-           "quiet_collector"]
+           "quiet_collector", "places"]
 
 SHIFT = 20                      # bits of a rank for the successor index
 LAST = (1 << SHIFT) - 1         # the index of "after every successor" (a deadlock's event)
@@ -146,6 +147,16 @@ class _Candidates:
             states += p[3]
         return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
                 np.concatenate([p[2] for p in parts]), states)
+
+
+def places(every: list[Any]) -> list[Any]:
+    """Each shard's new states' places in the level (0, 1, ... over all shards, by rank), from
+    every shard's ``new_ranks``: what ``Shard._place`` computes in each shard, computed once
+    where they are all gathered (one sort of the level)."""
+    ranks = np.concatenate([np.asarray(r, dtype=np.int64) for r in every])
+    place = np.empty(len(ranks), dtype=np.int64)
+    place[np.argsort(ranks, kind="stable")] = np.arange(len(ranks), dtype=np.int64)
+    return np.split(place, np.cumsum([len(r) for r in every])[:-1])
 
 
 def _first_of_each(fps: Any) -> tuple[Any, Any]:
@@ -397,6 +408,12 @@ class Shard:
             if j != self.me and theirs is not None and len(theirs):
                 place += np.searchsorted(theirs, mine)
         self.frontier.ranks = place
+        return ("placed",)
+
+    def _placed(self, places: Any) -> tuple:
+        """The new states' places in the level, as ``places`` (from ``places``, run where
+        every shard's new ranks are gathered) says."""
+        self.frontier.ranks = np.asarray(places, dtype=np.int64)
         return ("placed",)
 
     def _before(self, rank: int, ck: int) -> tuple:
