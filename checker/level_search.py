@@ -25,7 +25,10 @@ at its breadth-first depth and counterexamples stay shortest.
 Same order as the sequential search. The sequential engine visits a level in the order in which
 the level before generated its states. Here each state carries its *rank*: ``parent rank << 20 |
 successor index``, taken from the generation that found it first (the owner keeps the least
-rank over every shard's candidates). Sorting a level by rank gives the sequential order, so
+rank over every shard's candidates), where a parent's rank is its place in its own level (after
+each level the shards turn their new states' ranks into places: ``Shard.place``, or the
+coordinator's ``shard.places``), so a rank fits 64 bits. Sorting a level by rank gives the
+sequential order, so
 the parallel search picks the same parent and the same orbit member for each state as the
 sequential one (identical traces), and every event — a violation, a goal reached, the state
 limit — has a rank: the first event of a level is the one the sequential search meets first.

@@ -6,7 +6,9 @@ distinct and generated counts, the same traces, step for step — using N worker
 search itself (shards, ranks, the level barrier, stopping where the sequential search stops,
 checkpoints) is ``paxchain.checker.level_search``'s; this module is its transport: forked
 processes, a pipe from the coordinator (this process) to each, and a queue per worker through
-which the others send it the successors it owns.
+which the others send it the successors it owns (a batch a level: arrays and a list of states)
+and then their new states' ranks, from which each worker places its own in the level. The
+coordinator sees only counts, events and each worker's phase seconds.
 
 Stopping. Time limit, memory limit (the resident memory of all workers and the coordinator
 together) and Ctrl-C are watched by the coordinator while the workers run. A worker that dies
@@ -14,7 +16,9 @@ together) and Ctrl-C are watched by the coordinator while the workers run. A wor
 one that ends otherwise raises ``WorkerLost``.
 
 Workers are forked (POSIX): they inherit the model, its properties and its interning tables as
-they are at the start.
+they are at the start, and keep Python's garbage collector off their heaps
+(``shard.quiet_collector``). ``PAXCHAIN_PROFILE_WORKERS=DIR`` has each write its cProfile
+statistics to ``DIR/worker-I.prof``.
 """
 
 from __future__ import annotations
