@@ -267,8 +267,6 @@ def loss_option(f: Any) -> Any:
 _PARTITION_HELP = ("Cut every link between GROUPS (nodes joined by commas, groups by |; the "
                    "nodes named in no group are one more group) from START to END{unit}, then "
                    "heal (repeatable); a message sent over a cut link is lost.")
-_DRIFT_HELP = ("NODE's clock runs at rate 1 + DRIFT (repeatable): local = offset + (1 + drift) "
-               "* global{unit}, and its timers fire after their delay of local time.")
 
 
 def sim_fault_options(f: Any) -> Any:
@@ -293,7 +291,9 @@ def sim_fault_options(f: Any) -> Any:
             click.option("--clock-offset", "offsets", multiple=True, metavar="NODE:OFFSET",
                          help="NODE's clock is OFFSET ahead of global time (repeatable)."),
             click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
-                         help=_DRIFT_HELP.format(unit=""))]):
+                         help="NODE's clock runs at rate 1 + DRIFT (repeatable): local = "
+                              "offset + (1 + drift) * global, and its timers fire after their "
+                              "delay of local time.")]):
         f = opt(f)
     return f
 
@@ -322,7 +322,9 @@ def real_partition_option(f: Any) -> Any:
 def real_drift_option(f: Any) -> Any:
     """A real run's ``--drift NODE:DRIFT`` (the clock a node's handlers read)."""
     return click.option("--drift", "drifts", multiple=True, metavar="NODE:DRIFT",
-                        help=_DRIFT_HELP.format(unit=" (wall time since the run started)"))(f)
+                        help="NODE's clock runs at rate 1 + DRIFT (repeatable), as in "
+                             "simulate: the time its handlers read and its timers' delays "
+                             "are of that clock.")(f)
 
 
 def real_run_options(deadline: float) -> Any:
