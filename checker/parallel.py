@@ -29,6 +29,7 @@ import multiprocessing as mp
 import os
 import resource
 import signal
+import time
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable
 
@@ -118,7 +119,8 @@ class _Worker(Shard):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
         quiet_collector()
         profile_dir = os.environ.get(PROFILE_ENV)
-        profiler = cProfile.Profile() if profile_dir else None
+        # CPU time, not wall time: the machine may be shared, and a worker waits at barriers
+        profiler = cProfile.Profile(time.process_time) if profile_dir else None
         if profiler is not None:
             profiler.enable()
         try:
