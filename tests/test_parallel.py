@@ -28,7 +28,9 @@ from tests.toy_models import (Counters, always_true, never_decreases, reaches_be
                               reaches_top, sum_below_3)
 
 PAXOS_1 = {"acceptors": "3", "values": "2", "max_ballot": "1"}
-SYSTEM_SMALL = {"acceptors": "2", "proposers": "1", "max_rounds": "1"}
+# subsume=0: state subsumption is applied by the sequential search only (the parallel engines
+# refuse it), and these tests compare the two searches count for count
+SYSTEM_SMALL = {"acceptors": "2", "proposers": "1", "max_rounds": "1", "subsume": "0"}
 
 
 def outcome(r: Result) -> tuple:
@@ -159,7 +161,7 @@ def test_interned_states_travel_by_their_variables():
 
 
 def test_a_failed_premise_redoes_the_search_as_the_sequential_engine_does():
-    bound = {"acceptors": "2", "proposers": "1", "max_rounds": "2"}
+    bound = {"acceptors": "2", "proposers": "1", "max_rounds": "2", "subsume": "0"}
     r = same(lambda: registry.build("paxos-system", bound, "proposer_ignores_reply_ballot"),
              interned=True)
     assert r.verdict == "violated" and any(t.startswith("bury off") for t in r.reductions)
@@ -167,6 +169,9 @@ def test_a_failed_premise_redoes_the_search_as_the_sequential_engine_does():
 
 def test_refusals_are_one_line_value_errors():
     m = registry.build("paxos-system", SYSTEM_SMALL, None)
+    with pytest.raises(ValueError, match="subsume=0"):
+        parallel(registry.build("paxos-system", {**SYSTEM_SMALL, "subsume": "1"}, None),
+                 Options(), 2)
     with pytest.raises(ValueError, match="same in every process"):
         parallel(m, Options(symmetry=True), 2)
     with pytest.raises(ValueError, match="breadth-first"):
