@@ -22,7 +22,7 @@ from paxchain.checker.cli import echo, verdict
 from paxchain.checker.files import read_json
 from paxchain.checker.files import write_atomic
 from paxchain.checker.render_pytest import pasteable, test_source
-from paxchain.checker.render_text import trace_text
+from paxchain.checker.render_text import param_text, trace_text
 from paxchain.checker.steps import shorten
 from paxchain.checker.trace import read_meta, replay
 from paxchain.models import registry
@@ -52,10 +52,7 @@ def load_trace_file(path: str):
 
 def _param_text(value) -> str:
     """A parameter as it was given on the command line (trace files store it as a value)."""
-    value = decode(value)
-    if isinstance(value, (list, tuple)):
-        return ",".join(map(str, value))
-    return str(value)
+    return param_text(decode(value))
 
 
 @click.command("replay")
