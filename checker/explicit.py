@@ -211,6 +211,8 @@ class _Search:
         if self.cover is not None and options.deadlock:
             raise ValueError("subsumption does not preserve deadlocks (a covered state may have "
                              "fewer steps than its twin): add -p subsume=0 to --deadlock")
+        if self.cover is not None and canon is not None:
+            canon = self.canon = _last_one(canon)  # ``_covered`` reads the one ``key`` made
         if options.fingerprints:
             fingerprint = model.fingerprint
             self.key: Callable[[Any], Hashable] = (
@@ -483,6 +485,18 @@ class _Search:
             if not pushed:
                 stack.pop()
         return 0
+
+
+def _last_one(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``f``, remembering its last argument (by identity) and result."""
+    last: list[Any] = [None, None]
+
+    def once(x: Any) -> Any:
+        if x is not last[0]:
+            last[0], last[1] = x, f(x)
+        return last[1]
+
+    return once
 
 
 def _stop_reason(exc: BaseException) -> str:
