@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paxchain.checker.explicit import check, explored_states, reachable_states
-from paxchain.checker.result import Options
+from paxchain.checker.result import Options, Strategy
 from paxchain.impl.actor import Output, Persist, Send, SetTimer
 from paxchain.models import registry
 from paxchain.models.actor_system import ActorSystem
@@ -143,9 +143,12 @@ def test_random_actor_systems_keep_every_projection_and_shortest_goal(seed, node
     every = reachable_states(full, limit=5_000)
     if len(every) >= 5_000:
         return  # too big for a unit test: Hypothesis moves on (rare at these sizes)
-    reduced = build(True)
-    got = {reduced.projection(s) for s in explored_states(reduced)}
-    assert got == {full.projection(s) for s in every}
+    want = {full.projection(s) for s in every}
+    for strategy in (Strategy.BFS, Strategy.DFS):
+        reduced = build(True)
+        got = {reduced.projection(s)
+               for s in explored_states(reduced, Options(keep_going=True, strategy=strategy))}
+        assert got == want, strategy
     a, b = (check(build(x), Options(keep_going=True)).get("top_reached") for x in (True, False))
     assert a.verdict == b.verdict
     assert (a.trace is None) == (b.trace is None)
