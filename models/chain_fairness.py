@@ -88,16 +88,17 @@ class Cut:
         """The partition as ``-p partition=`` takes it: ``n1|n2,n3``."""
         return "|".join(",".join(g) for g in self.groups)
 
+    def keeps(self, label: Label) -> bool:
+        """Whether a step is offered: all but the deliveries across the cut (and the crash
+        points inside them, labelled ``Deliver`` too)."""
+        if label.action != "Deliver":
+            return True
+        args = dict(label.args)
+        return not self.cuts(args["src"], args["dst"])
+
     def steps(self, steps: Iterable[tuple[Label, Any]]) -> list[tuple[Label, Any]]:
-        """``steps`` without the deliveries across the cut (crash points inside them too)."""
-        out = []
-        for label, t in steps:
-            if label.action == "Deliver":
-                args = dict(label.args)
-                if self.cuts(args["src"], args["dst"]):
-                    continue
-            out.append((label, t))
-        return out
+        """``steps`` without the deliveries across the cut."""
+        return [(label, t) for label, t in steps if self.keeps(label)]
 
 
 def parse_cut(text: str, nodes: Iterable[str]) -> Cut | None:
