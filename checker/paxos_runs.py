@@ -32,7 +32,7 @@ from paxchain.checker.driver_cli import plural, startup_text
 from paxchain.checker.steps import Stuck, embed, shorten, shows
 from paxchain.checker.trace import FORMAT, Trace, explain
 from paxchain.checker.version import __version__
-from paxchain.impl.simulator import SimResult
+from paxchain.impl.simulator import Latency, SimConfig, SimResult
 from paxchain.models import registry
 from paxchain.models.errors import UserError
 from paxchain.models.properties import TRANSITION
@@ -42,7 +42,8 @@ from paxchain.models.sim_steps import NoCounterpart, moves
 from paxchain.specs.model_properties import properties_of
 from paxchain.specs.paxos_run import SUMMARY, Verdict, check_real, check_simulated
 
-__all__ = ["MODEL", "SYSTEM", "run_scenario", "summary_text", "exit_code", "trace_json",
+__all__ = ["MODEL", "SYSTEM", "run_scenario", "summary_text", "latency_text", "schedule_lines",
+           "exit_code", "trace_json",
            "replay_data", "counterexample", "report_real"]
 
 SYSTEM = "paxos-system"  # the model whose steps a simulated run is written in
@@ -66,27 +67,37 @@ def _t(x: float) -> str:
     return f"{x:.3f}"
 
 
-def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
-    """The human-readable report (deterministic: same scenario, same text)."""
-    lat = sc.latency
-    lat_text = (f"uniform {lat.lo:g}..{lat.hi:g}" if lat.kind == "uniform"
-                else f"{lat.lo:g} + exp(mean {lat.mean:g})")
-    lines = [f"paxos simulation: {plural(sc.acceptors, 'acceptor')}, "
-             f"{plural(sc.proposers, 'proposer')}, {plural(sc.learners, 'learner')}; "
-             f"seed {sc.seed}",
-             f"network: loss {sc.loss:g}, dup {sc.dup:g}, latency {lat_text}; "
-             f"retry timeout {sc.timeout:g}, backoff {sc.backoff:g}, max rounds "
-             f"{sc.max_rounds or 'unbounded'}; until {sc.until:g}"]
+def latency_text(lat: Latency) -> str:
+    """``uniform LO..HI`` or ``LO + exp(mean MEAN)``."""
+    return (f"uniform {lat.lo:g}..{lat.hi:g}" if lat.kind == "uniform"
+            else f"{lat.lo:g} + exp(mean {lat.mean:g})")
+
+
+def schedule_lines(sc: Scenario | SimConfig) -> list[str]:
+    """The fault schedule of a scenario (or of any ``SimConfig``, as ``simulate`` of an
+    actor-system model prints it): the ``faults:`` line, and the ``crash points:`` line."""
     faults = ([f"pause {p.node} at {p.at:g} for {p.duration:g}" for p in sc.pauses]
               + [f"crash {c.node} at {c.at:g}" + ("" if c.down_for is None
                                                    else f" for {c.down_for:g}")
                  for c in sc.crashes]
               + [f"clock {n} offset {c.offset:g} drift {c.drift:g}" for n, c in sc.clocks]
               + [f"partition {p.text()}" for p in sc.partitions])
-    lines.append("faults: " + ("; ".join(faults) if faults else "none"))
+    lines = ["faults: " + ("; ".join(faults) if faults else "none")]
     if sc.crash_points:
         lines.append(f"crash points: probability {sc.crash_points:g} per handler call, at most "
                      f"{sc.crash_points_max}, down for {sc.crash_points_down:g}")
+    return lines
+
+
+def summary_text(sc: Scenario, result: SimResult, v: Verdict) -> str:
+    """The human-readable report (deterministic: same scenario, same text)."""
+    lines = [f"paxos simulation: {plural(sc.acceptors, 'acceptor')}, "
+             f"{plural(sc.proposers, 'proposer')}, {plural(sc.learners, 'learner')}; "
+             f"seed {sc.seed}",
+             f"network: loss {sc.loss:g}, dup {sc.dup:g}, latency {latency_text(sc.latency)}; "
+             f"retry timeout {sc.timeout:g}, backoff {sc.backoff:g}, max rounds "
+             f"{sc.max_rounds or 'unbounded'}; until {sc.until:g}"]
+    lines += schedule_lines(sc)
     if sc.variants:
         lines.append("variants: " + ", ".join(sc.variants))
     for n, ds in v.decisions.items():

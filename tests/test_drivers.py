@@ -34,7 +34,7 @@ def test_a_driver_is_found_by_its_model_or_its_own_name():
 
 @pytest.mark.parametrize("name, words", [
     ("lamport-paxos", "model lamport-paxos has no driver"),
-    (f"{ROOT}/examples/two_phase_commit.py:two_phase_commit", "has no driver"),
+    (f"{ROOT}/tests/toy_models.py:Counters", "has no driver"),  # a model, not an actor system
     ("nonsense", "unknown model 'nonsense' (drivers: chain, paxos (paxos-system))"),
 ])
 def test_a_model_without_a_driver_is_bad_input(name, words):
