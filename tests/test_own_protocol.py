@@ -251,7 +251,8 @@ def test_the_readme_section_runs_as_shown(project):
     runs = readme_session()
     assert [c.split()[:2] for c, _ in runs] == [["paxchain", "check"], ["paxchain", "check"],
                                               ["paxchain", "replay"], ["paxchain", "render"],
-                                              ["paxchain", "list"]]
+                                              ["paxchain", "list"], ["paxchain", "simulate"],
+                                              ["paxchain", "simulate"]]
     for command, shown in runs:
         r = paxchain(*shlex.split(command)[1:], cwd=project)
         assert r.returncode in (0, 1), (command, r.stderr)
