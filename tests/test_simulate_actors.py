@@ -163,6 +163,7 @@ def test_model_option_and_max_time_are_the_same_run(capsys):
     ([EXAMPLE, "--partition", "c|p1@5..2"], "START < END"),
     (["lamport-paxos"], "model lamport-paxos has no driver"),
     (["actors"], "simulate needs the model"),
+    (["--model"], "--model takes a MODEL"),
 ])
 def test_bad_input_is_one_line_exit_2(args, words, capsys):
     code, out, err = run("simulate", *args, capsys=capsys)

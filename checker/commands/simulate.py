@@ -35,7 +35,10 @@ class DriverGroup(click.Group):
                       if importlib.util.find_spec(self._module(d.name)) is not None)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args[:1] == ["--model"] and len(args) > 1:
+        if args[:1] == ["--model"]:
+            if len(args) == 1:
+                raise BadInput("--model takes a MODEL (FILE.py:FACTORY, MODULE:FACTORY or a "
+                               "model's name)")
             args = args[1:]
         elif args and args[0].startswith("--model="):
             args = [args[0].partition("=")[2]] + args[1:]
