@@ -68,16 +68,16 @@ import itertools
 from typing import Any, Mapping
 
 from paxchain.models.model import Reduction
-from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
+from paxchain.models.registry import BadInput
 from paxchain.impl import paxos as px
 from paxchain.impl.paxos_variants import PAXOS
-from paxchain.models.actor_system import (NETWORKS, ActorSystem, Node, rename_ids, to_plain,
+from paxchain.models.actor_system import (ActorSystem, Node, rename_ids, to_plain,
                                   zero_fields)
 from paxchain.models.subsumption import Subsuming
 from paxchain.models.lamport_paxos import LamportPaxos
 from paxchain.models.actor_fairness import actor_fairness
 
-__all__ = ["PaxosSystem", "ENTRIES", "TALLIES"]
+__all__ = ["PaxosSystem", "TALLIES", "TIMELY_PARAM", "timely_word"]
 
 TALLIES = ("ignored",)  # the roles' counts of messages and timers they ignore
 
@@ -455,98 +455,11 @@ class _AnyBallot:
 TIMELY_PARAM = {"all": 1, "own": "own", "none": 0}
 
 
-def _timely(text: Any) -> str:
+def timely_word(text: Any) -> str:
+    """``-p timely=``'s text as the word ``actor_fairness`` takes (``BadInput`` otherwise)."""
     words = {"1": "all", "all": "all", "own": "own", "0": "none", "none": "none"}
     if str(text) not in words:
         raise BadInput(f"{text!r} is not a timing assumption (known: 1: every timer waits for "
                        "the whole network; own: a node's timer waits for its own messages; "
                        "0: none)")
     return words[str(text)]
-
-
-# -- the CLI's view ----------------------------------------------------------------------------
-
-def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learners=1,
-           network="duplicating", drops=0, duplicates=0, crashes=1, history=1, bury=1,
-           spent_reports=0, crash_points=1, noop=1, tallies=1, subsume=1, timely="all"):
-    if network == "duplicating" and (drops or duplicates):
-        raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
-                         "network loses and duplicates without bound)")
-    timely = _timely(timely)
-    if max_rounds == 0:  # unbounded rounds: ballots renamed by their order
-        from paxchain.models.ballot_quotient import BallotQuotient
-        return BallotQuotient(acceptors=acceptors, proposers=proposers, values=values,
-                              learners=learners, network=network, drops=drops,
-                              duplicates=duplicates, crashes=crashes, bury=bool(bury),
-                              crash_points=bool(crash_points), noop=bool(noop),
-                              tallies=bool(tallies), subsume=bool(subsume), variant=variant,
-                              timely=timely)
-    return PaxosSystem(acceptors=acceptors, proposers=proposers, values=values,
-                       max_rounds=max_rounds, learners=learners, network=network, drops=drops,
-                       duplicates=duplicates, crashes=crashes, history=bool(history),
-                       bury=bool(bury), spent_reports=bool(spent_reports),
-                       crash_points=bool(crash_points), noop=bool(noop),
-                       tallies=bool(tallies), subsume=bool(subsume), variant=variant,
-                       timely=timely)
-
-
-def _network(text: str) -> str:
-    if text not in NETWORKS:
-        raise BadInput(f"{text!r} is not a network (known: {', '.join(NETWORKS)})")
-    return text
-
-
-def _entries():
-    return [ModelEntry(
-        name="paxos-system",
-        summary="impl/paxos.py actors on a lossy, duplicating, reordering network with crashes",
-        params=(Param("acceptors", int_param(1, 7), 3, "number of acceptors a1..aN"),
-                Param("proposers", int_param(1, 5), 2, "number of proposers p1..pM"),
-                Param("values", int_param(1, 5), 2, "number of values v1..vK"),
-                Param("max_rounds", int_param(0, 6), 2,
-                      "rounds (ballots) per proposer; 0: unbounded (needs network=budgeted, "
-                      "keeps no history; ballots renamed by their order: "
-                      "models/ballot_quotient.py)"),
-                Param("learners", int_param(0, 3), 1, "number of learners l1..lK"),
-                Param("network", _network, "duplicating",
-                      "; ".join(f"{k}: {v}" for k, v in NETWORKS.items())),
-                Param("drops", int_param(0, 9), 0, "message losses allowed (budgeted network)"),
-                Param("duplicates", int_param(0, 9), 0,
-                      "message duplications allowed (budgeted network)"),
-                Param("crashes", int_param(0, 9), 1, "crash-restarts allowed"),
-                Param("history", int_param(0, 1), 1,
-                      "1: record every message sent (needed by refinement and chosen)"),
-                Param("bury", int_param(0, 1), 1,
-                      "1: remove messages their receiver can never react to (a reduction)"),
-                Param("spent_reports", int_param(0, 1), 0,
-                      "1: keep the Promises of ballots that have an Accept in the history "
-                      "(exact refinement to Lamport's Paxos; about 6x the states)"),
-                Param("noop", int_param(0, 1), 1,
-                      "1: a delivery that changes nothing and sends nothing is not a step "
-                      "(a reduction)"),
-                Param("crash_points", int_param(0, 1), 1,
-                      "1: a crash may also fall between a handler's effects (after a Persist, "
-                      "before the sends that follow, ...)"),
-                Param("tallies", int_param(0, 1), 1,
-                      "1: the roles' counts of ignored messages are kept at 0 (a reduction, "
-                      "checked: no handler may read them)"),
-                Param("subsume", int_param(0, 1), 1,
-                      "1: a state that an explored twin covers (same nodes, history and "
-                      "outputs; at least its fault budgets and messages in flight) is not "
-                      "explored (a reduction)"),
-                Param("timely", _timely, 1,
-                      "liveness timing: 1: a timer waits while any message can be delivered; "
-                      "own: while one to or from its node can; 0: no timing assumption")),
-        variants=PAXOS.docs,
-        build=_build,
-        reduction_bounds=(
-            {"acceptors": 2, "proposers": 2, "max_rounds": 1, "crashes": 0},
-            {"acceptors": 2, "proposers": 1, "max_rounds": 2, "crashes": 1},
-            {"acceptors": 2, "proposers": 1, "max_rounds": 1, "crashes": 1,
-             "network": "budgeted", "drops": 1, "duplicates": 1},
-            # three acceptors: a majority is less than all (the goal quorum_suffices is listed)
-            {"acceptors": 3, "proposers": 1, "max_rounds": 1, "crashes": 0}),
-    )]
-
-
-ENTRIES = _entries()

@@ -21,7 +21,8 @@ from paxchain.impl import paxos as px
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.ballot_quotient import (BallotQuotient, canonical_map, message_fair_loop,
                                              never_delivered)
-from paxchain.models.paxos_system import ENTRIES, PaxosSystem
+from paxchain.models.paxos_entry import ENTRIES
+from paxchain.models.paxos_system import PaxosSystem
 
 BOUND = dict(acceptors=1, proposers=2, values=1, max_rounds=0, crashes=0, network="budgeted")
 
