@@ -3,7 +3,7 @@
 
 Theory of operation. A global state is::
 
-    nodes × network × budgets × history × outputs
+    nodes × network × budgets × history × outputs × environment
 
 - per node: *up* flag, *durable* value (the last ``Persist``; ``None`` before any), *state*
   (the actor's volatile state; ``None`` while down) and the names of its set *timers*;
@@ -14,7 +14,15 @@ Theory of operation. A global state is::
   mapping that needs "every message ever sent" reads it; without ``record`` it is a constant
   ``None``;
 - *outputs*: the set of ``(node, value)`` of every ``Output`` effect ever emitted, so that a
-  decision survives the crash of the node that made it.
+  decision survives the crash of the node that made it (``keep_outputs=False``: always empty;
+  ``keep_timers=False`` likewise keeps no timer names, for a model that fires its timers as
+  environment actions);
+- the *environment*'s slots, only with an environment action (``environment``, a
+  ``paxchain.models.environment.Mining``): its count ``mined``; with a clock that reads the
+  state (``paxchain.models.clocks.MinedClock``) each node's clock *offsets*, chosen in the
+  initial state (one initial state per assignment); with ``crash_lost`` whether a crash point
+  has lost a message. Each envelope then also carries its *stamp*, the count when it was sent
+  (``(src, dst, msg, stamp)``), which the environment's delay bound reads.
 
 Networks (``NETWORKS``), named objects of ``paxchain.models.networks`` chosen by the
 ``network`` parameter (each says what delivering, dropping and duplicating does to it):
@@ -33,6 +41,9 @@ Networks (``NETWORKS``), named objects of ``paxchain.models.networks`` chosen by
 
 Transitions, in this fixed order (so successors are deterministic):
 
+0. The environment's actions, first: ``Mine(node)`` fires the node's ``mine`` timer (set or
+   not) as it finds a block, while ``Mining.allows`` (budget and delay bound); the handler
+   reads the clock after the block, and the step's sends are stamped with the new count.
 1. ``Deliver(src, dst, msg)`` of any in-flight envelope to an up node: the handler runs (on a
    budgeted network one copy leaves it). Any envelope may be delivered next, so the network
    reorders freely. A message to a down node waits (it may be delivered after the restart).
@@ -49,12 +60,24 @@ Transitions, in this fixed order (so successors are deterministic):
 6. ``Restart(node)``: a down node runs ``on_start`` with its durable value (no budget: each
    crash allows one restart).
 
+Crash options. ``restart_at_once``: a crash and its restart are one step (``Crash`` with the
+events ``crash`` and ``restart``; no ``Restart`` action), a reduction whose premise is checked
+on every restart the search meets: ``on_start`` with that durable value sends nothing and
+gives the same state at every clock reading the node can have (``ReductionUnsound`` where it
+does not). ``wake_on_step`` (without it): a down node is shown as the state it would restart
+with at the moment it crashed, and its ``Deliver`` and environment steps are also offered
+fused with its restart (the states of ``Restart`` then the step, one step shorter).
+``crash_lost``: the state records whether a crash point lost a message (one of the step's sends
+never left, or a delivery crashed before acting, ``u = 0``).
+
 Effects are applied in the order a handler emits them: ``Persist`` replaces the durable value,
 ``Send`` adds an envelope (and is recorded in the history), ``SetTimer`` / ``CancelTimer`` set
 and clear a timer name (the delay is ignored: see Timer above), ``Output`` is added to outputs.
 
-``now`` is a constant for every handler call (the clock policy ``clock``, a
-``paxchain.models.clocks.FixedClock``, by default ``0``). A logical clock would make every state
+``now`` is a constant for every handler call with the default clock policy (``clock``, a
+``paxchain.models.clocks.FixedClock``, by default ``0``); a ``MinedClock`` (with an environment)
+reads ``mined * interval + offset`` of the node instead, and memoised results are then keyed
+by the reading too. A logical clock would make every state
 carry a counter that grows along each path, so the state space would never close; and since
 timers may fire at any moment, no value of ``now`` constrains what happens next. This is exact
 for actors whose *decisions* depend on time only through timers (the actor API's rule); an
@@ -92,8 +115,13 @@ Performance. Node entries, envelopes, histories and output sets are interned: a 
 is a flat tuple of small integers, so hashing and comparing it is cheap, and handler results
 are memoised per ``(node, entry, event)`` — sound because handlers are pure (the actor API's
 rule). Layout: ``state[:N]`` node entry ids, ``state[N:N+3]`` budgets (drops, duplicates,
-crashes), ``state[N+3]`` history id, ``state[N+4]`` outputs id, ``state[N+5:]`` the in-flight
-envelope ids, sorted (a multiset: a duplicated envelope appears twice).
+crashes), ``state[N+3]`` history id, ``state[N+4]`` outputs id, then the environment's slots
+(none without an environment), then the in-flight envelope ids, in the network's canonical
+order (a multiset: a duplicated envelope appears twice). With ``intern=False`` the same layout
+holds the values themselves, so a state means the same in every process (the parallel engines
+then exchange states as they are). Read states through the accessors (``node``, ``nodes``,
+``node_states``, ``durables``, ``is_up``, ``network``, ``stamps``, ``remaining``, ``history``,
+``outputs``, ``mined``, ``lost``, ``now``), never by position.
 
 Symmetry (opt-in, ``symmetric=[("a1", "a2", "a3")]``): ``representative`` is the least image of
 the state under every permutation of each group's ids, renaming the ids consistently inside
@@ -107,10 +135,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from paxchain.models.model import Label, Model, Reduction, ReductionUnsound
-from paxchain.models.clocks import FixedClock
+from paxchain.models.clocks import FixedClock, MinedClock
+from paxchain.models.environment import Mining
 from paxchain.models.faults import CRASH, CRASH_POINT, DROP, DUPLICATE, RESTART, Budgets
 from paxchain.models.networks import NETWORKS as _NETWORKS
 from paxchain.models.networks import network as make_network
@@ -123,6 +153,7 @@ __all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "rename_
            "zero_fields"]
 
 CLOCK = FixedClock()  # the default clock policy: every handler call reads 0
+_DURABLE, _STATE = operator.itemgetter(1), operator.itemgetter(2)  # of a node entry
 NOW = CLOCK.reading()
 NETWORKS = {name: cls.doc for name, cls in _NETWORKS.items()}  # name -> what it is
 _DROPS, _DUPS, _CRASHES = 0, 1, 2
@@ -138,6 +169,32 @@ class Node:
     durable: Any
     state: Any
     timers: tuple[str, ...]
+
+
+def _folded(node: str, durable: Any, timers: tuple[str, ...]) -> Folded:
+    """The default ``folded``: every effect recorded as it is."""
+    return Folded(durable, timers)
+
+
+class _Same:
+    """``values`` of ``_Plain``: every value stands for itself."""
+
+    __slots__ = ()
+
+    def __getitem__(self, value: Any) -> Any:
+        return value
+
+
+class _Plain:
+    """The identity in place of ``_Interned`` (``intern=False``): a state holds the values
+    themselves, so it means the same in every process."""
+
+    __slots__ = ()
+    ids: Mapping[Hashable, int] = {}
+    values = _Same()
+
+    def __call__(self, value: Hashable) -> Any:
+        return value
 
 
 class _Interned:
@@ -265,6 +322,14 @@ class ActorSystem(Model):
     ``check_send(src, dst, msg)``, called once for each distinct envelope a handler sends,
     raises ``ValueError`` (one line: the checker reports it as an error, exit 2) for a message
     the model cannot represent, before anything reads it.
+
+    Pluggable parts (module docstring): ``environment`` (environment actions, first),
+    ``clock`` (a ``MinedClock`` reads the state), ``restart_at_once``, ``wake_on_step``,
+    ``crash_lost``, ``keep_timers`` / ``keep_outputs`` (False: left out of the state),
+    ``folded(node, durable, timers)`` (the ``Folded`` that records a handler's effects; a
+    subclass refuses what the model cannot represent), ``order`` (a sort key of envelope
+    values for the network's canonical order) and ``intern`` (False: values in the state).
+    Symmetry and tallies need an actor system without an environment.
     """
 
     def __init__(self, actors: Sequence[tuple[str, Any]], *, network: str = "budgeted",
@@ -280,14 +345,36 @@ class ActorSystem(Model):
                  tallies: Sequence[str] = (),
                  check_send: Callable[[str, str, Any], None] | None = None,
                  name: str = "actor-system", params: Mapping[str, Any] | None = None,
-                 variant: str | None = None, clock: FixedClock = CLOCK) -> None:
-        # What ``now`` every handler call reads (``paxchain.models.clocks``).
+                 variant: str | None = None, clock: FixedClock | MinedClock = CLOCK,
+                 environment: Mining | None = None, restart_at_once: bool = False,
+                 wake_on_step: bool = False, crash_lost: bool = False,
+                 keep_timers: bool = True, keep_outputs: bool = True,
+                 folded: Callable[[str, Any, tuple[str, ...]], Folded] | None = None,
+                 order: Callable[[Any], Any] | None = None, intern: bool = True) -> None:
+        # What ``now`` a handler call reads (``paxchain.models.clocks``): a constant, or (a
+        # clock that reads the state) the environment's count and the node's clock offset.
         self.clock = clock
-        self._now = clock.reading()
+        self._timed = clock.reads_state
+        self._now = None if self._timed else clock.reading()  # type: ignore[call-arg]
+        if self._timed and environment is None:
+            raise ValueError("a clock that reads the state needs an environment that moves it")
+        self.environment = environment
+        self.restart_at_once = restart_at_once
+        self.wake_on_step = wake_on_step and not restart_at_once
+        self.keep_timers, self.keep_outputs = keep_timers, keep_outputs
+        self.folded = folded or _folded
+        # Interned tables of values (``intern``), or the values themselves in the state.
+        self._intern = intern
+        self.entries: Any = _Interned() if intern else _Plain()  # (up, durable, state, timers)
+        self.envs: Any = _Interned() if intern else _Plain()     # (src, dst, msg[, stamp])
+        self.hist: Any = _Interned() if intern else _Plain()     # history values
+        self.outs: Any = _Interned() if intern else _Plain()     # frozensets of (node, value)
         # The network, by name (``paxchain.models.networks``); its link of an envelope id is
-        # (src, dst) as node indices (only the ordered network reads it). The fault budgets
-        # (``paxchain.models.faults``) of faults the network does not offer are 0.
-        self.net = make_network(network, self._link)
+        # (src, dst) as node indices (only the ordered network reads it); ``order`` the sort
+        # key of its canonical order. The fault budgets (``paxchain.models.faults``) of faults
+        # the network does not offer are 0.
+        self.net = make_network(network, self._link,
+                                None if order is None else lambda e: order(self.envs.values[e]))
         self.faults = Budgets(drops, duplicates, crashes).within(self.net.faults)
         super().__init__(name=name, params=params, variant=variant)
         self.ids = tuple(n for n, _ in actors)
@@ -301,7 +388,15 @@ class ActorSystem(Model):
         self.budgets_at = n       # remaining drops, duplicates, crashes at n, n + 1, n + 2
         self.history_at = n + 3   # the history id
         self.outputs_at = n + 4   # the outputs id
-        self.network_at = n + 5   # the in-flight envelope ids, in the network's order
+        # The environment's slots (module docstring), then the network.
+        extras = (["mined"] if environment is not None else []) + (
+            ["offsets"] if self._timed else []) + (["lost"] if crash_lost else [])
+        self.extras = tuple(extras)
+        self.extras_at = n + 5
+        self.mined_at, self.offsets_at, self.lost_at = (
+            n + 5 + extras.index(x) if x in extras else -1 for x in ("mined", "offsets", "lost"))
+        self.network_at = n + 5 + len(extras)  # the in-flight envelope ids, in network order
+        self._stamps = environment is not None  # each envelope keeps ``mined`` at its send
         self.budgets = self.faults.as_tuple()
         self.crashable = tuple(self.index[x] for x in (crashable if crashable is not None
                                                        else self.ids))
@@ -316,7 +411,6 @@ class ActorSystem(Model):
         self.prune_noops = prune_noops and self.net.prunes_noops
         self.off: dict[str, str] = {}  # reduction -> why it is off (see ``without_reduction``)
         self._crashable = frozenset(self.crashable)
-        self._cps: dict[tuple, tuple] = {}        # reaction key -> its crash points
         self._down: dict[int, int] = {}           # up entry -> its entry after a crash
         self._edges: dict[tuple[int, int], set[int]] = {}  # (node, entry) -> next entries
         self._owed: dict[tuple[int, int], set[int]] = {}   # (node, entry) -> must-be-no-op envs
@@ -334,10 +428,11 @@ class ActorSystem(Model):
             if unknown:
                 raise ValueError(f"symmetric group names unknown node {unknown[0]!r}")
         self.groups = tuple(tuple(g) for g in symmetric if len(g) > 1)
-        self.entries = _Interned()    # (up, durable, state, timers)
-        self.envs = _Interned()       # (src, dst, msg)
-        self.hist = _Interned()       # history values
-        self.outs = _Interned()       # frozensets of (node, value)
+        if environment is not None and (self.groups or self.tallies):
+            raise ValueError("symmetry and tallies need an actor system without an environment")
+        self._restarts: dict[tuple, tuple] = {}  # (node, durable) -> its checked restart
+        self._seen: tuple = (None, None, None, None)  # ``node_states``'s last two answers
+        self._stamp_memo: dict[tuple, tuple] = {}
         self._react: dict[tuple, tuple] = {}
         self._hist_memo: dict[tuple[int, tuple[int, ...]], int] = {}
         self._out_memo: dict[tuple[int, tuple], int] = {}
@@ -346,8 +441,8 @@ class ActorSystem(Model):
 
     def _link(self, e: int) -> tuple[int, int]:
         """Envelope ``e``'s link: its sender's and receiver's indices."""
-        src, dst, _ = self.envs.values[e]
-        return self.index[src], self.index[dst]
+        v = self.envs.values[e]
+        return self.index[v[0]], self.index[v[1]]
 
     # -- reading a state -------------------------------------------------------------------
     # The ``*_id`` / ``*_ids`` accessors return the interned ids the state holds (cheap: one
@@ -381,7 +476,60 @@ class ActorSystem(Model):
         return {x: Node(*self.entries.values[state[i]]) for i, x in enumerate(self.ids)}
 
     def network(self, state: tuple) -> list[tuple[str, str, Any]]:
+        """The in-flight envelopes ``(src, dst, msg)``, in the network's order."""
+        if self._stamps:
+            return [self.envs.values[e][:3] for e in state[self.network_at:]]
         return [self.envs.values[e] for e in state[self.network_at:]]
+
+    def stamps(self, state: tuple) -> list[int]:
+        """Each in-flight envelope's stamp (the environment's count when it was sent), in the
+        order of ``network``; empty without an environment."""
+        if not self._stamps:
+            return []
+        return [self.envs.values[e][3] for e in state[self.network_at:]]
+
+    def node_states(self, state: tuple) -> tuple[Any, ...]:
+        """Every node's actor state, in ``ids`` order (None for a down node, or with
+        ``wake_on_step`` the state it would restart with)."""
+        # Properties ask this of a step's two states again and again: the last two answers
+        # are kept (by identity, so the states stay alive while they are).
+        seen = self._seen
+        if seen[0] is state:
+            return seen[1]
+        if seen[2] is state:
+            return seen[3]
+        entries = state[:self.n]
+        if self._intern:
+            entries = tuple(map(self.entries.values.__getitem__, entries))
+        out = tuple(map(_STATE, entries))
+        self._seen = (state, out, seen[0], seen[1])
+        return out
+
+    def durables(self, state: tuple) -> tuple[Any, ...]:
+        """Every node's durable value (its last ``Persist``), in ``ids`` order."""
+        entries = state[:self.n]
+        if self._intern:
+            entries = tuple(map(self.entries.values.__getitem__, entries))
+        return tuple(map(_DURABLE, entries))
+
+    def is_up(self, state: tuple, i: int) -> bool:
+        """Whether the node with index ``i`` is up."""
+        return bool(self.entries.values[state[i]][0])
+
+    def mined(self, state: tuple) -> int:
+        """The environment's count (blocks found); 0 without an environment."""
+        return state[self.mined_at] if self.mined_at >= 0 else 0
+
+    def lost(self, state: tuple) -> bool:
+        """Whether a crash point has lost a message (``crash_lost``; False when untracked)."""
+        return bool(state[self.lost_at]) if self.lost_at >= 0 else False
+
+    def now(self, state: tuple, i: int) -> Any:
+        """The clock reading node index ``i`` has in ``state``."""
+        if not self._timed:
+            return self._now
+        return self.clock.reading(state[self.mined_at],  # type: ignore[call-arg]
+                                  state[self.offsets_at][i])
 
     def history(self, state: tuple) -> Any:
         return self.hist.values[state[self.history_at]]
@@ -399,7 +547,7 @@ class ActorSystem(Model):
         """Apply a handler's effects (``apply_effects``, the one interpreter every driver
         uses): (entry id, sent envelope ids, outputs)."""
         src = self.ids[i]
-        f = Folded(durable, timers)
+        f = self.folded(src, durable, timers)
         apply_effects(src, effects, f)
         sends = []
         for dst, msg in f.sends:
@@ -407,42 +555,51 @@ class ActorSystem(Model):
             if self.check_send is not None and env not in self.envs.ids:
                 self.check_send(*env)
             sends.append(self.envs(env))
-        return (self.entries((True, f.durable, state, tuple(sorted(f.timers)))), tuple(sends),
-                tuple((src, v) for v in f.outputs))
+        return (self.entries((True, f.durable, state,
+                              tuple(sorted(f.timers)) if self.keep_timers else ())),
+                tuple(sends),
+                tuple((src, v) for v in f.outputs) if self.keep_outputs else ())
 
     def _reaction(self, key: tuple, i: int, entry: int | None, durable: Any, st: Any,
                   timers: tuple[str, ...], st2: Any, eff: list, consumes: bool) -> tuple:
-        """Memoise a handler's result under ``key``, with its crash points; record the node's
-        step ``entry -> result`` for the burial premise (``entry`` None: a start)."""
-        r = self._react[key] = self._effects(i, durable, st2, timers, eff)
-        if self.crash_points and i in self._crashable:
-            self._cps[key] = self._crash_points(i, durable, eff, r, consumes)
+        """Memoise a handler's result under ``key``: ``(entry id, sent envelope ids, outputs,
+        crash points)``; record the node's step ``entry -> result`` for the burial premise
+        (``entry`` None: a start)."""
+        r = self._effects(i, durable, st2, timers, eff)
+        cps = (self._crash_points(i, durable, eff, r, consumes)
+               if self.crash_points and i in self._crashable else ())
+        r = self._react[key] = r + (cps,)
         if self.dead is not None:
             x = entry if entry is not None else self.entries((False, durable, None, ()))
             self._edge(i, x, r[0])
-            for cp in self._cps.get(key, ()):
+            for cp in cps:
                 self._edge(i, x, cp[1])
         return r
 
-    def _start(self, i: int, durable: Any) -> tuple:
-        key = (i, "start", durable)
+    # A handler's result is memoised under (node, entry, event), with the clock reading last
+    # when the clock reads the state (``now`` not None); the crash points under the same key.
+    def _start(self, i: int, durable: Any, now: Any = None) -> tuple:
+        key = (i, "start", durable) if now is None else (i, "start", durable, now)
         r = self._react.get(key)
         if r is None:
-            st, eff = self.actors[i].on_start(self.ids[i], durable, self._now)
+            st, eff = self.actors[i].on_start(self.ids[i], durable,
+                                              self._now if now is None else now)
             if self._sym_checked:
                 self._check_equivariant(i, ("start", durable), None, (st, eff))
             st = self._untally(i, ("start", durable), None, st, eff)
             r = self._reaction(key, i, None, durable, None, (), st, eff, False)
         return r
 
-    def _deliver(self, i: int, entry: int, env: int) -> tuple | None:
+    def _deliver(self, i: int, entry: int, env: int, now: Any = None) -> tuple | None:
         """Reaction of node ``i`` in ``entry`` to envelope ``env``; None for a no-op."""
-        key = (i, entry, env)
+        key = (i, entry, env) if now is None else (i, entry, env, now)
         r = self._react.get(key, key)
         if r is key:
             up, durable, st, timers = self.entries.values[entry]
-            src, _, msg = self.envs.values[env]
-            st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg, self._now)
+            v = self.envs.values[env]
+            src, msg = v[0], v[2]
+            st2, eff = self.actors[i].on_message(self.ids[i], st, src, msg,
+                                                 self._now if now is None else now)
             if self._sym_checked:
                 self._check_equivariant(i, ("message", src, msg), st, (st2, eff))
             st2 = self._untally(i, ("message", src, msg), st, st2, eff)
@@ -453,12 +610,13 @@ class ActorSystem(Model):
                                    self.net.consumes)
         return r
 
-    def _fire(self, i: int, entry: int, name: str) -> tuple:
-        key = (i, entry, name)
+    def _fire(self, i: int, entry: int, name: str, now: Any = None) -> tuple:
+        key = (i, entry, name) if now is None else (i, entry, name, now)
         r = self._react.get(key)
         if r is None:
             up, durable, st, timers = self.entries.values[entry]
-            st2, eff = self.actors[i].on_timer(self.ids[i], st, name, self._now)
+            st2, eff = self.actors[i].on_timer(self.ids[i], st, name,
+                                               self._now if now is None else now)
             if self._sym_checked:
                 self._check_equivariant(i, ("timer", name), st, (st2, eff))
             st2 = self._untally(i, ("timer", name), st, st2, eff)
@@ -545,12 +703,15 @@ class ActorSystem(Model):
         (``0 < u < len(units)``; also ``u = 0`` for a delivery that consumes its message: the
         message was received and the node crashed before acting on it).
 
-        Each is ``(u, down entry, sent envelope ids, outputs, recorded envelope ids)``: the
-        node is down with the durable value of the last ``Persist`` before the crash; the
-        sends and outputs before it happened, those after it never did. The history records
-        the sends before the crash and, when the crash falls after the handler's last
-        ``Persist``, also the ones it cut off: the step was decided and durably committed,
-        and those messages are lost with the crash, as the network may lose any message.
+        Each is ``(u, down entry, sent envelope ids, outputs, recorded envelope ids, lossy,
+        durable)``: the node is down with ``durable``, the value of the last ``Persist``
+        before the crash; the sends and outputs before it happened, those after it never did;
+        ``lossy`` says whether the crash lost a message (it kept one of the step's sends from
+        leaving, or took the delivered message before acting on it: ``crash_lost``). The
+        history records the sends before the crash and, when the crash falls after the
+        handler's last ``Persist``, also the ones it cut off: the step was decided and durably
+        committed, and those messages are lost with the crash, as the network may lose any
+        message.
         Outcomes equal to "the whole step, then ``Crash``" (reachable anyway) or to each
         other are left out.
         """
@@ -562,24 +723,38 @@ class ActorSystem(Model):
         out = []
         for u, prefix in crash_cuts(effects, consumes):
             entry, sends, outs = self._effects(i, durable, None, (), prefix)
-            down = self.entries((False, self.entries.values[entry][1], None, ()))
+            after = self.entries.values[entry][1]
+            down = self.entries((False, after, None, ()))
             if (down, sends, outs) in seen:
                 continue
             seen.add((down, sends, outs))
             recorded = full[1] if u > last_persist >= 0 else sends
-            out.append((u, down, sends, outs, recorded))
+            lossy = (consumes and u == 0) or len(sends) < len(full[1])
+            out.append((u, down, sends, outs, recorded, lossy, after))
         return tuple(out)
 
     def _crashed(self, s: tuple, i: int, cp: tuple, net: tuple) -> tuple:
         """``s`` after crash point ``cp`` of node ``i`` (``net``: the network the step saw,
         its delivered copy already taken out on a consuming network)."""
-        u, down, sends, outs, recorded = cp
         b = self.budgets_at
-        h, o = self._fold(s, recorded, outs)
+        h, o = self._fold(s, cp[4], cp[3])
+        sends = cp[2]
         if sends:
+            if self._stamps:
+                sends = self._stamp(sends, s[self.mined_at])
             net = self.net.add(net, sends)
+        if self.restart_at_once or self.wake_on_step:
+            down, outs = self._after_crash(i, cp[6], self.now(s, i))
+            if outs:
+                h, o = self._fold(s[:self.history_at] + (h, o), (), outs)
+        else:
+            down = cp[1]
+        extras = s[self.extras_at:self.network_at]
+        if cp[5] and self.lost_at >= 0:
+            k = self.lost_at - self.extras_at
+            extras = extras[:k] + (True,) + extras[k + 1:]
         t = (s[:i] + (down,) + s[i + 1:self.n]
-             + (s[b + _DROPS], s[b + _DUPS], s[b + _CRASHES] - 1, h, o) + net)
+             + (s[b + _DROPS], s[b + _DUPS], s[b + _CRASHES] - 1, h, o) + extras + net)
         return self._bury(t) if self.dead is not None else t
 
     def _crash_entry(self, i: int, entry: int) -> int:
@@ -591,6 +766,51 @@ class ActorSystem(Model):
         if self.dead is not None:
             self._edge(i, entry, down)
         return down
+
+    def _after_crash(self, i: int, durable: Any, now: Any) -> tuple[Any, tuple]:
+        """Node ``i``'s entry right after it crashes with ``durable`` at clock ``now``, and the
+        outputs of its restart: restarted at once (``restart_at_once``), or down and shown as
+        the state it would restart with now (``wake_on_step``)."""
+        if self.restart_at_once:
+            r = self._restart(i, durable, now)
+            return r[0], r[2]
+        st = self.entries.values[self._start(i, durable, now if self._timed else None)[0]][2]
+        return self.entries((False, durable, st, ())), ()
+
+    def _restart(self, i: int, durable: Any, now: Any) -> tuple:
+        """Node ``i`` restarting from ``durable`` (``restart_at_once``), with the reduction's
+        premise checked: the same result at every clock reading the node can have, and no
+        sends (a message sent at the restart would otherwise be sent early)."""
+        key = (i, durable)
+        r = self._restarts.get(key)
+        if r is None:
+            readings = (self.clock.readings(self.environment.budget)  # type: ignore
+                        if self._timed else [None])
+            results = {t: self._start(i, durable, t) for t in readings}
+            first = next(iter(results.values()))
+            name = self.ids[i]
+            if first[1]:
+                raise ReductionUnsound(
+                    "restart_at_once", f"{name} sends {len(first[1])} message(s) when it "
+                    f"restarts, so when it restarts matters")
+            for t, other in results.items():
+                if other[:2] != first[:2]:
+                    raise ReductionUnsound(
+                        "restart_at_once", f"{name} restarting from its persisted value "
+                        f"reacts differently at clock {min(results)} and at clock {t}")
+            r = self._restarts[key] = first
+        return r
+
+    def _stamp(self, sends: tuple, sent: int) -> tuple:
+        """Envelope ids ``sends`` stamped with the environment's count ``sent``."""
+        if not self._intern:  # the values themselves: cheaper to build than to look up
+            return tuple([e + (sent,) for e in sends])
+        key = (sends, sent)
+        out = self._stamp_memo.get(key)
+        if out is None:
+            values = self.envs.values
+            out = self._stamp_memo[key] = tuple(self.envs(values[e] + (sent,)) for e in sends)
+        return out
 
     # -- the burial premise -----------------------------------------------------------------
     def _edge(self, i: int, x: int, y: int) -> None:
@@ -644,7 +864,7 @@ class ActorSystem(Model):
                     raise
                 if reacts:
                     self._pending.append(item)
-                    src, dst, msg = self.envs.values[e]
+                    src, dst, msg = self.envs.values[e][:3]
                     raise ReductionUnsound(
                         "bury", f"{src}->{dst} {to_plain(msg)} was removed as dead, but {dst} "
                         f"reacts to it in state {to_plain(st)}")
@@ -673,17 +893,27 @@ class ActorSystem(Model):
 
     # -- the transition system ---------------------------------------------------------------
     def initial_states(self) -> list[tuple]:
+        """One state (with a clock that reads the state: one for each assignment of clock
+        offsets to the nodes, in the clock's order): every node started from nothing."""
         n = self.n
-        s = (0,) * n + self.budgets + (self.hist(self.history0), self.outs(frozenset()))
-        entries, net = [], []
-        for i in range(n):
-            entry, sends, outs = self._start(i, None)
-            entries.append(entry)
-            net.extend(sends)
-            h, o = self._fold(s, sends, outs)
-            s = s[:self.history_at] + (h, o)
-        t = tuple(entries) + s[self.budgets_at:self.network_at] + self.net.initial(net)
-        return [self._bury(t) if self.dead is not None else t]
+        out = []
+        for offsets in (self.clock.initial_offsets(n) if self._timed  # type: ignore[union-attr]
+                        else [None]):
+            extras = tuple({"mined": 0, "offsets": offsets, "lost": False}[x]
+                           for x in self.extras)
+            s = ((0,) * n + self.budgets + (self.hist(self.history0), self.outs(frozenset()))
+                 + extras)
+            entries, net = [], []
+            for i in range(n):
+                entry, sends, outs, _ = self._start(i, None, None if offsets is None
+                                                    else self.now(s, i))
+                entries.append(entry)
+                net.extend(self._stamp(sends, 0) if self._stamps else sends)
+                h, o = self._fold(s, sends, outs)
+                s = s[:self.history_at] + (h, o) + extras
+            t = tuple(entries) + s[self.budgets_at:self.network_at] + self.net.initial(net)
+            out.append(self._bury(t) if self.dead is not None else t)
+        return out
 
     def next_states(self, state: tuple) -> list[tuple]:
         return self._expand(state, _STATES)
@@ -695,11 +925,13 @@ class ActorSystem(Model):
         return self._expand(state, _BY_ACTION)
 
     def actions(self) -> tuple[str, ...]:
-        acts = [DELIVER]
+        acts = [self.environment.action] if self.environment is not None else []
+        acts.append(DELIVER)
         acts += [a for a, b in ((DROP, self.budgets[0]), (DUPLICATE, self.budgets[1])) if b]
-        acts.append(TIMER)
+        if self.keep_timers:
+            acts.append(TIMER)
         if self.budgets[2] and self.crashable:
-            acts += [CRASH, RESTART]
+            acts += [CRASH] if self.restart_at_once else [CRASH, RESTART]
             if self.crash_points:
                 acts.append(CRASH_POINT)
         return tuple(acts)
@@ -715,25 +947,32 @@ class ActorSystem(Model):
         out: list = []
         env_values, entry_values = self.envs.values, self.entries.values
         network = self.net
+        timed = self._timed
+        if self.environment is not None:
+            self._environment_steps(s, mode, out)
         for e, rest in network.deliveries(net):
-            src, dst, msg = env_values[e]
+            dst = env_values[e][1]
             j = self.index[dst]
-            entry = s[j]
+            at, entry, events = s, s[j], ()
             if not entry_values[entry][0]:
-                continue
-            r = self._deliver(j, entry, e)
+                if not self.wake_on_step:
+                    continue
+                at = self._woken(s, j, rest)  # the restart and the delivery, one step
+                rest, entry, events = at[base:], at[j], ("restart",)
+            now = self.now(at, j) if timed else None
+            r = self._deliver(j, entry, e, now)
             if r is None:
                 continue
-            t = self._step(s, j, r, rest)
+            t = self._step(at, j, r, rest)
             if t != s:
                 out.append(t if not mode else (DELIVER, t) if mode == _BY_ACTION
-                           else (self._label(DELIVER, dst, e, r, ()), t))
+                           else (self._label(DELIVER, dst, e, r, events), t))
             if crashes and self.crash_points:
-                for cp in self._cps.get((j, entry, e), ()):
-                    t = self._crashed(s, j, cp, rest)
+                for cp in r[3]:
+                    t = self._crashed(at, j, cp, rest)
                     out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
                                else (self._crash_label(
-                                   self._label(DELIVER, dst, e, None, ()), cp), t))
+                                   self._label(DELIVER, dst, e, None, events), cp), t))
         if drops:
             for e, rest in network.drops(net):
                 t = s[:b] + (drops - 1, dups, crashes) + s[h:base] + rest
@@ -747,35 +986,47 @@ class ActorSystem(Model):
         for i in range(n):
             up, durable, st, timers = entry_values[s[i]]
             for name in timers:
-                r = self._fire(i, s[i], name)
+                now = self.now(s, i) if timed else None
+                r = self._fire(i, s[i], name, now)
                 t = self._step(s, i, r, net)
                 if t != s:
                     out.append(t if not mode else (TIMER, t) if mode == _BY_ACTION
                                else (self._timer_label(i, name, r), t))
                 if crashes and self.crash_points:
-                    for cp in self._cps.get((i, s[i], name), ()):
+                    for cp in r[3]:
                         t = self._crashed(s, i, cp, net)
                         out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
                                    else (self._crash_label(self._timer_label(i, name, None),
                                                            cp), t))
         if crashes:
+            fresh = self.restart_at_once or self.wake_on_step
             for i in self.crashable:
                 if entry_values[s[i]][0]:
-                    t = (s[:i] + (self._crash_entry(i, s[i]),) + s[i + 1:b]
-                         + (drops, dups, crashes - 1) + s[h:])
-                    if self.dead is not None:
-                        t = self._bury(t)
+                    rs: tuple | None = None
+                    if fresh:  # restarted at once, or down showing its restart
+                        down, outs = self._after_crash(i, entry_values[s[i]][1],
+                                                       self.now(s, i))
+                        rs = (down, (), outs)
+                        t = self._step(s[:b] + (drops, dups, crashes - 1) + s[h:], i, rs, net)
+                    else:
+                        t = (s[:i] + (self._crash_entry(i, s[i]),) + s[i + 1:b]
+                             + (drops, dups, crashes - 1) + s[h:])
+                        if self.dead is not None:
+                            t = self._bury(t)
                     out.append(t if not mode else (CRASH, t) if mode == _BY_ACTION
-                               else (self._node_label(CRASH, i, ("crash",), None), t))
+                               else (self._node_label(
+                                   CRASH, i, ("crash", "restart") if self.restart_at_once
+                                   else ("crash",), rs), t))
         for i in range(n):
             up, durable, st, timers = entry_values[s[i]]
             if not up:
-                r = self._start(i, durable)
+                now = self.now(s, i) if timed else None
+                r = self._start(i, durable, now)
                 t = self._step(s, i, r, net)
                 out.append(t if not mode else (RESTART, t) if mode == _BY_ACTION
                            else (self._node_label(RESTART, i, ("restart",), r), t))
                 if crashes and self.crash_points:
-                    for cp in self._cps.get((i, "start", durable), ()):
+                    for cp in r[3]:
                         t = self._crashed(s, i, cp, net)
                         out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
                                    else (self._crash_label(
@@ -784,12 +1035,58 @@ class ActorSystem(Model):
         return out
 
     def _step(self, s: tuple, i: int, r: tuple, net: tuple) -> tuple:
-        entry, sends, outs = r
+        """``s`` after node ``i``'s step with reaction ``r`` (``net``: the network it saw, a
+        delivered copy already out); its sends are stamped with the state's count."""
+        entry, sends, outs = r[0], r[1], r[2]
         h, o = self._fold(s, sends, outs)
         if sends:
+            if self._stamps:
+                sends = self._stamp(sends, s[self.mined_at])
             net = self.net.add(net, sends)
-        t = s[:i] + (entry,) + s[i + 1:self.history_at] + (h, o) + net
+        if self.extras:
+            t = (s[:i] + (entry,) + s[i + 1:self.history_at] + (h, o)
+                 + s[self.extras_at:self.network_at] + net)
+        else:
+            t = s[:i] + (entry,) + s[i + 1:self.history_at] + (h, o) + net
         return self._bury(t) if self.dead is not None else t
+
+    def _woken(self, s: tuple, i: int, net: tuple) -> tuple:
+        """``s`` (with ``net`` in flight) after down node ``i`` restarts now (``wake_on_step``:
+        the first half of its fused restart-and-step)."""
+        now = self.now(s, i) if self._timed else None
+        return self._step(s, i, self._start(i, self.entries.values[s[i]][1], now), net)
+
+    def _environment_steps(self, s: tuple, mode: int, out: list) -> None:
+        """The environment's actions (``Mining``: ``Mine(node)``, for each node that may find
+        the next block), appended to ``out`` as ``_expand`` does."""
+        env = self.environment
+        assert env is not None
+        base, at_m = self.network_at, self.mined_at
+        mined = s[at_m]
+        values = self.envs.values
+        if not env.allows(mined, [values[e][3] for e in s[base:]]):
+            return
+        cps_on = self.crash_points and s[self.budgets_at + _CRASHES] > 0
+        for i in range(self.n):
+            at, events = s, (env.timer,)
+            if not self.entries.values[s[i]][0]:
+                if not self.wake_on_step:
+                    continue
+                at = self._woken(s, i, s[base:])
+                if not env.allows(mined, [values[e][3] for e in at[base:]]):
+                    continue
+                events = ("restart", env.timer)
+            at = at[:at_m] + (mined + 1,) + at[at_m + 1:]  # the block is found
+            now = self.now(at, i) if self._timed else None
+            r = self._fire(i, at[i], env.timer, now)
+            t = self._step(at, i, r, at[base:])
+            out.append(t if not mode else (env.action, t) if mode == _BY_ACTION
+                       else (self._env_label(i, r, events), t))
+            if cps_on:
+                for cp in r[3]:
+                    t = self._crashed(at, i, cp, at[base:])
+                    out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
+                               else (self._crash_label(self._env_label(i, r, events), cp), t))
 
     def _bury(self, t: tuple) -> tuple:
         """``t`` without the envelopes that ``dead`` says can never again take effect."""
@@ -819,30 +1116,38 @@ class ActorSystem(Model):
 
     # -- labels ----------------------------------------------------------------------------
     def envelope_record(self, e: int) -> Record:
-        src, dst, msg = self.envs.values[e]
-        return to_plain(msg)
+        return to_plain(self.envs.values[e][2])
 
     def _sends(self, r: tuple | None) -> tuple[Record, ...]:
         if r is None:
             return ()
         return tuple(Record(rec.kind, (("src", s), ("dst", d)) + rec.fields)
                      for s, d, rec in ((s, d, to_plain(m))
-                                       for s, d, m in (self.envs.values[x] for x in r[1])))
+                                       for s, d, m, *_ in (self.envs.values[x] for x in r[1])))
 
     def _label(self, action: str, lane: str | None, e: int, r: tuple | None,
                events: tuple[str, ...]) -> Label:
-        src, dst, msg = self.envs.values[e]
-        rec = to_plain(msg)
+        v = self.envs.values[e]
+        src, dst = v[0], v[1]
+        rec = to_plain(v[2])
         read = Record(rec.kind, (("src", src), ("dst", dst)) + rec.fields)
-        return Label(action, (("src", src), ("dst", dst), ("msg", rec)), lane or src,
-                     (read,), self._sends(r), events)
+        args = (("src", src), ("dst", dst), ("msg", rec)) + (
+            (("sent", v[3]),) if self._stamps else ())
+        return Label(action, args, lane or src, (read,), self._sends(r), events)
 
     def _crash_label(self, label: Label, cp: tuple) -> Label:
         """``label``'s step cut short by a crash after ``cp``'s first ``u`` effect units."""
-        u, down, sends, outs, recorded = cp
-        return dataclasses.replace(label, args=label.args + (("crash_after", u),),
-                                   sends=self._sends((None, sends)),
-                                   events=label.events + ("crash",))
+        return dataclasses.replace(
+            label, args=label.args + (("crash_after", cp[0]),),
+            sends=self._sends((None, cp[2])),
+            events=label.events + (("crash", "restart") if self.restart_at_once
+                                   else ("crash",)))
+
+    def _env_label(self, i: int, r: tuple, events: tuple[str, ...]) -> Label:
+        """The label of node ``i``'s environment step (``Mine``) with reaction ``r``."""
+        assert self.environment is not None
+        return Label(self.environment.action, (("node", self.ids[i]),), self.ids[i], (),
+                     self._sends(r), events)
 
     def _timer_label(self, i: int, name: str, r: tuple | None) -> Label:
         return Label("Timer", (("node", self.ids[i]), ("timer", name)), self.ids[i], (),
@@ -1061,7 +1366,8 @@ class ActorSystem(Model):
                     net = [emap[e] if e in emap else self._env_image(p, mapping, e)
                            for e in s[base:]]
                 net = self.net.canonical(net)
-                img = tuple(ent) + s[self.budgets_at:hi] + (h, o) + net
+                img = (tuple(ent) + s[self.budgets_at:hi] + (h, o)
+                       + s[self.extras_at:self.network_at] + net)
             if best is None or img < best:
                 best = img
         return best

@@ -57,7 +57,7 @@ def block_tree(model: Any, states: Sequence[Any]) -> str:
     for s in states:
         blocks |= model.state_blocks(s)
     last = states[-1]
-    nodes = last[0]
+    nodes = model.node_states(last)
     names = model.names
     chains = [st.chain for st in nodes]
     div = first_divergence(chains)
@@ -67,10 +67,10 @@ def block_tree(model: Any, states: Sequence[Any]) -> str:
         red = {chains[i][h] for i in which if len(chains[i]) > h}
     orphan_any = set().union(*(st.orphans for st in nodes))
     flying: dict[Block, list[str]] = {}
-    for e in last[2]:  # in-flight entries (dst, src, kind, key, sent, msg)
-        b = getattr(e[5], "block", None)
+    for src, dst, msg in model.network(last):
+        b = getattr(msg, "block", None)
         if isinstance(b, Block):
-            flying.setdefault(b, []).append(f"{names[e[1]]}>{names[e[0]]}")
+            flying.setdefault(b, []).append(f"{src}>{dst}")
     lines = ["digraph blocktree {", "  rankdir=TB;",
              '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", '
              'fontname="Helvetica", fontsize=10];', '  edge [dir=back, color="#666666"];']
@@ -101,7 +101,7 @@ def block_tree(model: Any, states: Sequence[Any]) -> str:
                      f'fontcolor="#ffffff"];')
         lines.append(f'  b_{st.tip.hash[:16]} -> tip_{name} [dir=forward, style=dashed, '
                      f'color="{color}", constraint=false];')
-    for i, (name, st, p) in enumerate(zip(names, nodes, last[1])):
+    for i, (name, st, p) in enumerate(zip(names, nodes, model.durables(last))):
         disk = p[0][-1] if p is not None and p[0] else model.rules.genesis
         if disk != st.tip and disk in blocks:
             color = _PALETTE[i % len(_PALETTE)]

@@ -1,20 +1,18 @@
 """The chain system: ``paxchain.impl.chain_node`` nodes on an adversarial network, as a transition system.
 
-Theory of operation. A state is a tuple::
-
-    (nodes, persisted, in_flight, mined, drops_left, duplicates_left, crashes_left, offsets,
-     crash_lost, down)
-
-``nodes`` holds each node's ``NodeState`` (the real protocol state of ``paxchain.impl.chain_node``);
-``persisted`` what each node last wrote with ``Persist`` (its ``(chain, orphans)``; ``None``
-before its first write);
-``in_flight`` the messages sent and not yet delivered, a multiset kept as a sorted tuple of
-``(dst, src, kind, key, sent, msg)`` where ``sent`` is the value of ``mined`` when it was
-sent; ``mined`` the number of blocks found so far; the fault budgets left; and ``offsets``,
-each node's clock offset, chosen once in the initial state from the ``offsets`` parameter
-(every combination is an initial state); ``crash_lost`` whether a crash point has lost a
-message (below); ``down`` the nodes that crashed and have not restarted (a bit mask; always 0
-with the ``restart_at_once`` reduction).
+Theory of operation. The chain system is a configuration of the one actor system
+(``paxchain.models.actor_system.ActorSystem``), and its state is that system's state, read
+through its accessors (``node_states``, ``durables``, ``is_up``, ``network``, ``stamps``,
+``remaining``, ``mined``, ``lost``, ``now``): each node's ``NodeState`` (the real protocol
+state of ``paxchain.impl.chain_node``) and what it last wrote with ``Persist`` (its ``(chain,
+orphans)``; ``None`` before its first write); whether it is up; the messages in flight, each
+stamped with the value of ``mined`` when it was sent; ``mined``, the number of blocks found
+so far (the ``Mining`` environment of ``paxchain.models.environment``); the fault budgets
+left; each node's clock offset, chosen once in the initial state from the ``offsets``
+parameter (every combination is an initial state); and ``crash_lost``, whether a crash point
+has lost a message (below). The actor system keeps no timers (``Mine`` fires whenever mining
+is allowed), no outputs and no history here, and holds the values themselves rather than
+interned ids (``intern=False``), so states pass between worker processes as they are.
 
 Time (the clock policy ``paxchain.models.clocks.MinedClock``). Global time advances only when
 a block is found: it is ``mined * interval``, and node ``i`` reads ``mined * interval +
@@ -94,7 +92,7 @@ Reductions (``reductions()``; the run lists them):
 
 Nothing else is reduced: no symmetry (miner ids are inside block hashes), no pruning of steps
 (every delivery consumes its message, so every step changes the state), no other merging of
-states. Handler results are memoised per ``(node, node state, event, now)``, which only caches:
+states. Handler results are memoised per ``(node, entry, event, now)``, which only caches:
 handlers are pure (the actor API's rule). Bounds, not reductions: each ``Mine`` finds the one
 block the node's deterministic nonce search gives (a real miner could find others); nodes run
 without ``sync_on_restart`` and the periodic ``announce`` timer (``paxchain.impl.chain_node`` options for
@@ -110,24 +108,23 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from paxchain.models.actor_system import Node
+from paxchain.models.actor_system import DELIVER, ActorSystem
 from paxchain.models.clocks import MinedClock
-from paxchain.models.faults import CRASH, CRASH_POINT, DROP, DUPLICATE, RESTART, Budgets
-from paxchain.models.model import Label, Model, Record, Reduction, ReductionUnsound
-from paxchain.impl.effects import NOTHING, Folded, apply_effects, crash_cuts
+from paxchain.models.environment import MINE, Mining
+from paxchain.models.faults import Budgets
+from paxchain.models.model import Label, Record, Reduction
+from paxchain.impl.effects import Folded
 from paxchain.impl.chain_block import GENESIS, TIE_RULES, Block, Rules
 from paxchain.impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, GetBlock, GetTip,
                              NodeState)
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.models.chain_drawing import block_tree
-from paxchain.models.networks import network as make_network
 from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
 
 __all__ = ["ChainSystem", "VARIANTS", "ENTRIES",
            "REDUCTION_BOUND"]
 
 VARIANTS = CHAIN.docs  # a live view: variants a plugin registers later are listed too
-NODES, PERSISTED, FLIGHT, MINED, DROPS, DUPLICATES, CRASHES, OFFSETS, LOST, DOWN = range(10)
 
 
 class _ChainFolded(Folded):
@@ -136,8 +133,8 @@ class _ChainFolded(Folded):
 
     __slots__ = ("name", "index")
 
-    def __init__(self, name: str, index: Mapping[str, int]) -> None:
-        super().__init__()
+    def __init__(self, name: str, index: Mapping[str, int], durable: Any) -> None:
+        super().__init__(durable)
         self.name, self.index = name, index
 
     def send(self, dst: str, msg: Any) -> None:
@@ -155,21 +152,24 @@ class _ChainFolded(Folded):
                 f"only {MINE_TIMER!r}, as Mine): this code cannot be checked by it")
 
 
-def _entry(dst: int, src: int, msg: Any, sent: int = 0) -> tuple:
-    """An in-flight message: sorts by destination, sender, kind and block, then send time."""
+def _kind(msg: Any) -> tuple[int, str]:
+    """A message's place in the in-flight order: its kind, then the block it names."""
     if isinstance(msg, BlockMsg):
-        return (dst, src, 0, msg.block.hash, sent, msg)
+        return 0, msg.block.hash
     if isinstance(msg, GetBlock):
-        return (dst, src, 1, msg.hash, sent, msg)
-    return (dst, src, 2, "", sent, msg)
+        return 1, msg.hash
+    return 2, ""
 
 
-def _with_time(e: tuple, sent: int) -> tuple:
-    return e[:4] + (sent, e[5])
+class ChainSystem(ActorSystem):
+    """``nodes`` chain nodes, ``budget`` blocks to mine, and fault budgets; see the module doc.
 
+    A configuration of ``ActorSystem``: its state, accessors, handler memo, effect folding,
+    crash points and successor loop, with the ``Mining`` environment, the ``MinedClock``,
+    ``restart_at_once`` (or ``wake_on_step``), ``crash_lost``, and no timers or outputs kept.
+    """
 
-class ChainSystem(Model):
-    """``nodes`` chain nodes, ``budget`` blocks to mine, and fault budgets; see the module doc."""
+    portable_states = True  # plain values (``intern=False``): the same in every process
 
     def __init__(self, nodes: int = 3, budget: int = 3, delay: int | None = 1, drops: int = 0,
                  duplicates: int = 0, crashes: int = 1, tie: str = "first-seen", k: int = 1,
@@ -213,286 +213,33 @@ class ChainSystem(Model):
             params["flight_multiset"] = 0
         if not restart_at_once:
             params["restart_at_once"] = 0
-        super().__init__(name="chain", params=params, variant=variant)
-        self.n, self.budget, self.k, self.delay = nodes, budget, k, delay
-        self.faults = faults
-        self.drops, self.duplicates, self.crashes = faults.as_tuple()
-        self.offset_set, self.interval = offsets, interval
-        self.clock = MinedClock(interval, offsets)  # what ``now`` a handler reads
-        self.crash_points = bool(crash_points) and crashes > 0
-        self.flight_multiset = bool(flight_multiset)
-        # In-flight messages: a named network of ``paxchain.models.networks``.
-        self.net = make_network("budgeted" if self.flight_multiset else "sequence")
-        self.restart_at_once = bool(restart_at_once)
-        self.off: dict[str, str] = {}  # reduction -> why it is off (``without_reduction``)
         self.names = tuple(f"n{i + 1}" for i in range(nodes))
-        self.index = {name: i for i, name in enumerate(self.names)}
         # The network's rules: what the properties judge by, whatever rules a variant runs.
         self.rules = Rules.with_difficulty(
             difficulty, mtp_window=window, max_drift=max_drift, tie=tie, genesis=GENESIS)
         production = ChainNode(self.rules, self.names, sync_on_restart=False)
         cluster = CHAIN.apply(variant, {x: (production, ROLE) for x in self.names})
-        self.actors = tuple(cluster[x][0] for x in self.names)
-        self._memo: dict[tuple, tuple] = {}
-        self._restarts: dict[tuple, tuple] = {}
+        index = {name: i for i, name in enumerate(self.names)}
+        super().__init__(
+            [(x, cluster[x][0]) for x in self.names],
+            # In-flight messages: a named network of ``paxchain.models.networks``.
+            network="budgeted" if flight_multiset else "sequence",
+            drops=drops, duplicates=duplicates, crashes=crashes, crash_points=crash_points,
+            prune_noops=False, name="chain", params=params, variant=variant,
+            clock=MinedClock(interval, offsets), environment=Mining(budget, delay, MINE_TIMER),
+            restart_at_once=restart_at_once, wake_on_step=True, crash_lost=True,
+            keep_timers=False, keep_outputs=False,
+            folded=lambda name, durable, timers: _ChainFolded(name, index, durable),
+            order=self._order, intern=False)
+        self.budget, self.k, self.delay = budget, k, delay
+        self.drops, self.duplicates, self.crashes = faults.as_tuple()
+        self.offset_set, self.interval = offsets, interval
+        self.flight_multiset = bool(flight_multiset)
 
-    # -- time ---------------------------------------------------------------------------
-    def now(self, state, i: int, mined: int | None = None) -> int:
-        """Node ``i``'s local clock in ``state`` (or after ``mined`` blocks)."""
-        m = state[MINED] if mined is None else mined
-        return self.clock.reading(m, state[OFFSETS][i])
-
-    def lanes(self) -> tuple[str, ...]:
-        return self.names
-
-    # -- reading a state: the accessors of ``ActorSystem``, for readers of either model --------
-    def node(self, state: tuple, node: str) -> Node:
-        """``node``'s part of ``state``: up (not crashed-and-down), what it persisted (None
-        before its first write), its ``NodeState``; no timers (``Mine`` fires whenever mining
-        is allowed, so the model keeps none)."""
-        i = self.index[node]
-        return Node(not state[DOWN] >> i & 1, state[PERSISTED][i], state[NODES][i], ())
-
-    def nodes(self, state: tuple) -> dict[str, Node]:
-        return {x: self.node(state, x) for x in self.names}
-
-    def network(self, state: tuple) -> list[tuple[str, str, Any]]:
-        """The in-flight messages as ``(src, dst, msg)``, in the network's order."""
-        return [(self.names[e[1]], self.names[e[0]], e[5]) for e in state[FLIGHT]]
-
-    def remaining(self, state: tuple) -> tuple[int, int, int]:
-        """The remaining fault budgets: drops, duplicates, crashes."""
-        return state[DROPS], state[DUPLICATES], state[CRASHES]
-
-    def outputs(self, state: tuple) -> frozenset:
-        """The chain model keeps no outputs (its properties read the nodes' chains)."""
-        return frozenset()
-
-    def history(self, state: tuple) -> None:
-        """The chain model keeps no history of sent messages."""
-        return None
-
-    # -- driving the actors ---------------------------------------------------------------
-    def _run(self, kind: str, i: int, st: Any, arg: Any, src: int, now: int) -> tuple:
-        """Node ``i``'s handler for one event, memoised: ``(new state, persisted value or
-        NOTHING, sends, crash points)``. Each crash point is ``(u, persisted value or
-        NOTHING, sends, lossy)``: what the first ``u`` effect units did, and whether the crash
-        loses a message (a send cut off, or a delivered message not acted on; module doc)."""
-        key = (kind, i, st, arg, src, now)
-        hit = self._memo.get(key)
-        if hit is not None:
-            return hit
-        name, actor = self.names[i], self.actors[i]
-        if kind == "start":
-            new, effects = actor.on_start(name, arg, now)
-        elif kind == "timer":
-            new, effects = actor.on_timer(name, st, arg, now)
-        else:
-            new, effects = actor.on_message(name, st, self.names[src], arg, now)
-        effects = list(effects)
-        persist, sends = self._apply_effects(name, effects)
-        cps: tuple = ()
-        if self.crash_points and kind != "start":
-            seen = {(persist, sends)}
-            found = []
-            for u, prefix in crash_cuts(effects, kind == "msg"):
-                outcome = self._apply_effects(name, prefix)
-                if outcome not in seen:
-                    seen.add(outcome)
-                    lossy = (kind == "msg" and u == 0) or len(outcome[1]) < len(sends)
-                    found.append((u,) + outcome + (lossy,))
-            cps = tuple(found)
-        out = (new, persist, sends, cps)
-        self._memo[key] = out
-        return out
-
-    def _apply_effects(self, name: str, effects: list) -> tuple:
-        """The last ``Persist``'s value (or NOTHING) and the sends of ``effects``, read by
-        ``apply_effects`` (the one interpreter every driver uses)."""
-        f = _ChainFolded(name, self.index)
-        apply_effects(name, effects, f)
-        me = self.index[name]
-        return f.durable, tuple(_entry(self.index[dst], me, msg) for dst, msg in f.sends)
-
-    def _clock_readings(self, i: int) -> list[int]:
-        return self.clock.readings(self.budget)
-
-    def _restart(self, i: int, durable: Any, now: int) -> tuple:
-        """Node ``i`` restarting from ``durable``, with the premise of ``restart_at_once``
-        checked: the same result at every clock reading the node can have, and no sends."""
-        key = (i, durable)
-        r = self._restarts.get(key)
-        if r is None:
-            results = {t: self._run("start", i, None, durable, -1, t)[:3]
-                       for t in self._clock_readings(i)}
-            first = next(iter(results.values()))
-            name = self.names[i]
-            if first[2]:
-                raise ReductionUnsound(
-                    "restart_at_once", f"{name} sends {len(first[2])} message(s) when it "
-                    f"restarts, so when it restarts matters")
-            for t, other in results.items():
-                if other != first:
-                    raise ReductionUnsound(
-                        "restart_at_once", f"{name} restarting from its persisted value "
-                        f"reacts differently at clock {min(results)} and at clock {t}")
-            r = self._restarts[key] = first
-        return r
-
-    def _after(self, state, i: int, result: tuple, flight: tuple, **changes: Any):
-        """``state`` after node ``i``'s step with ``result`` (new state, persisted value or
-        NOTHING, sends), the message delivered (if any) already out of ``flight``."""
-        new, persist, sends = result[:3]
-        if sends:
-            sent = changes.get("mined", state[MINED])
-            sends = tuple(_with_time(e, sent) for e in sends)
-        nodes = state[NODES]
-        nodes = nodes[:i] + (new,) + nodes[i + 1:]
-        persisted = state[PERSISTED]
-        if persist is not NOTHING:
-            persisted = persisted[:i] + (persist,) + persisted[i + 1:]
-        if sends:
-            flight = self.net.add(flight, sends)
-        out = [nodes, persisted, flight, *state[MINED:]]
-        for k, v in changes.items():
-            out[{"mined": MINED, "drops": DROPS, "duplicates": DUPLICATES, "crashes": CRASHES,
-                 "lost": LOST, "down": DOWN}[k]] = v
-        return tuple(out)
-
-    def _crashed(self, state, i: int, cp: tuple, flight: tuple, mined: int):
-        """``state`` after node ``i`` crashed at crash point ``cp`` of a step that leaves
-        ``mined`` blocks found: restarted from what it persisted, or down (restart_at_once
-        off)."""
-        u, persist, sends, lossy = cp
-        t = self._after(state, i, (state[NODES][i], persist, sends), flight, mined=mined,
-                        crashes=state[CRASHES] - 1, lost=state[LOST] or lossy)
-        return self._crash(t, i)
-
-    def _crash(self, state, i: int):
-        """Node ``i`` loses its volatile state: it restarts at once from what it persisted
-        (``restart_at_once``), or goes down, shown as the state it would restart with now."""
-        now = self.now(state, i)
-        if self.restart_at_once:
-            return self._after(state, i, self._restart(i, state[PERSISTED][i], now),
-                               state[FLIGHT])
-        shown = self._run("start", i, None, state[PERSISTED][i], -1, now)[0]
-        return self._after(state, i, (shown, NOTHING, ()), state[FLIGHT],
-                           down=state[DOWN] | 1 << i)
-
-    def _wake(self, state, i: int, flight: tuple):
-        """``state`` (with ``flight`` in flight) after down node ``i`` restarts now from what
-        it persisted."""
-        r = self._run("start", i, None, state[PERSISTED][i], -1, self.now(state, i))
-        return self._after(state, i, r, flight, down=state[DOWN] & ~(1 << i))
-
-    # -- the transition system ------------------------------------------------------------
-    def initial_states(self):
-        out = []
-        for offs in self.clock.initial_offsets(self.n):
-            nodes = tuple(self._run("start", i, None, None, -1, offs[i])[0]
-                          for i in range(self.n))
-            out.append((nodes, (None,) * self.n, (), 0, self.drops, self.duplicates, self.crashes,
-                        offs, False, 0))
-        return out
-
-    def next_states(self, state):
-        return self._steps(state, None)
-
-    def next_states_by_action(self, state):
-        return self._steps(state, False)
-
-    def successors(self, state):
-        return self._steps(state, True)
-
-    def actions(self) -> tuple[str, ...]:
-        out = ["Mine", "Deliver"]
-        out += [DROP] if self.drops else []
-        out += [DUPLICATE] if self.duplicates else []
-        if self.crashes:
-            out += [CRASH] if self.restart_at_once else [CRASH, RESTART]
-        out += [CRASH_POINT] if self.crash_points else []
-        return tuple(out)
-
-    def _may_mine(self, flight: tuple, mined: int) -> bool:
-        return mined < self.budget and (self.delay is None or not flight
-                                        or min(e[4] for e in flight) > mined - self.delay)
-
-    def _steps(self, state, labels: bool | None) -> list:
-        """Successors in a fixed order: states (``labels`` None), ``(action name, state)``
-        pairs (False) or ``(Label, state)`` pairs (True).
-
-        With ``restart_at_once`` off, a down node's ``Mine`` or ``Deliver`` is its restart
-        (now) and that step, fused: the same states as ``Restart`` then the step, one step
-        shorter, so shortest traces keep the length they have with the reduction on."""
-        nodes, _, flight, mined, drops, duplicates, crashes, offs, lost, down = state
-        out: list = []
-        cps_on = self.crash_points and crashes > 0
-
-        def emit(action: str, t, make_label) -> None:
-            if labels is None:
-                out.append(t)
-            elif labels:
-                out.append((make_label(), t))
-            else:
-                out.append((action, t))
-
-        if self._may_mine(flight, mined):
-            for i in range(self.n):
-                woke = down >> i & 1
-                base = self._wake(state, i, flight) if woke else state
-                if woke and not self._may_mine(base[FLIGHT], mined):
-                    continue
-                ev = ("restart", "mine") if woke else ("mine",)
-                now = self.clock.reading(mined + 1, offs[i])
-                r = self._run("timer", i, base[NODES][i], MINE_TIMER, -1, now)
-                t = self._after(base, i, r, base[FLIGHT], mined=mined + 1)
-                emit("Mine", t, lambda: self._label("Mine", i, None, r, ev))
-                if cps_on:
-                    for cp in r[3]:
-                        t = self._crashed(base, i, cp, base[FLIGHT], mined + 1)
-                        emit(CRASH_POINT, t, lambda: self._label("Mine", i, None, r, ev, cp))
-        for e, rest in self.net.deliveries(flight):
-            dst, src, msg = e[0], e[1], e[5]
-            woke = down >> dst & 1
-            base = self._wake(state, dst, rest) if woke else state
-            after = base[FLIGHT] if woke else rest
-            ev = ("restart",) if woke else ()
-            r = self._run("msg", dst, base[NODES][dst], msg, src,
-                          self.clock.reading(mined, offs[dst]))
-            t = self._after(base, dst, r, after)
-            emit("Deliver", t, lambda: self._label("Deliver", dst, e, r, ev))
-            if cps_on:
-                for cp in r[3]:
-                    t = self._crashed(base, dst, cp, after, mined)
-                    emit(CRASH_POINT, t, lambda: self._label("Deliver", dst, e, r, ev, cp))
-        if drops:
-            for e, rest in self.net.drops(flight):
-                t = state[:FLIGHT] + (rest, mined, drops - 1) + state[DUPLICATES:]
-                emit(DROP, t, lambda: self._label(DROP, e[0], e, None, ("drop",)))
-        if duplicates:
-            for e, more in self.net.duplicates(flight):
-                t = state[:FLIGHT] + (more, mined, drops, duplicates - 1) + state[CRASHES:]
-                emit(DUPLICATE, t,
-                     lambda: self._label(DUPLICATE, e[0], e, None, ("duplicate",)))
-        if crashes:
-            for i in range(self.n):
-                if down >> i & 1:
-                    continue
-                t = self._crash(self._after(state, i, (nodes[i], NOTHING, ()), flight,
-                                            crashes=crashes - 1), i)
-                if self.restart_at_once:
-                    emit(CRASH, t, lambda: self._label(
-                        CRASH, i, None, (t[NODES][i], NOTHING, ()),
-                        ("crash", "restart")))
-                else:
-                    emit(CRASH, t, lambda: self._label(CRASH, i, None, None, ("crash",)))
-        if down:
-            for i in range(self.n):
-                if down >> i & 1:
-                    t = self._wake(state, i, flight)
-                    emit(RESTART, t, lambda: self._label(
-                        RESTART, i, None, (None, NOTHING, ()), ("restart",)))
-        return out
+    def _order(self, env: tuple) -> tuple:
+        """The in-flight order: by destination, sender, kind and block, then send time."""
+        index = self.index
+        return (index[env[1]], index[env[0]]) + _kind(env[2]) + (env[3],)
 
     # -- reductions ---------------------------------------------------------------------------
     def reductions(self) -> tuple[Reduction, ...]:
@@ -521,11 +268,13 @@ class ChainSystem(Model):
         """What the properties read, which both reductions preserve: the state with the
         in-flight messages as a multiset, and without which nodes are down (a down node shows
         the state it would restart with, which is what it has with ``restart_at_once``)."""
-        return state[:FLIGHT] + (tuple(sorted(state[FLIGHT])),) + state[FLIGHT + 1:DOWN]
+        return (self.node_states(state), self.durables(state), self.remaining(state),
+                self.mined(state), state[self.offsets_at], self.lost(state),
+                tuple(sorted(state[self.network_at:], key=self._order)))
 
     # -- labels and records -----------------------------------------------------------------
     def msg_text(self, e: tuple) -> str:
-        msg = e[5]
+        msg = e[2]
         if isinstance(msg, BlockMsg):
             return f"block {msg.block.short}"
         if isinstance(msg, GetBlock):
@@ -534,7 +283,7 @@ class ChainSystem(Model):
 
     def msg_record(self, e: tuple) -> Record:
         """A message in flight as a record for drawings: kind, src, dst, short block facts."""
-        src, dst, msg = self.names[e[1]], self.names[e[0]], e[5]
+        src, dst, msg = e[0], e[1], e[2]
         if isinstance(msg, BlockMsg):
             b = msg.block
             return Record.of("block", src=src, dst=dst, hash=b.short, height=b.height,
@@ -543,38 +292,42 @@ class ChainSystem(Model):
             return Record.of("get_block", src=src, dst=dst, hash=msg.hash[:8])
         return Record.of("get_tip", src=src, dst=dst)
 
-    def _label(self, action: str, i: int, e: tuple | None, r: tuple | None,
-               events: tuple[str, ...], cp: tuple | None = None) -> Label:
-        """The step's label; with crash point ``cp``, ``crash_after=u`` and only the sends
-        made before the crash."""
-        if e is None:
-            args: tuple = (("node", self.names[i]),)
-            reads: tuple = ()
-        else:
-            args = (("src", self.names[e[1]]), ("dst", self.names[e[0]]),
-                    ("msg", self.msg_text(e)), ("sent", e[4]))
-            reads = (self.msg_record(e),) if action == "Deliver" else ()
-        sent_now = cp[2] if cp is not None else r[2] if r is not None else ()
-        sends = tuple(self.msg_record(s) for s in sent_now)
-        if action == "Mine" and r is not None and r[0].tip.height > 0:
-            b = r[0].tip
+    def _sends(self, r: tuple | None) -> tuple[Record, ...]:
+        return () if r is None else tuple(self.msg_record(e) for e in r[1])
+
+    def _label(self, action: str, lane: str | None, e: Any, r: tuple | None,
+               events: tuple[str, ...]) -> Label:
+        """A message's step (``Deliver``, ``Drop``, ``Duplicate``), on the receiver's lane."""
+        args = (("src", e[0]), ("dst", e[1]), ("msg", self.msg_text(e)), ("sent", e[3]))
+        reads = (self.msg_record(e),) if action == DELIVER else ()
+        return Label(action, args, e[1], reads, self._sends(r), events)
+
+    def _env_label(self, i: int, r: tuple, events: tuple[str, ...]) -> Label:
+        """``Mine(node)``, with the block found among its events."""
+        b = self.entries.values[r[0]][2].tip
+        if b.height > 0:
             events = events + (f"found {b.short} h={b.height}",)
-        if cp is not None:
-            args = args + (("crash_after", cp[0]),)
-            events = events + (("crash", "restart") if self.restart_at_once else ("crash",))
-        return Label(action, args, self.names[i], reads, sends, events)
+        return Label(MINE, (("node", self.names[i]),), self.names[i], (), self._sends(r),
+                     events)
+
+    def _node_label(self, action: str, i: int, events: tuple[str, ...],
+                    r: tuple | None) -> Label:
+        """``Crash(node)`` and ``Restart(node)``: no sends shown (a restart sends nothing
+        under ``restart_at_once``; with it off, what it sends is in the next state)."""
+        return Label(action, (("node", self.names[i]),), self.names[i], (), (), events)
 
     # -- naming the parts of a state --------------------------------------------------------
     def variables(self) -> tuple[str, ...]:
         return ("blocks", "chain", "side", "orphans", "rejected", "persisted", "in_flight",
-                "mined", "drops_left", "duplicates_left", "crashes_left", "clock_offset", "crash_lost",
-                "down")
+                "mined", "drops_left", "duplicates_left", "crashes_left", "clock_offset",
+                "crash_lost", "down")
 
     def to_vars(self, state) -> dict[str, Any]:
         """The state by name. ``blocks`` maps a short id (the hash's first 8 hex digits, or
         the whole hash should two blocks of the state share them) to each block of the state;
         everything else names blocks by that id."""
-        nodes, persisted, flight, mined, drops, duplicates, crashes, offs, lost, down = state
+        nodes, persisted = self.node_states(state), self.durables(state)
+        drops, duplicates, crashes = self.remaining(state)
         names = self.names
         blocks = self.state_blocks(state)
         width = 8 if len({b.hash[:8] for b in blocks}) == len(blocks) else 64
@@ -590,11 +343,12 @@ class ChainSystem(Model):
             "rejected": {names[i]: s.rejected for i, s in enumerate(nodes)},
             "persisted": {names[i]: None if p is None else (ids(p[0]), frozenset(ids(p[1])))
                           for i, p in enumerate(persisted)},
-            "in_flight": tuple(_flight_record(names, e, width) for e in flight),
-            "mined": mined, "drops_left": drops, "duplicates_left": duplicates, "crashes_left": crashes,
-            "clock_offset": {names[i]: o for i, o in enumerate(offs)},
-            "crash_lost": lost,
-            "down": frozenset(names[i] for i in range(self.n) if down >> i & 1),
+            "in_flight": tuple(_flight_record(e, width) for e in state[self.network_at:]),
+            "mined": self.mined(state), "drops_left": drops, "duplicates_left": duplicates,
+            "crashes_left": crashes,
+            "clock_offset": {names[i]: o for i, o in enumerate(state[self.offsets_at])},
+            "crash_lost": self.lost(state),
+            "down": frozenset(names[i] for i in range(self.n) if not self.is_up(state, i)),
         }
 
     def from_vars(self, values: Mapping[str, Any]):
@@ -643,27 +397,26 @@ class ChainSystem(Model):
         down = values["down"]
         if not isinstance(down, frozenset) or not down <= set(names):
             raise ValueError(f"down must be a set of some of the nodes {list(names)}")
-        return (nodes, persisted, flight, ints(values["mined"]), ints(values["drops_left"]),
-                ints(values["duplicates_left"]), ints(values["crashes_left"]), offs, lost,
-                sum(1 << self.index[x] for x in down))
+        entries = tuple((x not in down, p, st, ()) for x, p, st in zip(names, persisted, nodes))
+        return (entries + (ints(values["drops_left"]), ints(values["duplicates_left"]),
+                           ints(values["crashes_left"]), None, frozenset(),
+                           ints(values["mined"]), offs, lost) + flight)
 
     # -- drawings -------------------------------------------------------------------------
-    @staticmethod
-    def state_blocks(state) -> set[Block]:
+    def state_blocks(self, state) -> set[Block]:
         """Every block a state holds: chains, side blocks, orphans, persisted data, messages."""
-        nodes, persisted, flight = state[NODES], state[PERSISTED], state[FLIGHT]
         out: set[Block] = set()
-        for st in nodes:
+        for st in self.node_states(state):
             out.update(st.chain)
             out.update(st.side)
             out.update(st.orphans)
-        for p in persisted:
+        for p in self.durables(state):
             if p is not None:
                 out.update(p[0])
                 out.update(p[1])
-        for e in flight:
-            if isinstance(e[5], BlockMsg):
-                out.add(e[5].block)
+        for _, _, msg in self.network(state):
+            if isinstance(msg, BlockMsg):
+                out.add(msg.block)
         return out
 
     def drawings(self, states) -> dict[str, str]:
@@ -689,8 +442,8 @@ def block_from_record(r: Any) -> Block:
         raise ValueError(f"malformed block record: {exc}") from None
 
 
-def _flight_record(names: tuple[str, ...], e: tuple, width: int) -> Record:
-    src, dst, sent, msg = names[e[1]], names[e[0]], e[4], e[5]
+def _flight_record(e: tuple, width: int) -> Record:
+    src, dst, msg, sent = e
     if isinstance(msg, BlockMsg):
         return Record.of("block_msg", src=src, dst=dst, sent=sent, block=msg.block.hash[:width])
     if isinstance(msg, GetBlock):
@@ -699,21 +452,21 @@ def _flight_record(names: tuple[str, ...], e: tuple, width: int) -> Record:
 
 
 def _flight_entry(index: Mapping[str, int], r: Any, block: Any) -> tuple:
+    """A message record read back as an envelope ``(src, dst, msg, sent)``."""
     if not isinstance(r, Record):
         raise ValueError(f"{r!r} is not a message record")
     f = dict(r.fields)
-    try:
-        dst, src, sent = index[f["dst"]], index[f["src"]], f["sent"]
-    except KeyError:
-        raise ValueError(f"message {r} names an unknown node or lacks a field") from None
+    src, dst, sent = f.get("src"), f.get("dst"), f.get("sent")
+    if src not in index or dst not in index or sent is None:
+        raise ValueError(f"message {r} names an unknown node or lacks a field")
     if isinstance(sent, bool) or not isinstance(sent, int):
         raise ValueError(f"message {r}: sent must be an integer")
     if r.kind == "block_msg":
-        return _entry(dst, src, BlockMsg(block(f.get("block"))), sent)
+        return (src, dst, BlockMsg(block(f.get("block"))), sent)
     if r.kind == "get_block":
-        return _entry(dst, src, GetBlock(f.get("hash")), sent)
+        return (src, dst, GetBlock(f.get("hash")), sent)
     if r.kind == "get_tip":
-        return _entry(dst, src, GetTip(), sent)
+        return (src, dst, GetTip(), sent)
     raise ValueError(f"unknown message kind {r.kind!r}")
 
 

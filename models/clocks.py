@@ -3,20 +3,25 @@
 Time reaches an ``impl/`` actor only as ``now``, its local clock reading (the actor API's
 rule), so a model's whole treatment of time is one small object:
 
-- ``FixedClock`` (``paxchain.models.actor_system``): every handler call reads the same value.
+- ``FixedClock`` (the actor system's default): every handler call reads the same value.
   The state then carries no time at all, and since timers may fire at any moment, no reading
   could constrain what happens next: exact for actors whose *decisions* depend on time only
   through timers; an actor that compares readings (a lease, say) is checked at one reading.
-- ``MinedClock`` (``paxchain.models.chain_system``): global time advances only when a block is
-  found, ``mined * interval``; node ``i`` reads it plus its constant offset, one of
-  ``offsets`` (each combination is an initial state). Drift (a rate) is left to the simulator.
+- ``MinedClock`` (the chain's configuration, with the ``Mining`` environment action of
+  ``paxchain.models.environment``): global time advances only when a block is found,
+  ``mined * interval``; node ``i`` reads it plus its constant offset, one of ``offsets`` (each
+  combination is an initial state, and the state keeps it). Drift (a rate) is left to the
+  simulator.
+
+``reads_state`` says whether a reading depends on the state (the actor system then keys its
+memoised handler results by the reading too).
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Iterator
+from typing import ClassVar, Iterator
 
 __all__ = ["FixedClock", "MinedClock"]
 
@@ -26,6 +31,7 @@ class FixedClock:
     """Every handler call reads ``at``."""
 
     at: int = 0
+    reads_state: ClassVar[bool] = False
 
     def reading(self) -> int:
         return self.at
@@ -37,6 +43,7 @@ class MinedClock:
 
     interval: int
     offsets: tuple[int, ...]
+    reads_state: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         if self.interval < 1:

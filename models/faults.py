@@ -1,11 +1,12 @@
-"""Faults as typed actions, with their budgets: one name each, for every actors-on-a-network
-model (``paxchain.models.actor_system``, ``paxchain.models.chain_system``).
+"""Faults as typed actions, with their budgets: one name each, for the one actors-on-a-network
+model (``paxchain.models.actor_system``) and every configuration of it (``paxos-system``,
+``chain``).
 
 - ``Drop``: the network loses one envelope (``drops`` budget);
 - ``Duplicate``: the network delivers one envelope once more (``duplicates`` budget);
 - ``Crash``: a node loses its volatile state and timers and keeps what it persisted
-  (``crashes`` budget); a model that restarts a crashed node in the same step (the chain's
-  ``restart_at_once``) labels that step ``Crash`` with the events ``crash`` and ``restart``;
+  (``crashes`` budget); with ``restart_at_once`` (the chain's reduction) a crashed node
+  restarts in the same step, labelled ``Crash`` with the events ``crash`` and ``restart``;
 - ``Restart``: a down node runs ``on_start`` with what it persisted (no budget: each crash
   allows one restart);
 - ``CrashPoint``: a crash that falls between a handler's effects (``crashes`` budget); its step

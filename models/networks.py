@@ -7,7 +7,8 @@ state where the network cannot observe that order. An envelope is whatever the m
 flight (``ActorSystem``: the interned id of ``(src, dst, msg)``; the chain: a tuple of
 destination, sender, kind, block, send time and message); the network reads nothing of it but
 its *link* (``link(envelope)``: the ``(src, dst)`` pair, as sortable keys), and only the
-ordered network needs that.
+ordered network needs that. A model whose envelopes do not compare (or that wants another
+canonical order) gives ``order``, a sort key for the unordered networks.
 
 Every network has the same interface:
 
@@ -63,8 +64,9 @@ class Network:
     ordered: ClassVar[bool] = False  # the order of the contents is part of the state
     faults: ClassVar[tuple[str, ...]] = (DROP, DUPLICATE)
 
-    def __init__(self, link: Link | None = None) -> None:
+    def __init__(self, link: Link | None = None, order: Link | None = None) -> None:
         self.link = link
+        self.order = order  # the sort key of the canonical order (None: the envelopes' own)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -86,7 +88,7 @@ class Network:
         raise NotImplementedError
 
     def canonical(self, envelopes: list) -> tuple:
-        return tuple(sorted(envelopes))
+        return tuple(sorted(envelopes, key=self.order))
 
     def valid(self, net: tuple) -> str | None:
         """Why ``net`` (read from a trace) cannot be this network's contents, or None."""
@@ -98,7 +100,7 @@ class Budgeted(Network):
     doc = "a multiset; deliveries consume; drops and duplicates within their budgets"
 
     def add(self, net: tuple, sent: tuple) -> tuple:
-        return tuple(sorted(net + sent)) if sent else net
+        return tuple(sorted(net + sent, key=self.order)) if sent else net
 
     def deliveries(self, net: tuple) -> list[tuple[Any, tuple]]:
         out = []
@@ -127,7 +129,7 @@ class Duplicating(Network):
     faults = ()
 
     def add(self, net: tuple, sent: tuple) -> tuple:
-        return tuple(sorted(set(net).union(sent))) if sent else net
+        return tuple(sorted(set(net).union(sent), key=self.order)) if sent else net
 
     def deliveries(self, net: tuple) -> Iterable[tuple[Any, tuple]]:
         return zip(net, itertools.repeat(net))  # the model's hot path: no list, no new tuples
@@ -227,9 +229,10 @@ def network_names() -> tuple[str, ...]:
     return tuple(NETWORKS)
 
 
-def network(name: str, link: Link | None = None) -> Network:
-    """The network called ``name``; ``ValueError`` naming the known ones otherwise."""
+def network(name: str, link: Link | None = None, order: Link | None = None) -> Network:
+    """The network called ``name`` (``link`` and ``order``: see the module docstring);
+    ``ValueError`` naming the known ones otherwise."""
     cls = NETWORKS.get(name)
     if cls is None:
         raise ValueError(f"unknown network {name!r} (known: {', '.join(NETWORKS)})")
-    return cls(link)
+    return cls(link, order)

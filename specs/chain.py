@@ -35,7 +35,6 @@ from paxchain.impl.chain_node import BlockMsg, common_length
 
 __all__ = ["PROPERTIES", "properties", "common_length", "prefix_gap", "is_quiet", "lossless"]
 
-NODES, PERSISTED, FLIGHT, MINED, DROPS, CRASHES, LOST, DOWN = 0, 1, 2, 3, 4, 6, 8, 9
 
 
 def _memo(m, name: str) -> dict:
@@ -53,7 +52,7 @@ def prefix_gap(a, b) -> int:
 
 def _bad_links(m, s) -> list[str]:
     out = []
-    for name, st in zip(m.names, s[NODES]):
+    for name, st in zip(m.names, m.node_states(s)):
         c = st.chain
         for i in range(1, len(c)):
             if c[i].parent != c[i - 1].hash or c[i].height != c[i - 1].height + 1:
@@ -68,7 +67,7 @@ def hash_links(m, s) -> bool:
 
     And its height is the predecessor's + 1."""
     memo = _memo(m, "links")
-    for st in s[NODES]:
+    for st in m.node_states(s):
         c = st.chain
         ok = memo.get(c)
         if ok is None:
@@ -81,19 +80,19 @@ def hash_links(m, s) -> bool:
 
 def _explain_genesis(m, s) -> str:
     return "; ".join(f"{n}: chain starts with {st.chain[0].short} at height "
-                     f"{st.chain[0].height}" for n, st in zip(m.names, s[NODES]))
+                     f"{st.chain[0].height}" for n, st in zip(m.names, m.node_states(s)))
 
 
 @invariant(explain=_explain_genesis)
 def genesis_agreement(m, s) -> bool:
     """Genesis agreement: every node's chain starts with the same block, the genesis block."""
     g = m.rules.genesis
-    return all(st.chain[0] == g for st in s[NODES])
+    return all(st.chain[0] == g for st in m.node_states(s))
 
 
 def _invalid(m, s) -> list[str]:
     out = []
-    for i, (name, st) in enumerate(zip(m.names, s[NODES])):
+    for i, (name, st) in enumerate(zip(m.names, m.node_states(s))):
         out += [f"{name}: {p}" for p in chain_problems(st.chain, m.rules, m.now(s, i))]
     return out
 
@@ -111,7 +110,7 @@ def chain_valid(m, s) -> bool:
     are the network's (``paxchain.impl.chain_block.chain_problems``), whatever bug the nodes run.
     """
     rules, memo = m.rules, _memo(m, "valid")
-    for i, st in enumerate(s[NODES]):
+    for i, st in enumerate(m.node_states(s)):
         key = (st.chain, m.now(s, i))
         ok = memo.get(key)
         if ok is None:
@@ -123,7 +122,7 @@ def chain_valid(m, s) -> bool:
 
 def _explain_tip_work(m, s) -> str:
     out = []
-    for name, st in zip(m.names, s[NODES]):
+    for name, st in zip(m.names, m.node_states(s)):
         best = max(st.known(), key=lambda b: (b.height, b.hash))
         if best.height > st.tip.height:
             out.append(f"{name}: tip {st.tip.short} at height {st.tip.height}, but knows "
@@ -139,7 +138,7 @@ def tip_max_work(m, s) -> bool:
     target for all blocks, work is (height + 1) times the work of a block, so heights are
     compared.
     """
-    for st in s[NODES]:
+    for st in m.node_states(s):
         h = st.tip.height
         if any(b.height > h for b in st.side):
             return False
@@ -152,7 +151,7 @@ def _mtps(m, chain) -> list[int]:
 
 def _explain_mtp(m, s) -> str:
     return "; ".join(f"{name}: median time past along the chain is {_mtps(m, st.chain)}"
-                     for name, st in zip(m.names, s[NODES])
+                     for name, st in zip(m.names, m.node_states(s))
                      if _mtps(m, st.chain) != sorted(_mtps(m, st.chain)))
 
 
@@ -165,7 +164,7 @@ def mtp_monotone(m, s) -> bool:
     break it.
     """
     memo = _memo(m, "mtp")
-    for st in s[NODES]:
+    for st in m.node_states(s):
         ok = memo.get(st.chain)
         if ok is None:
             x = _mtps(m, st.chain)
@@ -182,21 +181,20 @@ def _persisted_height(p) -> int:
     return p[0][-1].height if p is not None and p[0] else 0
 
 
-def _sent_block(e) -> Block | None:
-    """The block an in-flight entry ``(dst, src, kind, key, sent, msg)`` carries, if any."""
-    msg = e[5]
+def _sent_block(msg) -> Block | None:
+    """The block a message carries, if any."""
     return msg.block if isinstance(msg, BlockMsg) and isinstance(msg.block, Block) else None
 
 
 def _unbacked(m, s) -> list[str]:
     out = []
-    persisted = s[PERSISTED]
-    for e in s[FLIGHT]:
-        block = _sent_block(e)
-        if block is not None and block.height > _persisted_height(persisted[e[1]]):
-            out.append(f"{m.names[e[1]]} has block {block.short} (height {block.height}) on "
-                       f"its way to {m.names[e[0]]}, but its persisted chain has height "
-                       f"{_persisted_height(persisted[e[1]])}")
+    persisted = m.durables(s)
+    for src, dst, msg in m.network(s):
+        block = _sent_block(msg)
+        disk = _persisted_height(persisted[m.index[src]])
+        if block is not None and block.height > disk:
+            out.append(f"{src} has block {block.short} (height {block.height}) on its way to "
+                       f"{dst}, but its persisted chain has height {disk}")
     return out
 
 
@@ -215,10 +213,10 @@ def announced_blocks_persisted(m, s) -> bool:
     Messages are read as a multiset (the ``flight_multiset`` reduction preserves it);
     work is (height + 1) times the block work, so heights are compared.
     """
-    persisted = s[PERSISTED]
-    for e in s[FLIGHT]:
-        block = _sent_block(e)
-        if block is not None and block.height > _persisted_height(persisted[e[1]]):
+    persisted, index = m.durables(s), m.index
+    for src, _, msg in m.network(s):
+        block = _sent_block(msg)
+        if block is not None and block.height > _persisted_height(persisted[index[src]]):
             return False
     return True
 
@@ -227,7 +225,7 @@ def announced_blocks_persisted(m, s) -> bool:
 
 def _explain_work_drop(m, s, t) -> str:
     return "; ".join(f"{name}: tip height {a.tip.height} -> {b.tip.height}"
-                     for name, a, b in zip(m.names, s[NODES], t[NODES])
+                     for name, a, b in zip(m.names, m.node_states(s), m.node_states(t))
                      if b.tip.height < a.tip.height)
 
 
@@ -237,12 +235,12 @@ def tip_work_monotone(m, s, t) -> bool:
 
     With one target for all blocks, work is (height + 1) times the block work: heights are
     compared."""
-    return all(a is b or b.tip.height >= a.tip.height for a, b in zip(s[NODES], t[NODES]))
+    return all(a is b or b.tip.height >= a.tip.height for a, b in zip(m.node_states(s), m.node_states(t)))
 
 
 def _explain_forgot(m, s, t) -> str:
     return "; ".join(f"{name} forgot {', '.join(sorted(x.short for x in a.known() - b.known()))}"
-                     for name, a, b in zip(m.names, s[NODES], t[NODES])
+                     for name, a, b in zip(m.names, m.node_states(s), m.node_states(t))
                      if not a.known() <= b.known())
 
 
@@ -254,18 +252,18 @@ def known_blocks_kept(m, s, t) -> bool:
     for a node that was down (its restart: with the model's ``restart_at_once`` off, a down
     node shows the state it would restart with, not a running node's).
     """
-    if t[CRASHES] < s[CRASHES]:
+    if m.remaining(t)[2] < m.remaining(s)[2]:  # a crash (or a crash point)
         return True
-    down = s[DOWN]
-    return all(a is b or down >> i & 1 or (a.side <= b.known() and b.known().issuperset(a.chain))
-               for i, (a, b) in enumerate(zip(s[NODES], t[NODES])))
+    return all(a is b or not m.is_up(s, i)
+               or (a.side <= b.known() and b.known().issuperset(a.chain))
+               for i, (a, b) in enumerate(zip(m.node_states(s), m.node_states(t))))
 
 
 # -- common prefix, future self-consistency, convergence -----------------------------------
 
 def _explain_prefix(m, s) -> str:
     out = []
-    nodes = s[NODES]
+    nodes = m.node_states(s)
     for i in range(m.n):
         for j in range(m.n):
             a, b = nodes[i].chain, nodes[j].chain
@@ -292,7 +290,7 @@ def prefix_consistency(m, s) -> bool:
     if not lossless(m, s):
         return True
     k = m.k
-    chains = [st.chain for st in s[NODES]]
+    chains = [st.chain for st in m.node_states(s)]
     if all(c == chains[0] for c in chains):
         return True
     for i, a in enumerate(chains):
@@ -306,7 +304,7 @@ def _explain_self(m, s, t) -> str:
     return "; ".join(f"{name}: chain minus its last {m.k} blocks (height "
                      f"{a.tip.height - m.k}) is not a prefix of its next chain (they part "
                      f"after height {common_length(a.chain, b.chain) - 1})"
-                     for name, a, b in zip(m.names, s[NODES], t[NODES])
+                     for name, a, b in zip(m.names, m.node_states(s), m.node_states(t))
                      if prefix_gap(a.chain, b.chain) > m.k)
 
 
@@ -326,23 +324,23 @@ def future_self_consistency(m, s, t) -> bool:
     violation.
     """
     return all(a is b or prefix_gap(a.chain, b.chain) <= m.k
-               for a, b in zip(s[NODES], t[NODES]))
+               for a, b in zip(m.node_states(s), m.node_states(t)))
 
 
 def lossless(m, s) -> bool:
     """No message was lost so far: none dropped, and no crash kept one from leaving or took
     one without acting on it (the model's ``crash_lost``)."""
-    return s[DROPS] == m.drops and not s[LOST]
+    return m.remaining(s)[0] == m.faults.drops and not m.lost(s)
 
 
 def is_quiet(m, s) -> bool:
     """Quiescent: nothing in flight, the mining budget spent, and no message was lost."""
-    return not s[FLIGHT] and s[MINED] == m.budget and lossless(m, s)
+    return m.mined(s) == m.budget and not m.network(s) and lossless(m, s)
 
 
 def _explain_tips(m, s) -> str:
     return "tips: " + ", ".join(f"{n}={st.tip.short} (height {st.tip.height})"
-                                for n, st in zip(m.names, s[NODES]))
+                                for n, st in zip(m.names, m.node_states(s)))
 
 
 @quiescent(is_quiet, explain=_explain_tips)
@@ -358,14 +356,14 @@ def convergence(m, s) -> bool:
     clock offsets exceed max_drift (a block rejected as too far in the future is not
     retried). It holds under lowest-hash ties with clocks within max_drift (checked).
     """
-    tip = s[NODES][0].tip
-    return all(st.tip == tip for st in s[NODES])
+    tip = m.node_states(s)[0].tip
+    return all(st.tip == tip for st in m.node_states(s))
 
 
 @sometimes()
 def block_everywhere(m, s) -> bool:
     """Some state has a mined block in every node's chain (the safety checks are not vacuous)."""
-    return all(st.tip.height >= 1 for st in s[NODES])
+    return all(st.tip.height >= 1 for st in m.node_states(s))
 
 
 PROPERTIES = (hash_links, genesis_agreement, chain_valid, tip_max_work, mtp_monotone,

@@ -40,6 +40,9 @@ STRUCTURAL = ("hash_links", "genesis_agreement", "chain_valid", "tip_max_work", 
               "future_self_consistency")
 
 
+VIEW = ChainSystem(**CI)  # reads any 3-node chain state through the named accessors
+
+
 def replayed(trace):
     """The trace written to JSON, read back and re-executed on a fresh model instance."""
     data = json.loads(trace.dumps())
@@ -83,11 +86,11 @@ def test_first_seen_ties_break_convergence_with_a_drawn_fork(ci_first_seen, tmp_
     p = ci_first_seen.get("convergence")
     assert p.verdict == VIOLATED
     last = p.trace.steps[-1].state
-    tips = {st.tip for st in last[0]}
+    tips = {st.tip for st in VIEW.node_states(last)}
     assert len(tips) > 1 and len({t.height for t in tips}) == 1  # equal work, different tips
     assert replayed(p.trace).outcome == "violation"
     src = drawn(p.trace, tmp_path)
-    height, nodes = first_divergence([st.chain for st in last[0]])
+    height, nodes = first_divergence([st.chain for st in VIEW.node_states(last)])
     assert height >= 1 and len(nodes) >= 2
     assert f"first differ at height {height}" in src
 
@@ -146,7 +149,7 @@ def test_future_self_consistency_k0_is_broken_by_a_reorg():
     t = r.get("future_self_consistency").trace
     assert r.get("future_self_consistency").verdict == VIOLATED
     assert replayed(t).outcome == "violation"
-    a, b = t.steps[-2].state[0], t.steps[-1].state[0]
+    a, b = VIEW.node_states(t.steps[-2].state), VIEW.node_states(t.steps[-1].state)
     assert any(x.tip not in y.chain for x, y in zip(a, b))
 
 
@@ -195,7 +198,7 @@ def test_correct_nodes_under_a_slow_clock_keep_the_rules_but_may_not_converge():
         assert r.get(name).verdict == HOLDS, name
     conv = r.get("convergence")
     assert conv.verdict == VIOLATED
-    assert any(st.rejected for st in conv.trace.steps[-1].state[0])
+    assert any(st.rejected for st in VIEW.node_states(conv.trace.steps[-1].state))
 
 
 def test_drops_and_duplicates_are_faults_of_the_model():
@@ -230,19 +233,20 @@ def test_a_crash_may_fall_between_a_handlers_effects():
     # Mine's effects are Persist | Send, Send | Output | Output: a crash after the Persist...
     label, t = steps["Mine(node=n1, crash_after=1)"]
     assert {"crash", "restart"} <= set(label.events) and label.sends == ()
-    n1 = t[0][0]
-    assert n1.tip.height == 1 and t[1][0][0] == n1.chain  # written, and restarted from it
-    assert t[2] == () and t[6] == 0 and t[8] is True  # the block never left: a lost message
+    n1 = m.node_states(t)[0]
+    assert n1.tip.height == 1 and m.durables(t)[0][0] == n1.chain  # written, restarted from it
+    # the block never left: a lost message
+    assert m.network(t) == [] and m.remaining(t)[2] == 0 and m.lost(t) is True
     # ...while a crash after the sends is the whole step then Crash: not repeated.
     assert "Mine(node=n1, crash_after=2)" not in steps
     _, full = steps["Mine(node=n1)"]
-    assert len(full[2]) == 2 and full[8] is False
+    assert len(m.network(full)) == 2 and m.lost(full) is False
     # A delivery may crash before acting (u = 0): the message is gone, nothing was done.
     after = _steps_from(m, full)
     deliver = next(k for k in after if k.startswith("Deliver(src=n1, dst=n2")
                    and "crash_after" not in k)
     label, t = after[deliver[:-1] + ", crash_after=0)"]
-    assert t[0][1].tip.height == 0 and len(t[2]) == 1 and t[8] is True
+    assert m.node_states(t)[1].tip.height == 0 and len(m.network(t)) == 1 and m.lost(t) is True
     # n2 adopting a block from its miner only persists and outputs: no cut loses anything
     # new, so there is no other crash point for that delivery.
     assert not any(k.startswith(deliver[:-1] + ", crash_after=") and not k.endswith("=0)")
@@ -272,8 +276,10 @@ def test_announce_before_persist_is_caught_by_a_crash_between_send_and_write(tmp
     assert str(label) == "Mine(node=n1, crash_after=1)" and "crash" in label.events
     assert sorted(dict(x.fields)["dst"] for x in label.sends) == ["n2", "n3"]  # it went out
     last = p.trace.steps[-1].state
-    assert last[1][0] is None and last[0][0].tip.height == 0  # but n1's disk never got it
-    assert len(last[2]) == 2 and last[8] is False  # both copies in flight; no message lost
+    # but n1's disk never got it
+    assert VIEW.durables(last)[0] is None and VIEW.node_states(last)[0].tip.height == 0
+    # both copies in flight; no message lost
+    assert len(VIEW.network(last)) == 2 and VIEW.lost(last) is False
     why = p.trace.explanation
     assert "n1 has block" in why and "persisted chain has height 0" in why
     assert replayed(p.trace).outcome == "violation"
@@ -379,7 +385,8 @@ def test_restart_at_once_premise_is_checked_and_the_search_redone_without_it():
         assert any(t.startswith("restart_at_once off (premise failed") for t in r.reductions)
         steps = r.get("tip_work_monotone").trace.steps
         assert "crash" in steps[-1].label.events and "restart" not in steps[-1].label.events
-        assert steps[-1].state[9] == 1  # n1 is down, shown as it would restart: at genesis
+        # n1 is down, shown as it would restart: at genesis
+        assert [VIEW.is_up(steps[-1].state, i) for i in range(3)] == [False, True, True]
         # Without crashes there is no restart to reduce: the same code holds.
         r = check(ChainSystem(**dict(GATE, crashes=0), variant=name), Options())
         assert r.exhaustive and r.verdict == HOLDS
@@ -431,7 +438,8 @@ def test_the_block_tree_marks_a_disk_that_is_behind_the_chain():
     m = ChainSystem(**GATE)
     s0 = m.initial_states()[0]
     _, t = _steps_from(m, s0)["Mine(node=n1)"]
-    behind = t[:1] + ((None,) + t[1][1:],) + t[2:]  # n1's chain has a block its disk lacks
+    # n1's chain has a block its disk lacks
+    behind = m.from_vars({**m.to_vars(t), "persisted": {**m.to_vars(t)["persisted"], "n1": None}})
     tree = block_tree(m, [s0, behind])
     assert 'disk_n1 [label="n1 disk"' in tree and "disk_n2" not in tree
     assert "disk_n1" not in block_tree(m, [s0, t])
@@ -439,14 +447,15 @@ def test_the_block_tree_marks_a_disk_that_is_behind_the_chain():
 
 def test_the_chain_state_reads_through_the_actor_systems_accessors():
     # After n1 mines (and a crash point after its write, with restart_at_once off, leaves it
-    # down), the view names what the tuple holds by position.
+    # down), the accessors name what the state holds.
     m = ChainSystem(nodes=2, budget=1, crashes=1, restart_at_once=False)
     steps = _steps_from(m, m.initial_states()[0])
     _, t = steps["Mine(node=n1)"]
-    assert m.network(t) == [("n1", "n2", e[5]) for e in t[2]] and len(t[2]) == 1
+    assert [(src, dst) for src, dst, _ in m.network(t)] == [("n1", "n2")]
     assert m.remaining(t) == (0, 0, 1) and m.outputs(t) == frozenset() and m.history(t) is None
     n1 = m.node(t, "n1")
-    assert n1.up and n1.state == t[0][0] and n1.durable == t[1][0] and n1.timers == ()
+    assert n1.up and n1.state == m.node_states(t)[0] and n1.durable == m.durables(t)[0]
+    assert n1.timers == () and n1.state.tip.height == 1
     _, down = next((lab, s) for lab, s in m.successors(t) if lab.action == "Crash"
                    and lab.lane == "n1")
     assert not m.nodes(down)["n1"].up and m.nodes(down)["n2"].up
