@@ -32,7 +32,9 @@ Actions, in this order (the order is fixed, so traces can be rebuilt):
   ``delay`` is the network bound, counted in blocks: every message is delivered (or dropped)
   before ``delay`` further blocks are found after it was sent (``delay=0``: mining only when
   nothing is in flight, a lock-step network; unset: an asynchronous network).
-- ``Deliver(src, dst, msg)`` — any message in flight, in any order (delay and reordering).
+- ``Deliver(src, dst, msg)`` — any message in flight, in any order (delay and reordering),
+  but none across the cut of ``partition`` (``paxchain.models.chain_fairness``: links cut for
+  good; such a message stays in flight for ever).
 - ``Drop(src, dst, msg)`` — lose one in-flight message (``drops`` budget).
 - ``Duplicate(src, dst, msg)`` — add a second copy of one (``duplicates`` budget).
 - ``Crash(node)`` — the node loses its volatile state and restarts at once from its
@@ -119,6 +121,7 @@ from paxchain.impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, Get
                              NodeState)
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.models.chain_drawing import block_tree
+from paxchain.models.chain_fairness import chain_fairness, parse_cut
 from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
 
 __all__ = ["ChainSystem", "VARIANTS", "ENTRIES",
@@ -176,7 +179,7 @@ class ChainSystem(ActorSystem):
                  offsets: tuple[int, ...] = (0,), difficulty: int = 1, interval: int = 10,
                  max_drift: int = 10, window: int = 11, crash_points: bool = True,
                  flight_multiset: bool = True, restart_at_once: bool = True,
-                 variant: str | None = None) -> None:
+                 variant: str | None = None, partition: str = "") -> None:
         if not 1 <= nodes <= 6:
             raise ValueError("nodes must be 1..6")
         if budget < 0 or k < 0:
@@ -200,7 +203,7 @@ class ChainSystem(ActorSystem):
                             difficulty=difficulty, interval=interval, max_drift=max_drift,
                             window=window, crash_points=crash_points,
                             flight_multiset=flight_multiset, restart_at_once=restart_at_once,
-                            variant=variant)
+                            variant=variant, partition=partition)
         params: dict[str, Any] = {"nodes": nodes, "budget": budget,
                                   "delay": "none" if delay is None else delay, "drops": drops,
                                   "duplicates": duplicates, "crashes": crashes, "tie": tie, "k": k,
@@ -214,6 +217,10 @@ class ChainSystem(ActorSystem):
         if not restart_at_once:
             params["restart_at_once"] = 0
         self.names = tuple(f"n{i + 1}" for i in range(nodes))
+        # Links cut for good (``paxchain.models.chain_fairness``): their deliveries are no steps.
+        self.cut = parse_cut(partition, self.names)
+        if self.cut is not None:
+            params["partition"] = self.cut.text()
         # The network's rules: what the properties judge by, whatever rules a variant runs.
         self.rules = Rules.with_difficulty(
             difficulty, mtp_window=window, max_drift=max_drift, tie=tie, genesis=GENESIS)
@@ -235,6 +242,28 @@ class ChainSystem(ActorSystem):
         self.drops, self.duplicates, self.crashes = faults.as_tuple()
         self.offset_set, self.interval = offsets, interval
         self.flight_multiset = bool(flight_multiset)
+
+    # -- liveness: fairness, and the partition's steps (``paxchain.models.chain_fairness``) ----
+    def fairness(self):
+        """Fair delivery, fair mining and fair restarts, none of them asking for a delivery
+        across ``partition``'s cut."""
+        return chain_fairness(self, self.cut)
+
+    def successors(self, state):
+        steps = super().successors(state)
+        return steps if self.cut is None else self.cut.steps(steps)
+
+    def next_states(self, state):
+        if self.cut is None:
+            return super().next_states(state)
+        return [t for _, t in self.successors(state)]
+
+    def next_states_by_action(self, state):
+        if self.cut is None:
+            return super().next_states_by_action(state)
+        return [step for step, (label, _) in zip(super().next_states_by_action(state),
+                                                 super().successors(state))
+                if self.cut.keeps(label)]
 
     def _order(self, env: tuple) -> tuple:
         """The in-flight order: by destination, sender, kind and block, then send time."""
@@ -554,7 +583,9 @@ def _entries():
                       "1: messages in flight are a multiset (a reduction); 0: send order"),
                 Param("restart_at_once", int_param(0, 1), 1,
                       "1: a crashed node restarts in the same step (a reduction); 0: it is "
-                      "down until it restarts")),
+                      "down until it restarts"),
+                Param("partition", str, "none", "links cut for good between groups, as "
+                      "n1|n2,n3 (the nodes in no group are one more): never delivered")),
         variants=VARIANTS,
         build=_build,
         # 2 nodes, 3 blocks, a slow clock and a crash: every shipped variant breaks something

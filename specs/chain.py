@@ -24,6 +24,8 @@ future_self_consistency     natural: k = 0 by a reorg
 convergence                 natural: first-seen ties; clock offsets beyond max_drift;
                             announce_before_persist (the crashed miner forgets its block)
 block_everywhere            (a goal) unreachable with budget 0
+eventually_caught_up        (liveness, opt-in; ``paxchain.specs.chain_liveness``) a partition
+eventually_converged        (liveness, opt-in) first-seen ties; a partition
 =========================== ================================================================
 """
 
@@ -32,6 +34,8 @@ from __future__ import annotations
 from paxchain.models.properties import Property, invariant, quiescent, sometimes, transition
 from paxchain.impl.chain_block import Block, chain_problems, median_time_past
 from paxchain.impl.chain_node import BlockMsg, common_length
+# Liveness (opt-in: checked when named) and ``lossless``, the excuse both kinds share.
+from paxchain.specs.chain_liveness import LIVENESS, lossless
 
 __all__ = ["PROPERTIES", "properties", "common_length", "prefix_gap", "is_quiet", "lossless"]
 
@@ -327,12 +331,6 @@ def future_self_consistency(m, s, t) -> bool:
                for a, b in zip(m.node_states(s), m.node_states(t)))
 
 
-def lossless(m, s) -> bool:
-    """No message was lost so far: none dropped, and no crash kept one from leaving or took
-    one without acting on it (the model's ``crash_lost``)."""
-    return m.remaining(s)[0] == m.faults.drops and not m.lost(s)
-
-
 def is_quiet(m, s) -> bool:
     """Quiescent: nothing in flight, the mining budget spent, and no message was lost."""
     return m.mined(s) == m.budget and not m.network(s) and lossless(m, s)
@@ -373,5 +371,6 @@ PROPERTIES = (hash_links, genesis_agreement, chain_valid, tip_max_work, mtp_mono
 
 
 def properties(m) -> list[Property]:
-    """The properties of the instance ``m`` (a ``ChainSystem``), bound to it."""
-    return [p.bind(m) for p in PROPERTIES]
+    """The properties of the instance ``m`` (a ``ChainSystem``), bound to it, the opt-in
+    liveness ones (``paxchain.specs.chain_liveness``) last."""
+    return [p.bind(m) for p in PROPERTIES + LIVENESS]

@@ -25,9 +25,15 @@ flight, and the safety ``convergence`` says those states agree.
 from __future__ import annotations
 
 from paxchain.models.properties import eventually, leads_to
-from paxchain.specs.chain import lossless
 
-__all__ = ["LIVENESS", "eventually_caught_up", "eventually_converged", "behind", "caught_up"]
+__all__ = ["LIVENESS", "eventually_caught_up", "eventually_converged", "behind", "caught_up",
+           "lossless"]
+
+
+def lossless(m, s) -> bool:
+    """No message was lost so far: none dropped, and no crash kept one from leaving or took
+    one without acting on it (the model's ``crash_lost``)."""
+    return m.remaining(s)[0] == m.faults.drops and not m.lost(s)
 
 
 def _up_tips(m, s) -> list:
@@ -47,18 +53,18 @@ def caught_up(m, s) -> bool:
 
 @leads_to(trigger=behind, opt_in=True)
 def eventually_caught_up(m, s) -> bool:
-    """Chain growth: whenever an up node's chain is shorter than another's, every up node
-    eventually has a chain as long as the best (or a message was lost).
+    """Chain growth: an up node behind another eventually catches up (or a message is lost).
 
-    Liveness, opt-in. Broken by a partition: the blocks found on one side never reach the
-    other. It holds under either tie rule (a tie is two chains of one length)."""
+    Whenever an up node's chain is shorter than another up node's, every up node eventually
+    has a chain as long as the best. Liveness, opt-in. Broken by a partition: the blocks
+    found on one side never reach the other. It holds under either tie rule (a tie is two
+    chains of one length)."""
     return caught_up(m, s)
 
 
 @eventually(opt_in=True)
 def eventually_converged(m, s) -> bool:
-    """Eventual convergence: mining eventually ends with every up node on one tip (or a
-    message was lost).
+    """Eventual convergence: mining ends with every up node on one tip (or a message is lost).
 
     Liveness, opt-in. Broken by first-seen ties (two blocks at one height, each node keeping
     the one it saw first) and by a partition (each side extends its own chain)."""
