@@ -98,12 +98,15 @@ def actor_fairness(system: ActorSystem, timely: str = "all", delivery: str = "me
         raise ValueError(f"actor_fairness: timely must be one of {', '.join(TIMELY)} and "
                          f"delivery message or link, not {timely!r}, {delivery!r}")
 
+    cut = getattr(system, "cut", None)  # a partition's links are never enabled
+
     def deliverable(state: Any) -> list[Hashable]:
         up = {x for x, node in system.nodes(state).items() if node.up}
+        flight = [(src, dst, msg) for src, dst, msg in system.network(state)
+                  if dst in up and (cut is None or not cut.cuts(src, dst))]
         if delivery == "link":
-            return sorted({(src, dst) for src, dst, _ in system.network(state) if dst in up})
-        return [(src, dst, to_plain(msg)) for src, dst, msg in system.network(state)
-                if dst in up]
+            return sorted({(src, dst) for src, dst, _ in flight})
+        return [(src, dst, to_plain(msg)) for src, dst, msg in flight]
 
     def timers(state: Any) -> list[Hashable]:
         return [(x, name) for x, node in system.nodes(state).items() if node.up

@@ -26,13 +26,11 @@ the steps offered, as ``paxchain.models.fairness`` allows (a ``Mine`` the delay 
 back counts as not enabled, like a stuttering step), and the engine checks at every state that
 they name every key a step offers (``FairnessError`` otherwise).
 
-Partition (``Cut``, ``-p partition=GROUPS``, spelled as the simulators' and runtimes'
-``--partition GROUPS@START..END`` without the times: the model has no clock of its own, so the
-cut is permanent). ``n1|n2,n3`` cuts every link between ``n1`` and ``{n2, n3}``; nodes named in
-no group are one more group. A message across the cut is sent and stays in flight for ever,
-never offered as a ``Deliver`` (nor as a crash point inside one): it is not enabled, and fair
-delivery does not ask for it. It is not *lost* either (no drop budget spent, ``crash_lost``
-unset), so the properties that excuse a lossy run judge a partitioned one. Drops and
+Partition (``-p partition=GROUPS``, ``paxchain.models.partition``, the same for every actor
+system: links cut for good). A message across the cut is never offered as a ``Deliver``, so it
+is not enabled, and fair delivery does not ask for it. It is not *lost* either (no drop budget
+spent, ``crash_lost`` unset), so the properties that excuse a lossy run judge a partitioned
+one. Drops and
 duplicates of such a message stay offered (the network may still lose it). With a ``delay``
 bound a cut message older than the bound stops mining (the bound says every message arrives
 in time, which a partition denies): use ``delay=none`` to let both sides mine on.
@@ -40,8 +38,7 @@ in time, which a partition denies): use ``delay=none`` to let both sides mine on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Hashable, Iterable
+from typing import Any, Hashable
 
 from paxchain.impl.chain_node import BlockMsg, GetBlock
 # The keys of deliveries and restarts are the actor system's: the same labels, read alike (a
@@ -49,6 +46,7 @@ from paxchain.impl.chain_node import BlockMsg, GetBlock
 from paxchain.models.actor_fairness import _delivery_key, _restart_key
 from paxchain.models.fairness import WEAK, Assumption, Fairness
 from paxchain.models.model import Label
+from paxchain.models.partition import Cut, parse_cut
 
 __all__ = ["chain_fairness", "Cut", "parse_cut", "msg_text", "FAIR_DELIVERY", "FAIR_MINING",
            "FAIR_RESTARTS", "MINE_KEY"]
@@ -64,62 +62,6 @@ def msg_text(msg: Any) -> str:
     if isinstance(msg, GetBlock):
         return f"get_block {msg.hash[:8]}"
     return "get_tip"
-
-
-@dataclass(frozen=True)
-class Cut:
-    """Links cut for good between ``groups`` (and the nodes named in none of them)."""
-
-    groups: tuple[tuple[str, ...], ...]
-
-    def __post_init__(self) -> None:
-        named = [n for g in self.groups for n in g]
-        if not self.groups or not all(self.groups) or len(set(named)) != len(named):
-            raise ValueError(f"partition {self.text()}: groups must be non-empty and disjoint")
-
-    def side(self, node: str) -> int:
-        return next((i for i, g in enumerate(self.groups) if node in g), len(self.groups))
-
-    def cuts(self, src: str, dst: str) -> bool:
-        """Whether the link ``src`` -> ``dst`` is cut."""
-        return self.side(src) != self.side(dst)
-
-    def text(self) -> str:
-        """The partition as ``-p partition=`` takes it: ``n1|n2,n3``."""
-        return "|".join(",".join(g) for g in self.groups)
-
-    def keeps(self, label: Label) -> bool:
-        """Whether a step is offered: all but the deliveries across the cut (and the crash
-        points inside them, labelled ``Deliver`` too)."""
-        if label.action != "Deliver":
-            return True
-        args = dict(label.args)
-        return not self.cuts(args["src"], args["dst"])
-
-    def steps(self, steps: Iterable[tuple[Label, Any]]) -> list[tuple[Label, Any]]:
-        """``steps`` without the deliveries across the cut."""
-        return [(label, t) for label, t in steps if self.keeps(label)]
-
-
-def parse_cut(text: str, nodes: Iterable[str]) -> Cut | None:
-    """``n1|n2,n3`` as a ``Cut`` of ``nodes`` (``""`` or ``none``: no partition);
-    ``ValueError`` naming the problem otherwise."""
-    text = str(text).strip()
-    if text.lower() in ("", "none", "0"):
-        return None
-    if "@" in text:
-        raise ValueError(f"partition {text!r}: the model's cut is permanent; give GROUPS "
-                         "without @START..END")
-    groups = tuple(tuple(n.strip() for n in g.split(",")) for g in text.split("|"))
-    known = set(nodes)
-    unknown = sorted({n for g in groups for n in g} - known)
-    if unknown:
-        raise ValueError(f"partition {text!r}: no node {', '.join(unknown)} "
-                         f"(the nodes are {', '.join(sorted(known))})")
-    cut = Cut(groups)
-    if len({cut.side(n) for n in known}) < 2:
-        raise ValueError(f"partition {text!r} cuts no link: every node is on one side")
-    return cut
 
 
 def _mine_key(label: Label) -> Hashable | None:

@@ -33,7 +33,7 @@ Actions, in this order (the order is fixed, so traces can be rebuilt):
   before ``delay`` further blocks are found after it was sent (``delay=0``: mining only when
   nothing is in flight, a lock-step network; unset: an asynchronous network).
 - ``Deliver(src, dst, msg)`` — any message in flight, in any order (delay and reordering),
-  but none across the cut of ``partition`` (``paxchain.models.chain_fairness``: links cut for
+  but none across the cut of ``partition`` (``paxchain.models.partition``: links cut for
   good; such a message stays in flight for ever).
 - ``Drop(src, dst, msg)`` — lose one in-flight message (``drops`` budget).
 - ``Duplicate(src, dst, msg)`` — add a second copy of one (``duplicates`` budget).
@@ -121,7 +121,8 @@ from paxchain.impl.chain_node import (MINE_TIMER, ROLE, BlockMsg, ChainNode, Get
                              NodeState)
 from paxchain.impl.chain_variants import CHAIN
 from paxchain.models.chain_drawing import block_tree
-from paxchain.models.chain_fairness import chain_fairness, parse_cut
+from paxchain.models.chain_fairness import chain_fairness
+from paxchain.models.partition import CutSteps, parse_cut
 from paxchain.models.registry import BadInput, ModelEntry, Param, int_param
 
 __all__ = ["ChainSystem", "VARIANTS", "ENTRIES",
@@ -164,7 +165,7 @@ def _kind(msg: Any) -> tuple[int, str]:
     return 2, ""
 
 
-class ChainSystem(ActorSystem):
+class ChainSystem(CutSteps, ActorSystem):
     """``nodes`` chain nodes, ``budget`` blocks to mine, and fault budgets; see the module doc.
 
     A configuration of ``ActorSystem``: its state, accessors, handler memo, effect folding,
@@ -217,7 +218,7 @@ class ChainSystem(ActorSystem):
         if not restart_at_once:
             params["restart_at_once"] = 0
         self.names = tuple(f"n{i + 1}" for i in range(nodes))
-        # Links cut for good (``paxchain.models.chain_fairness``): their deliveries are no steps.
+        # Links cut for good (``paxchain.models.partition``): their deliveries are no steps.
         self.cut = parse_cut(partition, self.names)
         if self.cut is not None:
             params["partition"] = self.cut.text()
@@ -248,22 +249,6 @@ class ChainSystem(ActorSystem):
         """Fair delivery, fair mining and fair restarts, none of them asking for a delivery
         across ``partition``'s cut."""
         return chain_fairness(self, self.cut)
-
-    def successors(self, state):
-        steps = super().successors(state)
-        return steps if self.cut is None else self.cut.steps(steps)
-
-    def next_states(self, state):
-        if self.cut is None:
-            return super().next_states(state)
-        return [t for _, t in self.successors(state)]
-
-    def next_states_by_action(self, state):
-        if self.cut is None:
-            return super().next_states_by_action(state)
-        return [step for step, (label, _) in zip(super().next_states_by_action(state),
-                                                 super().successors(state))
-                if self.cut.keeps(label)]
 
     def _order(self, env: tuple) -> tuple:
         """The in-flight order: by destination, sender, kind and block, then send time."""

@@ -19,7 +19,8 @@ __all__ = ["ENTRIES"]
 
 def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learners=1,
            network="duplicating", drops=0, duplicates=0, crashes=1, history=1, bury=1,
-           spent_reports=0, crash_points=1, noop=1, tallies=1, subsume=1, timely="all"):
+           spent_reports=0, crash_points=1, noop=1, tallies=1, subsume=1, timely="all",
+           partition="none"):
     if network == "duplicating" and (drops or duplicates):
         raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
                          "network loses and duplicates without bound)")
@@ -30,14 +31,14 @@ def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learn
                               duplicates=duplicates, crashes=crashes, bury=bool(bury),
                               crash_points=bool(crash_points), noop=bool(noop),
                               tallies=bool(tallies), subsume=bool(subsume), variant=variant,
-                              timely=timely)
+                              timely=timely, partition=partition)
     return PaxosSystem(acceptors=acceptors, proposers=proposers, values=values,
                        max_rounds=max_rounds, learners=learners, network=network, drops=drops,
                        duplicates=duplicates, crashes=crashes, history=bool(history),
                        bury=bool(bury), spent_reports=bool(spent_reports),
                        crash_points=bool(crash_points), noop=bool(noop),
                        tallies=bool(tallies), subsume=bool(subsume), variant=variant,
-                       timely=timely)
+                       timely=timely, partition=partition)
 
 
 def _network(text: str) -> str:
@@ -86,7 +87,9 @@ def _entries():
                       "explored (a reduction)"),
                 Param("timely", timely_word, 1,
                       "liveness timing: 1: a timer waits while any message can be delivered; "
-                      "own: while one to or from its node can; 0: no timing assumption")),
+                      "own: while one to or from its node can; 0: no timing assumption"),
+                Param("partition", str, "none", "links cut for good between groups, as "
+                      "p1,a1|a2,a3 (the nodes in no group are one more): never delivered")),
         variants=PAXOS.docs,
         build=_build,
         reduction_bounds=(

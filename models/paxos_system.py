@@ -73,6 +73,7 @@ from paxchain.impl import paxos as px
 from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.actor_system import (ActorSystem, Node, rename_ids, to_plain,
                                   zero_fields)
+from paxchain.models.partition import CutSteps, parse_cut
 from paxchain.models.subsumption import Subsuming
 from paxchain.models.lamport_paxos import LamportPaxos
 from paxchain.models.actor_fairness import actor_fairness
@@ -82,7 +83,7 @@ __all__ = ["PaxosSystem", "TALLIES", "TIMELY_PARAM", "timely_word"]
 TALLIES = ("ignored",)  # the roles' counts of messages and timers they ignore
 
 
-class PaxosSystem(Subsuming, ActorSystem):
+class PaxosSystem(CutSteps, Subsuming, ActorSystem):
     """``paxchain.impl.paxos`` with ``acceptors`` × ``proposers`` × ``learners`` under fault budgets."""
 
     def __init__(self, acceptors: int = 3, proposers: int = 2, values: int = 2,
@@ -91,14 +92,14 @@ class PaxosSystem(Subsuming, ActorSystem):
                  bury: bool = True, spent_reports: bool = False, crash_points: bool = True,
                  noop: bool = True, tallies: bool = True, subsume: bool = True,
                  variant: str | None = None,
-                 timely: str = "all") -> None:
+                 timely: str = "all", partition: str = "") -> None:
         self._kwargs = dict(acceptors=acceptors, proposers=proposers, values=values,
                             max_rounds=max_rounds, learners=learners, network=network,
                             drops=drops, duplicates=duplicates, crashes=crashes,
                             history=history, bury=bury, spent_reports=spent_reports,
                             crash_points=crash_points, noop=noop, tallies=tallies,
                             subsume=subsume,
-                            variant=variant, timely=timely)
+                            variant=variant, timely=timely, partition=partition)
         if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 0 or learners < 0:
             raise ValueError("need acceptors, proposers, values >= 1, max_rounds, learners >= 0")
         if max_rounds == 0 and history:
@@ -154,9 +155,18 @@ class PaxosSystem(Subsuming, ActorSystem):
         self.subsume = subsume
         if timely != "all":
             params["timely"] = TIMELY_PARAM[timely]
+        # Links cut for good (``paxchain.models.partition``): their deliveries are no steps, and
+        # only acceptors on one side of the cut are interchangeable.
+        ids = [x for x, _ in actors]
+        self.cut = parse_cut(partition, ids)
+        sides = [self.acceptor_ids]
+        if self.cut is not None:
+            params["partition"] = self.cut.text()
+            sides = [tuple(a for a in self.acceptor_ids if self.cut.side(a) == k)
+                     for k in sorted({self.cut.side(a) for a in self.acceptor_ids})]
         super().__init__(
             actors, network=network, drops=drops, duplicates=duplicates, crashes=crashes,
-            symmetric=[self.acceptor_ids],
+            symmetric=sides,
             types=(*px.MESSAGES, px.ProposerState, px.AcceptorState, px.LearnerState),
             record=self._record if history else None, history=0 if history else None,
             rename=self._rename, show_history=self._show_history,
