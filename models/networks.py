@@ -217,7 +217,8 @@ class SendOrder(Network):
     drops = deliveries
 
     def duplicates(self, net: tuple) -> list[tuple[Any, tuple]]:
-        return [(e, net + (e,)) for e in sorted(set(net))]
+        # each distinct envelope once, in send order (envelopes need not be orderable)
+        return [(e, net + (e,)) for e in dict.fromkeys(net)]
 
 
 NETWORKS: dict[str, type[Network]] = {
