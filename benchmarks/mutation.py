@@ -95,7 +95,8 @@ import types
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if "paxchain" not in sys.modules:
@@ -1017,7 +1018,7 @@ class Snapshot:
     trees: dict[str, ast.Module]
 
     @classmethod
-    def read(cls, target: Target) -> "Snapshot":
+    def read(cls, target: Target) -> Snapshot:
         sources = {s.module: (ROOT / s.path).read_text(encoding="utf-8") for s in target.scopes}
         trees = {m: ast.parse(src, filename=str(ROOT / p.path))
                  for (m, src), p in zip(sources.items(), target.scopes)}

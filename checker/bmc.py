@@ -30,7 +30,8 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import z3
 
@@ -248,7 +249,7 @@ def bmc_properties(model_name: str) -> tuple[str, ...] | None:
     return tuple(getattr(mod, "PROPERTIES", ())) + tuple(getattr(mod, "GOALS", ()))
 
 
-def _encoding(model: "Model"):
+def _encoding(model: Model):
     """``encoding_module`` of ``model``; ``ValueError`` when it has none."""
     module = encoding_module(model.name)
     if module is None:
@@ -258,7 +259,7 @@ def _encoding(model: "Model"):
     return module
 
 
-def run_bmc(model: "Model", property_name: str, depth: int,
+def run_bmc(model: Model, property_name: str, depth: int,
             timeout_ms: int | None = None) -> tuple[str, Trace | None, list[tuple[int, float]]]:
     """Bounded model checking of ``model`` for one state invariant or goal of its encoding.
 
@@ -271,7 +272,7 @@ def run_bmc(model: "Model", property_name: str, depth: int,
     return _run(_encoding(model), model, property_name, depth, timeout_ms)
 
 
-def _run(module, model: "Model", property_name: str, depth: int,
+def _run(module, model: Model, property_name: str, depth: int,
          timeout_ms: int | None) -> tuple[str, Trace | None, list[tuple[int, float]]]:
     """``run_bmc`` with the encoding ``module``: unroll, then rebuild the satisfying path as a
     trace of the explicit model by finding each step's labelled successor."""
@@ -292,7 +293,7 @@ def _run(module, model: "Model", property_name: str, depth: int,
     return (HOLDS if goal else VIOLATED), trace, result.per_depth
 
 
-def check(model: "Model", names: tuple[str, ...] | None, depth: int, *,
+def check(model: Model, names: tuple[str, ...] | None, depth: int, *,
           time_limit: float | None = None, memory_limit: float | None = None,
           progress: Callable[[str], None] | None = None, progress_interval: float = 1.0
           ) -> Result:
@@ -344,7 +345,7 @@ def check(model: "Model", names: tuple[str, ...] | None, depth: int, *,
     return result
 
 
-def _check_one(module, model: "Model", r: PropertyResult, depth: int, goal: bool,
+def _check_one(module, model: Model, r: PropertyResult, depth: int, goal: bool,
                budget: Budget) -> None:
     """Run the encoding ``module`` for ``r``'s property within ``budget`` and fill ``r`` in."""
     ran = len(budget.runs)

@@ -7,7 +7,8 @@ and the counterexample showing that k-common-prefix is not inductive (Z3 inducti
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from paxchain.checker import induction
 from paxchain.checker.explicit import check

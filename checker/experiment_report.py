@@ -20,7 +20,8 @@ import html
 import io
 import json
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from paxchain.checker.experiments import Experiment, Figure, summary_rows
 from paxchain.checker.files import write_atomic

@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from statistics import fmean
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from paxchain.checker.sweep import Axis, by_point, percentile
 from paxchain.impl.simulator import Clock, Latency, Pause

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from paxchain.models.model import Model, ReductionUnsound
 from paxchain.checker.progress import over_memory

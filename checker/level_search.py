@@ -62,7 +62,8 @@ import os
 import signal
 import threading
 import time
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from paxchain.checker import checkpoint
 from paxchain.checker.explicit import DEADLOCK

@@ -22,7 +22,8 @@ import secrets
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from paxchain.checker.artifacts import write_trace
 from paxchain.checker.files import write_atomic
@@ -49,7 +50,7 @@ class Staging:
         """Where a file written under ``path`` will be once the folder is in place."""
         return self.target / Path(written).relative_to(self.path)
 
-    def write_trace(self, trace: "Trace", sub: str = "", stem: str = "trace") -> list[Path]:
+    def write_trace(self, trace: Trace, sub: str = "", stem: str = "trace") -> list[Path]:
         """``paxchain.checker.artifacts.write_trace`` into ``path/sub``; returns the *final* paths, and
         the text file's replay hint names the final ``.json``, not the staged one."""
         folder = self.path / sub

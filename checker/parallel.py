@@ -31,7 +31,8 @@ import resource
 import signal
 import time
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from paxchain.checker.explicit import retrying as explicit_retrying
 from paxchain.checker.level_search import (POLL, SHIFT, Coordinator, Shard, Stop, Unsupported,

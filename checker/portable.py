@@ -46,7 +46,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from paxchain.models.actor_system import ActorSystem
 from paxchain.models.model import Model, Record

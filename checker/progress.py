@@ -14,7 +14,7 @@ import sys
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from paxchain.checker.result import Stats
 from paxchain.models.errors import UserError

@@ -46,7 +46,8 @@ import multiprocessing as mp
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from paxchain.checker.explicit import engine_only, retrying, selected
 from paxchain.checker.portable import plain_states, state_fingerprint

@@ -18,7 +18,8 @@ Knows no protocol.
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # induction.Cti.text() renders with this module
     from paxchain.checker.induction import Cti

@@ -35,7 +35,8 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from paxchain.checker.render_dot import (dot_available, message_sequence, render_svg,
                                          step_node_names)

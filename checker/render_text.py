@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from paxchain.checker.trace import Trace
 from paxchain.models.properties import INVARIANT, LIVENESS, QUIESCENT, SOMETIMES, TRANSITION

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from paxchain.models.properties import Kind
 
@@ -83,7 +84,7 @@ class Options:
     fingerprints: bool = True
     only: tuple[str, ...] | None = None
     coverage: bool = True
-    progress: Callable[["Stats"], None] | None = None
+    progress: Callable[[Stats], None] | None = None
     progress_interval: float = 1.0
 
     def __post_init__(self) -> None:
@@ -146,7 +147,7 @@ class PropertyResult:
     kind: Kind
     summary: str
     verdict: Verdict = INCOMPLETE
-    trace: "Trace | None" = None
+    trace: Trace | None = None
     detail: str = ""
     # A bounded claim about this property alone (bounded model checking): no violation in any
     # run of up to this many steps. None: not even depth 0 was decided, or not applicable.

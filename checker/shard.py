@@ -70,7 +70,7 @@ class Clock:
     def __init__(self) -> None:
         self.seconds: dict[str, list[float]] = {}
 
-    def __call__(self, name: str) -> "_Phase":
+    def __call__(self, name: str) -> _Phase:
         return _Phase(self.seconds.setdefault(name, [0.0, 0.0]))
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from paxchain.models.model import Label, Model
 from paxchain.models.properties import LIVENESS, SOMETIMES, TRANSITION

@@ -22,7 +22,8 @@ is a transition of the model; nothing of the simulator is trusted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
 
 from paxchain.checker.trace import Step, Trace, explain
 from paxchain.models.model import Model

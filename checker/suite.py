@@ -35,7 +35,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from paxchain.checker import bmc, reports
 from paxchain.checker.checks_file import CheckSpec, load

@@ -17,7 +17,8 @@ import math
 import multiprocessing
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 __all__ = ["Axis", "grid_points", "sweep", "percentile", "by_point"]
 

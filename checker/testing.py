@@ -26,7 +26,8 @@ Bad model names, parameters or properties raise ``paxchain.models.errors.UserErr
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from paxchain.models import registry
 from paxchain.models.errors import UserError

@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 from paxchain.checker.version import __version__
 from paxchain.models.fairness import kept_steps, split, step_keys, unfair_reason

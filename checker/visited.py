@@ -20,7 +20,8 @@ they are stored modulo 2**64.
 from __future__ import annotations
 
 from array import array
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 try:
     import numpy as np

@@ -26,7 +26,8 @@ Drivers: the model checker (``models/``), the seeded simulator and the asyncio r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable, Protocol, Sequence
+from collections.abc import Hashable, Sequence
+from typing import Any, Protocol
 
 __all__ = ["Send", "SetTimer", "CancelTimer", "Persist", "Output", "Effect", "Actor",
            "Handled"]

@@ -26,7 +26,8 @@ import hashlib
 import json
 import operator
 from dataclasses import dataclass
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["Block", "Rules", "ZERO_HASH", "GENESIS", "block_work", "chain_work",
            "median_time_past", "check_block", "verify_chain", "chain_problems", "mine_block",
@@ -62,7 +63,7 @@ class Block(tuple):
     __slots__ = ()
 
     def __new__(cls, height: int, parent: str, timestamp: int, payload: tuple[str, ...],
-                miner: str, nonce: int) -> "Block":
+                miner: str, nonce: int) -> Block:
         if not _is_int(height) or height < 0:
             raise ValueError("height must be a non-negative integer")
         if not is_hash(parent):
@@ -147,7 +148,7 @@ class Rules:
             raise ValueError(f"tie rule must be one of {', '.join(TIE_RULES)}")
 
     @staticmethod
-    def with_difficulty(bits: int, **kw: Any) -> "Rules":
+    def with_difficulty(bits: int, **kw: Any) -> Rules:
         """Rules whose target asks for ``bits`` leading zero bits of the hash."""
         if not 0 <= bits <= 255:
             raise ValueError("difficulty must be 0..255 bits")

@@ -44,7 +44,8 @@ outside production code (``paxchain.impl.chain_variants.CHAIN``); nothing here c
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from paxchain.impl.actor import Effect, Handled, Output, Persist, Send, SetTimer
 from paxchain.impl.chain_block import (Block, Rules, chain_work, check_block, is_hash, mine_block,

@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from paxchain.impl.actor import Handled
 from paxchain.impl.chain_block import Block, Rules

@@ -24,7 +24,8 @@ Rules: this module knows the effect types and nothing else: no sockets, clocks o
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Protocol, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Protocol
 
 from paxchain.impl.actor import CancelTimer, Effect, Output, Persist, Send, SetTimer
 

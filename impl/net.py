@@ -62,7 +62,8 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from paxchain.impl.actor import Effect
 from paxchain.impl.effects import apply_effects
@@ -425,7 +426,7 @@ class Cluster:
     def ports(self) -> dict[str, int]:
         return {n: s.getsockname()[1] for n, s in self.sockets.items()}
 
-    async def __aenter__(self) -> "Cluster":
+    async def __aenter__(self) -> Cluster:
         self._bind()
         os.makedirs(self.spec.data_dir, exist_ok=True)
         fd, self.spec_path = tempfile.mkstemp(prefix=".spec.", suffix=".json",

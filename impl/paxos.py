@@ -65,7 +65,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 # (Iterable is unused; it stays while the mutation benchmark keys its record by this syntax tree.)
-from typing import Any, Hashable, Iterable, Sequence  # noqa: F401
+from collections.abc import Hashable, Iterable, Sequence  # noqa: F401
+from typing import Any
 
 from paxchain.impl.actor import CancelTimer, Effect, Handled, Output, Persist, Send, SetTimer
 

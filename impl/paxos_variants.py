@@ -16,7 +16,8 @@ file and loaded as a plugin (``paxchain --plugin FILE.py ...``)::
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from paxchain.impl import paxos as px
 from paxchain.impl.actor import Effect, Handled

@@ -48,7 +48,8 @@ import heapq
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 from paxchain.impl.actor import Effect
 from paxchain.impl.effects import apply_effects
@@ -248,7 +249,7 @@ class _Effects:
 
     __slots__ = ("sim", "name", "node")
 
-    def __init__(self, sim: "Simulator", name: str) -> None:
+    def __init__(self, sim: Simulator, name: str) -> None:
         self.sim, self.name, self.node = sim, name, sim.nodes[name]
 
     def persist(self, data: Hashable) -> None:

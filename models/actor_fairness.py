@@ -37,7 +37,8 @@ nothing counts as not enabled, like a stuttering step).
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from paxchain.models.actor_system import ActorSystem, to_plain
 from paxchain.models.fairness import WEAK, Assumption, Fairness, Priority

@@ -136,7 +136,8 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import operator
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any
 
 from paxchain.models.model import Label, Model, Reduction, ReductionUnsound
 from paxchain.models.clocks import FixedClock, MinedClock
@@ -279,7 +280,7 @@ class _Unknown:
     def _read(self, *args: Any) -> Any:
         raise TypeError("a handler read a tally")
 
-    def _derived(self, *args: Any) -> "_Unknown":
+    def _derived(self, *args: Any) -> _Unknown:
         return _Unknown()
 
     __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = __bool__ = _read

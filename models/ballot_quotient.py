@@ -71,7 +71,8 @@ safety check here never ends without a limit (``--max-depth``, ``--time-limit``)
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from paxchain.impl import paxos as px
 from paxchain.models.actor_fairness import actor_fairness
@@ -277,7 +278,7 @@ class BallotQuotient(PaxosSystem):
     def reductions(self) -> tuple[Reduction, ...]:
         return super().reductions() + (Reduction(BALLOTS, True, ""),)
 
-    def without_reduction(self, name: str, why: str) -> "BallotQuotient":
+    def without_reduction(self, name: str, why: str) -> BallotQuotient:
         if name == BALLOTS:
             raise ValueError("paxos-system max_rounds=0: the ballot renaming cannot be switched "
                              "off (without it the rounds are unbounded and so is the space)")

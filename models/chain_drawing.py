@@ -14,7 +14,8 @@ and the height.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from paxchain.impl.chain_block import Block
 

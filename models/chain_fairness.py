@@ -38,7 +38,8 @@ in time, which a partition denies): use ``delay=none`` to let both sides mine on
 
 from __future__ import annotations
 
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from paxchain.impl.chain_node import BlockMsg, GetBlock
 # The keys of deliveries and restarts are the actor system's: the same labels, read alike (a

@@ -108,7 +108,8 @@ Properties live in ``paxchain.specs.chain``; drawings in ``paxchain.models.chain
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from paxchain.models.actor_system import DELIVER, ActorSystem
 from paxchain.models.clocks import MinedClock
@@ -271,7 +272,7 @@ class ChainSystem(CutSteps, ActorSystem):
                 "until it restarts")),
         )
 
-    def without_reduction(self, name: str, why: str) -> "ChainSystem":
+    def without_reduction(self, name: str, why: str) -> ChainSystem:
         if name not in ("flight_multiset", "restart_at_once"):
             raise ValueError(f"chain has no reduction {name!r} to switch off")
         m = ChainSystem(**{**self._kwargs, name: False})

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import ClassVar, Iterator
+from collections.abc import Iterator
+from typing import ClassVar
 
 __all__ = ["FixedClock", "MinedClock"]
 

@@ -19,7 +19,8 @@ reads the clock after the block it finds, and its sends are stamped with that co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Iterable
+from collections.abc import Iterable
+from typing import ClassVar
 
 __all__ = ["Mining", "MINE"]
 

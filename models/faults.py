@@ -42,7 +42,7 @@ class Budgets:
         """``(drops, duplicates, crashes)``, the order states keep them in."""
         return (self.drops, self.duplicates, self.crashes)
 
-    def within(self, offered: tuple[str, ...]) -> "Budgets":
+    def within(self, offered: tuple[str, ...]) -> Budgets:
         """These budgets with those of the network faults not in ``offered`` at 0."""
         return Budgets(self.drops if DROP in offered else 0,
                        self.duplicates if DUPLICATE in offered else 0, self.crashes)

@@ -29,7 +29,8 @@ import collections
 import itertools
 import operator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from paxchain.models.model import Label, Model, Record
 from paxchain.models.registry import BadInput, ModelEntry, Param, int_param

@@ -24,7 +24,8 @@ the messages it sends.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from paxchain.models.properties import Property
 from paxchain.models.values import Record, show, decode, encode
@@ -147,7 +148,7 @@ class Model:
         default. The engines read them through ``paxchain.specs.model_properties``."""
         return ()
 
-    def fairness(self) -> Sequence["Assumption"]:
+    def fairness(self) -> Sequence[Assumption]:
         """The fairness and timing assumptions (``paxchain.models.fairness``) under which the
         liveness properties are checked; none by default (then every infinite run counts,
         fair or not)."""
@@ -163,7 +164,7 @@ class Model:
         preserves: the reduced and unreduced searches reach the same projections (tested)."""
         return state
 
-    def without_reduction(self, name: str, why: str) -> "Model":
+    def without_reduction(self, name: str, why: str) -> Model:
         """The same model with reduction ``name`` switched off (after ``ReductionUnsound``);
         its ``reductions()`` says ``why`` it is off. Symmetry is the engine's to drop: by
         default the model itself needs no change for it."""

@@ -44,7 +44,8 @@ The networks (``NETWORKS``, by name):
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, ClassVar
 
 from paxchain.models.faults import DROP, DUPLICATE
 

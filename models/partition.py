@@ -21,7 +21,8 @@ leaves the deliveries across the cut out of a model's three successor views (a m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from paxchain.models.model import Label
 

@@ -139,7 +139,7 @@ class Scenario:
         return d
 
     @classmethod
-    def from_params(cls, d: Any) -> "Scenario":
+    def from_params(cls, d: Any) -> Scenario:
         """Inverse of ``to_params``; anything malformed is a ``UserError``."""
         if not isinstance(d, dict):
             raise UserError("simulation trace: params must be an object")

@@ -65,7 +65,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from paxchain.models.model import Reduction
 from paxchain.models.registry import BadInput
@@ -192,7 +193,7 @@ class PaxosSystem(CutSteps, Subsuming, ActorSystem):
         return (super().reductions() + ((compaction,) if self.with_history else ())
                 + (self.subsumption_reduction(),))
 
-    def without_reduction(self, name: str, why: str) -> "PaxosSystem":
+    def without_reduction(self, name: str, why: str) -> PaxosSystem:
         flags = {"bury": "bury", "noop": "noop", "compaction": "spent_reports",
                  "tallies": "tallies", "subsumption": "subsume"}
         if name == "symmetry":

@@ -32,7 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import partial
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Kind", "INVARIANT", "TRANSITION", "SOMETIMES", "QUIESCENT", "EVENTUALLY", "LEADS_TO",
            "KINDS", "LIVENESS", "Property", "invariant", "transition", "sometimes", "quiescent",
@@ -92,7 +93,7 @@ class Property:
         """The first line of the docstring: the property in words."""
         return self.doc.strip().splitlines()[0] if self.doc.strip() else self.name
 
-    def bind(self, model: Any) -> "Property":
+    def bind(self, model: Any) -> Property:
         """The property with ``model`` passed as the first argument of every function.
 
         Specs write ``def agreement(m, s)`` so one definition serves every instance.

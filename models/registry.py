@@ -30,7 +30,8 @@ import typing
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from paxchain import models
 from paxchain.impl.variants import import_file

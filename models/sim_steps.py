@@ -31,7 +31,7 @@ and whoever uses the run must check that it still shows what the simulator saw.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
 from paxchain.impl.actor import Output, Persist, Send
 from paxchain.impl.effects import units

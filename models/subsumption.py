@@ -57,7 +57,8 @@ sending step is visible: the stubborn-set closure then holds every enabled step.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from paxchain.models.model import Model, Reduction, ReductionUnsound
 

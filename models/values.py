@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from paxchain.models.errors import UserError
 
@@ -38,7 +39,7 @@ class Record:
     fields: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
-    def of(cls, kind: str, **fields: Any) -> "Record":
+    def of(cls, kind: str, **fields: Any) -> Record:
         return cls(kind, tuple(fields.items()))
 
     def get(self, name: str) -> Any:

@@ -17,7 +17,8 @@ invariants it encodes) and ``GOALS`` (the reachability goals).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import z3
 

@@ -41,7 +41,8 @@ Voting's one_vote and votes_safe.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import z3
 

@@ -19,7 +19,8 @@ Nothing here knows any protocol, and nothing here runs a solver: the engines do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import z3
 
