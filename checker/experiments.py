@@ -14,9 +14,12 @@ throughout (latencies, timeouts and block intervals are in the same unit).
   interval × propagation delay × number of miners × one node's clock offset, beside the
   expected stale rate (``stale_expectation``, after Decker and Wattenhofer, 2013).
 - ``compare``: both protocols under the same schedules (latency, loss, one node's clock
-  offset): time to finality (Paxos: every learner decided; chain: a block is k-deep at every
-  node) and the safety outcome (Paxos: agreement; chain: no k-confirmed block reverted).
-  Partitions are not in the simulators yet, so the compare grid has none.
+  offset, a partition that heals): time to finality (Paxos: every learner decided; chain: a
+  block is k-deep at every node), the safety outcome (Paxos: agreement; chain: no k-confirmed
+  block reverted) and, for the chain, the deepest reorganisation. The partition cuts a
+  minority from the rest from ``PARTITION_START`` for ``partition`` time units, then heals:
+  Paxos ``{p1, a1, l1} | {p2, a2, a3}`` (the learner on the minority side), the chain
+  ``{n1, n2} | {n3, n4, n5}``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from paxchain.checker.sweep import Axis, by_point, percentile
-from paxchain.impl.simulator import Clock, Latency, Pause
+from paxchain.impl.simulator import Clock, Latency, Partition, Pause
 from paxchain.models.chain_driver import ChainScenario
 from paxchain.models.chain_driver import observe as chain_observe
 from paxchain.models.chain_driver import simulate_scenario as chain_simulate
@@ -40,6 +43,9 @@ __all__ = ["Experiment", "Figure", "EXPERIMENTS", "summary_rows"]
 Row = dict[str, Any]
 
 PAXOS_UNTIL = 2000.0     # a Paxos run that has not decided by then counts as undecided
+PARTITION_START = 1.0    # compare's partitions start here (before the first round trip)
+PAXOS_MINORITY = (("p1", "a1", "l1"), ("p2", "a2", "a3"))
+CHAIN_MINORITY = (("n1", "n2"), ("n3", "n4", "n5"))
 PAXOS_DEADLINE = 200.0   # "decides within a deadline"
 CHAIN_K = 3              # confirmations for the chain's finality
 
@@ -94,7 +100,8 @@ def paxos_run(point: Mapping[str, Any], seed: int) -> Row:
                   loss=float(point.get("loss", 0.0)),
                   latency=_latency(point.get("latency", "uniform"), float(point.get("hi", 10))),
                   pauses=pauses, clocks=clocks, timeout=float(point["timeout"]),
-                  backoff=float(point.get("backoff", 1.5)), until=PAXOS_UNTIL)
+                  backoff=float(point.get("backoff", 1.5)), until=PAXOS_UNTIL,
+                  partitions=_partition(point, PAXOS_MINORITY))
     result = simulate_scenario(sc)
     run = observe(sc, result)
     verdict = check_simulated(run)
@@ -186,7 +193,8 @@ def chain_run(point: Mapping[str, Any], seed: int) -> Row:
                        blocks=int(point.get("blocks", 40)),
                        latency=_latency("uniform", float(point.get("hi", 10))),
                        loss=float(point.get("loss", 0.0)), seed=seed, k=CHAIN_K,
-                       clocks=(("n1", Clock(offset, 0.0)),) if offset else ())
+                       clocks=(("n1", Clock(offset, 0.0)),) if offset else (),
+                       partitions=_partition(point, CHAIN_MINORITY))
     st = chain_observe(sc, chain_simulate(sc))
     mined = len(st.mined)
     deepest = max(st.reorgs, default=0)
@@ -195,6 +203,13 @@ def chain_run(point: Mapping[str, Any], seed: int) -> Row:
             "k_reverted": sum(n for d, n in st.reorgs.items() if d >= CHAIN_K),
             "confirm": percentile(st.confirmations, 50),
             "rejected": sum(int(v) for v in st.rejected.values())}
+
+
+def _partition(point: Mapping[str, Any], groups: tuple[tuple[str, ...], ...]
+               ) -> tuple[Partition, ...]:
+    """The point's partition (``partition`` time units from ``PARTITION_START``), or none."""
+    length = float(point.get("partition", 0.0))
+    return (Partition(groups, PARTITION_START, PARTITION_START + length),) if length else ()
 
 
 def _chain_summary(rows: list[Row]) -> Row:
@@ -277,14 +292,15 @@ CHAIN_FORKS = Experiment(
 
 def compare_run(point: Mapping[str, Any], seed: int) -> Row:
     """The same schedule for both protocols; each one's finality time and safety."""
-    common = {"latency": "uniform", "hi": point["hi"], "loss": point["loss"]}
+    common = {"latency": "uniform", "hi": point["hi"], "loss": point["loss"],
+              "partition": point.get("partition", 0.0)}
     px = paxos_run({**common, "timeout": 4 * float(point["hi"]), "backoff": 1.5,
                     "drift": 0.0, "pause": 0.0}, seed)
     ch = chain_run({**common, "interval": point["interval"], "nodes": 5, "blocks": 15,
                     "offset": point["offset"]}, seed)
     return {"paxos_final": px["time"], "paxos_decided": px["decided"], "paxos_safe": px["safe"],
             "chain_final": ch["confirm"], "chain_safe": ch["k_reverted"] == 0,
-            "chain_stale": ch["stale_rate"]}
+            "chain_stale": ch["stale_rate"], "chain_reorg": ch["max_reorg"]}
 
 
 def _compare_summary(rows: list[Row]) -> Row:
@@ -296,7 +312,8 @@ def _compare_summary(rows: list[Row]) -> Row:
             "chain_final": percentile([r["chain_final"] for r in rows
                                        if r["chain_final"] is not None], 50),
             "chain_unsafe": sum(not r["chain_safe"] for r in rows),
-            "chain_stale": fmean(r["chain_stale"] for r in rows)}
+            "chain_stale": fmean(r["chain_stale"] for r in rows),
+            "chain_reorg": max(r["chain_reorg"] for r in rows)}
 
 
 COMPARE = Experiment(
@@ -305,15 +322,22 @@ COMPARE = Experiment(
     axes=(Axis("hi", (5.0, 20.0, 80.0), "latency uniform on [1, hi]"),
           Axis("loss", (0.0, 0.1, 0.3), "message loss probability"),
           Axis("offset", (0.0, 9000.0), "one node's clock ahead by this much"),
-          Axis("interval", (40.0,), "the chain's mean block interval")),
+          Axis("interval", (40.0,), "the chain's mean block interval"),
+          Axis("partition", (0.0, 400.0), "a minority cut off for this long, then healed")),
     run=compare_run, summarise=_compare_summary, seeds=5,
     figures=(
         Figure("compare-paxos", "Paxos: median time to decide (timeout 4×hi, backoff 1.5)",
-               "hi", "paxos_final", "loss", {"offset": 0.0}),
+               "hi", "paxos_final", "loss", {"offset": 0.0, "partition": 0.0}),
         Figure("compare-chain", f"Chain: median time to {CHAIN_K} confirmations (T = 40)",
-               "hi", "chain_final", "loss", {"offset": 0.0}),
+               "hi", "chain_final", "loss", {"offset": 0.0, "partition": 0.0}),
         Figure("compare-chain-stale", "Chain: stale-block rate (T = 40)",
-               "hi", "chain_stale", "loss", {"offset": 0.0}),
+               "hi", "chain_stale", "loss", {"offset": 0.0, "partition": 0.0}),
+        Figure("compare-partition-paxos", "Paxos: median time to decide, a minority cut off "
+               "for 0 or 400 (no loss)", "hi", "paxos_final", "partition",
+               {"offset": 0.0, "loss": 0.0}),
+        Figure("compare-partition-chain", "Chain: deepest reorganisation, a minority cut off "
+               "for 0 or 400 (no loss)", "hi", "chain_reorg", "partition",
+               {"offset": 0.0, "loss": 0.0}),
     ),
     findings=lambda rows: _compare_findings(rows))
 
@@ -321,7 +345,7 @@ def _compare_findings(rows: list[Row]) -> str:
     runs = sum(r["runs"] for r in rows)
     px_unsafe = sum(r["paxos_unsafe"] for r in rows)
     ch_unsafe = sum(r["chain_unsafe"] for r in rows)
-    calm = _at(rows, hi=min(r["hi"] for r in rows), loss=0.0, offset=0.0)
+    calm = _at(rows, hi=min(r["hi"] for r in rows), loss=0.0, offset=0.0, partition=0.0)
     text = (f"Safety: Paxos broke agreement in {px_unsafe} of {runs} runs; the chain reverted a "
             f"block with {CHAIN_K} confirmations in {ch_unsafe}. ")
     if calm:
@@ -329,10 +353,25 @@ def _compare_findings(rows: list[Row]) -> str:
                  f"{_fmt(calm['paxos_final'])} (a few round trips, and a decision is final), "
                  f"the chain needs {_fmt(calm['chain_final'])} (until {CHAIN_K - 1} more blocks are "
                  f"built on it, at a mean interval of {calm['interval']:g}). ")
-    return text + ("Loss delays Paxos by retry timeouts; delay close to the block interval "
-                   "makes the chain fork (its stale rate) and revert. A skewed clock does not "
-                   "touch Paxos (its timeouts are relative) but gets that node's blocks "
-                   "rejected.")
+    text += ("Loss delays Paxos by retry timeouts; delay close to the block interval "
+             "makes the chain fork (its stale rate) and revert. A skewed clock does not "
+             "touch Paxos (its timeouts are relative) but gets that node's blocks rejected. ")
+    cut = [r for r in rows if r.get("partition")]
+    whole = [r for r in rows if not r.get("partition")]
+    if cut and whole:
+        text += (f"With a minority cut off for {cut[0]['partition']:g} and then healed, Paxos "
+                 f"decides for every learner in a median of "
+                 f"{_fmt(percentile([r['paxos_final'] for r in cut], 50))} against "
+                 f"{_fmt(percentile([r['paxos_final'] for r in whole], 50))} without (the "
+                 "minority's learner hears of the decision only after the heal: it stalls, and "
+                 "nothing it sees is ever taken back), and it broke agreement in "
+                 f"{sum(r['paxos_unsafe'] for r in cut)} of those runs; the chain keeps mining "
+                 "on both sides, forks, and reorganises at the heal: its deepest "
+                 f"reorganisation is {max(r['chain_reorg'] for r in cut)} blocks against "
+                 f"{max(r['chain_reorg'] for r in whole)} without, and it reverted a block with "
+                 f"{CHAIN_K} confirmations in {sum(r['chain_unsafe'] for r in cut)} of those "
+                 "runs.")
+    return text
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (PAXOS_TIMEOUTS, CHAIN_FORKS, COMPARE)}
