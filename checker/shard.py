@@ -42,12 +42,10 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from paxchain.checker.explicit import DEADLOCK
 from paxchain.checker.portable import Codec
 from paxchain.checker.result import Options
-from paxchain.checker.visited import FingerprintSet, as_int64
+from paxchain.checker.visited import FingerprintSet, as_int64, np
 from paxchain.models.model import Model, ReductionUnsound
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Property
 
@@ -60,7 +58,9 @@ LAST = (1 << SHIFT) - 1         # the index of "after every successor" (a deadlo
 # state limit met, the new state checked; a deadlock comes after the state's last successor.
 EDGE, LIMIT, STATE, DEAD = 0, 1, 2, 3
 CHUNK = 1 << 16                 # successors sifted at once (bounds a level's transient lists)
-_EMPTY = np.zeros(0, dtype=np.int64)
+def _empty() -> Any:
+    """An empty int64 array (made when needed: numpy is imported at its first use)."""
+    return np.zeros(0, dtype=np.int64)
 
 
 class Clock:
@@ -111,15 +111,15 @@ class _Level:
     ranks: list[int] = field(default_factory=list)   # the expanded states' ranks, ascending
     succs: list[int] = field(default_factory=list)   # their numbers of successors
     states: list[Any] = field(default_factory=list)
-    new: Any = field(default_factory=lambda: _EMPTY)  # the new states' ranks, ascending
+    new: Any = field(default_factory=_empty)  # the new states' ranks, ascending
 
 
 @dataclass
 class _Frontier:
     """A shard's share of a level: ranks, fingerprints (int64 arrays) and states, by rank."""
 
-    ranks: Any = field(default_factory=lambda: _EMPTY)
-    fps: Any = field(default_factory=lambda: _EMPTY)
+    ranks: Any = field(default_factory=_empty)
+    fps: Any = field(default_factory=_empty)
     states: list[Any] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -139,7 +139,7 @@ class _Candidates:
     def of(self, owner: int) -> tuple[Any, Any, Any, list[Any]]:
         parts = self.parts[owner]
         if not parts:
-            return _EMPTY, _EMPTY, _EMPTY, []
+            return _empty(), _empty(), _empty(), []
         if len(parts) == 1:
             return parts[0]
         states: list[Any] = []
@@ -281,7 +281,7 @@ class Shard:
         pack = self.codec.pack_many
         batches: list[Any] = []
         for j in range(self.n):
-            f, r, p, states = found.of(j) if j != self.me else (_EMPTY, None, None, [])
+            f, r, p, states = found.of(j) if j != self.me else (_empty(), None, None, [])
             batches.append((f, r, p, pack(states)) if len(f) else None)
         return ("batches", batches)
 

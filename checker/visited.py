@@ -19,18 +19,32 @@ they are stored modulo 2**64.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-try:
-    import numpy as np
-except ImportError:  # the table falls back to the array module
-    np = None  # type: ignore[assignment]
-
 __all__ = ["FingerprintSet", "HAVE_NUMPY", "np", "as_int64", "signed64"]
 
-HAVE_NUMPY = np is not None
+# Without numpy the table falls back to the array module.
+HAVE_NUMPY = importlib.util.find_spec("numpy") is not None
+
+
+class _Numpy:
+    """numpy, imported at its first use: importing it maps tens of MB of shared libraries
+    (measured: under an 80 MB address space the import itself fails), and only the parallel
+    search and a numpy table use it, never a plain check."""
+
+    _module: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if _Numpy._module is None:
+            _Numpy._module = importlib.import_module("numpy")
+        return getattr(_Numpy._module, name)
+
+
+np: Any = _Numpy()
 _MASK = (1 << 64) - 1
 _HALF = 1 << 63
 
