@@ -27,10 +27,10 @@ seed and its number: ``workers`` forked processes share the runs out (worker ``w
 which run, which trace — is the same for any number of workers (tested on the shipped models;
 steps with equal labels keep the model's order, which a user's model could make
 process-dependent). Distinct states are counted by fingerprints that mean the same in every
-worker (``portable_keys``). A worker sends its violations and witnesses as trace files, and they are
-replayed on the parent's model (``paxchain.checker.trace.replay``) before they are reported:
-nothing a worker says is trusted. The counts (runs, states) are of the runs up to the one that
-stopped the sampling.
+worker (the parallel engine's, ``paxchain.checker.portable.codec_for``). A worker sends its
+violations and witnesses as trace files, and they are replayed on the parent's model
+(``paxchain.checker.trace.replay``) before they are reported: nothing a worker says is trusted.
+The counts (runs, states) are of the runs up to the one that stopped the sampling.
 
 It never claims *holds*: a property no run broke is *incomplete*, and the result says how many
 runs of how many steps were sampled (``STOP_SAMPLED``). Liveness properties are not checked by
@@ -46,11 +46,10 @@ import multiprocessing as mp
 import random
 import time
 from dataclasses import dataclass, field
-from collections.abc import Callable
 from typing import Any
 
 from paxchain.checker.explicit import engine_only, retrying, selected
-from paxchain.checker.portable import plain_states, state_fingerprint
+from paxchain.checker.portable import codec_for
 from paxchain.checker.progress import over_memory
 from paxchain.checker.result import (HOLDS, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_SAMPLED,
                                      STOP_TIME_LIMIT, VIOLATED, Options, PropertyResult, Result,
@@ -110,7 +109,8 @@ class _Sampler:
         self.edges = [p for p in props if p.kind == TRANSITION]
         self.goal_props = [p for p in props if p.kind == SOMETIMES]
         self.initial = list(model.initial_states())
-        self.key = model.fingerprint  # what counts distinct states; ``portable_keys`` in workers
+        # What counts distinct states; in a worker, the parallel engine's portable key.
+        self.key = model.fingerprint
         self.open: set[str] = {p.name for p in props}  # not broken by an earlier run
         self.reached: set[str] = set()                 # goals with a witness already
 
@@ -247,27 +247,10 @@ def _parallel(sampler: _Sampler, options: Options, walks: int,
     return [_rebuilt(sampler, m) for m in reports], stopped
 
 
-def portable_keys(model: Model) -> Callable[[Any], int]:
-    """A state's fingerprint that is the same in every worker: the model's own for plain
-    states (workers are forked, so they share the string-hash seed), else the portable one
-    (``paxchain.checker.portable``), computed once per state a worker meets."""
-    if plain_states(model):
-        return model.fingerprint
-    cache: dict[int, int] = {}
-
-    def key(state: Any) -> int:
-        fp = model.fingerprint(state)
-        k = cache.get(fp)
-        if k is None:
-            k = cache[fp] = state_fingerprint(model, state)
-        return k
-    return key
-
-
 def _worker(sampler: _Sampler, options: Options, walks: int, workers: int, w: int,
             best: Any, queue: Any) -> None:
     stopped = None
-    sampler.key = portable_keys(sampler.model)
+    sampler.key = codec_for(sampler.model, symmetry=False).key
     try:
         stop = _Stop(options)
         for number in range(w + 1, walks + 1, workers):
