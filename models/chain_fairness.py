@@ -47,9 +47,9 @@ from paxchain.impl.chain_node import BlockMsg, GetBlock
 from paxchain.models.actor_fairness import _delivery_key, _restart_key
 from paxchain.models.fairness import WEAK, Assumption, Fairness
 from paxchain.models.model import Label
-from paxchain.models.partition import Cut, parse_cut
+from paxchain.models.partition import Cut
 
-__all__ = ["chain_fairness", "Cut", "parse_cut", "msg_text", "FAIR_DELIVERY", "FAIR_MINING",
+__all__ = ["chain_fairness", "msg_text", "FAIR_DELIVERY", "FAIR_MINING",
            "FAIR_RESTARTS", "MINE_KEY"]
 
 FAIR_DELIVERY, FAIR_MINING, FAIR_RESTARTS = "fair_delivery", "fair_mining", "fair_restarts"

@@ -25,9 +25,9 @@ from paxchain.checker.explicit import selected
 from paxchain.checker.liveness import check_liveness
 from paxchain.checker.result import HOLDS, VIOLATED, Options
 from paxchain.checker.trace import replay
-from paxchain.models.chain_fairness import (FAIR_DELIVERY, FAIR_MINING, FAIR_RESTARTS, MINE_KEY,
-                                            Cut, parse_cut)
+from paxchain.models.chain_fairness import FAIR_DELIVERY, FAIR_MINING, FAIR_RESTARTS, MINE_KEY
 from paxchain.models.chain_system import ChainSystem
+from paxchain.models.partition import Cut, parse_cut
 from paxchain.specs.chain_liveness import LIVENESS
 
 BOUND = dict(nodes=2, budget=2, crashes=0, tie="lowest-hash", k=2)
