@@ -29,7 +29,7 @@ from paxchain.impl.simulator import Clock, Crash, Latency, Partition, Pause
 from paxchain.models.errors import UserError, finite_number
 
 __all__ = ["FINITE", "POSITIVE", "Param", "DialectCommand", "driver_command", "param_option",
-           "model_options",
+           "model_options", "model_trace_options",
            "resolve_params", "variant_option", "crash_point_options", "real_latency_option",
            "parse_latency", "parse_real_latency", "parse_pause", "parse_crash",
            "parse_partition", "real_pause_option", "real_partition_option", "real_drift_option",
@@ -249,6 +249,20 @@ def crash_point_options(f: Any) -> Any:
                          "later (simulated time).")]):
         f = opt(f)
     return f
+
+
+def model_trace_options(model: str) -> Any:
+    """``--minimize`` and ``--out DIR``: a violation the simulator found, re-executed as a run
+    of ``model`` (how the help names it) and shortened or written there, as ``check`` does."""
+    def apply(f: Any) -> Any:
+        f = click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
+                         help=f"A violation: write it, re-executed as a trace of {model}, in "
+                              "every format (trace.json, .txt, .dot, .svg, ...) into DIR, as "
+                              "check --out does.")(f)
+        return click.option("--minimize", is_flag=True,
+                            help=f"A violation: re-executed as a run of {model} and shortened "
+                                 "there, as check --minimize does; prints the trace.")(f)
+    return apply
 
 
 def seed_option(what: str, replays: bool = True) -> Any:

@@ -36,8 +36,9 @@ from paxchain.checker.cli import echo
 from paxchain.checker.cli import verdict as record_verdict
 from paxchain.checker.commands.check import parse_pairs
 from paxchain.checker.driver_cli import (POSITIVE, crash_point_options, driver_command,
-                                         loss_option, model_options, parse_clocks, parse_crash,
-                                         parse_latency, parse_partition, parse_pause, plural,
+                                         loss_option, model_options, model_trace_options,
+                                         parse_clocks, parse_crash, parse_latency,
+                                         parse_partition, parse_pause, plural,
                                          seed_option, sim_fault_options)
 from paxchain.checker.outdir import staged_dir
 from paxchain.checker.paxos_runs import latency_text, schedule_lines
@@ -158,12 +159,7 @@ def _untallied(model: ActorSystem, value: Any) -> Any:
 @click.option("--until", type=POSITIVE, default=5000.0, show_default=True, metavar="T",
               help="The run ends at this global time, or earlier when no event is left.")
 @crash_point_options
-@click.option("--minimize", is_flag=True,
-              help="A violation: shortened in the model, as check --minimize does; prints "
-                   "the trace.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="A violation: write the model's trace in every format (trace.json, .txt, "
-                   ".dot, .svg, ...) into DIR, as check --out does.")
+@model_trace_options("the model")
 def subcommand(params, variant, seed, loss, dup, latency, crashes, pauses, partitions, offsets,
                drifts, until, crash_points, crash_points_max, crash_points_down, minimize,
                out) -> None:

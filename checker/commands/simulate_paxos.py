@@ -27,8 +27,8 @@ import click
 from paxchain.checker.cli import echo
 from paxchain.checker.cli import verdict as record_verdict
 from paxchain.checker.driver_cli import (FINITE, POSITIVE, Param, crash_point_options,
-                                         driver_command, loss_option, param_option,
-                                         parse_clocks, parse_crash, parse_latency,
+                                         driver_command, loss_option, model_trace_options,
+                                         param_option, parse_clocks, parse_crash, parse_latency,
                                          parse_partition, parse_pause, resolve_params,
                                          seed_option, sim_fault_options, variant_option)
 from paxchain.checker.files import read_json, write_atomic
@@ -68,12 +68,7 @@ PARAMS = (Param("acceptors", click.IntRange(min=1), 3, "acceptors a1..aN"),
 @click.option("--save", type=click.Path(dir_okay=False), help="Write the simulation trace.")
 @click.option("--replay", "replay_file", type=click.Path(dir_okay=False),
               help="Re-run and re-check a saved simulation trace (other options ignored).")
-@click.option("--minimize", is_flag=True,
-              help="A violation: re-executed as a run of the model paxos-system and "
-                   "shortened there, as check --minimize does; prints the trace.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
-              help="A violation: write it, re-executed as a trace of paxos-system, in every "
-                   "format (trace.json, .txt, .dot, .svg, ...) into DIR, as check --out does.")
+@model_trace_options("the model paxos-system")
 def subcommand(params, seed, loss, dup, latency, crashes, pauses, partitions, offsets, drifts,
                retry_timeout, backoff, max_rounds, until, variants, crash_points,
                crash_points_max, crash_points_down, to_quiescence, save, replay_file,
