@@ -28,7 +28,7 @@ from __future__ import annotations
 import collections
 import itertools
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -113,33 +113,24 @@ class Messages:
     nv: int
     max_ballot: int
 
-    @property
-    def nb(self) -> int:
-        return self.max_ballot + 1
+    def __post_init__(self) -> None:
+        # The layout's widths and offsets, computed once: the search reads them per step.
+        n, nv, nb = self.n, self.nv, self.max_ballot + 1
+        derived = {"nb": nb, "vote_width": nb * nv, "report_width": 1 + nb * nv,
+                   "base_2a": nb, "base_2b": nb + nb * nv}
+        derived["base_1b"] = derived["base_2b"] + n * nb * nv
+        derived["size"] = derived["base_1b"] + n * nb * derived["report_width"]
+        for key, value in derived.items():
+            object.__setattr__(self, key, value)
 
-    @property
-    def vote_width(self) -> int:
-        return self.nb * self.nv
-
-    @property
-    def report_width(self) -> int:
-        return 1 + self.nb * self.nv
-
-    @property
-    def base_2a(self) -> int:
-        return self.nb
-
-    @property
-    def base_2b(self) -> int:
-        return self.base_2a + self.nb * self.nv
-
-    @property
-    def base_1b(self) -> int:
-        return self.base_2b + self.n * self.vote_width
-
-    @property
-    def size(self) -> int:
-        return self.base_1b + self.n * self.nb * self.report_width
+    # Set by __post_init__ (declared for type checkers; not dataclass fields).
+    nb: int = field(init=False, repr=False, compare=False)
+    vote_width: int = field(init=False, repr=False, compare=False)
+    report_width: int = field(init=False, repr=False, compare=False)
+    base_2a: int = field(init=False, repr=False, compare=False)
+    base_2b: int = field(init=False, repr=False, compare=False)
+    base_1b: int = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)
 
     def bit_1a(self, b: int) -> int:
         return b
@@ -285,6 +276,16 @@ class LamportPaxos(Model):
         self.mask_2b = ((1 << m.base_1b) - 1) & ~((1 << m.base_2b) - 1)
         self.mask_2a = ((1 << m.base_2b) - 1) & ~((1 << m.base_2a) - 1)
         self.mask_2a_2b = self.mask_2a | self.mask_2b
+        # The hot path's look-ups (``_steps``, ``_proposable``): the ballots of a 1a mask; per
+        # ballot the shift of its 2a block; per acceptor and ballot the shift of its 1b block;
+        # per acceptor, ballot and value the bit of its 2b.
+        self.ballot_bits = tuple(tuple(_bits(x)) for x in range(1 << nb))
+        self.shift_2a = tuple(m.bit_2a(b, 0) for b in range(nb))
+        self.shift_1b = tuple(tuple(m.base_1b + (a * nb + b) * m.report_width for b in range(nb))
+                              for a in range(n))
+        self.flag_2b = tuple(tuple(tuple(1 << m.bit_2b(a, b, v) for v in range(nv))
+                                   for b in range(nb)) for a in range(n))
+        self.report_mask = (1 << m.report_width) - 1
         # Memo tables for the properties (specs.lamport_paxos), keyed by the part of the state
         # each one reads: results depend on this instance's parameters, so they live here.
         self.memo: dict[str, dict] = collections.defaultdict(dict)
@@ -313,91 +314,105 @@ class LamportPaxos(Model):
         None (the search's hot path builds no labels), else ``(label, state)`` pairs.
         ``tally``, when given, counts the successors of each action (coverage)."""
         max_bal, max_vbal, max_val, msgs = state
-        m, nv, rules = self.msgs, self.nv, self.rules
+        m, nv, n, rules = self.msgs, self.nv, self.n, self.rules
         promise_offset, repeat_2a, may_vote = rules.promise_offset, rules.repeat_2a, rules.may_vote
+        value_mask, value_bits = self.value_mask, self.value_bits
+        labelled = mode is not None
         out = []
+        append = out.append
         mark = 0
         # Phase1a(bal)
         for b in self.ballots:
             t = (max_bal, max_vbal, max_val, msgs | (1 << b))
-            out.append(t if mode is None else self._emit(
-                mode, t, "Phase1a", (("bal", b),), LEADERS, (), (("1a", b),)))
-        sent_1a = msgs & self.mask_1a
+            append(self._emit(mode, t, "Phase1a", (("bal", b),), LEADERS, (), (("1a", b),))
+                   if labelled else t)
         if tally is not None:
             tally["Phase1a"] += len(out) - mark
             mark = len(out)
         # Phase1b(a, bal)
-        for a in range(self.n):
+        sent_1a = self.ballot_bits[msgs & self.mask_1a]
+        shift_1b = self.shift_1b
+        for a in range(n):
             mb = max_bal[a]
-            for b in _bits(sent_1a):
+            mvb = max_vbal[a]
+            report = 0 if mvb < 0 else 1 + mvb * nv + max_val[a]
+            for b in sent_1a:
                 if b > mb:
-                    nb_ = max_bal[:a] + (b + promise_offset,) + max_bal[a + 1:]
-                    bit = m.bit_1b(a, b, max_vbal[a], max_val[a])
-                    t = (nb_, max_vbal, max_val, msgs | (1 << bit))
-                    out.append(t if mode is None else self._emit(
+                    bit = shift_1b[a][b] + report
+                    t = (max_bal[:a] + (b + promise_offset,) + max_bal[a + 1:], max_vbal, max_val,
+                         msgs | (1 << bit))
+                    append(self._emit(
                         mode, t, "Phase1b", (("a", a), ("bal", b)), a, (("1a", b),),
-                        (m.decode(bit),)))
+                        (m.decode(bit),)) if labelled else t)
         if tally is not None:
             tally["Phase1b"] += len(out) - mark
             mark = len(out)
         # Phase2a(bal, val)
+        shift_2a = self.shift_2a
         for b in self.ballots:
-            sent_2a = (msgs >> m.bit_2a(b, 0)) & self.value_mask
+            sent_2a = (msgs >> shift_2a[b]) & value_mask
             if sent_2a and not repeat_2a:
                 continue
-            allowed, witness = self._proposable(state, b)
-            for v in self.value_bits[allowed]:
-                bit = m.bit_2a(b, v)
+            allowed, witness = self._proposable(msgs, b)
+            for v in value_bits[allowed]:
                 if sent_2a >> v & 1:
                     continue  # duplicate_2a: a second, *different* 2a for this ballot
-                t = (max_bal, max_vbal, max_val, msgs | (1 << bit))
-                out.append(t if mode is None else self._emit(
+                t = (max_bal, max_vbal, max_val, msgs | (1 << (shift_2a[b] + v)))
+                append(self._emit(
                     mode, t, "Phase2a", (("bal", b), ("val", v)), LEADERS,
                     tuple(("1b", a, b, *self._report(msgs, a, b)) for a in witness.get(v, ())),
-                    (("2a", b, v),)))
+                    (("2a", b, v),)) if labelled else t)
         if tally is not None:
             tally["Phase2a"] += len(out) - mark
             mark = len(out)
         # Phase2b(a, bal, val)
         sent = msgs >> m.base_2a
+        flag_2b = self.flag_2b
         for b in self.ballots:
-            for v in self.value_bits[(sent >> (b * nv)) & self.value_mask]:
-                for a in range(self.n):
-                    if not may_vote(b, max_bal[a]):
-                        continue
+            sent_b = (sent >> (b * nv)) & value_mask
+            if not sent_b:
+                continue
+            voters = [a for a in range(n) if may_vote(b, max_bal[a])]
+            for v in value_bits[sent_b]:
+                for a in voters:
                     t = (max_bal[:a] + (b,) + max_bal[a + 1:],
                          max_vbal[:a] + (b,) + max_vbal[a + 1:],
                          max_val[:a] + (v,) + max_val[a + 1:],
-                         msgs | (1 << m.bit_2b(a, b, v)))
-                    out.append(t if mode is None else self._emit(
+                         msgs | flag_2b[a][b][v])
+                    append(self._emit(
                         mode, t, "Phase2b", (("a", a), ("bal", b), ("val", v)), a,
-                        (("2a", b, v),), (("2b", a, b, v),)))
+                        (("2a", b, v),), (("2b", a, b, v),)) if labelled else t)
         if tally is not None:
             tally["Phase2b"] += len(out) - mark
         return out
 
-    def _proposable(self, state, b: int) -> tuple[int, dict[int, tuple[int, ...]]]:
+    def _proposable(self, msgs: int, b: int) -> tuple[int, dict[int, tuple[int, ...]]]:
         """Values Phase2a may propose at ballot ``b`` (a mask) and, per value, a quorum allowing it."""
-        msgs = state[3]
-        m = self.msgs
-        reports = [m.reports(msgs, a, b) for a in range(self.n)]
-        promised = sum(1 << a for a in range(self.n) if reports[a])
+        mask = self.report_mask
+        reports = [(msgs >> row[b]) & mask for row in self.shift_1b]
+        promised = 0
+        for a, r in enumerate(reports):
+            if r:
+                promised |= 1 << a
+        if not self.has_quorum[promised]:
+            return 0, {}
         allowed, witness = 0, {}
+        report_top, ignore_votes, value_mask = self.report_top, self.rules.ignore_votes, self.value_mask
         for q, qmask in zip(self.quorums, self.quorum_masks):
             if promised & qmask != qmask:
                 continue
-            if self.rules.ignore_votes:
-                vals = self.value_mask
+            if ignore_votes:
+                vals = value_mask
             else:
                 best, vals = -1, 0
                 for a in q:
-                    c, vs = self.report_top[reports[a]]
+                    c, vs = report_top[reports[a]]
                     if c > best:
                         best, vals = c, vs
                     elif c == best:
                         vals |= vs
                 if best < 0:
-                    vals = self.value_mask
+                    vals = value_mask
             for v in self.value_bits[vals & ~allowed]:
                 witness[v] = tuple(sorted(q))
             allowed |= vals
