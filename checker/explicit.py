@@ -246,8 +246,8 @@ class _Search:
 
     def _discover(self, state: Any, fp: Hashable) -> bool:
         """Check state properties at a new state; True when the search should stop."""
-        for p in self.state_props:
-            if self.results[p.name].verdict != VIOLATED and not p.holds_at(state):
+        for p in self.state_props:  # a violated property leaves state_props (_open)
+            if not p.holds_at(state):
                 self._violate(p.name, rebuild(self.model, self._path(fp), self.key, p))
                 self.state_props = self._open(self.state_props)
                 if not self.opt.keep_going:

@@ -87,6 +87,10 @@ class Property:
         if (self.kind == LEADS_TO) != (self.trigger is not None):
             raise ValueError(f"property {self.name!r}: a trigger(state) goes with kind leads_to, "
                              "and only with it")
+        if self.kind != QUIESCENT:
+            # The engines call holds_at once per property and new state: for every kind but
+            # quiescent it is the predicate itself, so they call that without a method between.
+            object.__setattr__(self, "holds_at", self.check)
 
     @property
     def summary(self) -> str:
