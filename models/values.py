@@ -54,7 +54,16 @@ class Record:
 
 
 def show(value: Any) -> str:
-    return "None" if value is None else str(value)
+    """A field's value in a record's text: sets sorted (``{a1, a3}``), so the same value prints
+    the same in every process (a frozenset's own order follows string hashing)."""
+    if value is None:
+        return "None"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(show(v) for v in value)) + "}"
+    if isinstance(value, tuple):
+        inner = ", ".join(show(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return str(value)
 
 
 def encode(value: Any) -> Any:
