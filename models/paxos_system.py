@@ -183,6 +183,7 @@ class PaxosSystem(CutSteps, Subsuming, ActorSystem):
         self.spec_memo: dict[str, dict] = {}
         self._abs_memo: dict[tuple, tuple] = {}
         self._acc_memo: dict[int, tuple[int, int, int]] = {}
+        self._proj_memo: dict[int, tuple] = {}  # entry id -> the entry as ``projection`` reads it
 
     def reductions(self):
         """The actor system's, and ``compaction`` of the history (spent reports dropped):
@@ -415,7 +416,14 @@ class PaxosSystem(CutSteps, Subsuming, ActorSystem):
         """What the properties read, as the reductions preserve it: node entries, outputs, and
         the history without spent reports (it is what ``compaction`` keeps)."""
         h = self.history(state)
-        return (tuple(self._counts_off(self.entries.values[x]) for x in self.entry_ids(state)),
+        memo = self._proj_memo
+        entries = []
+        for x in self.entry_ids(state):
+            y = memo.get(x)
+            if y is None:
+                y = memo[x] = self._counts_off(self.entries.values[x])
+            entries.append(y)
+        return (tuple(entries),
                 self.abstract.msgs.drop_spent_reports(h) if self.with_history else h,
                 self.outputs(state))
 
