@@ -145,8 +145,13 @@ def promise_monotonic(m, s, t) -> bool:
     crash that forgets a promise is a decrease. Memoised per acceptor on (entry before, entry
     after), the only part it reads.
     """
-    memo = m.spec_memo.setdefault("promise_monotonic", {})
-    for a, b in zip(m.acceptor_entry_ids(s), m.acceptor_entry_ids(t)):
+    before, after = m.acceptor_entry_ids(s), m.acceptor_entry_ids(t)
+    if before == after:
+        return True
+    memo = m.spec_memo.get("promise_monotonic")
+    if memo is None:
+        memo = m.spec_memo["promise_monotonic"] = {}
+    for a, b in zip(before, after):
         if a != b:
             ok = memo.get((a, b))
             if ok is None:
