@@ -159,7 +159,11 @@ NOW = CLOCK.reading()
 NETWORKS = {name: cls.doc for name, cls in _NETWORKS.items()}  # name -> what it is
 _DROPS, _DUPS, _CRASHES = 0, 1, 2
 _STATES, _LABELLED, _BY_ACTION = 0, 1, 2  # what ``_expand`` returns for each successor
+# Representatives kept for the states met last (a state is met again from its other parents,
+# mostly soon: 2**15 of them answer two thirds of the calls at paxos-system's 2 x 1 bound).
+_REP_CACHE = 1 << 15
 DELIVER, TIMER = "Deliver", "Timer"  # the other actions are faults (``paxchain.models.faults``)
+_MISSING = object()  # no memoised reaction yet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -422,7 +426,9 @@ class ActorSystem(Model):
         self._tally_fields: dict[type, tuple[str, ...]] = {}
         self._tallied = False  # some handler result had a non-zero tally: check the premise
         self._sym_checked = False
-        self._dst: list[int] = []
+        self._dst: list[int] = []  # envelope id -> its receiver's index (``_receivers``)
+        self._base: tuple | None = None  # the buried state being expanded (``_expanding``)
+        self._tos: list[list[int]] = []  # its envelopes, per receiver
         self.read_history = read_history or (lambda v: from_plain(v, self.types))
         for group in symmetric:
             unknown = [x for x in group if x not in self.index]
@@ -438,7 +444,8 @@ class ActorSystem(Model):
         self._hist_memo: dict[tuple[int, tuple[int, ...]], int] = {}
         self._out_memo: dict[tuple[int, tuple], int] = {}
         self._perms: list[tuple[dict[str, str], tuple[int, ...]]] | None = None
-        self._rename_memo: list[dict[tuple[str, int], int]] = []
+        self._rep_cache: dict[tuple, tuple] = {}  # state -> its representative, recent ones
+        self._entry_maps: list[dict[int, int]] = []
 
     def _link(self, e: int) -> tuple[int, int]:
         """Envelope ``e``'s link: its sender's and receiver's indices."""
@@ -756,7 +763,7 @@ class ActorSystem(Model):
             extras = extras[:k] + (True,) + extras[k + 1:]
         t = (s[:i] + (down,) + s[i + 1:self.n]
              + (s[b + _DROPS], s[b + _DUPS], s[b + _CRASHES] - 1, h, o) + extras + net)
-        return self._bury(t) if self.dead is not None else t
+        return self._bury_step(s, t, i, sends) if self.dead is not None else t
 
     def _crash_entry(self, i: int, entry: int) -> int:
         """Node ``i``'s entry after it crashes in ``entry``: down, durable value kept."""
@@ -946,24 +953,31 @@ class ActorSystem(Model):
         net = s[base:]
         drops, dups, crashes = s[b:h]
         out: list = []
-        env_values, entry_values = self.envs.values, self.entries.values
+        entry_values = self.entries.values
         network = self.net
         timed = self._timed
+        if self.dead is not None:
+            self._expanding(s)
         if self.environment is not None:
             self._environment_steps(s, mode, out)
+        receivers, react = self._receivers(), self._react
         for e, rest in network.deliveries(net):
-            dst = env_values[e][1]
-            j = self.index[dst]
+            j = receivers[e]
             at, entry, events = s, s[j], ()
             if not entry_values[entry][0]:
                 if not self.wake_on_step:
                     continue
                 at = self._woken(s, j, rest)  # the restart and the delivery, one step
                 rest, entry, events = at[base:], at[j], ("restart",)
-            now = self.now(at, j) if timed else None
-            r = self._deliver(j, entry, e, now)
+            if timed:
+                r = self._deliver(j, entry, e, self.now(at, j))
+            else:  # ``_deliver``'s memo, looked up here: most deliveries are met before
+                r = react.get((j, entry, e), _MISSING)
+                if r is _MISSING:
+                    r = self._deliver(j, entry, e)
             if r is None:
                 continue
+            dst = self.ids[j]
             t = self._step(at, j, r, rest)
             if t != s:
                 out.append(t if not mode else (DELIVER, t) if mode == _BY_ACTION
@@ -1013,7 +1027,7 @@ class ActorSystem(Model):
                         t = (s[:i] + (self._crash_entry(i, s[i]),) + s[i + 1:b]
                              + (drops, dups, crashes - 1) + s[h:])
                         if self.dead is not None:
-                            t = self._bury(t)
+                            t = self._bury_step(s, t, i, ())
                     out.append(t if not mode else (CRASH, t) if mode == _BY_ACTION
                                else (self._node_label(
                                    CRASH, i, ("crash", "restart") if self.restart_at_once
@@ -1039,7 +1053,10 @@ class ActorSystem(Model):
         """``s`` after node ``i``'s step with reaction ``r`` (``net``: the network it saw, a
         delivered copy already out); its sends are stamped with the state's count."""
         entry, sends, outs = r[0], r[1], r[2]
-        h, o = self._fold(s, sends, outs)
+        if sends or outs:
+            h, o = self._fold(s, sends, outs)
+        else:
+            h, o = s[self.history_at], s[self.outputs_at]
         if sends:
             if self._stamps:
                 sends = self._stamp(sends, s[self.mined_at])
@@ -1049,7 +1066,7 @@ class ActorSystem(Model):
                  + s[self.extras_at:self.network_at] + net)
         else:
             t = s[:i] + (entry,) + s[i + 1:self.history_at] + (h, o) + net
-        return self._bury(t) if self.dead is not None else t
+        return self._bury_step(s, t, i, sends) if self.dead is not None else t
 
     def _woken(self, s: tuple, i: int, net: tuple) -> tuple:
         """``s`` (with ``net`` in flight) after down node ``i`` restarts now (``wake_on_step``:
@@ -1089,12 +1106,59 @@ class ActorSystem(Model):
                     out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
                                else (self._crash_label(self._env_label(i, r, events), cp), t))
 
-    def _bury(self, t: tuple) -> tuple:
-        """``t`` without the envelopes that ``dead`` says can never again take effect."""
-        base = self.network_at
+    def _receivers(self) -> list[int]:
+        """Each envelope id's receiver (node index), for every envelope interned so far."""
         dst, values = self._dst, self.envs.values
         while len(dst) < len(values):
             dst.append(self.index[values[len(dst)][1]])
+        return dst
+
+    def _expanding(self, s: tuple) -> None:
+        """Note that ``s``'s successors are being made: when ``s`` is buried (``_bury``
+        leaves it as it is), ``_bury_step`` need only look at the envelopes of one node."""
+        self._base = None
+        if self._pending or self._bury(s) is not s:
+            return
+        dst, tos = self._receivers(), [[] for _ in range(self.n)]
+        for e in s[self.network_at:]:
+            tos[dst[e]].append(e)
+        self._base, self._tos = s, tos
+
+    def _bury_step(self, s: tuple, t: tuple, i: int, sent: tuple) -> tuple:
+        """``_bury(t)``, for ``t`` made from ``s`` by a step of node ``i`` that sent ``sent``.
+
+        When ``s`` is the buried state under expansion, an envelope of ``t`` can be dead only
+        if it goes to ``i`` (whose entry changed) or was just sent: the others are ``s``'s,
+        alive with the same receiver entries. Their flags are looked up; one never computed
+        sends ``t`` to ``_bury``, which computes and obliges in the network's order."""
+        if s is not self._base or self._pending:
+            return self._bury(t)
+        get = self._dead_memo.get
+        dead = []
+        x = t[i] << 24
+        for e in self._tos[i]:
+            f = get(x | e)
+            if f:
+                dead.append(e)
+            elif f is None:
+                return self._bury(t)
+        if sent:
+            dst = self._receivers()
+            for e in sent:
+                f = get(t[dst[e]] << 24 | e)
+                if f:
+                    dead.append(e)
+                elif f is None:
+                    return self._bury(t)
+        if not dead:
+            return t
+        base = self.network_at
+        return t[:base] + tuple(itertools.filterfalse(set(dead).__contains__, t[base:]))
+
+    def _bury(self, t: tuple) -> tuple:
+        """``t`` without the envelopes that ``dead`` says can never again take effect."""
+        base = self.network_at
+        dst, values = self._receivers(), self.envs.values
         if self._pending and not self._draining:
             self._drain()  # obligations an exception left unchecked (``_oblige``)
         net = t[base:]
@@ -1204,21 +1268,29 @@ class ActorSystem(Model):
                     continue
                 perms.append((mapping, tuple(self.index[mapping.get(x, x)] for x in self.ids)))
             self._perms = perms
-            self._rename_memo = [{} for _ in perms]
+            # per permutation, id -> the id of its renamed value, one map per table
+            self._entry_maps = [{} for _ in perms]
+            self._hist_maps: list[dict[int, int]] = [{} for _ in perms]
+            self._out_maps: list[dict[int, int]] = [{} for _ in perms]
             self._env_maps: list[dict[int, int]] = [{} for _ in perms]
+            # per permutation, the node index whose entry lands at each position
+            self._from = [tuple(sorted(range(self.n), key=where.__getitem__))
+                          for _, where in perms]
             self._perm_of = {tuple(sorted(m.items())): p for p, (m, _) in enumerate(perms)}
             self._group_pos = tuple(tuple(self.index[x] for x in g) for g in self.groups)
+            # the groups' entries of a state, as a tuple (every group has two members or more)
+            self._group_entries = operator.itemgetter(*(i for pos in self._group_pos
+                                                        for i in pos))
             self._invariant: dict[int, bool] = {}
             self._cand_memo: dict[tuple, list] = {}
         return self._perms
 
-    def _renamed(self, p: int, mapping: Mapping[str, str], table: _Interned, kind: str,
-                 x: int) -> int:
-        memo = self._rename_memo[p]
-        key = (kind, x)
-        y = memo.get(key)
+    def _rename_id(self, p: int, table: _Interned, memo: dict[int, int], x: int) -> int:
+        """The id in ``table`` of value ``x`` renamed by permutation ``p`` (interned now if new),
+        remembered in ``memo``."""
+        y = memo.get(x)
         if y is None:
-            y = memo[key] = table(self.rename(table.values[x], mapping))
+            y = memo[x] = table(self.rename(table.values[x], self._perms[p][0]))
         return y
 
     def _candidates(self, s: tuple) -> list[int | None]:
@@ -1230,7 +1302,7 @@ class ActorSystem(Model):
         of their images depends only on the orbit, so the result is still canonical.
         Otherwise every permutation is tried.
         """
-        key = tuple(s[i] for pos in self._group_pos for i in pos)
+        key = self._group_entries(s)
         out = self._cand_memo.get(key)
         if out is None:
             out = self._cand_memo[key] = self._find_candidates(s)
@@ -1266,16 +1338,12 @@ class ActorSystem(Model):
             out.append(self._perm_of[tuple(sorted(mapping.items()))] if key else None)
         return out
 
-    def _env_image(self, p: int, mapping: Mapping[str, str], e: int) -> int:
-        y = self._env_maps[p][e] = self.envs(self.rename(self.envs.values[e], mapping))
-        return y
-
     def _is_invariant(self, entry: int) -> bool:
         ok = self._invariant.get(entry)
         if ok is None:
             ok = self._invariant[entry] = all(
-                self._renamed(p, m, self.entries, "e", entry) == entry
-                for p, (m, _) in enumerate(self._perms))
+                self._rename_id(p, self.entries, self._entry_maps[p], entry) == entry
+                for p in range(len(self._perms)))
         return ok
 
     def _canon_effects(self, effects: Sequence) -> tuple:
@@ -1341,37 +1409,45 @@ class ActorSystem(Model):
         every handler call, past and future: symmetry is sound for the code under check only
         if its handlers treat the group's members alike, and this is verified, not assumed.
         """
+        cache = self._rep_cache
+        best = cache.get(s)
+        if best is not None:
+            return best
         if not self._sym_checked and not getattr(self, "_sym_refused", False):
             self._check_memoised()
-        perms = self._permutations()
-        n = self.n
-        hi, oi, base = self.history_at, self.outputs_at, self.network_at
-        best = None
+        self._permutations()
         for p in self._candidates(s):
-            if p is None:
-                img = s
-            else:
-                mapping, where = perms[p]
-                ent = [0] * n
-                memo = self._rename_memo[p]
-                for i in range(n):
-                    y = memo.get(("e", s[i]))
-                    ent[where[i]] = (y if y is not None
-                                     else self._renamed(p, mapping, self.entries, "e", s[i]))
-                h = (s[hi] if self.record is None
-                     else self._renamed(p, mapping, self.hist, "h", s[hi]))
-                o = self._renamed(p, mapping, self.outs, "o", s[oi])
-                emap = self._env_maps[p]
-                net = [emap.get(e, -1) for e in s[base:]]
-                if -1 in net:
-                    net = [emap[e] if e in emap else self._env_image(p, mapping, e)
-                           for e in s[base:]]
-                net = self.net.canonical(net)
-                img = (tuple(ent) + s[self.budgets_at:hi] + (h, o)
-                       + s[self.extras_at:self.network_at] + net)
+            img = s if p is None else self._image(p, s)
             if best is None or img < best:
                 best = img
+        if len(cache) >= _REP_CACHE:
+            cache.clear()
+        cache[s] = best
         return best
+
+    def _image(self, p: int, s: tuple) -> tuple:
+        """``s`` renamed by permutation ``p``: entries moved to their renamed nodes, the network
+        in canonical order. Values renamed for the first time are interned in the order node
+        entries, history, outputs, envelopes (the network's order), which fixes their ids."""
+        n, hi, oi, base = self.n, self.history_at, self.outputs_at, self.network_at
+        emap = self._entry_maps[p]
+        ents = list(map(emap.get, s[:n]))
+        if None in ents:
+            ents = [self._rename_id(p, self.entries, emap, x) for x in s[:n]]
+        h = s[hi]
+        if self.record is not None:
+            h = self._hist_maps[p].get(h)
+            if h is None:
+                h = self._rename_id(p, self.hist, self._hist_maps[p], s[hi])
+        o = self._out_maps[p].get(s[oi])
+        if o is None:
+            o = self._rename_id(p, self.outs, self._out_maps[p], s[oi])
+        envs = self._env_maps[p]
+        net = list(map(envs.get, s[base:]))
+        if None in net:
+            net = [self._rename_id(p, self.envs, envs, e) for e in s[base:]]
+        return (tuple(map(ents.__getitem__, self._from[p])) + s[self.budgets_at:hi] + (h, o)
+                + s[self.extras_at:base] + self.net.canonical(net))
 
     # -- naming the parts of a state ---------------------------------------------------------
     def variables(self) -> tuple[str, ...]:
