@@ -202,6 +202,19 @@ class _Plain:
         return value
 
 
+class _ReceiverOf:
+    """``ActorSystem._receivers`` of an actor system with ``intern=False``: an envelope is its
+    value ``(src, dst, msg[, stamp])``, whose receiver's index is read from it."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: Mapping[str, int]) -> None:
+        self.index = index
+
+    def __getitem__(self, envelope: tuple) -> int:
+        return self.index[envelope[1]]
+
+
 class _Interned:
     """Values to small ints and back (ids are assigned in first-seen order)."""
 
@@ -1106,8 +1119,11 @@ class ActorSystem(Model):
                     out.append(t if not mode else (CRASH_POINT, t) if mode == _BY_ACTION
                                else (self._crash_label(self._env_label(i, r, events), cp), t))
 
-    def _receivers(self) -> list[int]:
-        """Each envelope id's receiver (node index), for every envelope interned so far."""
+    def _receivers(self) -> Any:
+        """Each envelope id's receiver (node index), for every envelope interned so far; read
+        from the envelope itself with ``intern=False``."""
+        if not self._intern:
+            return _ReceiverOf(self.index)
         dst, values = self._dst, self.envs.values
         while len(dst) < len(values):
             dst.append(self.index[values[len(dst)][1]])
