@@ -19,16 +19,19 @@ partitions them by fingerprint, so it needs, for every model:
   tuples, frozensets, records, frozen dataclasses) whose meaning does not depend on the process.
   They travel as they are, and the key is the model's own ``fingerprint``. Workers are forked
   from one parent, so they share its string-hash seed and ``hash`` agrees between them.
-- ``VarsCodec``: everything else, built only from the model interface — the canonical encoding of
-  ``to_vars(state)`` (``encode_state``), its BLAKE2b-64 digest as the key, and ``from_vars`` to
-  decode. Exact for any model whose ``to_vars``/``from_vars`` round-trip, but it pays for
-  ``to_vars`` at every generated state: ``paxos-system`` spends about 250 µs there.
+- ``VarsCodec``: everything else: the model's canonical bytes (``encode_state``), their
+  BLAKE2b-64 digest as the key, and ``decode_state`` to decode. Built only from the model
+  interface, the bytes are the canonical encoding of ``to_vars(state)`` and decode with
+  ``from_vars``: exact for any model whose ``to_vars``/``from_vars`` round-trip, but it pays
+  for ``to_vars`` at every generated state (``paxos-system``: about 250 µs).
 
 A model decides for itself with an optional attribute ``portable_states`` (``True``: its states
 are plain values; ``False``: they are not). Without it, states are taken as plain when the
 initial states are plain values and the model is not an ``ActorSystem`` (whose integers are ids).
 A model may also supply ``encode_state(state) -> bytes`` and ``decode_state(bytes) -> state``
-methods, which ``VarsCodec`` then uses instead of ``to_vars``.
+methods, which ``VarsCodec`` then uses instead of ``to_vars``: every ``ActorSystem`` does
+(``ActorSystem.portable``: each interned value's ``marshal`` bytes, computed once per id, in
+an order that does not depend on the ids; about 8 µs a state for ``paxos-system``).
 
 Symmetry: a portable key of a reduced state needs a representative that is the same member of
 the orbit in every process. A plain model's ``representative`` is a function of the value, so it

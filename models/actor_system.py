@@ -119,9 +119,11 @@ crashes), ``state[N+3]`` history id, ``state[N+4]`` outputs id, then the environ
 (none without an environment), then the in-flight envelope ids, in the network's canonical
 order (a multiset: a duplicated envelope appears twice). With ``intern=False`` the same layout
 holds the values themselves, so a state means the same in every process (the parallel engines
-then exchange states as they are). Read states through the accessors (``node``, ``nodes``,
-``node_states``, ``durables``, ``is_up``, ``network``, ``stamps``, ``remaining``, ``history``,
-``outputs``, ``mined``, ``lost``, ``now``), never by position.
+then exchange states as they are); interned states travel as ``portable`` ones
+(``encode_state`` / ``decode_state``: each value's bytes, in an order that no id decides).
+Read states through the accessors (``node``, ``nodes``, ``node_states``, ``durables``,
+``is_up``, ``network``, ``stamps``, ``remaining``, ``history``, ``outputs``, ``mined``,
+``lost``, ``now``), never by position.
 
 Symmetry (opt-in, ``symmetric=[("a1", "a2", "a3")]``): ``representative`` is the least image of
 the state under every permutation of each group's ids, renaming the ids consistently inside
@@ -135,6 +137,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import marshal
 import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
@@ -150,8 +153,8 @@ from paxchain.impl.actor import Output, Persist, Send
 from paxchain.impl.effects import Folded, apply_effects, crash_cuts
 from paxchain.impl.effects import units as _units
 
-__all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "rename_ids",
-           "zero_fields"]
+__all__ = ["ActorSystem", "Node", "NETWORKS", "to_plain", "from_plain", "to_portable",
+           "from_portable", "rename_ids", "zero_fields"]
 
 CLOCK = FixedClock()  # the default clock policy: every handler call reads 0
 _DURABLE, _STATE = operator.itemgetter(1), operator.itemgetter(2)  # of a node entry
@@ -164,6 +167,7 @@ _STATES, _LABELLED, _BY_ACTION = 0, 1, 2  # what ``_expand`` returns for each su
 _REP_CACHE = 1 << 15
 DELIVER, TIMER = "Deliver", "Timer"  # the other actions are faults (``paxchain.models.faults``)
 _MISSING = object()  # no memoised reaction yet
+_ENTRIES, _HIST, _OUTS, _ENVS = range(4)  # the interned tables, as ``portable`` numbers them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,6 +267,60 @@ def from_plain(value: Any, types: Mapping[str, type]) -> Any:
     if value is None or isinstance(value, (bool, int, str)):
         return value
     raise ValueError(f"{value!r} is not a value of this model")
+
+
+# -- portable values (for states that travel between processes) ----------------------------
+
+_PORTABLE_ATOMS = (type(None), bool, int, float, str, bytes)
+
+
+def _dumps(value: Any) -> bytes:
+    """``marshal`` bytes of a ``to_portable`` value. Version 2 writes no back-references and
+    no interned-string flags, so the bytes depend on the value alone, not on which objects
+    happen to be shared or interned in this process."""
+    return marshal.dumps(value, 2)
+
+
+def to_portable(value: Any) -> Any:
+    """``value`` (an actor state, message, durable value, output, ...) as nested tuples of
+    atoms that mean the same in every process: an atom (None, bool, int, float, str, bytes)
+    as it is, a tuple as ``("t", items)``, a frozenset as ``("s", items)`` in the order of
+    their ``marshal`` bytes (never of ``hash``, which is seeded per process), a dataclass as
+    ``("d", class name, its init fields' values)``, a ``Record`` as ``("r", kind, fields)``.
+    ``from_portable`` inverts it; anything else is a ``TypeError``."""
+    if isinstance(value, _PORTABLE_ATOMS):
+        return value
+    if isinstance(value, tuple):
+        return ("t", tuple(map(to_portable, value)))
+    if isinstance(value, frozenset):
+        return ("s", tuple(sorted(map(to_portable, value), key=_dumps)))
+    if isinstance(value, Record):
+        return ("r", value.kind, tuple((k, to_portable(v)) for k, v in value.fields))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return ("d", type(value).__name__, tuple(to_portable(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value) if f.init))
+    raise TypeError(f"cannot make a {type(value).__name__} portable")
+
+
+def from_portable(value: Any, types: Mapping[str, type]) -> Any:
+    """Inverse of ``to_portable``: dataclasses are rebuilt from ``types`` (class name ->
+    class); a malformed value or an unknown class is a ``ValueError``."""
+    if isinstance(value, _PORTABLE_ATOMS):
+        return value
+    if not isinstance(value, tuple) or len(value) < 2:
+        raise ValueError(f"{value!r} is not a portable value")
+    tag = value[0]
+    if tag == "t":
+        return tuple(from_portable(v, types) for v in value[1])
+    if tag == "s":
+        return frozenset(from_portable(v, types) for v in value[1])
+    if tag == "r":
+        return Record(value[1], tuple((k, from_portable(v, types)) for k, v in value[2]))
+    cls = types.get(value[1]) if tag == "d" else None
+    if cls is None:
+        raise ValueError(f"{value!r} is not a portable value of this model")
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    return cls(**dict(zip(names, (from_portable(v, types) for v in value[2]))))
 
 
 def rename_ids(value: Any, mapping: Mapping[str, str]) -> Any:
@@ -458,6 +516,10 @@ class ActorSystem(Model):
         self._out_memo: dict[tuple[int, tuple], int] = {}
         self._perms: list[tuple[dict[str, str], tuple[int, ...]]] | None = None
         self._rep_cache: dict[tuple, tuple] = {}  # state -> its representative, recent ones
+        # ``portable``: the tables in its order, and per table id -> bytes and bytes -> id
+        self._tables = (self.entries, self.hist, self.outs, self.envs)
+        self._encoded: tuple[dict, ...] = ({}, {}, {}, {})
+        self._decoded: tuple[dict, ...] = ({}, {}, {}, {})
         self._entry_maps: list[dict[int, int]] = []
 
     def _link(self, e: int) -> tuple[int, int]:
@@ -1464,6 +1526,68 @@ class ActorSystem(Model):
             net = [self._rename_id(p, self.envs, envs, e) for e in s[base:]]
         return (tuple(map(ents.__getitem__, self._from[p])) + s[self.budgets_at:hi] + (h, o)
                 + s[self.extras_at:base] + self.net.canonical(net))
+
+    # -- portable states ----------------------------------------------------------------------
+    def portable(self, state: tuple) -> tuple:
+        """``state`` as plain values that mean the same in every process (its ids do not):
+        ``(entries, budgets, history, outputs, extras, network)``, each interned value as the
+        ``marshal`` bytes of its ``to_portable`` form, an unordered network's envelopes sorted
+        by those bytes. Equal states give equal values in every process, whatever order it
+        interned its values in and whatever its string hash seed; ``from_portable_state``
+        inverts it."""
+        hi, oi, base = self.history_at, self.outputs_at, self.network_at
+        net = self._encode_ids(_ENVS, state[base:])
+        if not self.net.ordered:
+            net.sort()
+        return (tuple(self._encode_ids(_ENTRIES, state[:self.n])), state[self.budgets_at:hi],
+                self._encode_ids(_HIST, state[hi:oi])[0],
+                self._encode_ids(_OUTS, state[oi:self.extras_at])[0],
+                to_portable(state[self.extras_at:base]), tuple(net))
+
+    def from_portable_state(self, value: tuple) -> tuple:
+        """The state of this process whose ``portable`` form is ``value`` (interning what is
+        new here); ``ValueError`` when ``value`` is not one of this model's."""
+        try:
+            ents, budgets, h, o, extras, net = value
+            ids = [self._decode_id(_ENVS, b) for b in net]
+            return (tuple(self._decode_id(_ENTRIES, b) for b in ents) + tuple(budgets)
+                    + (self._decode_id(_HIST, h), self._decode_id(_OUTS, o))
+                    + from_portable(extras, self.types)
+                    + (tuple(ids) if self.net.ordered else self.net.canonical(ids)))
+        except (TypeError, EOFError) as exc:
+            raise ValueError(f"not a portable state of {self.name}: {exc}") from None
+
+    def encode_state(self, state: tuple) -> bytes:
+        """``portable(state)`` as bytes (``paxchain.checker.portable``'s codec hashes them
+        for the fingerprint that workers share, and ships them)."""
+        return _dumps(self.portable(state))
+
+    def decode_state(self, data: bytes) -> tuple:
+        """Inverse of ``encode_state``, in this process."""
+        try:
+            value = marshal.loads(data)
+        except (ValueError, EOFError, TypeError) as exc:
+            raise ValueError(f"not a portable state of {self.name}: {exc}") from None
+        return self.from_portable_state(value)
+
+    def _encode_ids(self, k: int, ids: tuple) -> list[bytes]:
+        """The portable bytes of ids ``ids`` of table ``k`` (computed once per id)."""
+        memo = self._encoded[k]
+        out = list(map(memo.get, ids))
+        if None in out:
+            values = self._tables[k].values
+            out = [memo[x] if x in memo else memo.setdefault(x, _dumps(to_portable(values[x])))
+                   for x in ids]
+        return out
+
+    def _decode_id(self, k: int, data: bytes) -> Any:
+        """The id in table ``k`` of the value whose portable bytes are ``data``."""
+        memo = self._decoded[k]
+        x = memo.get(data)
+        if x is None:
+            x = memo[data] = self._tables[k](from_portable(marshal.loads(data), self.types))
+            self._encoded[k].setdefault(x, data)
+        return x
 
     # -- naming the parts of a state ---------------------------------------------------------
     def variables(self) -> tuple[str, ...]:
