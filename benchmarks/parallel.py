@@ -27,6 +27,10 @@ shared since the fork count in each), each worker's CPU and wall seconds per pha
 The machine is shared, so a row is only as good as its load: the CPU seconds carry over to a
 quiet machine better than the wall seconds do.
 
+The properties' memo tables split between two heaps are measured apart too (``memo_split``,
+not with ``--quick``): checking every property on each worker's share of ballots 0..2's states
+in a model of its own, against on all of them in one.
+
 The visited set is measured apart (``--visited``): ``FingerprintSet`` filled with as many random
 64-bit fingerprints as a run's distinct states (and 10 M), its bytes per state against a Python
 set of the same ints (``tracemalloc``). Results go to ``benchmarks/results/parallel.json``.
@@ -148,6 +152,54 @@ def visited_bytes(n: int) -> dict:
     return row
 
 
+def memo_split() -> dict[str, Any]:
+    """The properties' memo tables split between two workers: the CPU seconds of checking every
+    state property on all states of ballots 0..2 in one model, against on each worker's share
+    (fingerprint modulo 2, as the shards own them) in a model of its own, with the memo tables'
+    sizes. The sum of the shares over the whole is what two heaps cost beyond one."""
+    import gc
+
+    from paxchain.checker.level_search import select
+    from paxchain.checker.result import Options
+    from paxchain.models import registry
+    from paxchain.models.properties import INVARIANT
+
+    def build() -> Any:
+        return registry.build("lamport-paxos", {k: str(v) for k, v in SMALL.items()}, None)
+
+    m = build()
+    seen = {m.fingerprint(s): s for s in m.initial_states()}
+    frontier = list(seen.values())
+    while frontier:
+        new = []
+        for s in frontier:
+            for t in m.next_states(s):
+                f = m.fingerprint(t)
+                if f not in seen:
+                    seen[f] = t
+                    new.append(t)
+        frontier = new
+    gc.collect()
+    gc.freeze()
+
+    def check(states: list[Any]) -> dict[str, Any]:
+        model = build()
+        props = [p for p in select(model, Options()) if p.kind == INVARIANT]
+        start = time.process_time()
+        for s in states:
+            for p in props:
+                p.holds_at(s)
+        return {"states": len(states), "cpu_seconds": round(time.process_time() - start, 3),
+                "memo_entries": {k: len(v) for k, v in model.memo.items()}}
+
+    whole = check(list(seen.values()))
+    shares = [check([s for f, s in seen.items() if f % 2 == k]) for k in (0, 1)]
+    gc.unfreeze()
+    return {"whole": whole, "shares": shares,
+            "shares_over_whole": round(sum(x["cpu_seconds"] for x in shares)
+                                       / whole["cpu_seconds"], 3)}
+
+
 def bound_name(p: dict[str, int]) -> str:
     return f"{p['acceptors']} acceptors, {p['values']} values, ballots 0..{p['max_ballot']}"
 
@@ -215,6 +267,8 @@ def main() -> None:
     result["done_when"] = done
     if a.visited:
         result["visited_set"] = [visited_bytes(n) for n in (185_369, 10_000_000)]
+    if not a.quick:
+        result["memo_split"] = memo_split()
     OUT.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(done, indent=1))
     print(f"wrote {OUT.relative_to(ROOT)}")
