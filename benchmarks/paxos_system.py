@@ -52,7 +52,7 @@ CASES = {
     "learner_mixes_ballots_agreement_2x2": ({**CI, "crashes": 0}, "learner_mixes_ballots",
                                             True, ("agreement",)),
     # agreement itself with the 4 ballots it needs from one proposer, whose crash gives
-    # it the second value (27 steps, 4,235,923 states, ~16 min and ~2 GB: run it with
+    # it the second value (27 steps, 4,235,923 states, 12-16 min and ~2 GB: run it with
     # --time-limit 1800; the 2x2 row above needs 25 steps in a space too large for BFS)
     "learner_mixes_ballots_agreement_1x4": ({**CI, "proposers": 1, "max_rounds": 4},
                                             "learner_mixes_ballots", True, ("agreement",)),

@@ -14,7 +14,7 @@ ballots, two values, three acceptors.
 With one proposer (``proposers=1, max_rounds=4``; a crash makes it serve its next value ``v2``)
 the run is 27 steps, which ``paxchain check paxos-system --variant learner_mixes_ballots -p
 proposers=1 -p max_rounds=4 --symmetry --property agreement`` finds breadth-first after
-4,235,923 states (about 16 minutes: too slow for the gate; ``learner_mixes_ballots_agreement_1x4``
+4,235,923 states (12-16 minutes: too slow for the gate; ``learner_mixes_ballots_agreement_1x4``
 in ``benchmarks/paxos_system.py``). This test walks that run step by step instead (seconds), and
 checks that it replays from its JSON.
 """
