@@ -297,9 +297,13 @@ class _Search:
         gc.freeze()
         if self.opt.time_limit is not None and now - start >= self.opt.time_limit:
             self.stopped_by = STOP_TIME_LIMIT
-        elif over_memory(self.opt.memory_limit):
+            return True
+        if over_memory(self.opt.memory_limit):
             self.stopped_by = STOP_MEMORY_LIMIT
-        return self.stopped_by is not None
+            return True
+        # Not ``stopped_by is not None``: a state met beyond the depth bound sets it and the
+        # search goes on (depth-first backtracks; breadth-first finishes the last level).
+        return False
 
     def _progress(self, start: float, queue: int) -> None:
         self.stats.seconds = time.monotonic() - start

@@ -56,6 +56,33 @@ def test_depth_bound_gives_incomplete_only_when_states_lie_beyond():
     assert full.verdict == HOLDS
 
 
+def _bounded_dfs(model, bound: int) -> int:
+    """The states a depth-first search with one visited set explores to depth ``bound``: the
+    engine's order (successors in the model's order, the first new one entered at once)."""
+    seen = {model.fingerprint(s) for s in model.initial_states()}
+
+    def visit(s, depth: int) -> None:
+        for t in model.next_states(s):
+            f = model.fingerprint(t)
+            if f not in seen and depth < bound:
+                seen.add(f)
+                visit(t, depth + 1)
+
+    for s in model.initial_states():
+        visit(s, 0)
+    return len(seen)
+
+
+def test_a_depth_bound_does_not_end_the_search_at_its_next_clock_reading():
+    # 41 x 41 = 1,681 states, farther than 50 steps along depth-first paths. The first state
+    # met beyond the bound used to end the search at the next clock reading (every 512
+    # expansions): depth-first search stopped near 512 states instead of backtracking.
+    model = Counters(top=40, props=[always_true])
+    r = check(model, Options(strategy="dfs", max_depth=50))
+    assert r.stopped_by == STOP_MAX_DEPTH and r.verdict == INCOMPLETE
+    assert r.stats.distinct == _bounded_dfs(model, 50) > 1000
+
+
 @pytest.mark.parametrize("strategy", ["bfs", "dfs"])
 def test_state_and_time_bounds_give_incomplete(strategy):
     r = check(Counters(props=[always_true]), Options(strategy=strategy, max_states=5))

@@ -119,6 +119,10 @@ def test_limits_give_incomplete_with_the_same_counts():
     same(build, max_states=0)  # fewer than the initial states: stops at the first new one
     r = same(build, max_depth=5)
     assert r.verdict == INCOMPLETE and r.stopped_by == "max_depth"
+    # depth 11 holds 780 states: the sequential search expands the whole last level too,
+    # past its clock readings (every 512 expansions)
+    r = same(build, max_depth=11)
+    assert r.verdict == INCOMPLETE and r.stopped_by == "max_depth"
     r = same(build, max_depth=40)
     assert r.verdict == "holds"
 
