@@ -1212,22 +1212,19 @@ class ActorSystem(Model):
         if s is not self._base or self._pending:
             return self._bury(t)
         get = self._dead_memo.get
-        dead = []
         x = t[i] << 24
-        for e in self._tos[i]:
-            f = get(x | e)
+        envs, keys = self._tos[i], [x | e for e in self._tos[i]]
+        if sent:
+            dst = self._receivers()
+            envs = envs + list(sent)
+            keys += [t[dst[e]] << 24 | e for e in sent]
+        dead = []
+        for e, key in zip(envs, keys):
+            f = get(key)
             if f:
                 dead.append(e)
             elif f is None:
                 return self._bury(t)
-        if sent:
-            dst = self._receivers()
-            for e in sent:
-                f = get(t[dst[e]] << 24 | e)
-                if f:
-                    dead.append(e)
-                elif f is None:
-                    return self._bury(t)
         if not dead:
             return t
         base = self.network_at
@@ -1371,6 +1368,14 @@ class ActorSystem(Model):
             y = memo[x] = table(self.rename(table.values[x], self._perms[p][0]))
         return y
 
+    def _rename_ids(self, p: int, table: _Interned, memo: dict[int, int],
+                    ids: tuple) -> list[int]:
+        """``_rename_id`` of each of ``ids``, in order (one look-up each when all are known)."""
+        out = list(map(memo.get, ids))
+        if None in out:
+            out = [self._rename_id(p, table, memo, x) for x in ids]
+        return out
+
     def _candidates(self, s: tuple) -> list[int | None]:
         """The permutations worth trying for ``s`` (None = identity).
 
@@ -1508,22 +1513,12 @@ class ActorSystem(Model):
         in canonical order. Values renamed for the first time are interned in the order node
         entries, history, outputs, envelopes (the network's order), which fixes their ids."""
         n, hi, oi, base = self.n, self.history_at, self.outputs_at, self.network_at
-        emap = self._entry_maps[p]
-        ents = list(map(emap.get, s[:n]))
-        if None in ents:
-            ents = [self._rename_id(p, self.entries, emap, x) for x in s[:n]]
+        ents = self._rename_ids(p, self.entries, self._entry_maps[p], s[:n])
         h = s[hi]
         if self.record is not None:
-            h = self._hist_maps[p].get(h)
-            if h is None:
-                h = self._rename_id(p, self.hist, self._hist_maps[p], s[hi])
-        o = self._out_maps[p].get(s[oi])
-        if o is None:
-            o = self._rename_id(p, self.outs, self._out_maps[p], s[oi])
-        envs = self._env_maps[p]
-        net = list(map(envs.get, s[base:]))
-        if None in net:
-            net = [self._rename_id(p, self.envs, envs, e) for e in s[base:]]
+            h = self._rename_id(p, self.hist, self._hist_maps[p], h)
+        o = self._rename_id(p, self.outs, self._out_maps[p], s[oi])
+        net = self._rename_ids(p, self.envs, self._env_maps[p], s[base:])
         return (tuple(map(ents.__getitem__, self._from[p])) + s[self.budgets_at:hi] + (h, o)
                 + s[self.extras_at:base] + self.net.canonical(net))
 
