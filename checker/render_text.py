@@ -19,7 +19,7 @@ from typing import Any
 from paxchain.checker.trace import Trace
 from paxchain.models.properties import INVARIANT, LIVENESS, QUIESCENT, SOMETIMES, TRANSITION
 from paxchain.specs.model_properties import properties_of
-from paxchain.models.values import Record
+from paxchain.models.values import show
 
 __all__ = ["format_value", "diff_vars", "trace_text", "reproduce_command", "param_text",
            "loop_text",
@@ -30,20 +30,7 @@ _HASH = re.compile(r"\b([0-9a-f]{8})[0-9a-f]{56}\b")
 _NOTE_LINES = 14  # the final note's lines of values, at most
 
 
-def format_value(value: Any) -> str:
-    """A state value in the spec's notation: ``{a1: -1, a2: 0}``, ``{1a(bal=0), ...}``."""
-    if value is None:
-        return "None"
-    if isinstance(value, Record):
-        return str(value)
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{format_value(k)}: {format_value(v)}"
-                               for k, v in value.items()) + "}"
-    if isinstance(value, (set, frozenset)):
-        return "{" + ", ".join(sorted(format_value(v) for v in value)) + "}"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(format_value(v) for v in value) + ")"
-    return str(value)
+format_value = show  # a state value in the spec's notation (``paxchain.models.values.show``)
 
 
 def diff_vars(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -54,15 +54,19 @@ class Record:
 
 
 def show(value: Any) -> str:
-    """A field's value in a record's text: sets sorted (``{a1, a3}``), so the same value prints
-    the same in every process (a frozenset's own order follows string hashing)."""
+    """A state value in the spec's notation, as trace text and a record's fields print it:
+    ``{a1: -1, a2: 0}``, ``{1a(bal=0), ...}``. Sets are sorted, so the same value prints the
+    same in every process (a frozenset's own order follows string hashing)."""
     if value is None:
         return "None"
+    if isinstance(value, Record):
+        return str(value)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (set, frozenset)):
         return "{" + ", ".join(sorted(show(v) for v in value)) + "}"
     if isinstance(value, tuple):
-        inner = ", ".join(show(v) for v in value)
-        return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return "(" + ", ".join(show(v) for v in value) + ")"
     return str(value)
 
 
