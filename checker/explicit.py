@@ -324,7 +324,7 @@ class _Search:
             self.stopped_by = _stop_reason(exc)
             queue_left = self.stats.queue
         finally:
-            gc.unfreeze()  # the search froze its survivors at every tick (_tick)
+            gc.unfreeze()  # the search froze its survivors at every tick (_over_limit)
         self.stats.seconds = time.monotonic() - start
         self.stats.queue = queue_left
         self.stats.distinct = len(self.seen)
