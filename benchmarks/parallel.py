@@ -31,6 +31,17 @@ The properties' memo tables split between two heaps are measured apart too (``me
 not with ``--quick``): checking every property on each worker's share of ballots 0..2's states
 in a model of its own, against on all of them in one.
 
+Two ceilings are worked out beside the speed-up, so that a miss says where it lies:
+
+- ``cpu_bound_speedup_ballots_0..2``: the sequential run's CPU seconds over the busiest
+  worker's, the speed-up two workers would reach if neither ever waited at a barrier — what
+  the shards' own work (sifting, exchanging, absorbing) leaves of the ideal 2;
+- ``machine_pair`` (not with ``--quick``): the machine's own, measured apart — the sequential
+  search run alone and two copies at once, ``--repeat`` times each, alternately;
+  ``throughput_two_vs_one`` is twice the median lone run's seconds over the median slower
+  copy's. Near 2, the cores do not slow each other down (no shared-cache or frequency
+  penalty), and a speed-up below that is the engine's.
+
 The visited set is measured apart (``--visited``): ``FingerprintSet`` filled with as many random
 64-bit fingerprints as a run's distinct states (and 10 M), its bytes per state against a Python
 set of the same ints (``tracemalloc``). Results go to ``benchmarks/results/parallel.json``.
@@ -125,6 +136,31 @@ def best(params: dict[str, int], engine: str, workers: int, repeat: int) -> dict
     row = min(tries, key=lambda r: r["seconds"])
     row["tries_seconds"] = [t["seconds"] for t in tries]
     row["tries_cpu_seconds_all_processes"] = [t["cpu_seconds_all_processes"] for t in tries]
+    return row
+
+
+def machine_pair(params: dict[str, int], repeat: int) -> dict[str, Any]:
+    """The sequential search alone, then two copies at once, ``repeat`` times: what two busy
+    cores give this machine, with no engine between them."""
+    spec = json.dumps({"params": params, "engine": "sequential", "workers": 1})
+    alone: list[float] = []
+    pairs: list[list[float]] = []
+
+    def seconds(out: str) -> float:
+        return float(json.loads(out.strip().splitlines()[-1])["seconds"])
+
+    for _ in range(repeat):
+        proc = subprocess.run([sys.executable, __file__, "--one", spec],
+                              capture_output=True, text=True, check=True)
+        alone.append(seconds(proc.stdout))
+        two = [subprocess.Popen([sys.executable, __file__, "--one", spec],
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        pairs.append(sorted(seconds(p.communicate()[0]) for p in two))
+    slower = sorted(p[1] for p in pairs)
+    row = {"alone_seconds": alone, "pair_seconds": pairs,
+           "throughput_two_vs_one": round(2 * sorted(alone)[len(alone) // 2]
+                                          / slower[len(slower) // 2], 2)}
+    print(json.dumps(row), flush=True)
     return row
 
 
@@ -241,6 +277,13 @@ def main() -> None:
         "cpu_ratio_workers_2_vs_1_ballots_0..2": round(
             two["cpu_seconds_all_processes"] / seq["cpu_seconds_all_processes"], 3)}
     done["speedup_met"] = done["speedup_workers_2_vs_1_ballots_0..2"] >= SPEEDUP_TARGET
+    if two.get("worker_cpu_seconds"):
+        done["cpu_bound_speedup_ballots_0..2"] = round(
+            seq["cpu_seconds_all_processes"] / max(two["worker_cpu_seconds"]), 2)
+    if not a.quick:
+        result["machine_pair"] = machine_pair(SMALL, a.repeat + 2)
+    if "machine_pair" in result:
+        done["machine_throughput_two_vs_one"] = result["machine_pair"]["throughput_two_vs_one"]
     if len(small["runs"]) > 2:
         ray = small["runs"][2]
         done["ray_same_counts"] = ((ray["distinct"], ray["generated"], ray["verdict"])

@@ -23,7 +23,8 @@ partitions them by fingerprint, so it needs, for every model:
   BLAKE2b-64 digest as the key, and ``decode_state`` to decode. Built only from the model
   interface, the bytes are the canonical encoding of ``to_vars(state)`` and decode with
   ``from_vars``: exact for any model whose ``to_vars``/``from_vars`` round-trip, but it pays
-  for ``to_vars`` at every generated state (``paxos-system``: about 250 µs).
+  for ``to_vars`` at every generated state (``paxos-system``: hundreds of µs, against
+  about 8 µs for the model's own ``encode_state``).
 
 A model decides for itself with an optional attribute ``portable_states`` (``True``: its states
 are plain values; ``False``: they are not). Without it, states are taken as plain when the
