@@ -57,6 +57,13 @@ every message too (following each one through the renamings of its loop).
 Dead-message burial (``bury``) is off here: its premise is checked along each node's steps
 from entry to entry, and a renamed successor is an entry no handler call stepped into.
 
+Symmetry (``--symmetry``, safety searches only) permutes acceptors: it moves their entries and
+renames their ids but changes no round and moves no proposer counter, so a state and its image
+have the same rounds and floor, ``canonical`` and the witness commute with every permutation,
+and a permutation the actor system checks equivariant is an automorphism of the quotient too
+(``tests/test_quotient_symmetry.py`` argues it and compares depth-bounded searches with
+symmetry on and off).
+
 Bounds: the budgeted network only (on the duplicating one every stale message stays in
 flight for ever and the states never repeat), no history (Lamport's encoding numbers a finite
 set of ballots). The graph is finite when the proposers' rounds stay within a bounded distance
