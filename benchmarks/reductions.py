@@ -7,8 +7,9 @@ Usage::
     python benchmarks/reductions.py --time-limit 300
 
 Each bound (3 acceptors unless named, 2 values, 1 crash-restart, the duplicating network,
-symmetry over the acceptors) runs with the reduction off (``subsume=0``) and on, each in a
-fresh process (``cases.py``); every other reduction (bury, tallies, compaction) is on in both.
+symmetry over the acceptors) runs with the reduction off (``subsume=0``) and on, breadth-first
+and depth-first (``_dfs``), each in a fresh process (``cases.py``); every other reduction
+(bury, tallies, compaction) is on in both.
 Rows record distinct and generated states, depth, seconds, peak memory and the verdict; a run
 cut short by the time limit says so (``stopped_by``, ``checked_depth``: every run of that many
 steps was checked) and its counts are lower bounds. Results go to
@@ -38,6 +39,10 @@ BOUNDS = {  # name -> (acceptors, proposers, rounds per proposer)
 REDUCTIONS = {"none": {"subsume": False}, "subsumption": {"subsume": True}}
 CASES = {f"{b}_{r}": ({**BASE, **BOUNDS[b], **REDUCTIONS[r]}, r)
          for b in BOUNDS for r in REDUCTIONS}
+# Depth-first too: a twin with more messages in flight is deeper, so depth-first search
+# meets it *before* the states it covers, where breadth-first meets it after them.
+CASES.update({f"{b}_{r}_dfs": ({**BASE, **BOUNDS[b], **REDUCTIONS[r]}, r)
+              for b in BOUNDS for r in REDUCTIONS})
 # The CI bound to a fixed depth: exact counts to compare, whatever the machine's load.
 DEPTH = 11
 CASES.update({f"2x2_depth{DEPTH}_{r}": ({**BASE, **BOUNDS["2x2"], **REDUCTIONS[r]}, r)
@@ -90,6 +95,7 @@ def visibility(model) -> dict:
 
 def run_case(name: str, time_limit: float | None) -> dict:
     from paxchain.checker import Options, check
+    from paxchain.checker.result import Strategy
     from paxchain.models.paxos_system import PaxosSystem
 
     params, reduction = CASES[name]
@@ -100,13 +106,14 @@ def run_case(name: str, time_limit: float | None) -> dict:
                 **visibility(model), "seconds": round(time.monotonic() - start, 1)}
     model = PaxosSystem(**params)
     depth = DEPTH if "_depth" in name else None
+    strategy = Strategy.DFS if name.endswith("_dfs") else Strategy.BFS
     result = check(model, Options(symmetry=True, time_limit=time_limit, keep_going=True,
-                                  max_depth=depth))
+                                  max_depth=depth, strategy=strategy))
     seconds = time.monotonic() - start
     st = result.stats
     return {
         "case": name, "model": model.describe(), "reduction": reduction, "symmetry": True,
-        "max_depth": depth,
+        "search": strategy.name.lower(), "max_depth": depth,
         "reductions": result.reductions, "verdict": result.verdict,
         "exhaustive": result.exhaustive, "stopped_by": result.stopped_by,
         "distinct": st.distinct, "generated": st.generated, "depth": st.depth,
