@@ -85,9 +85,8 @@ def summary_text(result: Result) -> str:
     lines.append("")
     v = result.verdict
     if v == HOLDS:
-        lines.append(f"Verdict: HOLDS — every property, exhaustively, over all {s.distinct:,} "
-                     f"reachable states (depth {s.depth}) of {result.model}; "
-                     f"{result.options.bounds_text()}.")
+        lines.append(f"Verdict: HOLDS — every property, exhaustively, over {_states_text(result)} "
+                     f"of {result.model}; {result.options.bounds_text()}.")
     elif v == VIOLATED:
         names = ", ".join(p.name for p in result.violations())
         lines.append(f"Verdict: VIOLATED — {names}.")
@@ -133,3 +132,15 @@ def _bmc_claim(result: Result) -> str:
     if result.stopped_by not in (None, STOP_MAX_DEPTH) and reached != [asked]:
         claim = f"{stop_text(result.stopped_by)} before depth {asked}; " + claim
     return claim
+
+
+def _states_text(result: Result) -> str:
+    """What a search that holds went over: all its states, or — where symmetry or subsumption
+    left states out — every reachable one, with how many were explored for them."""
+    by = [r for r in ("symmetry", "subsumption")
+          if f"{r} on" in result.reductions or (r == "symmetry" and result.options.symmetry)]
+    n, depth = result.stats.distinct, result.stats.depth
+    if not by:
+        return f"all {n:,} reachable states (depth {depth})"
+    return (f"every reachable state ({n:,} explored, depth {depth}; {' and '.join(by)} stand "
+            "for the others)")

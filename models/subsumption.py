@@ -24,6 +24,11 @@ contract; ``noop`` pruning rests on the same one) — so the runs agree on every
 every goal and every transition property, at every step. The engine therefore leaves out a
 state that some explored twin covers (``≤``): its verdicts are those of the twin's future,
 and with breadth-first search the twin was found no deeper, so counterexamples stay shortest.
+Depth-first, the twin may still be on the stack when it covers a state; the verdicts stand
+all the same, since when the search ends every explored state has been expanded: by induction
+on the length of a run from a covered state, each step is matched by one from its twin, whose
+successor was explored or is covered in turn (covering is transitive), so every projection
+and every transition the run reaches is one the search checked.
 The premise that the properties do not read the budgets or the network is checked on each
 state left out: its projection must equal the projection of the same state with the covering
 twin's budgets and network (``ReductionUnsound("subsumption", ...)`` otherwise).
@@ -38,7 +43,9 @@ crashes=1`` 240 of 1,861 states are twins with a smaller crash budget alone; wit
 network's inclusion too, 576. Breadth-first search gains from the first kind only: a twin with
 more messages in flight took more steps to build, so it is found *after* the one it covers
 (at ``proposers=2 max_rounds=1 crashes=0`` 70 % of the states are covered by some reachable
-twin, and the search leaves out none of them).
+twin, and the search leaves out none of them). Depth-first search meets the deeper twin first
+and gains from both kinds: at ``proposers=2 max_rounds=1 crashes=1`` it explores 46,736 states
+where breadth-first explores 149,981.
 
 Partial-order reduction: not built (issue 13), because on this model it cannot pay while it
 keeps what the properties read. Every reduction here must keep the set of reachable
