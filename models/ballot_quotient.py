@@ -257,9 +257,10 @@ class BallotQuotient(PaxosSystem):
         return [(a, self.canonical(t)) for a, t in super().next_states_by_action(state)]
 
     def _check(self, c: tuple, steps: list[tuple[Label, tuple]]) -> None:
-        """The premise at ``c``: its witness has the same canonical steps (module docstring)."""
-        self._checked.add(c)
+        """The premise at ``c``: its witness has the same canonical steps (module docstring).
+        ``c`` counts as checked only once it passed, so a failure is raised at every visit."""
         if self.canonical(c) != c:
+            self._checked.add(c)
             return  # not a state of the quotient (a caller's own state): nothing to compare
         w = self._witness(c)
         if self.canonical(w) != c:
@@ -272,6 +273,7 @@ class BallotQuotient(PaxosSystem):
             raise ValueError(self._unsound(
                 c, f"only {side} has step {_show_signature(diff[0])} to "
                    f"{self._show_nodes(diff[1])}"))
+        self._checked.add(c)
 
     def _show_nodes(self, s: tuple) -> str:
         return "; ".join(f"{x}: {v}" for x, v in self.to_vars(s)["state"].items())

@@ -150,6 +150,28 @@ def test_the_quotient_refuses_a_variant_that_reads_absolute_rounds():
             _search(_build(BOUND, "reuse_ballot_after_restart"), DEPTH, symmetry)
 
 
+def test_a_failed_premise_is_raised_at_every_visit():
+    # The first state whose premise fails, asked for its steps twice on one model object:
+    # both times it is refused (it is not remembered as checked once it failed).
+    m = _build(BOUND, "reuse_ballot_after_restart")
+    seen = set(m.initial_states())
+    frontier = list(seen)
+    while frontier:
+        s = frontier.pop(0)
+        try:
+            steps = m.successors(s)
+        except ValueError:
+            break
+        for _, t in steps:
+            if t not in seen:
+                seen.add(t)
+                frontier.append(t)
+    else:
+        pytest.fail("no state of the variant fails the premise")
+    with pytest.raises(ValueError, match="the ballot renaming's premise fails"):
+        m.successors(s)
+
+
 def test_symmetry_agrees_where_a_learner_decides():
     # The goal is reached, by both searches at the same depth (_compare), in 8 steps.
     m = _build(DEEP, None)
