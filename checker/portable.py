@@ -20,7 +20,8 @@ partitions them by fingerprint, so it needs, for every model:
   They travel as they are, and the key is the model's own ``fingerprint``. Workers are forked
   from one parent, so they share its string-hash seed and ``hash`` agrees between them.
 - ``VarsCodec``: everything else: the model's canonical bytes (``encode_state``), their
-  BLAKE2b-64 digest as the key, and ``decode_state`` to decode. Built only from the model
+  BLAKE2b-64 digest as the key (or the model's own ``portable_key``), and ``decode_state``
+  to decode. Built only from the model
   interface, the bytes are the canonical encoding of ``to_vars(state)`` and decode with
   ``from_vars``: exact for any model whose ``to_vars``/``from_vars`` round-trip, but it pays
   for ``to_vars`` at every generated state (``paxos-system``: hundreds of µs, against
@@ -30,15 +31,19 @@ A model decides for itself with an optional attribute ``portable_states`` (``Tru
 are plain values; ``False``: they are not). Without it, states are taken as plain when the
 initial states are plain values and the model is not an ``ActorSystem`` (whose integers are ids).
 A model may also supply ``encode_state(state) -> bytes`` and ``decode_state(bytes) -> state``
-methods, which ``VarsCodec`` then uses instead of ``to_vars``: every ``ActorSystem`` does
+methods, which ``VarsCodec`` then uses instead of ``to_vars``, and ``portable_key(state) ->
+int``, a 64-bit fingerprint equal in every process that ``VarsCodec`` then uses as the key
+instead of digesting ``encode_state``. Every ``ActorSystem`` has all three
 (``ActorSystem.portable``: each interned value's ``marshal`` bytes, computed once per id, in
-an order that does not depend on the ids; about 8 µs a state for ``paxos-system``).
+an order that does not depend on the ids, about 8 µs a state for ``paxos-system``;
+``portable_key``: one digest of the parts' per-id digests, a few µs).
 
-Symmetry: a portable key of a reduced state needs a representative that is the same member of
-the orbit in every process. A plain model's ``representative`` is a function of the value, so it
-qualifies; ``ActorSystem``'s picks the least image by its per-process ids, so under
-``VarsCodec`` symmetry is refused (``NotPortable``) rather than letting two workers count one
-orbit twice.
+Symmetry: a portable key of a reduced state must be one key per orbit in every process. A plain
+model's ``representative`` is a function of the value, so the fingerprint of its representative
+qualifies. ``ActorSystem``'s representative picks the least image by its per-process ids, so
+it does not; instead ``portable_orbit_key`` gives the least ``portable_key`` over the orbit's
+images, which depends only on the orbit. A model with neither is refused symmetry under
+``VarsCodec`` (``NotPortable``) rather than letting two workers count one orbit twice.
 
 The canonical encoding (``encode_value``) is the JSON of the trace format
 (``paxchain.models.values.encode``) with map entries sorted too, so it does not depend on the
@@ -127,7 +132,11 @@ def decode_state(model: Model, data: bytes) -> Hashable:
 
 
 def state_fingerprint(model: Model, state: Hashable) -> int:
-    """The portable 64-bit fingerprint of ``state`` (of its canonical bytes)."""
+    """The portable 64-bit fingerprint of ``state``: the model's ``portable_key`` where it has
+    one, else the digest of its canonical bytes."""
+    own = getattr(model, "portable_key", None)
+    if own is not None:
+        return int(own(state))
     return digest64(encode_state(model, state))
 
 
@@ -220,7 +229,9 @@ class PlainCodec(Codec):
 
 
 class VarsCodec(Codec):
-    """States travel as their canonical encoding (``encode_state``); the key is its digest.
+    """States travel as their canonical encoding (``encode_state``). The key is the model's
+    ``portable_key`` (or, reduced by symmetry, its ``portable_orbit_key``) where it has one,
+    else the digest of that encoding.
 
     Keys are cached per state (``cache`` of them, most recent kept), since a state is
     generated again and again from its neighbours."""
@@ -228,10 +239,12 @@ class VarsCodec(Codec):
     name = "vars"
 
     def __init__(self, model: Model, canon: Callable[[Any], Any] | None,
-                 cache: int = 1 << 18) -> None:
+                 cache: int = 1 << 18, orbit_key: Callable[[Any], int] | None = None) -> None:
         super().__init__(model, canon)
         self._cache: dict[Any, int] = {}
         self._limit = cache
+        self._of: Callable[[Any], int] = (orbit_key or getattr(model, "portable_key", None)
+                                          or (lambda s: digest64(encode_state(model, s))))
 
     def key(self, state: Any) -> int:
         s = self.canon(state) if self.canon else state
@@ -239,7 +252,7 @@ class VarsCodec(Codec):
         if k is None:
             if len(self._cache) >= self._limit:
                 self._cache.clear()
-            k = self._cache[s] = digest64(encode_state(self.model, s))
+            k = self._cache[s] = self._of(s)
         return k
 
     def pack(self, state: Any) -> bytes:
@@ -251,13 +264,17 @@ class VarsCodec(Codec):
 
 def codec_for(model: Model, symmetry: bool) -> Codec:
     """The codec the parallel engine uses for ``model`` (``NotPortable`` when symmetry is asked
-    of a model whose representative depends on the process)."""
+    of a model whose representative depends on the process and that has no
+    ``portable_orbit_key``)."""
     canon = model.representative if symmetry else None
     if plain_states(model):
         return PlainCodec(model, canon)
     if symmetry:
-        raise NotPortable(
-            f"{model.describe()}: symmetry with more than one worker needs a representative "
-            "that is the same in every process, and this model's compares per-process ids "
-            "(use --workers 1 with --symmetry, or check without --symmetry)")
+        orbit_key = getattr(model, "portable_orbit_key", None)
+        if orbit_key is None:
+            raise NotPortable(
+                f"{model.describe()}: symmetry with more than one worker needs a representative "
+                "that is the same in every process, and this model's compares per-process ids "
+                "(use --workers 1 with --symmetry, or check without --symmetry)")
+        return VarsCodec(model, None, orbit_key=orbit_key)
     return VarsCodec(model, None)

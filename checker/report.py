@@ -142,5 +142,6 @@ def _states_text(result: Result) -> str:
     n, depth = result.stats.distinct, result.stats.depth
     if not by:
         return f"all {n:,} reachable states (depth {depth})"
-    return (f"every reachable state ({n:,} explored, depth {depth}; {' and '.join(by)} stand "
+    verb = "stand" if len(by) > 1 else "stands"
+    return (f"every reachable state ({n:,} explored, depth {depth}; {' and '.join(by)} {verb} "
             "for the others)")

@@ -135,7 +135,9 @@ ordered collection of them is significant); offer it only for such groups.
 
 from __future__ import annotations
 
+import array
 import dataclasses
+import hashlib
 import itertools
 import marshal
 import operator
@@ -272,6 +274,18 @@ def from_plain(value: Any, types: Mapping[str, type]) -> Any:
 # -- portable values (for states that travel between processes) ----------------------------
 
 _PORTABLE_ATOMS = (type(None), bool, int, float, str, bytes)
+
+
+_MASK64 = (1 << 64) - 1
+
+
+_blake2b = hashlib.blake2b
+
+
+def _digest64(data: bytes, signed: bool = True) -> int:
+    """A 64-bit BLAKE2b digest of ``data`` as an int: the same in every process."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little",
+                          signed=signed)
 
 
 def _dumps(value: Any) -> bytes:
@@ -520,6 +534,8 @@ class ActorSystem(Model):
         self._tables = (self.entries, self.hist, self.outs, self.envs)
         self._encoded: tuple[dict, ...] = ({}, {}, {}, {})
         self._decoded: tuple[dict, ...] = ({}, {}, {}, {})
+        self._digests: tuple[dict, ...] = ({}, {}, {}, {})  # id -> digest of its bytes
+        self._extra_digests: dict[tuple, int] = {}
         self._entry_maps: list[dict[int, int]] = []
 
     def _link(self, e: int) -> tuple[int, int]:
@@ -1358,6 +1374,7 @@ class ActorSystem(Model):
                                                         for i in pos))
             self._invariant: dict[int, bool] = {}
             self._cand_memo: dict[tuple, list] = {}
+            self._portable_cand_memo: dict[tuple, list] = {}
         return self._perms
 
     def _rename_id(self, p: int, table: _Interned, memo: dict[int, int], x: int) -> int:
@@ -1391,13 +1408,18 @@ class ActorSystem(Model):
             out = self._cand_memo[key] = self._find_candidates(s)
         return out
 
-    def _find_candidates(self, s: tuple) -> list[int | None]:
+    def _find_candidates(self, s: tuple,
+                         rank: Callable[[int], Any] | None = None) -> list[int | None]:
+        """``_candidates`` with the groups' entries ordered by ``rank`` of their ids (by the ids
+        themselves when None)."""
         perms = self._perms
         choices = []
         for g, pos in zip(self.groups, self._group_pos):
             ents = [s[i] for i in pos]
             if not all(self._is_invariant(e) for e in ents):
                 return [None] + list(range(len(perms)))
+            if rank is not None:
+                ents = [rank(e) for e in ents]
             order = sorted(range(len(g)), key=lambda j: ents[j])
             blocks, k = [], 0
             while k < len(order):
@@ -1564,6 +1586,77 @@ class ActorSystem(Model):
         except (ValueError, EOFError, TypeError) as exc:
             raise ValueError(f"not a portable state of {self.name}: {exc}") from None
         return self.from_portable_state(value)
+
+    def portable_key(self, state: tuple) -> int:
+        """A signed 64-bit fingerprint of ``state`` that is the same in every process: BLAKE2b
+        over the digests of its parts (each interned value's digest is that of its ``portable``
+        bytes, computed once per id) — node entries in node order, budgets, history, outputs,
+        the environment's slots, and the network, an ordered one in its order and an unordered
+        one as the sum of its envelopes' digests (a multiset's, so no sort). Equal states give
+        equal keys whatever ids this process gave their values; it costs a few µs where
+        hashing ``encode_state`` costs about ten."""
+        hi, oi, ei, base = self.history_at, self.outputs_at, self.extras_at, self.network_at
+        de, dh, do, dv = self._digests
+        parts = list(map(de.get, state[:self.n]))
+        h, o = dh.get(state[hi]), do.get(state[oi])
+        net = list(map(dv.get, state[base:]))
+        if None in parts or None in net or h is None or o is None:  # ids not digested yet
+            parts = self._digest_ids(_ENTRIES, state[:self.n])
+            h = self._digest_ids(_HIST, state[hi:oi])[0]
+            o = self._digest_ids(_OUTS, state[oi:ei])[0]
+            net = self._digest_ids(_ENVS, state[base:])
+        parts.extend(state[self.budgets_at:hi])
+        parts.append(h)
+        parts.append(o)
+        if base > ei:
+            parts.append(self._extras_digest(state[ei:base]))
+        if self.net.ordered:
+            parts.extend(net)
+        else:
+            parts.append(sum(net) & _MASK64)
+        return int.from_bytes(_blake2b(array.array("Q", parts).tobytes(), digest_size=8).digest(),
+                              "little", signed=True)
+
+    def portable_orbit_key(self, state: tuple) -> int:
+        """The least ``portable_key`` over ``state``'s images under the symmetric groups: one
+        key for a whole orbit, the same in every process (``representative`` picks the least
+        image by this process's ids, so its key would not be). It tries every permutation, or,
+        when renaming leaves the groups' entries unchanged, those that sort each group's
+        entries by digest (all orders within runs of equal entries): the images that do so
+        depend only on the orbit. Like ``representative``, its first call switches the symmetry
+        premise check on."""
+        if not self._sym_checked and not getattr(self, "_sym_refused", False):
+            self._check_memoised()
+        self._permutations()
+        ents = self._group_entries(state)
+        cands = self._portable_cand_memo.get(ents)
+        if cands is None:
+            digests = self._digests[_ENTRIES]
+            self._digest_ids(_ENTRIES, ents)
+            cands = self._portable_cand_memo[ents] = self._find_candidates(state, digests.get)
+        best = None
+        for p in cands:
+            k = self.portable_key(state if p is None else self._image(p, state))
+            if best is None or k < best:
+                best = k
+        assert best is not None  # cands holds the identity or every permutation
+        return best
+
+    def _digest_ids(self, k: int, ids: tuple) -> list[int]:
+        """The digests (unsigned 64-bit) of ids ``ids`` of table ``k`` (computed once per id)."""
+        memo = self._digests[k]
+        out = list(map(memo.get, ids))
+        if None in out:
+            out = [memo[x] if x in memo else memo.setdefault(
+                x, _digest64(self._encode_ids(k, (x,))[0], signed=False)) for x in ids]
+        return out
+
+    def _extras_digest(self, extras: tuple) -> int:
+        d = self._extra_digests.get(extras)
+        if d is None:
+            d = self._extra_digests[extras] = _digest64(_dumps(to_portable(extras)),
+                                                        signed=False)
+        return d
 
     def _encode_ids(self, k: int, ids: tuple) -> list[bytes]:
         """The portable bytes of ids ``ids`` of table ``k`` (computed once per id)."""

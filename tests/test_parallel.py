@@ -176,8 +176,6 @@ def test_refusals_are_one_line_value_errors():
     with pytest.raises(ValueError, match="subsume=0"):
         parallel(registry.build("paxos-system", {**SYSTEM_SMALL, "subsume": "1"}, None),
                  Options(), 2)
-    with pytest.raises(ValueError, match="same in every process"):
-        parallel(m, Options(symmetry=True), 2)
     with pytest.raises(ValueError, match="breadth-first"):
         parallel(m, Options(strategy="dfs"), 2)
     with pytest.raises(ValueError, match="--exact"):

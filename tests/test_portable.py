@@ -56,18 +56,39 @@ def test_codec_choice():
     assert plain_states(paxos) and not plain_states(system)
     assert isinstance(codec_for(paxos, symmetry=True), PlainCodec)
     assert isinstance(codec_for(system, symmetry=False), VarsCodec)
+    assert isinstance(codec_for(system, symmetry=True), VarsCodec)  # portable_orbit_key
+
+    class IdsWithoutOrbitKey(type(system)):  # type: ignore[misc]
+        portable_orbit_key = None
+
     with pytest.raises(NotPortable, match="same in every process"):
-        codec_for(system, symmetry=True)
+        codec_for(IdsWithoutOrbitKey(**system.params), symmetry=True)
     assert is_plain((1, "a", frozenset({None}), Record.of("m", x=(True,))))
     assert not is_plain(([1],)) and not is_plain({"a": 1})
 
 
-def test_vars_codec_key_is_the_fingerprint_of_the_encoding():
+def test_vars_codec_key_is_the_portable_fingerprint():
     system = registry.build("paxos-system", SYSTEM, None)
     codec = codec_for(system, symmetry=False)
     for s in list(reachable_states(system))[:50]:
-        assert codec.key(s) == state_fingerprint(system, s)
+        assert codec.key(s) == state_fingerprint(system, s) == system.portable_key(s)
         assert codec.unpack(codec.pack(s)) == s
+
+
+def test_orbit_key_is_one_key_per_orbit_in_every_instance():
+    # The orbit key partitions the states as the representative does (one key per orbit),
+    # and another instance, which interned everything in the opposite order, gives each
+    # state the same key.
+    first = registry.build("paxos-system", SYSTEM, None)
+    second = registry.build("paxos-system", SYSTEM, None)
+    states = list(reachable_states(first))
+    by_key: dict[int, set] = {}
+    for s in reversed(states):
+        k = first.portable_orbit_key(s)
+        by_key.setdefault(k, set()).add(first.representative(s))
+        assert second.portable_orbit_key(second.decode_state(first.encode_state(s))) == k
+    assert all(len(reps) == 1 for reps in by_key.values())
+    assert len(by_key) == len({first.representative(s) for s in states}) < len(states)
 
 
 def test_actor_system_encoding_round_trips_and_is_plain():
@@ -95,14 +116,15 @@ _ENCODE_ALL = (
     "m = registry.build('paxos-system', {'acceptors': '2', 'proposers': '1', "
     "'max_rounds': '1'}, None)\n"
     "for s in reachable_states(m):\n"
-    "    print(state_fingerprint(m, s), m.encode_state(s).hex())\n")
+    "    print(state_fingerprint(m, s), m.encode_state(s).hex(), m.portable_orbit_key(s))\n")
 
 
-def _encodings(seed: str) -> dict[int, str]:
+def _encodings(seed: str) -> dict[int, tuple[str, int]]:
+    """fingerprint -> (encoding, orbit key) of every reachable state, in a fresh process."""
     env = {**os.environ, "PYTHONHASHSEED": seed}
     out = subprocess.run([sys.executable, "-c", _ENCODE_ALL], capture_output=True, text=True,
                          check=True, env=env).stdout
-    return dict((int(k), v) for k, v in (line.split() for line in out.splitlines()))
+    return {int(k): (v, int(o)) for k, v, o in (line.split() for line in out.splitlines())}
 
 
 def test_actor_system_encoding_is_the_same_under_other_hash_seeds():
@@ -112,7 +134,8 @@ def test_actor_system_encoding_is_the_same_under_other_hash_seeds():
     one, two = _encodings("1"), _encodings("2")
     assert one == two and len(one) > 100
     here = registry.build("paxos-system", SYSTEM, None)
-    for fp, data in one.items():
+    for fp, (data, orbit) in one.items():
         t = here.decode_state(bytes.fromhex(data))
         assert here.encode_state(t).hex() == data
         assert state_fingerprint(here, t) == fp
+        assert here.portable_orbit_key(t) == orbit
