@@ -15,18 +15,20 @@ depth — another trace, maybe of another property — may be met first, with ot
 
 Theory of operation. Each shard owns the states whose portable fingerprint
 (``paxchain.checker.portable``) is ``i`` modulo N: only it stores them, in its compact visited
-set (``paxchain.checker.visited``), with their parents. The search is level-synchronous: at level
-``d`` every shard expands its share of the frontier (``generate``), checks transition properties
-and deadlock there, and sends each successor to its owner; owners keep the new ones
-(``absorb``), check the state properties and goals on them, and report to the coordinator,
-which starts level ``d + 1`` only when every shard has finished ``d``. So every state is found
-at its breadth-first depth and counterexamples stay shortest.
+set (``paxchain.checker.visited``), with their parents, and expands them. The search is
+level-synchronous: at level ``d`` every shard expands its share of the frontier
+(``generate``), checks transition properties and deadlock there, and offers each owner the
+fingerprints and ranks of the successors it owns — never the states; each owner decides which
+are new (``arbitrate``) and asks their finders for the states of those it did not generate
+itself (``ship``), checks the state properties and goals on its new states (``finish``), and
+reports to the coordinator, which starts level ``d + 1`` only when every shard has finished
+``d``. So every state is found at its breadth-first depth and counterexamples stay shortest.
 
 Same order as the sequential search. The sequential engine visits a level in the order in which
 the level before generated its states. Here each state carries its *rank*: ``parent rank << 20 |
 successor index``, taken from the generation that found it first (the owner keeps the least
 rank over every shard's candidates), where a parent's rank is its place in its own level (after
-each level the shards turn their new states' ranks into places: ``Shard.place``, or the
+each level the shards turn their new states' ranks into places: ``Shard._place``, or the
 coordinator's ``shard.places``), so a rank fits 64 bits. Sorting a level by rank gives the
 sequential order, so
 the parallel search picks the same parent and the same orbit member for each state as the
@@ -47,7 +49,8 @@ finishing the level under way; ``resume=DIR`` starts the shards from it.
 
 A transport (a subclass of ``Coordinator``) supplies ``_spawn(shares)`` (start one shard per
 share), ``_ask(msg, shards)`` (every reply, in order, calling ``_watch`` while it waits; a
-``("expand", ...)`` message is ``generate`` on every shard, the exchange, then ``absorb``),
+``("expand", ...)`` message is ``generate`` on every shard, then ``arbitrate``, ``ship`` and
+``finish``, each after the exchange of what the step before made, then the placing),
 ``_shutdown`` and, optionally, ``_memory``. A shard (``paxchain.checker.shard``) answers a
 message with ``Shard.handle``.
 

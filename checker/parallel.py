@@ -6,9 +6,12 @@ distinct and generated counts, the same traces, step for step — using N worker
 search itself (shards, ranks, the level barrier, stopping where the sequential search stops,
 checkpoints) is ``paxchain.checker.level_search``'s; this module is its transport: forked
 processes, a pipe from the coordinator (this process) to each, and a queue per worker through
-which the others send it the successors it owns (a batch a level: arrays and a list of states)
-and then their new states' ranks, from which each worker places its own in the level. The
-coordinator sees only counts, events and each worker's phase seconds.
+which, each level, the others send it three things in turn: their offers (the fingerprints,
+ranks and parents of the successors it owns, as arrays), their requests (the positions of the
+offered states they want, with their new states' ranks, from which each worker places its own
+in the level) and the states it requested (packed by the codec: only new states their owner
+did not generate itself). A worker checks the new states it generated itself while the others
+are on their way. The coordinator sees only counts, events and each worker's phase seconds.
 
 Stopping. Time limit, memory limit (the resident memory of all workers and the coordinator
 together) and Ctrl-C are watched by the coordinator while the workers run. A worker that dies
@@ -114,7 +117,7 @@ class _Worker(Shard):
                  share: dict[str, Any]) -> None:
         super().__init__(me, n, model, codec, props, options, share)
         self.conn, self.inboxes = conn, inboxes
-        self.mail: dict[str, dict[int, Any]] = {"batch": {}, "ranks": {}}
+        self.mail: dict[str, dict[int, Any]] = {"offer": {}, "request": {}, "states": {}}
 
     def serve(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator handles Ctrl-C
@@ -143,23 +146,36 @@ class _Worker(Shard):
                 self.conn.send(("error", RuntimeError(str(reply[1])), ""))
 
     def _expand(self, depth: int, at_bound: bool, open_props: list[str]) -> tuple:
-        """``generate``, the exchange through the queues, ``absorb``, then the exchange of
-        the new states' ranks and ``place``; the reply is ``absorb``'s, with this worker's
-        phase seconds and CPU time."""
-        _, batches = self._generate(depth, at_bound, open_props)
-        with self.clock("exchange"):
-            self._send("batch", batches)
-            got = self._receive("batch")
-        reply = self._absorb(got)
-        if self.n > 1 and reply[0] == "level":
-            with self.clock("exchange"):
-                self._send("ranks", [self.level.new] * self.n)
-                every = self._receive("ranks")
-            self._place(every)
+        """A level: ``generate``; each worker's offers (fingerprint arrays) to their owners;
+        ``arbitrate``; each owner's requests, with its new states' ranks, to every finder;
+        ``ship``; the states asked for to their owners; ``finish``, then ``place``. The
+        reply is ``finish``'s, with this worker's phase seconds and CPU time."""
+        _, offers = self._generate(depth, at_bound, open_props)
+        got = self._trade("offer", offers)
+        _, requests, ranks = self._arbitrate(got)
+        asked = self._trade("request", [(r, ranks) for r in requests])
+        _, payloads = self._ship([None if a is None else a[0] for a in asked])
+        if self.n > 1:
+            with self.clock("exchange"), self.clock("exchange states"):
+                self._send("states", payloads)
+            self._own()  # while the states asked for are on their way
+            with self.clock("exchange"), self.clock("exchange states"):
+                payloads = self._receive("states")
+        reply = self._finish(payloads)
+        if self.n > 1:
+            self._place([None if a is None else a[1] for a in asked])
         gc.freeze()  # this level's survivors: see quiet_collector
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return reply + ({"phases": self.clock.seconds, "cpu": usage.ru_utime + usage.ru_stime,
                          "rss_mb": usage.ru_maxrss / 1024},)
+
+    def _trade(self, tag: str, items: list[Any]) -> list[Any]:
+        """Send ``items[j]`` to worker j and receive one ``tag`` item from every other."""
+        if self.n == 1:
+            return [None]
+        with self.clock("exchange"), self.clock("exchange " + tag):
+            self._send(tag, items)
+            return self._receive(tag)
 
     def _send(self, tag: str, items: list[Any]) -> None:
         for j, item in enumerate(items):

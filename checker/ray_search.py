@@ -9,20 +9,26 @@ it: with ``ADDRESS`` (``HOST:6379``, as ``ray start --head`` prints) on that clu
 per CPU of the cluster unless ``--workers N`` says otherwise; without it, on a local Ray started
 for the run with one CPU per shard (``--workers N``, else one per core) and stopped after it.
 
-A level is three rounds of actor calls, and the coordinator (this process, Ray's driver) sees
-no state, only object references and 8 bytes a new state each way (below): ``generate`` on every shard puts each other
-shard's batch in its own object store (``ray.put``: the shard owns it) and returns the list of
-references; ``absorb`` on shard j is given every shard's list and fetches the j-th batch of
-each, so a batch goes from the machine that made it to the one that owns it and never through
-the driver (a batch returned from the call instead would be owned by the driver, and one under
-Ray's inline limit, about 100 KB, copied through it). The coordinator waits for every
-``absorb`` — the level barrier —, which returns each shard's sorted new ranks; it orders the
-level once (``shard.places``) and gives each shard its states' places (``placed``): 16 bytes a
-state through the driver, where the shards' exchanging their ranks among themselves (as
-``--workers`` does) would send each rank to N - 1 shards. Then it asks,
-as the parallel engine does, the questions of a stop (counts before an event, parents for a
-trace). States travel packed by the model's portable codec (``paxchain.checker.portable``); the
-model and options are shipped to each actor by Ray's pickling, so every machine needs the same
+A level is four rounds of actor calls, submitted at once (each waits in Ray for the one before),
+and the coordinator (this process, Ray's driver) sees no state, only object references and 8
+bytes a new state each way (below): ``generate`` on every shard puts each other shard's offer
+(the fingerprints, ranks and parents of the successors it owns) in its own object store
+(``ray.put``: the shard owns it) and returns the list of references; ``arbitrate`` on shard j
+is given every shard's list, fetches the j-th offer of each, decides which are new and puts
+its request to each finder (the positions of the states it needs) the same way, returning the
+references and its sorted new ranks; ``ship`` on every shard fetches the requests made of it
+and puts the states asked for; ``finish`` fetches the states meant for it, checks the new
+states and places them. So an offer, a request or a state goes from the machine that made it
+to the one that needs it and never through the driver (an object returned from the call
+instead would be owned by the driver, and one under Ray's inline limit, about 100 KB, copied
+through it), and only a new state that its owner did not generate itself travels at all.
+The driver orders the level once from the new ranks (``shard.places``) and gives each
+``finish`` its shard's places: 16 bytes a state through the driver, where the shards'
+exchanging their ranks among themselves (as ``--workers`` does) would send each rank to N - 1
+shards. It waits for every ``finish`` — the level barrier. Then it asks, as the parallel
+engine does, the questions of a stop (counts before an event, parents for a trace). States
+travel packed by the model's portable codec (``paxchain.checker.portable``); the model and
+options are shipped to each actor by Ray's pickling, so every machine needs the same
 paxchain (and any plugin) installed.
 
 Fingerprints must be the same in every Ray worker as here: the initial states' are compared
@@ -156,31 +162,62 @@ class _ShardActor:
         codec = codec_for(model, options.symmetry)
         self.n, self.ray = n, load_ray()
         self.shard = Shard(me, n, model, codec, select(model, options), options, share)
-        self.failed: tuple | None = None  # generate's error, for absorb to reply with
+        self.failed: tuple | None = None  # this level's error, for finish to reply with
         quiet_collector()
 
     def call(self, msg: tuple) -> tuple:
         return _sendable(self.shard.handle(msg)), resident_mb()
 
-    def generate(self, depth: int, at_bound: bool, open_props: list[str]) -> list[Any]:
-        """Expand this shard's frontier: for each shard, a reference to the batch it owns,
-        put in this actor's object store (None for none, and for this shard's own)."""
-        reply = self.shard.handle(("generate", depth, at_bound, open_props))
-        self.failed = None if reply[0] == "batches" else _sendable(reply)
+    def _step(self, msg: tuple, tag: str) -> tuple | None:
+        """``msg`` to the shard: its reply, or None when this level failed (here or before)."""
         if self.failed is not None:
-            return [None] * self.n
-        return [self.ray.put(b) if b else None for b in reply[1]]
+            return None
+        reply = self.shard.handle(msg)
+        if reply[0] != tag:
+            self.failed = _sendable(reply)
+            return None
+        return reply
 
-    def absorb(self, *lists: list[Any]) -> tuple:
-        """Fetch this shard's batch from every shard's ``generate`` list, and absorb them."""
-        if self.failed is not None:
-            return self.failed, resident_mb()
-        refs = [made[self.shard.me] for made in lists]
+    def _put(self, items: list[Any]) -> list[Any]:
+        """Each item put in this actor's object store (None for none)."""
+        return [self.ray.put(x) if x is not None else None for x in items]
+
+    def _mine(self, lists: tuple[list[Any], ...]) -> list[Any]:
+        """This shard's item of every shard's list of references, fetched."""
+        refs = [made[self.shard.me] if made is not None else None for made in lists]
         got = iter(self.ray.get([r for r in refs if r is not None]))
-        batches = [None if r is None else next(got) for r in refs]
-        reply = _sendable(self.shard.handle(("absorb", batches)))
+        return [None if r is None else next(got) for r in refs]
+
+    def generate(self, depth: int, at_bound: bool, open_props: list[str]) -> list[Any]:
+        """Expand this shard's frontier: for each shard, a reference to the offer it owns (the
+        fingerprints, ranks and parents of the candidates), put in this actor's object store."""
+        self.failed = None
+        reply = self._step(("generate", depth, at_bound, open_props), "offers")
+        return self._put(reply[1] if reply else [None] * self.n)
+
+    def arbitrate(self, *offers: list[Any]) -> tuple:
+        """Decide which successors offered to this shard are new: references to the requests
+        for each finder, and the new states' ranks for the driver."""
+        reply = self._step(("arbitrate", self._mine(offers)), "requests")
+        if reply is None:
+            return [None] * self.n, None
+        return self._put(reply[1]), reply[2]
+
+    def ship(self, *arbitrated: tuple) -> list[Any]:
+        """The states every owner asked of this shard: references, by owner."""
+        requests = self._mine(tuple(a[0] for a in arbitrated)) if self.failed is None else []
+        reply = self._step(("ship", requests), "states")
+        return self._put(reply[1] if reply else [None] * self.n)
+
+    def finish(self, places: Any, *shipped: list[Any]) -> tuple:
+        """Take the new states (``shipped``: every shard's references), check them, and place
+        them in the level (``places``: from the driver; None for one shard)."""
+        reply = self._step(("finish", self._mine(shipped) if self.failed is None else []),
+                           "level")
+        if reply is not None and places is not None:
+            self.shard.handle(("placed", places))
         gc.freeze()  # this level's survivors: see shard.quiet_collector
-        return reply, resident_mb(), self.shard.level.new
+        return (reply if reply is not None else self.failed), resident_mb()
 
 
 def _sendable(reply: tuple) -> tuple:
@@ -228,17 +265,18 @@ class _RayCoordinator(Coordinator):
 
     def _ask(self, msg: tuple, shards: list[Any] | None = None) -> list[tuple]:
         """``msg`` to the shards (all, or ``shards``): every reply, watching the limits while
-        the actors work. ``expand`` is ``generate`` everywhere, then ``absorb``."""
+        the actors work. ``expand`` is ``generate`` everywhere, then ``arbitrate``, ``ship``
+        and ``finish``."""
         targets = self.shards if shards is None else shards
         if msg[0] == "expand":
-            lists = [a.generate.remote(*msg[1:]) for a in targets]
-            absorbed = self._gather([a.absorb.remote(*lists) for a in targets])
-            replies = self._replies(targets, [x[:2] for x in absorbed])
-            if len(targets) > 1:  # each shard's new states' places in the level
-                placed = places([x[2] for x in absorbed])
-                self._replies(targets, self._gather(
-                    [a.call.remote(("placed", p)) for a, p in zip(targets, placed)]))
-            return replies
+            offers = [a.generate.remote(*msg[1:]) for a in targets]
+            arbitrated = [a.arbitrate.remote(*offers) for a in targets]
+            shipped = [a.ship.remote(*arbitrated) for a in targets]
+            ranks = [x[1] for x in self._gather(arbitrated)]
+            placed: list[Any] = ([None] * len(targets) if len(targets) == 1
+                                 or any(r is None for r in ranks) else places(ranks))
+            return self._replies(targets, self._gather(
+                [a.finish.remote(p, *shipped) for a, p in zip(targets, placed)]))
         return self._replies(targets, self._gather([a.call.remote(msg) for a in targets]))
 
     def _replies(self, targets: list[Any], got: list[tuple]) -> list[tuple]:

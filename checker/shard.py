@@ -2,35 +2,50 @@
 
 A shard owns the states whose portable fingerprint is its index modulo the number of shards:
 their visited set (``paxchain.checker.visited``), their parents per level (for traces) and its
-share of the frontier. Each level it answers ``generate`` (expand its frontier: check the
-transition properties and deadlock there, and sort the successors by owner, the least rank per
-fingerprint), then ``absorb`` (keep the new states among the successors every shard sent it,
-check the state properties and goals on them), then ``place`` (turn the new states' ranks into
-their places in the whole level, from every shard's ``new_ranks``); between levels, the
-questions of a stop (``before``, ``new_ranks``, ``parent``), a checkpoint (``snapshot``) and a
-check of its fingerprints (``keys``). (A transport may instead gather every shard's new
-ranks in one place, compute ``places`` there and send each shard its own: ``placed``.) It
-knows nothing of processes or machines: ``handle(msg)`` turns a message into its reply, and
-the transport (``paxchain.checker.parallel``'s pipes and queues,
-``paxchain.checker.ray_search``'s actor calls) carries both.
+share of the frontier. Each level it answers, in turn:
+
+- ``generate``: expand its frontier (check the transition properties and deadlock there) and
+  sort the successors by owner, the least rank per fingerprint: its *offer* to each owner is
+  three int64 arrays (fingerprints, ranks, parents); the states stay with the shard;
+- ``arbitrate``: of every shard's offer to it (its own included), keep the least rank per
+  fingerprint, drop the visited ones, add the rest to its visited set with their parents, and
+  *request* from each finder the states that finder alone has (positions in its offer; a
+  winner this shard also generated — an equal state, perhaps of a higher rank — is taken
+  from its own candidates); it returns its new states' ranks too;
+- ``ship``: pack, with the codec, the states each owner requested of it;
+- ``finish`` (``own`` may come first: the states it generated itself, checked while the others
+  are on their way): take the new states, check the state properties and goals on them;
+- ``place``: turn the new states' ranks into their places in the whole level, from every
+  shard's new ranks (a transport may instead gather them in one place, compute ``places``
+  there and send each shard its own: ``placed``).
+
+So a state crosses from one process to another only when it is new and its owner did not
+generate it too (at Lamport's Paxos 3/2/0..2 with two shards: 39,566 of the 185,369 states,
+against 153,547 candidates when every candidate crossed). Between levels a shard answers the
+questions of a stop (``before``, ``new_ranks``, ``parent``), a checkpoint (``snapshot``, which
+packs its frontier's states) and a check of its fingerprints (``keys``). It knows nothing of
+processes or machines: ``handle(msg)`` turns a message into its reply, and the transport
+(``paxchain.checker.parallel``'s queues, ``paxchain.checker.ray_search``'s actor calls) carries
+both.
 
 Ranks and events. A frontier state's rank is its place in the sequential engine's order of its
 level (0, 1, 2, ... over all shards); a successor's rank is ``parent rank << SHIFT | successor
 index``, which orders a level as the sequential search generates it, and fits 64 bits. An event
 (a property decided, a deadlock, the state limit) is (rank, phase, property, where), its phase
-one of ``EDGE, LIMIT, STATE, DEAD``, in the sequential engine's order at one rank.
+one of ``EDGE, LIMIT, STATE, DEAD``, in the sequential engine's order at one rank. A shard
+reports at most one state event per property for each batch it checks, the least rank there;
+the coordinator keeps the least over all.
 
 Cost per state. The model's work (successors, fingerprints, properties) is the sequential
 engine's; what the shard adds is kept out of Python's per-successor loop: a level's
 successors and fingerprints are collected in lists and sifted in numpy, a chunk at a time
-(duplicates within the level, states already visited), so only the candidates — the successors
-that may be new — become batches: three int64 arrays (fingerprint, rank, parent) and the
-states packed by the codec (``Codec.pack_many``: for plain states the list itself, which the
-transport pickles once). The owner picks the least rank per fingerprint with one sort, adds
-the winners to its visited set in one batch and decodes only the states that are new. A shard
-that sends nothing to itself keeps its own candidates as objects: they are never encoded.
-``clock`` holds the CPU and wall seconds of each phase (``expand``, ``sift``, ``absorb``,
-``check``) for the benchmarks.
+(steps that change nothing, duplicates within the chunk), and the candidates are offered as
+arrays. The owner picks the least rank per fingerprint over every offer with one sort and
+adds the winners to its visited set in one batch (which drops the visited ones: a finder
+does not look its own candidates up first, since its owner's look-up does the same work
+again). ``clock`` holds the CPU and wall
+seconds of each phase (``expand``, ``sift``, ``arbitrate``, ``ship``, ``check``) for the
+benchmarks.
 """
 
 from __future__ import annotations
@@ -115,6 +130,25 @@ class _Level:
 
 
 @dataclass
+class _Round:
+    """What a shard keeps of the level under way between ``generate`` and ``finish``."""
+
+    props: list[Property] = field(default_factory=list)  # the properties still open
+    at_bound: bool = False
+    events: list[tuple] = field(default_factory=list)
+    level: _Level = field(default_factory=_Level)
+    tally: dict[str, int] | None = None
+    offered: list[list[Any]] = field(default_factory=list)  # per owner: the states offered
+    own: tuple = ()  # this shard's own candidates: fingerprints, ranks, parents, states
+    beyond: bool = False  # at the depth bound: a new state lies beyond it
+    new_fps: Any = field(default_factory=_empty)  # the new states, by rank
+    new_ranks: Any = field(default_factory=_empty)
+    own_at: Any = field(default_factory=_empty)  # per new state: its place in ``own``, or -1
+    need: list[tuple[Any, int]] = field(default_factory=list)  # (new states' places, finder)
+    states: list[Any] | None = None  # the new states, by rank, once taken
+
+
+@dataclass
 class _Frontier:
     """A shard's share of a level: ranks, fingerprints (int64 arrays) and states, by rank."""
 
@@ -173,6 +207,8 @@ def _first_of_each(fps: Any) -> tuple[Any, Any]:
 def _least_of_each(fps: Any, ranks: Any) -> Any:
     """For each distinct value of ``fps``, the index of its occurrence of least rank (ranks
     are distinct)."""
+    if not len(fps):
+        return np.zeros(0, dtype=np.int64)
     order = np.argsort(fps)
     ordered = fps[order]
     head = np.concatenate(([True], ordered[1:] != ordered[:-1]))
@@ -208,7 +244,7 @@ class Shard:
         self.parents: list[tuple[Any, Any]] = [(as_int64(f), as_int64(p))
                                                for f, p in share.get("parents", [])]
         self.level = _Level()
-        self.pending: tuple = ()                  # between generate and absorb
+        self.round = _Round()  # between generate and finish
         self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
                                                 if options.coverage else None)
         self.clock = Clock()
@@ -224,15 +260,13 @@ class Shard:
             return ("error", exc, traceback.format_exc())
 
     def _generate(self, depth: int, at_bound: bool, open_props: list[str]) -> tuple:
-        """Expand this shard's frontier: ``("batches", [batch for each shard])``, each batch
-        the successors that shard owns and that may be new, as (fingerprints, ranks, parents,
-        packed states), the least rank per fingerprint (None for none, and for this shard:
-        its own are kept for ``absorb``)."""
+        """Expand this shard's frontier: ``("offers", [offer for each shard])``, each offer the
+        successors that shard owns and that may be new, as int64 arrays (fingerprints, ranks,
+        parents), the least rank per fingerprint (None for none, and for this shard: its own
+        are kept for ``arbitrate``). The states stay here until an owner asks for them."""
         clock = self.clock
         props = [self.props[x] for x in open_props if x in self.props]
         edge_props = [p for p in props if p.kind == TRANSITION]
-        state_props = [p for p in props if p.kind in (INVARIANT, QUIESCENT)]
-        goals = [p for p in props if p.kind == SOMETIMES]
         tally = dict.fromkeys(self.coverage, 0) if self.coverage is not None else None
         events: list[tuple[int, int, str, tuple]] = []
         frontier, self.frontier = self.frontier, _Frontier()
@@ -243,7 +277,6 @@ class Shard:
         ranks = frontier.ranks.tolist()
         fps = frontier.fps.tolist()
         found = _Candidates(self.n)
-        seen = FingerprintSet()  # this level's candidates so far (a successor once a level)
         counts: list[int] = []
         succs: list[Any] = []
         succ_fps: list[int] = []
@@ -269,21 +302,18 @@ class Shard:
                         edge_props = self._edges(s, out, tfps, ranks[i], fp, edge_props,
                                                  events)
                     if len(succs) >= CHUNK:
-                        self._sift(frontier, lo, counts[lo:], succs, succ_fps, seen, found)
+                        self._sift(frontier, lo, counts[lo:], succs, succ_fps, found)
                         lo, succs, succ_fps = i + 1, [], []
                 elif deadlock:
                     events.append((ranks[i] << SHIFT | LAST, DEAD, DEADLOCK, (fps[i],)))
                     deadlock = False
             if succs:
-                self._sift(frontier, lo, counts[lo:], succs, succ_fps, seen, found)
-        level = _Level(ranks, counts, frontier.states)
-        self.pending = (found.of(self.me), at_bound, events, level, tally, state_props, goals)
-        pack = self.codec.pack_many
-        batches: list[Any] = []
-        for j in range(self.n):
-            f, r, p, states = found.of(j) if j != self.me else (_empty(), None, None, [])
-            batches.append((f, r, p, pack(states)) if len(f) else None)
-        return ("batches", batches)
+                self._sift(frontier, lo, counts[lo:], succs, succ_fps, found)
+        offers = [found.of(j) for j in range(self.n)]
+        self.round = _Round(props, at_bound, events, _Level(ranks, counts, frontier.states),
+                            tally, [o[3] for o in offers], offers[self.me])
+        return ("offers", [o[:3] if j != self.me and len(o[0]) else None
+                           for j, o in enumerate(offers)])
 
     def _edges(self, s: Any, out: list[Any], tfps: list[int], rank: int, fp: int,
                edge_props: list[Property], events: list[tuple]) -> list[Property]:
@@ -296,10 +326,11 @@ class Shard:
         return edge_props
 
     def _sift(self, frontier: _Frontier, lo: int, counts: list[int], succs: list[Any],
-              succ_fps: list[int], seen: FingerprintSet, found: _Candidates) -> None:
+              succ_fps: list[int], found: _Candidates) -> None:
         """Keep, of a chunk of successors (of frontier states ``lo`` on, ``counts`` each), the
-        first occurrence of each fingerprint not met earlier in the level and, for this
-        shard's own, not visited; file them by owner with their ranks and parents."""
+        first occurrence of each fingerprint that is not its state's own; file them by owner
+        with their ranks and parents. (Whether they are new, and which of the level's
+        occurrences comes first, their owner decides: ``arbitrate``.)"""
         with self.clock("sift"):
             fps = as_int64(succ_fps)
             cnt = np.array(counts, dtype=np.int64)
@@ -311,13 +342,6 @@ class Shard:
             uniq, first = _first_of_each(fps[moved])  # first: the least rank
             first = moved[first]
             owner = uniq % self.n
-            mine = owner == self.me
-            if mine.any():
-                keep = np.ones(len(uniq), dtype=bool)
-                keep[mine] = ~self.visited.contains_array(uniq[mine])
-                uniq, first, owner = uniq[keep], first[keep], owner[keep]
-            fresh = seen.add_array(uniq, distinct=True)
-            first, owner = first[fresh], owner[fresh]
             par = parent[first]
             ranks = (frontier.ranks[par] << SHIFT) | index[first]
             parents = frontier.fps[par]
@@ -328,73 +352,123 @@ class Shard:
                     found.add(j, cand[at], ranks[at], parents[at],
                               [succs[k] for k in first[at].tolist()])
 
-    def _absorb(self, batches: list[Any]) -> tuple:
-        """Keep the new states among this shard's own candidates and those the others sent
-        (``batches``), check the state properties and goals on them: ``("level", ...)``."""
-        mine, at_bound, events, level, tally, state_props, goals = self.pending
-        self.pending = ()
-        clock = self.clock
-        with clock("absorb"):
-            sources = [(mine[0], mine[1], mine[2], None)]
-            sources += [b for b in batches if b is not None and len(b[0])]
+    def _arbitrate(self, offers: list[Any]) -> tuple:
+        """Decide which of the successors offered to this shard (its own and ``offers``, by
+        finder) are new: the least rank per fingerprint, not visited. Keeps their fingerprints,
+        ranks and parents, and asks each finder for the states it alone has:
+        ``("requests", [positions in that finder's offer, by finder], new ranks ascending)``
+        (None for none, and for this shard). A winner this shard generated too (an equal
+        state, perhaps of a higher rank) is taken from its own candidates."""
+        r = self.round
+        with self.clock("arbitrate"):
+            own = r.own
+            finders = [self.me] + [k for k, o in enumerate(offers)
+                                   if k != self.me and o is not None and len(o[0])]
+            sources = [own[:3]] + [offers[k] for k in finders[1:]]
             fps = np.concatenate([b[0] for b in sources])
             ranks = np.concatenate([b[1] for b in sources])
-            parents = np.concatenate([b[2] for b in sources])
-            beyond = False
-            if len(sources) > 1:  # the least rank per fingerprint
-                win = _least_of_each(fps, ranks)
-            else:  # this shard's own candidates: distinct already
-                win = np.arange(len(fps))
-            if at_bound:
-                beyond = bool(len(win)) and not self.visited.contains_array(fps[win]).all()
+            win = _least_of_each(fps, ranks)
+            if r.at_bound:
+                r.beyond = bool(len(win)) and not self.visited.contains_array(fps[win]).all()
                 win = win[:0]
             else:
                 win = win[self.visited.add_array(fps[win], distinct=True)]
                 win = win[np.argsort(ranks[win], kind="stable")]
-            new_fps, new_ranks = fps[win], ranks[win]
-            if not at_bound:
-                self.parents.append((new_fps, parents[win]))
-            states = self._states(sources, win, mine[3])
-        with clock("check"):
-            rank_list, fp_list = new_ranks.tolist(), new_fps.tolist()
-            if state_props or goals:
-                for c, f, t in zip(rank_list, fp_list, states):
-                    if state_props:
-                        for p in state_props:
-                            if not p.holds_at(t):
-                                events.append((c, STATE, p.name, (f,)))
-                                state_props = [q for q in state_props if q is not p]
-                    if goals:
-                        for p in goals:
-                            if p.check(t):
-                                events.append((c, STATE, p.name, (f,)))
-                                goals = [q for q in goals if q is not p]
-        level.new = new_ranks
+            r.new_fps, r.new_ranks = fps[win], ranks[win]
+            if not r.at_bound:
+                parents = np.concatenate([b[2] for b in sources])
+                self.parents.append((r.new_fps, parents[win]))
+            sizes = np.array([len(b[0]) for b in sources], dtype=np.int64)
+            starts = np.cumsum(sizes) - sizes
+            src = np.searchsorted(starts, win, side="right") - 1
+            pos = win - starts[src]
+            r.own_at = np.where(src == 0, pos, -1)
+            requests: list[Any] = [None] * self.n
+            other = np.flatnonzero(src != 0)
+            if len(other) and len(own[0]):
+                order = np.argsort(own[0])
+                ordered = own[0][order]
+                at = np.minimum(np.searchsorted(ordered, r.new_fps[other]), len(ordered) - 1)
+                have = ordered[at] == r.new_fps[other]
+                r.own_at[other[have]] = order[at[have]]
+                other = other[~have]
+            for s in np.unique(src[other]).tolist():
+                need = other[src[other] == s]
+                r.need.append((need, finders[s]))
+                requests[finders[s]] = pos[need]
+        return ("requests", requests, r.new_ranks)
+
+    def _ship(self, requests: list[Any]) -> tuple:
+        """The states each owner asked for (``requests``: positions in this shard's offer to
+        it, by owner), packed by the codec: ``("states", [payload for each shard])``."""
+        r = self.round
+        pack = self.codec.pack_many
+        with self.clock("ship"):
+            payloads: list[Any] = [None] * self.n
+            for j, at in enumerate(requests):
+                if at is not None and len(at):
+                    states = r.offered[j]
+                    payloads[j] = pack([states[k] for k in at.tolist()])
+        r.offered = []
+        return ("states", payloads)
+
+    def _own(self) -> tuple:
+        """Take the new states this shard generated itself and check the state properties and
+        goals on them (a transport may do this while the other states are on their way)."""
+        r = self.round
+        if r.states is None:
+            r.states = [None] * len(r.new_fps)
+            at = np.flatnonzero(r.own_at >= 0)
+            own = r.own[3]
+            for i, k in zip(at.tolist(), r.own_at[at].tolist()):
+                r.states[i] = own[k]
+            self._check(r, at)
+        return ("own",)
+
+    def _finish(self, payloads: list[Any]) -> tuple:
+        """Take the new states (this shard's own candidates, and ``payloads`` from the finders
+        it asked), check the state properties and goals on them: ``("level", ...)``."""
+        self._own()
+        r, self.round = self.round, _Round()
+        states: list[Any] = r.states or []
+        with self.clock("ship"):
+            for need, finder in r.need:
+                got = self.codec.unpack_at(payloads[finder], list(range(len(need))))
+                for i, t in zip(need.tolist(), got):
+                    states[i] = t
+        if r.need:
+            self._check(r, np.sort(np.concatenate([need for need, _ in r.need])))
+        level = r.level
+        level.new = r.new_ranks
         self.level = level
-        self.frontier = _Frontier(new_ranks, new_fps, states)
+        self.frontier = _Frontier(r.new_ranks, r.new_fps, states)
         if self.n == 1:
             self._place([None])
         generated = sum(level.succs)
-        return ("level", generated, len(states), beyond, events, tally, self.visited.nbytes,
-                len(self.visited))
+        return ("level", generated, len(states), r.beyond, r.events, r.tally,
+                self.visited.nbytes, len(self.visited))
 
-    def _states(self, sources: list[tuple], win: Any, own: list[Any]) -> list[Any]:
-        """The states of the winning candidates ``win`` (indices into the concatenated
-        ``sources``), decoding from each batch only those it won."""
-        if len(sources) == 1:
-            return [own[k] for k in win.tolist()]
-        sizes = np.array([len(b[0]) for b in sources], dtype=np.int64)
-        starts = np.cumsum(sizes) - sizes
-        src = np.searchsorted(starts, win, side="right") - 1
-        pos = win - starts[src]
-        out: list[Any] = [None] * len(win)
-        for k in np.unique(src).tolist():
-            at = np.flatnonzero(src == k)
-            got = ([own[x] for x in pos[at].tolist()] if k == 0
-                   else self.codec.unpack_at(sources[k][3], pos[at].tolist()))
-            for x, t in zip(at.tolist(), got):
-                out[x] = t
-        return out
+    def _check(self, r: _Round, at: Any) -> None:
+        """Check the state properties and goals on the new states at ``at`` (ascending): an
+        event for each property's first (least rank) state there."""
+        with self.clock("check"):
+            state_props = [p for p in r.props if p.kind in (INVARIANT, QUIESCENT)]
+            goals = [p for p in r.props if p.kind == SOMETIMES]
+            if not (state_props or goals) or r.states is None:
+                return
+            events, states = r.events, r.states
+            for i, c, f in zip(at.tolist(), r.new_ranks[at].tolist(), r.new_fps[at].tolist()):
+                t = states[i]
+                if state_props:
+                    for p in state_props:
+                        if not p.holds_at(t):
+                            events.append((c, STATE, p.name, (f,)))
+                            state_props = [q for q in state_props if q is not p]
+                if goals:
+                    for p in goals:
+                        if p.check(t):
+                            events.append((c, STATE, p.name, (f,)))
+                            goals = [q for q in goals if q is not p]
 
     def _new_ranks(self) -> tuple:
         return ("ranks", self.level.new)

@@ -1,5 +1,6 @@
 """The shard's pieces (``paxchain.checker.shard``) on their own: the numpy selections a level
-relies on, the ranks placed in the level, and the profile a parallel run reports.
+relies on, the ranks placed in the level, the profile a parallel run reports, and the
+protocol itself, shards run in one process: only the states that must cross do.
 
 The whole search is compared with the sequential engine in ``tests/test_parallel.py``; these
 pin what that comparison would only show as a wrong count somewhere.
@@ -10,11 +11,15 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from paxchain.checker import checkpoint
+from paxchain.checker.level_search import select
 from paxchain.checker.parallel import check as parallel
+from paxchain.checker.portable import codec_for
 from paxchain.checker.result import Options
-from paxchain.checker.shard import _first_of_each, _least_of_each
+from paxchain.checker.shard import Shard, _first_of_each, _least_of_each, places
+from paxchain.checker.visited import signed64
 from paxchain.models import registry
 
 
@@ -46,7 +51,7 @@ def test_a_run_reports_each_workers_phases_cpu_and_memory():
     r = parallel(m, Options(), 2, profile=profile)
     assert r.stats.distinct == 3921 and len(profile) == 2
     for p in profile:
-        assert {"expand", "sift", "exchange", "absorb", "check"} <= set(p["phases"])
+        assert {"expand", "sift", "exchange", "arbitrate", "ship", "check"} <= set(p["phases"])
         assert p["cpu"] > 0 and p["rss_mb"] > 0
 
 
@@ -61,3 +66,67 @@ def test_a_checkpoints_frontier_ranks_become_places_in_the_level():
         assert sorted(f for o in out for f in o["frontier"]) == [(0, 5, "b"), (1, 4, "a"),
                                                                   (2, 7, "c")]
         assert all(f[1] % n == i for i, o in enumerate(out) for f in o["frontier"])
+
+
+def _in_one_process(model, n: int) -> tuple[int, int]:
+    """Run ``n`` shards level by level in this process (the protocol without a transport):
+    (distinct states, states shipped between shards)."""
+    opt = Options()
+    codec = codec_for(model, False)
+    props = select(model, opt)
+    names = [p.name for p in props]
+    shares: list[dict] = [{"frontier": []} for _ in range(n)]
+    initial = list(model.initial_states())
+    for i, s in enumerate(initial):
+        fp = signed64(codec.key(s))
+        shares[fp % n]["frontier"].append((i, fp, s))
+    shards = [Shard(i, n, model, codec, props, opt, shares[i]) for i in range(n)]
+    distinct, shipped, depth = len(initial), 0, 0
+    while any(len(s.frontier) for s in shards):
+        offers = [s.handle(("generate", depth, False, names))[1] for s in shards]
+        asked = [s.handle(("arbitrate", [offers[k][j] for k in range(n)]))
+                 for j, s in enumerate(shards)]
+        payloads = [s.handle(("ship", [asked[j][1][k] for j in range(n)]))[1]
+                    for k, s in enumerate(shards)]
+        shipped += sum(len(p) for row in payloads for p in row if p is not None)
+        replies = [s.handle(("finish", [payloads[k][j] for k in range(n)]))
+                   for j, s in enumerate(shards)]
+        assert all(r[0] == "level" for r in replies), replies
+        for s, p in zip(shards, places([a[2] for a in asked])):
+            s.handle(("placed", p))
+        distinct += sum(r[2] for r in replies)
+        depth += 1
+    return distinct, shipped
+
+
+def _needing_a_crossing(model, n: int) -> int:
+    """The new states of each level that their owner (fingerprint modulo ``n``) did not
+    generate itself, by a plain breadth-first search: what has to cross between shards."""
+    key = lambda s: signed64(model.fingerprint(s))  # noqa: E731
+    frontier = list(model.initial_states())
+    seen = {key(s) for s in frontier}
+    crossing = 0
+    while frontier:
+        made: list[set[int]] = [set() for _ in range(n)]  # per owner: what its shard generated
+        new = {}
+        for s in frontier:
+            here = key(s) % n
+            for t in model.next_states(s):
+                f = key(t)
+                if t != s:
+                    made[here].add(f)
+                if f not in seen and f not in new:
+                    new[f] = t
+        crossing += sum(1 for f in new if f not in made[f % n])
+        seen.update(new)
+        frontier = list(new.values())
+    return crossing
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_only_new_states_their_owner_did_not_generate_cross_between_shards(n):
+    m = registry.build("lamport-paxos", {"max_ballot": "1"}, None)
+    distinct, shipped = _in_one_process(m, n)
+    assert distinct == 3921
+    assert shipped == _needing_a_crossing(m, n)
+    assert (shipped == 0) == (n == 1)
