@@ -42,6 +42,7 @@ from paxchain.checker.level_search import (POLL, SHIFT, Coordinator, Shard, Stop
                                            WorkerLost)
 from paxchain.checker.portable import Codec
 from paxchain.checker.shard import quiet_collector
+from paxchain.checker.visited import np
 from paxchain.checker.progress import resident_mb
 from paxchain.checker.result import STOP_OUT_OF_MEMORY, Options, Result
 from paxchain.models.model import Model
@@ -83,6 +84,10 @@ def check(model: Model, options: Options | None = None, workers: int = 2,
     redone from the start, as in ``explicit.check``.
     """
     saving = (checkpoint, every) if checkpoint is not None else None
+    if workers > 1:
+        # the shards' arrays: imported once here, before the workers are forked, rather
+        # than by each worker at its first level (about 0.09 s each, inside the search)
+        np.zeros(0)
 
     def run(m: Model, o: Options, r: str | None) -> Result:
         coordinator = _Coordinator(m, o, workers, saving, r)
