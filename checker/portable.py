@@ -273,8 +273,8 @@ def codec_for(model: Model, symmetry: bool) -> Codec:
         orbit_key = getattr(model, "portable_orbit_key", None)
         if orbit_key is None:
             raise NotPortable(
-                f"{model.describe()}: symmetry with more than one worker needs a representative "
-                "that is the same in every process, and this model's compares per-process ids "
-                "(use --workers 1 with --symmetry, or check without --symmetry)")
+                f"{model.describe()}: symmetry in the parallel engine (--workers, --ray, "
+                "--checkpoint) needs a representative that is the same in every process, and "
+                "this model's is not (check with --symmetry sequentially, or without it)")
         return VarsCodec(model, None, orbit_key=orbit_key)
     return VarsCodec(model, None)
