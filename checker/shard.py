@@ -204,11 +204,12 @@ def _first_of_each(fps: Any) -> tuple[Any, Any]:
     return ordered[starts], np.minimum.reduceat(order, starts)
 
 
-def _least_of_each(fps: Any, ranks: Any) -> Any:
-    """For each distinct value of ``fps``, the index of its occurrence of least rank (ranks
-    are distinct)."""
+def _least_of_each(fps: Any, ranks: Any, below: int = 0) -> tuple[Any, Any]:
+    """For each distinct value of ``fps`` (in ascending order), the index of its occurrence of
+    least rank (ranks are distinct), and the index of one of its occurrences below ``below``,
+    or -1 where it has none (one sort for both)."""
     if not len(fps):
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     order = np.argsort(fps)
     ordered = fps[order]
     head = np.concatenate(([True], ordered[1:] != ordered[:-1]))
@@ -216,7 +217,8 @@ def _least_of_each(fps: Any, ranks: Any) -> Any:
     by_fp = ranks[order]
     least = np.minimum.reduceat(by_fp, starts)
     sizes = np.diff(np.append(starts, len(order)))
-    return order[by_fp == np.repeat(least, sizes)]
+    low = np.maximum.reduceat(np.where(order < below, order, -1), starts)
+    return order[by_fp == np.repeat(least, sizes)], low
 
 
 class Shard:
@@ -367,35 +369,33 @@ class Shard:
             sources = [own[:3]] + [offers[k] for k in finders[1:]]
             fps = np.concatenate([b[0] for b in sources])
             ranks = np.concatenate([b[1] for b in sources])
-            win = _least_of_each(fps, ranks)
+            win, mine = _least_of_each(fps, ranks, len(own[0]))
             if r.at_bound:
                 r.beyond = bool(len(win)) and not self.visited.contains_array(fps[win]).all()
-                win = win[:0]
+                win, mine = win[:0], mine[:0]
             else:
-                win = win[self.visited.add_array(fps[win], distinct=True)]
-                win = win[np.argsort(ranks[win], kind="stable")]
+                fresh = self.visited.add_array(fps[win], distinct=True)
+                win, mine = win[fresh], mine[fresh]
+                by_rank = np.argsort(ranks[win], kind="stable")
+                win, mine = win[by_rank], mine[by_rank]
             r.new_fps, r.new_ranks = fps[win], ranks[win]
             if not r.at_bound:
                 parents = np.concatenate([b[2] for b in sources])
                 self.parents.append((r.new_fps, parents[win]))
-            sizes = np.array([len(b[0]) for b in sources], dtype=np.int64)
-            starts = np.cumsum(sizes) - sizes
-            src = np.searchsorted(starts, win, side="right") - 1
-            pos = win - starts[src]
-            r.own_at = np.where(src == 0, pos, -1)
+            # each new state from this shard's own candidates where it has one (an equal state),
+            # else from the finder of its least rank
+            r.own_at = mine
             requests: list[Any] = [None] * self.n
-            other = np.flatnonzero(src != 0)
-            if len(other) and len(own[0]):
-                order = np.argsort(own[0])
-                ordered = own[0][order]
-                at = np.minimum(np.searchsorted(ordered, r.new_fps[other]), len(ordered) - 1)
-                have = ordered[at] == r.new_fps[other]
-                r.own_at[other[have]] = order[at[have]]
-                other = other[~have]
-            for s in np.unique(src[other]).tolist():
-                need = other[src[other] == s]
-                r.need.append((need, finders[s]))
-                requests[finders[s]] = pos[need]
+            other = np.flatnonzero(r.own_at < 0)
+            if len(other):
+                sizes = np.array([len(b[0]) for b in sources], dtype=np.int64)
+                starts = np.cumsum(sizes) - sizes
+                src = np.searchsorted(starts, win[other], side="right") - 1
+                pos = win[other] - starts[src]
+                for k in np.unique(src).tolist():
+                    at = src == k
+                    r.need.append((other[at], finders[k]))
+                    requests[finders[k]] = pos[at]
         return ("requests", requests, r.new_ranks)
 
     def _ship(self, requests: list[Any]) -> tuple:

@@ -33,16 +33,21 @@ def test_first_of_each_is_numpys_unique_with_the_first_index():
     assert len(empty[0]) == len(empty[1]) == 0
 
 
-def test_least_of_each_picks_the_least_rank_of_every_fingerprint():
+def test_least_of_each_picks_the_least_rank_and_an_own_occurrence_of_every_fingerprint():
     rnd = random.Random(2)
     fps = np.array([rnd.randrange(0, 30) for _ in range(400)], dtype=np.int64)
     ranks = np.array(rnd.sample(range(10_000), 400), dtype=np.int64)
-    win = _least_of_each(fps, ranks)
+    win, low = _least_of_each(fps, ranks, below=100)
     best: dict[int, int] = {}
     for i, (f, r) in enumerate(zip(fps.tolist(), ranks.tolist())):
         if f not in best or r < ranks[best[f]]:
             best[f] = i
-    assert sorted(win.tolist()) == sorted(best.values())
+    assert win.tolist() == [best[f] for f in sorted(best)]
+    # per fingerprint, an occurrence among the first 100 (the owner's own candidates), if any
+    for f, k in zip(sorted(best), low.tolist()):
+        assert (k >= 0) == (f in fps[:100].tolist())
+        assert k < 0 or (k < 100 and fps[k] == f)
+    assert len(_least_of_each(fps[:0], ranks[:0])[0]) == 0
 
 
 def test_a_run_reports_each_workers_phases_cpu_and_memory():
