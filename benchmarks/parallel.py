@@ -23,7 +23,9 @@ the counts and verdict, the run's seconds (its own statistics) and the wall time
 process, the CPU seconds of the coordinator and of each worker, the peak resident memory of each
 process and their sum (an upper bound of the search's memory: peaks need not coincide, and pages
 shared since the fork count in each), each worker's CPU and wall seconds per phase
-(``shard.Clock``: expand, sift, exchange, absorb, check), and the load average before and after.
+(``shard.Clock``: expand, sift, arbitrate, ship, check, and exchange, split by what crosses:
+offers, requests, states), the states each worker shipped to the other, and the load average
+before and after.
 The machine is shared, so a row is only as good as its load: the CPU seconds carry over to a
 quiet machine better than the wall seconds do.
 
@@ -35,7 +37,7 @@ Two ceilings are worked out beside the speed-up, so that a miss says where it li
 
 - ``cpu_bound_speedup_ballots_0..2``: the sequential run's CPU seconds over the busiest
   worker's, the speed-up two workers would reach if neither ever waited at a barrier — what
-  the shards' own work (sifting, exchanging, absorbing) leaves of the ideal 2;
+  the shards' own work (sifting, arbitrating, shipping, exchanging) leaves of the ideal 2;
 - ``machine_pair`` (not with ``--quick``): the machine's own, measured apart — the sequential
   search run alone and two copies at once, ``--repeat`` times each, alternately;
   ``throughput_two_vs_one`` is twice the median lone run's seconds over the median slower
@@ -104,6 +106,7 @@ def one(params: dict[str, int], engine: str, workers: int) -> dict[str, Any]:
     if profile:
         row["worker_cpu_seconds"] = [round(p["cpu"], 3) for p in profile]
         row["worker_peak_mb"] = [round(p["rss_mb"], 1) for p in profile]
+        row["worker_states_shipped"] = [p["shipped"] for p in profile]
         row["worker_phases_cpu_wall_seconds"] = [
             {k: [round(c, 3), round(w, 3)] for k, (c, w) in p["phases"].items()}
             for p in profile]

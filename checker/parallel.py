@@ -79,7 +79,8 @@ def check(model: Model, options: Options | None = None, workers: int = 2,
     With ``checkpoint`` the search is written to that directory every ``every`` seconds and
     when interrupted; ``resume`` continues a search from one (``paxchain.checker.checkpoint``).
     ``profile``, a list, is filled with one dict a worker: the CPU and wall seconds of each
-    phase of its work (``Shard.clock``), its CPU seconds and peak resident megabytes.
+    phase of its work (``Shard.clock``), its CPU seconds, peak resident megabytes and the
+    number of states it shipped to another worker.
     A reduction whose premise fails (``ReductionUnsound``) is switched off and the search
     redone from the start, as in ``explicit.check``.
     """
@@ -172,7 +173,7 @@ class _Worker(Shard):
         gc.freeze()  # this level's survivors: see quiet_collector
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return reply + ({"phases": self.clock.seconds, "cpu": usage.ru_utime + usage.ru_stime,
-                         "rss_mb": usage.ru_maxrss / 1024},)
+                         "rss_mb": usage.ru_maxrss / 1024, "shipped": self.shipped},)
 
     def _trade(self, tag: str, items: list[Any]) -> list[Any]:
         """Send ``items[j]`` to worker j and receive one ``tag`` item from every other."""

@@ -250,6 +250,7 @@ class Shard:
         self.coverage: dict[str, int] | None = (dict.fromkeys(model.actions(), 0)
                                                 if options.coverage else None)
         self.clock = Clock()
+        self.shipped = 0  # states this shard has packed for another (the benchmarks')
 
     def handle(self, msg: tuple) -> tuple:
         """The reply to ``msg`` (its name, then its arguments): a model's error or a failed
@@ -409,6 +410,7 @@ class Shard:
                 if at is not None and len(at):
                     states = r.offered[j]
                     payloads[j] = pack([states[k] for k in at.tolist()])
+                    self.shipped += len(at)
         r.offered = []
         return ("states", payloads)
 

@@ -58,6 +58,8 @@ def test_a_run_reports_each_workers_phases_cpu_and_memory():
     for p in profile:
         assert {"expand", "sift", "exchange", "arbitrate", "ship", "check"} <= set(p["phases"])
         assert p["cpu"] > 0 and p["rss_mb"] > 0
+    # the workers ship each other exactly the states that must cross (see below)
+    assert sum(p["shipped"] for p in profile) == _needing_a_crossing(m, 2) > 0
 
 
 def test_a_checkpoints_frontier_ranks_become_places_in_the_level():
