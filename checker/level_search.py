@@ -20,9 +20,10 @@ level-synchronous: at level ``d`` every shard expands its share of the frontier
 (``generate``), checks transition properties and deadlock there, and offers each owner the
 fingerprints and ranks of the successors it owns — never the states; each owner decides which
 are new (``arbitrate``) and asks their finders for the states of those it did not generate
-itself (``ship``), checks the state properties and goals on its new states (``finish``), and
-reports to the coordinator, which starts level ``d + 1`` only when every shard has finished
-``d``. So every state is found at its breadth-first depth and counterexamples stay shortest.
+itself (``ship``; with symmetry, of those whose first member in the level's order it did not
+generate), checks the state properties and goals on its new states (``finish``), and reports
+to the coordinator, which starts level ``d + 1`` only when every shard has finished ``d``. So
+every state is found at its breadth-first depth and counterexamples stay shortest.
 
 Same order as the sequential search. The sequential engine visits a level in the order in which
 the level before generated its states. Here each state carries its *rank*: ``parent rank << 20 |

@@ -10,8 +10,9 @@ which, each level, the others send it three things in turn: their offers (the fi
 ranks and parents of the successors it owns, as arrays), their requests (the positions of the
 offered states they want, with their new states' ranks, from which each worker places its own
 in the level) and the states it requested (packed by the codec: only new states their owner
-did not generate itself). A worker checks the new states it generated itself while the others
-are on their way. The coordinator sees only counts, events and each worker's phase seconds.
+did not generate itself, or with symmetry not as the member the sequential search keeps). A
+worker checks the new states it generated itself while the others are on their way. The
+coordinator sees only counts, events and each worker's phase seconds.
 
 Stopping. Time limit, memory limit (the resident memory of all workers and the coordinator
 together) and Ctrl-C are watched by the coordinator while the workers run. A worker that dies

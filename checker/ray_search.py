@@ -21,7 +21,8 @@ and puts the states asked for; ``finish`` fetches the states meant for it, check
 states and places them. So an offer, a request or a state goes from the machine that made it
 to the one that needs it and never through the driver (an object returned from the call
 instead would be owned by the driver, and one under Ray's inline limit, about 100 KB, copied
-through it), and only a new state that its owner did not generate itself travels at all.
+through it), and only a new state that its owner did not generate itself (with symmetry: not
+as the member the sequential search keeps) travels at all.
 The driver orders the level once from the new ranks (``shard.places``) and gives each
 ``finish`` its shard's places: 16 bytes a state through the driver, where the shards'
 exchanging their ranks among themselves (as ``--workers`` does) would send each rank to N - 1

@@ -9,9 +9,11 @@ share of the frontier. Each level it answers, in turn:
   three int64 arrays (fingerprints, ranks, parents); the states stay with the shard;
 - ``arbitrate``: of every shard's offer to it (its own included), keep the least rank per
   fingerprint, drop the visited ones, add the rest to its visited set with their parents, and
-  *request* from each finder the states that finder alone has (positions in its offer; a
-  winner this shard also generated — an equal state, perhaps of a higher rank — is taken
-  from its own candidates); it returns its new states' ranks too;
+  *request* the others from the finder of each one's least rank (positions in its offer;
+  without symmetry, a winner this shard also generated — an equal state, perhaps of a
+  higher rank — is taken from its own candidates instead; with symmetry a fingerprint names
+  an orbit, and the member to expand is the least-rank finder's, as in the sequential
+  search); it returns its new states' ranks too;
 - ``ship``: pack, with the codec, the states each owner requested of it;
 - ``finish`` (``own`` may come first: the states it generated itself, checked while the others
   are on their way): take the new states, check the state properties and goals on them;
@@ -20,7 +22,8 @@ share of the frontier. Each level it answers, in turn:
   there and send each shard its own: ``placed``).
 
 So a state crosses from one process to another only when it is new and its owner did not
-generate it too (at Lamport's Paxos 3/2/0..2 with two shards: 39,566 of the 185,369 states,
+generate it too, or (with symmetry) not as the first member of its orbit in the level's
+order (at Lamport's Paxos 3/2/0..2 with two shards, no symmetry: 39,566 of the 185,369 states,
 against 153,547 candidates when every candidate crossed). Between levels a shard answers the
 questions of a stop (``before``, ``new_ranks``, ``parent``), a checkpoint (``snapshot``, which
 packs its frontier's states) and a check of its fingerprints (``keys``). It knows nothing of
@@ -358,10 +361,10 @@ class Shard:
     def _arbitrate(self, offers: list[Any]) -> tuple:
         """Decide which of the successors offered to this shard (its own and ``offers``, by
         finder) are new: the least rank per fingerprint, not visited. Keeps their fingerprints,
-        ranks and parents, and asks each finder for the states it alone has:
+        ranks and parents, and asks the finders for the states it needs:
         ``("requests", [positions in that finder's offer, by finder], new ranks ascending)``
-        (None for none, and for this shard). A winner this shard generated too (an equal
-        state, perhaps of a higher rank) is taken from its own candidates."""
+        (None for none, and for this shard). Without symmetry, a winner this shard generated
+        too (an equal state, perhaps of a higher rank) is taken from its own candidates."""
         r = self.round
         with self.clock("arbitrate"):
             own = r.own
@@ -370,7 +373,10 @@ class Shard:
             sources = [own[:3]] + [offers[k] for k in finders[1:]]
             fps = np.concatenate([b[0] for b in sources])
             ranks = np.concatenate([b[1] for b in sources])
-            win, mine = _least_of_each(fps, ranks, len(own[0]))
+            # without symmetry a fingerprint names one state, and any copy of it will do; with
+            # it, one orbit, whose other members list their successors in another order
+            mine_too = 0 if self.opt.symmetry else len(own[0])
+            win, mine = _least_of_each(fps, ranks, mine_too)
             if r.at_bound:
                 r.beyond = bool(len(win)) and not self.visited.contains_array(fps[win]).all()
                 win, mine = win[:0], mine[:0]
@@ -385,7 +391,7 @@ class Shard:
                 self.parents.append((r.new_fps, parents[win]))
             # each new state from this shard's own candidates where it has one (an equal state),
             # else from the finder of its least rank
-            r.own_at = mine
+            r.own_at = np.where(win < len(own[0]), win, mine)
             requests: list[Any] = [None] * self.n
             other = np.flatnonzero(r.own_at < 0)
             if len(other):
