@@ -167,6 +167,7 @@ _STATES, _LABELLED, _BY_ACTION = 0, 1, 2  # what ``_expand`` returns for each su
 # Representatives kept for the states met last (a state is met again from its other parents,
 # mostly soon: 2**15 of them answer two thirds of the calls at paxos-system's 2 x 1 bound).
 _REP_CACHE = 1 << 15
+_ORBIT_KEYS = 1 << 18  # orbit keys kept (``portable_orbit_key``), by representative
 DELIVER, TIMER = "Deliver", "Timer"  # the other actions are faults (``paxchain.models.faults``)
 _MISSING = object()  # no memoised reaction yet
 _ENTRIES, _HIST, _OUTS, _ENVS = range(4)  # the interned tables, as ``portable`` numbers them
@@ -536,6 +537,7 @@ class ActorSystem(Model):
         self._decoded: tuple[dict, ...] = ({}, {}, {}, {})
         self._digests: tuple[dict, ...] = ({}, {}, {}, {})  # id -> digest of its bytes
         self._extra_digests: dict[tuple, int] = {}
+        self._orbit_keys: dict[tuple, int] = {}  # representative -> its orbit's portable key
         self._entry_maps: list[dict[int, int]] = []
 
     def _link(self, e: int) -> tuple[int, int]:
@@ -1623,23 +1625,29 @@ class ActorSystem(Model):
         image by this process's ids, so its key would not be). It tries every permutation, or,
         when renaming leaves the groups' entries unchanged, those that sort each group's
         entries by digest (all orders within runs of equal entries): the images that do so
-        depend only on the orbit. Like ``representative``, its first call switches the symmetry
-        premise check on."""
-        if not self._sym_checked and not getattr(self, "_sym_refused", False):
-            self._check_memoised()
-        self._permutations()
-        ents = self._group_entries(state)
+        depend only on the orbit. It is computed once per orbit member that ``representative``
+        picks (kept for the orbits met last), so a state costs this process's representative
+        (cached) and a look-up; the representative's first call switches the symmetry premise
+        check on."""
+        rep = self.representative(state)
+        cache = self._orbit_keys
+        best = cache.get(rep)
+        if best is not None:
+            return best
+        ents = self._group_entries(rep)
         cands = self._portable_cand_memo.get(ents)
         if cands is None:
             digests = self._digests[_ENTRIES]
             self._digest_ids(_ENTRIES, ents)
-            cands = self._portable_cand_memo[ents] = self._find_candidates(state, digests.get)
-        best = None
+            cands = self._portable_cand_memo[ents] = self._find_candidates(rep, digests.get)
         for p in cands:
-            k = self.portable_key(state if p is None else self._image(p, state))
+            k = self.portable_key(rep if p is None else self._image(p, rep))
             if best is None or k < best:
                 best = k
         assert best is not None  # cands holds the identity or every permutation
+        if len(cache) >= _ORBIT_KEYS:
+            cache.clear()
+        cache[rep] = best
         return best
 
     def _digest_ids(self, k: int, ids: tuple) -> list[int]:
