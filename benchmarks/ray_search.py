@@ -8,16 +8,22 @@ Usage::
 Three measurements, all of Lamport's Paxos at one bound, written to
 ``benchmarks/results/ray_search.json``:
 
-- ``exchange``: the shards' search run in this process (``level_search.Shard``, no Ray) for N =
-  1, 2, 8, 64 shards: the states and pickled bytes that cross from one shard to another per
-  level (with the new ranks each shard sends the driver and the places it gets back) — what
-  Ray moves between actors (machines, in a cluster) — per distinct state, the
-  objects per level (N per shard, of which N - 1 cross), and the CPU seconds of the shards'
-  own work (all N in this one process, the pickling measured for the bytes left out).
+- ``exchange``: ``ray_search``'s own driver and actors (``_RayCoordinator``, ``_ShardActor``)
+  with N = 1, 2, 8, 64 shards, run in this process on a stand-in for Ray (``_InProcessRay``: a
+  call runs when submitted; ``ray.put``, ``ray.get`` and the references passed as arguments
+  act as in Ray, each object pickled): per distinct state and per level, the objects and
+  pickled bytes that reach a shard from another — the offers (fingerprint, rank and parent
+  arrays), the requests, the states shipped, and the tuples ``arbitrate`` returns (references
+  and new ranks), which every ``ship`` call receives — and those that go to and from the
+  driver (new ranks, places, replies), each object counted once per receiver (whether Ray
+  routes it directly or through the driver is not modelled; references are counted, not
+  weighed); the 4N actor calls a level; and the CPU seconds of the shards' calls (all N in
+  this one process, the collector off as in a shard, pickling left out and reported apart),
+  with the critical path: each level's four rounds, the slowest shard's CPU in each.
 - ``runs``: ``ray_search.check`` on a local Ray started here with C CPUs (C shards), C = 1, 2,
   best of ``--repeat``: its seconds and states/s, the seconds Ray took to start (not in the
   run's seconds) and the shards (in them), and each
-  level's wall time (the three rounds of actor calls and the barrier) with the states it
+  level's wall time (the four rounds of actor calls and the barrier) with the states it
   expanded; a least-squares line ``seconds = fixed + per_state * states`` over the levels
   separates the cost of a level (barrier, driver, calls) from the cost of a state. The same
   bound searched by the sequential engine in this process is the baseline.
@@ -30,6 +36,7 @@ The machine is shared: each run records the load average before and after it.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import pickle
@@ -45,10 +52,7 @@ sys.path.insert(0, str(ROOT))
 # noqa: E402 below: ROOT goes on the path first
 from paxchain.checker import ray_search  # noqa: E402
 from paxchain.checker.explicit import check as sequential  # noqa: E402
-from paxchain.checker.level_search import Shard, select  # noqa: E402
-from paxchain.checker.portable import codec_for  # noqa: E402
 from paxchain.checker.result import Options  # noqa: E402
-from paxchain.checker.shard import places  # noqa: E402
 from paxchain.models import registry  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "ray_search.json"
@@ -58,52 +62,220 @@ def build(params: dict[str, int]) -> Any:
     return registry.build("lamport-paxos", {k: str(v) for k, v in params.items()}, None)
 
 
+class _Ref:
+    """An object of ``_InProcessRay``'s store, standing in for a Ray ``ObjectRef``: its value,
+    its maker (a shard's index; None: the driver), what it is, its pickled bytes (references
+    inside it left out), the references and items (fingerprints, states, ranks) it holds."""
+
+    __slots__ = ("value", "maker", "kind", "nbytes", "refs", "items", "put")
+
+    def __init__(self, value: Any, maker: int | None, kind: str, nbytes: int, refs: int,
+                 items: int, put: bool = False) -> None:
+        self.value, self.maker, self.kind = value, maker, kind
+        self.nbytes, self.refs, self.items = nbytes, refs, items
+        self.put = put  # ray.put: ``value`` is pickled, and each receiver unpickles a copy
+
+
+def _without_refs(x: Any) -> tuple[Any, int]:
+    """``x`` with each ``_Ref`` in its lists and tuples replaced by None, and their number."""
+    if isinstance(x, _Ref):
+        return None, 1
+    if isinstance(x, (list, tuple)):
+        parts = [_without_refs(y) for y in x]
+        return type(x)(y for y, _ in parts), sum(k for _, k in parts)
+    return x, 0
+
+
+# what a shard puts (ray.put) in each call, and what each call returns, in ray_search's protocol
+_PUTS = {"generate": "offers", "arbitrate": "requests", "ship": "states"}
+_RETURNS = {"generate": "references", "arbitrate": "ranks", "ship": "references",
+            "finish": "replies", "call": "replies"}
+
+
+class _InProcessRay:
+    """Just enough of Ray for ``ray_search``'s driver (``_RayCoordinator``) and actors
+    (``_ShardActor``), run in this process: an actor call runs when it is submitted (the driver
+    submits a level's rounds in order), references given as arguments are resolved as Ray
+    resolves them, and every object a shard receives from another (or from or to the driver) is
+    counted with its pickled bytes: what Ray would move between their machines."""
+
+    class exceptions:  # noqa: N801 (as ray.exceptions)
+        class OutOfMemoryError(Exception):
+            pass
+
+        class RayActorError(Exception):
+            pass
+
+    def __init__(self) -> None:
+        self.here: int | None = None   # the shard whose call is running; None: the driver
+        self.call = ""                 # its method
+        self.level = -1
+        self.last = ""                 # the method of the call submitted last
+        self.counting = False          # from the first level on (not the actors' start)
+        self.pickling = 0.0            # CPU seconds of pickling and unpickling (Ray's work)
+        # (kind, "shards" or "driver") -> [objects, bytes, items, references]
+        self.crossed: dict[tuple[str, str], list[int]] = {}
+        self.cpu: dict[tuple[int, str], list[float]] = {}  # (level, call) -> each shard's CPU
+
+    def _received(self, obj: _Ref, maker: int | None, kind: str, nbytes: int, refs: int,
+                  items: int) -> None:
+        """An object of ``maker``'s reaches ``self.here`` (counted if it crosses)."""
+        if not self.counting or maker == self.here:
+            return
+        row = self.crossed.setdefault(
+            (kind, "shards" if None not in (maker, self.here) else "driver"), [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += nbytes
+        row[2] += items
+        row[3] += refs
+
+    def _pickled(self, x: Any) -> tuple[bytes, int]:
+        tick = time.process_time()
+        plain, refs = _without_refs(x)
+        data = pickle.dumps(plain, protocol=5)
+        self.pickling += time.process_time() - tick
+        return data, refs
+
+    def put(self, x: Any) -> _Ref:
+        data, refs = self._pickled(x)
+        kind = _PUTS.get(self.call, "other")  # other: the model, put by the driver
+        items = len(x[0]) if kind == "offers" else len(x) if kind in _PUTS.values() else 0
+        return _Ref(data, self.here, kind, len(data), refs, items, put=True)
+
+    def get(self, refs: Any, timeout: Any = None) -> Any:
+        if isinstance(refs, list):
+            return [self.get(r) for r in refs]
+        obj = refs
+        self._received(obj, obj.maker, obj.kind, obj.nbytes, obj.refs, obj.items)
+        if obj.put:
+            tick = time.process_time()
+            value = pickle.loads(obj.value)
+            self.pickling += time.process_time() - tick
+            return value
+        return obj.value
+
+    def wait(self, refs: list[Any], num_returns: int = 1, timeout: Any = None) -> tuple:
+        return list(refs), []  # every call has run by now
+
+    def kill(self, actor: Any) -> None:
+        pass
+
+    def remote(self, **_: Any) -> Any:
+        return lambda cls: _ActorClass(self, cls)
+
+
+class _ActorClass:
+    def __init__(self, ray: _InProcessRay, cls: type) -> None:
+        self.ray, self.cls = ray, cls
+
+    def options(self, **_: Any) -> _ActorClass:
+        return self
+
+    def remote(self, *args: Any) -> _Actor:
+        me = args[0]  # the shard's index
+        actor = self.cls(*[self.ray.get(a) if isinstance(a, _Ref) else a for a in args])
+        actor.ray = self.ray  # its puts and gets go to the stand-in
+        return _Actor(self.ray, actor, me)
+
+
+class _Actor:
+    def __init__(self, ray: _InProcessRay, actor: Any, me: int) -> None:
+        self.ray, self.actor, self.me = ray, actor, me
+
+    def __getattr__(self, name: str) -> _Method:
+        return _Method(self, name)
+
+
+class _Method:
+    def __init__(self, actor: _Actor, name: str) -> None:
+        self.actor, self.name = actor, name
+
+    def remote(self, *args: Any) -> _Ref:
+        """Run the call now: arguments resolved (each reference's object received by this
+        shard), the shard's CPU measured without the pickling, its reply an object of its."""
+        ray, me = self.actor.ray, self.actor.me
+        if self.name == "generate" and ray.last != "generate":  # a level's first call
+            ray.level += 1
+            ray.counting = True
+        ray.last = self.name
+        ray.here, ray.call = me, self.name
+        values = []
+        for a in args:
+            if isinstance(a, _Ref):
+                values.append(ray.get(a))
+            else:
+                values.append(a)
+                if self.name == "finish" and a is args[0] and a is not None:
+                    data, _ = ray._pickled(a)  # the places the driver computed
+                    ray._received(a, None, "places", len(data), 0, len(a))
+        pickling = ray.pickling
+        tick = time.process_time()
+        value = getattr(self.actor.actor, self.name)(*values)
+        cpu = time.process_time() - tick - (ray.pickling - pickling)
+        ray.cpu.setdefault((ray.level, self.name), []).append(cpu)
+        ray.here, ray.call = None, ""
+        data, refs = ray._pickled(value)
+        kind = _RETURNS.get(self.name, "other")
+        items = len(value[1]) if kind == "ranks" and value[1] is not None else 0
+        return _Ref(value, me, kind, len(data), refs, items)
+
+
 def exchange(params: dict[str, int], n: int) -> dict:
-    """The exchange between ``n`` shards, measured without Ray (every level in turn)."""
+    """ray_search's driver and actors with ``n`` shards in this process (``_InProcessRay``):
+    what crosses between shards, and to and from the driver, per distinct state and per
+    level, and the shards' CPU (pickling left out)."""
     model = build(params)
-    opt = Options()
-    codec, props = codec_for(model, False), select(model, opt)
-    shares: list[dict[str, Any]] = [{"frontier": []} for _ in range(n)]
-    initial = list(dict.fromkeys(model.initial_states()))
-    for rank, s in enumerate(initial):
-        shares[codec.key(s) % n]["frontier"].append((rank, codec.key(s), s))
-    shards = [Shard(i, n, model, codec, props, opt, shares[i]) for i in range(n)]
-    names = [p.name for p in props]
-    start, pickling = time.process_time(), 0.0
-    crossing = nbytes = objects = nonempty = levels = 0
-    distinct, generated = len(initial), len(list(model.initial_states()))
-    while any(len(s.frontier) for s in shards):
-        out = [s.handle(("generate", levels, False, names))[1] for s in shards]
-        for i in range(n):
-            for j in range(n):
-                if i != j:
-                    objects += 1
-                    nonempty += out[i][j] is not None
-                    crossing += 0 if out[i][j] is None else len(out[i][j][0])
-                    tick = time.process_time()
-                    nbytes += len(pickle.dumps(out[i][j], protocol=5))
-                    pickling += time.process_time() - tick
-        replies = [s.handle(("absorb", [out[i][j] for i in range(n)]))
-                   for j, s in enumerate(shards)]
-        if n > 1:  # each shard's new ranks to the driver and its places back, as on Ray
-            placed = places([s.level.new for s in shards])
-            nbytes += sum(len(pickle.dumps(s.level.new, protocol=5))
-                          + len(pickle.dumps(p, protocol=5)) for s, p in zip(shards, placed))
-            for s, p in zip(shards, placed):
-                s.handle(("placed", p))
-        generated += sum(r[1] for r in replies)
-        distinct += sum(r[2] for r in replies)
-        levels += 1
-    cpu = time.process_time() - start - pickling  # the shards' work, Ray's pickling left out
-    return {"shards": n, "cpu_seconds": round(cpu, 3),
-            "cpu_us_per_distinct_state": round(cpu / distinct * 1e6, 1),
-            "distinct": distinct, "generated": generated, "levels": levels,
-            "crossing_states": crossing, "crossing_bytes": nbytes,
-            "crossing_states_per_distinct": round(crossing / distinct, 3),
-            "bytes_per_crossing_state": round(nbytes / crossing, 1) if crossing else None,
-            "bytes_sent_per_distinct_state": round(nbytes / distinct, 1),
-            "objects_per_level": n * n, "crossing_objects_per_level": n * (n - 1),
-            "nonempty_crossing_objects_per_level": round(nonempty / levels, 1)}
+    ray = _InProcessRay()
+    load = os.getloadavg()[0]
+    start = time.process_time()
+    try:
+        r = ray_search._RayCoordinator(ray, model, Options(), n, None, None).run()
+    finally:  # the actors turned the collector off in this process (shard.quiet_collector)
+        gc.unfreeze()
+        gc.enable()
+    total = time.process_time() - start
+    assert r.verdict == "holds", r.verdict
+    distinct, levels = r.stats.distinct, ray.level + 1
+    shards_cpu = sum(sum(c) for c in ray.cpu.values())
+    critical = sum(max(c) for c in ray.cpu.values())  # each round waits for its slowest shard
+
+    def row(kind: str, where: str) -> dict:
+        objects, nbytes, items, refs = ray.crossed.get((kind, where), [0, 0, 0, 0])
+        out = {"objects_per_level": round(objects / levels, 1)}
+        if kind != "references":
+            out["bytes_per_distinct_state"] = round(nbytes / distinct, 1)
+        if items:
+            out["items_per_distinct_state"] = round(items / distinct, 3)
+            out["bytes_per_item"] = round(nbytes / items, 1)
+        return out
+
+    between = {k: row(k, "shards") for k in ("offers", "requests", "states", "ranks")}
+    driver = {k: row(k, "driver") for k in ("ranks", "places", "replies")}
+    # a reference's bytes are Ray's (an id and its owner's address): counted, not weighed
+    total_bytes = sum(v[1] for (k, w), v in ray.crossed.items()
+                      if w == "shards" and k != "references")
+    driver_bytes = sum(v[1] for (k, w), v in ray.crossed.items()
+                       if w == "driver" and k != "references")
+    objects = sum(v[0] for (k, w), v in ray.crossed.items()
+                  if w == "shards" and k != "references")
+    states = ray.crossed.get(("states", "shards"), [0, 0, 0, 0])
+    return {"shards": n, "distinct": distinct, "generated": r.stats.generated,
+            "levels": levels, "actor_calls_per_level": 4 * n,
+            "cpu_seconds": round(shards_cpu, 3),
+            "cpu_us_per_distinct_state": round(shards_cpu / distinct * 1e6, 1),
+            "critical_path_cpu_seconds": round(critical, 3),
+            "pickling_us_per_distinct_state": round(ray.pickling / distinct * 1e6, 1),
+            "driver_and_harness_cpu_seconds": round(total - shards_cpu - ray.pickling, 3),
+            "crossing_states": states[2],
+            "crossing_states_per_distinct": round(states[2] / distinct, 3),
+            "bytes_per_crossing_state": round(states[1] / states[2], 1) if states[2] else None,
+            "bytes_between_shards_per_distinct_state": round(total_bytes / distinct, 1),
+            "bytes_through_driver_per_distinct_state": round(driver_bytes / distinct, 1),
+            "objects_between_shards_per_level": round(objects / levels, 1),
+            "references_to_other_shards_per_level": round(
+                sum(v[3] for (_, w), v in ray.crossed.items() if w == "shards") / levels, 1),
+            "between_shards": between, "driver": driver,
+            "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
 
 
 def fit(levels: list[tuple[int, float]]) -> dict:
