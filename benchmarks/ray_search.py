@@ -13,11 +13,13 @@ Three measurements, all of Lamport's Paxos at one bound, written to
   call runs when submitted; ``ray.put``, ``ray.get`` and the references passed as arguments
   act as in Ray, each object pickled): per distinct state and per level, the objects and
   pickled bytes that reach a shard from another — the offers (fingerprint, rank and parent
-  arrays), the requests, the states shipped, and the tuples ``arbitrate`` returns (references
-  and new ranks), which every ``ship`` call receives — and those that go to and from the
-  driver (new ranks, places, replies), each object counted once per receiver (whether Ray
-  routes it directly or through the driver is not modelled; references are counted, not
-  weighed); the 4N actor calls a level; and the CPU seconds of the shards' calls (all N in
+  arrays), the requests, the states shipped, the lists of references ``generate`` and
+  ``arbitrate`` return (counted, not weighed: a reference's bytes are Ray's), and any new
+  ranks (``arbitrate`` returns them as a second object, ``num_returns=2``, that only the
+  driver fetches: none should reach a shard) — and those that go to and from the driver (new
+  ranks, places, replies), each object counted once per receiver (whether Ray routes it
+  directly or through the driver is not modelled); the 4N actor calls a level; and the CPU
+  seconds of the shards' calls (all N in
   this one process, the collector off as in a shard, pickling left out and reported apart),
   with the critical path: each level's four rounds, the slowest shard's CPU in each.
 - ``runs``: ``ray_search.check`` on a local Ray started here with C CPUs (C shards), C = 1, 2,
@@ -86,10 +88,11 @@ def _without_refs(x: Any) -> tuple[Any, int]:
     return x, 0
 
 
-# what a shard puts (ray.put) in each call, and what each call returns, in ray_search's protocol
+# what a shard puts (ray.put) in each call, and what each call returns (each object, where a
+# call returns several), in ray_search's protocol
 _PUTS = {"generate": "offers", "arbitrate": "requests", "ship": "states"}
-_RETURNS = {"generate": "references", "arbitrate": "ranks", "ship": "references",
-            "finish": "replies", "call": "replies"}
+_RETURNS = {"generate": ("references",), "arbitrate": ("references", "ranks"),
+            "ship": ("references",), "finish": ("replies",), "call": ("replies",)}
 
 
 class _InProcessRay:
@@ -189,10 +192,16 @@ class _Actor:
 class _Method:
     def __init__(self, actor: _Actor, name: str) -> None:
         self.actor, self.name = actor, name
+        self.returns = 1
 
-    def remote(self, *args: Any) -> _Ref:
+    def options(self, num_returns: int = 1, **_: Any) -> _Method:
+        self.returns = num_returns
+        return self
+
+    def remote(self, *args: Any) -> Any:
         """Run the call now: arguments resolved (each reference's object received by this
-        shard), the shard's CPU measured without the pickling, its reply an object of its."""
+        shard), the shard's CPU measured without the pickling, its reply an object of its
+        (with ``num_returns`` above 1, each item of the reply one: a list of them)."""
         ray, me = self.actor.ray, self.actor.me
         if self.name == "generate" and ray.last != "generate":  # a level's first call
             ray.level += 1
@@ -214,10 +223,14 @@ class _Method:
         cpu = time.process_time() - tick - (ray.pickling - pickling)
         ray.cpu.setdefault((ray.level, self.name), []).append(cpu)
         ray.here, ray.call = None, ""
-        data, refs = ray._pickled(value)
-        kind = _RETURNS.get(self.name, "other")
-        items = len(value[1]) if kind == "ranks" and value[1] is not None else 0
-        return _Ref(value, me, kind, len(data), refs, items)
+        kinds = _RETURNS.get(self.name, ("other",))
+        assert len(kinds) == self.returns, (self.name, self.returns)
+        made = []
+        for x, kind in zip(value if self.returns > 1 else (value,), kinds):
+            data, refs = ray._pickled(x)
+            items = len(x) if kind == "ranks" and x is not None else 0
+            made.append(_Ref(x, me, kind, len(data), refs, items))
+        return made if self.returns > 1 else made[0]
 
 
 def exchange(params: dict[str, int], n: int) -> dict:
@@ -249,7 +262,8 @@ def exchange(params: dict[str, int], n: int) -> dict:
             out["bytes_per_item"] = round(nbytes / items, 1)
         return out
 
-    between = {k: row(k, "shards") for k in ("offers", "requests", "states", "ranks")}
+    between = {k: row(k, "shards")
+               for k in ("offers", "requests", "states", "ranks", "references")}
     driver = {k: row(k, "driver") for k in ("ranks", "places", "replies")}
     # a reference's bytes are Ray's (an id and its owner's address): counted, not weighed
     total_bytes = sum(v[1] for (k, w), v in ray.crossed.items()

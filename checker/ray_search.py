@@ -15,9 +15,10 @@ bytes a new state each way (below): ``generate`` on every shard puts each other 
 (the fingerprints, ranks and parents of the successors it owns) in its own object store
 (``ray.put``: the shard owns it) and returns the list of references; ``arbitrate`` on shard j
 is given every shard's list, fetches the j-th offer of each, decides which are new and puts
-its request to each finder (the positions of the states it needs) the same way, returning the
-references and its sorted new ranks; ``ship`` on every shard fetches the requests made of it
-and puts the states asked for; ``finish`` fetches the states meant for it, checks the new
+its request to each finder (the positions of the states it needs) the same way, returning two
+objects (Ray's ``num_returns=2``): the list of references, which every ``ship`` is given, and
+its sorted new ranks, which only the driver fetches; ``ship`` on every shard fetches the
+requests made of it and puts the states asked for; ``finish`` fetches the states meant for it, checks the new
 states and places them. So an offer, a request or a state goes from the machine that made it
 to the one that needs it and never through the driver (an object returned from the call
 instead would be owned by the driver, and one under Ray's inline limit, about 100 KB, copied
@@ -196,17 +197,19 @@ class _ShardActor:
         reply = self._step(("generate", depth, at_bound, open_props), "offers")
         return self._put(reply[1] if reply else [None] * self.n)
 
-    def arbitrate(self, *offers: list[Any]) -> tuple:
-        """Decide which successors offered to this shard are new: references to the requests
-        for each finder, and the new states' ranks for the driver."""
+    def arbitrate(self, *offers: list[Any]) -> tuple[list[Any], Any]:
+        """Decide which successors offered to this shard are new: two objects (the driver calls
+        this with ``num_returns=2``), references to the requests for each finder (every
+        ``ship`` gets them) and the new states' ranks (the driver alone fetches them)."""
         reply = self._step(("arbitrate", self._mine(offers)), "requests")
         if reply is None:
             return [None] * self.n, None
         return self._put(reply[1]), reply[2]
 
-    def ship(self, *arbitrated: tuple) -> list[Any]:
-        """The states every owner asked of this shard: references, by owner."""
-        requests = self._mine(tuple(a[0] for a in arbitrated)) if self.failed is None else []
+    def ship(self, *requested: list[Any]) -> list[Any]:
+        """The states every owner asked of this shard (``requested``: every shard's references
+        to its requests): references, by owner."""
+        requests = self._mine(requested) if self.failed is None else []
         reply = self._step(("ship", requests), "states")
         return self._put(reply[1] if reply else [None] * self.n)
 
@@ -271,9 +274,10 @@ class _RayCoordinator(Coordinator):
         targets = self.shards if shards is None else shards
         if msg[0] == "expand":
             offers = [a.generate.remote(*msg[1:]) for a in targets]
-            arbitrated = [a.arbitrate.remote(*offers) for a in targets]
-            shipped = [a.ship.remote(*arbitrated) for a in targets]
-            ranks = [x[1] for x in self._gather(arbitrated)]
+            arbitrated = [a.arbitrate.options(num_returns=2).remote(*offers) for a in targets]
+            requested = [r for r, _ in arbitrated]
+            shipped = [a.ship.remote(*requested) for a in targets]
+            ranks = self._gather([r for _, r in arbitrated])
             placed: list[Any] = ([None] * len(targets) if len(targets) == 1
                                  or any(r is None for r in ranks) else places(ranks))
             return self._replies(targets, self._gather(

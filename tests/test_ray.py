@@ -8,8 +8,10 @@ installed the cases that need it are skipped, and ``--ray`` must be a one-line e
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,8 @@ from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_L
                                      STOP_TIME_LIMIT, Options, Result)
 from paxchain.models import registry
 from tests.test_parallel import PAXOS_1, SYSTEM_SMALL, guaranteed, outcome
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +147,19 @@ def test_a_checkpoint_resumes_on_ray_or_on_workers(ray_2cpu, tmp_path):
                              resume=str(tmp_path))) == outcome(full)
     assert outcome(parallel(build(), Options(keep_going=True), 2,
                             resume=str(tmp_path))) == outcome(full)
+
+
+def test_new_ranks_reach_the_driver_only():
+    # the benchmark's stand-in for Ray runs ray_search's driver and actors in this process and
+    # counts every object a shard receives from another: arbitrate's new ranks are a second
+    # object (num_returns=2) that only the driver fetches, never given to ship
+    spec = importlib.util.spec_from_file_location("ray_bench",
+                                                  ROOT / "benchmarks" / "ray_search.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    row = bench.exchange({k: int(v) for k, v in PAXOS_1.items()}, 3)
+    assert row["distinct"] == 3921
+    assert row["between_shards"]["ranks"] == {"objects_per_level": 0.0,
+                                              "bytes_per_distinct_state": 0.0}
+    assert row["driver"]["ranks"]["items_per_distinct_state"] == 1.0
+    assert row["between_shards"]["states"]["items_per_distinct_state"] > 0
