@@ -6,7 +6,7 @@ stays small and adding a command never edits this file. Modules with an undersco
 (``simulate_paxos``...) are sub-commands that their group module collects. Exit codes are
 shared by every command: 0 holds / confirmed, 1 violated, 2 bad input (one line on stderr,
 ``paxchain: error: ...``, never a traceback — click's usage errors too), 3 incomplete or
-unproven (a limit, Ctrl-C, running out of memory). A reader closing stdout early
+unproven (a limit, Ctrl-C or SIGTERM, running out of memory). A reader closing stdout early
 (``paxchain ... | head -1``) never changes the code: commands print through ``echo`` and record
 their verdict with ``verdict``. ``--plugin`` (repeatable) loads user files that register bug
 variants (``paxchain.impl.variants.load_plugins``) before the command runs.
@@ -19,6 +19,7 @@ import importlib
 import io
 import os
 import pkgutil
+import signal
 import sys
 from typing import Any
 
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     interrupt or running out of memory outside the engines (which handle both themselves) is
     one line, exit 3; a closed stdout keeps the verdict's code (3 when no verdict was reached).
     """
+    _terminate_as_interrupt()
     code = _run(argv)
     try:
         sys.stdout.flush()
@@ -135,6 +137,27 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError):
         pass
     sys.exit(code)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _default_terminate() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (a CI runner's timeout, ``kill``) ends a run as Ctrl-C does: *incomplete*, exit
+    3, with what was checked — not killed without a word. Only over the default action, in the
+    main thread; forked children (the parallel engine's workers, the random walkers) get the
+    default back, as their parent stops them with SIGTERM."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _interrupt)
+            os.register_at_fork(after_in_child=_default_terminate)
+    except ValueError:  # not the main thread
+        pass
 
 
 def _run(argv: list[str] | None) -> int:

@@ -235,6 +235,16 @@ def test_bmc_honours_the_time_limit():
     assert props["msg_1b"]["detail"] == "not checked: the time limit was reached"
 
 
+def test_sigterm_ends_an_explicit_search_as_incomplete():
+    # A CI runner's timeout sends SIGTERM: the run reports what it checked, exit 3.
+    proc = popen("check", "paxos-system", "--symmetry")
+    assert proc.stderr.readline().startswith("progress: depth")  # the search is under way
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate()
+    assert proc.returncode == 3 and "Traceback" not in err, err
+    assert "Verdict: INCOMPLETE — the search was interrupted" in out
+
+
 def test_one_ctrl_c_stops_a_whole_bmc_run():
     proc = popen("check", "lamport-paxos", "-p", "max_ballot=2", "--engine", "bmc", "--depth",
                  "100000")
