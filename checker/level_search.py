@@ -57,7 +57,8 @@ message with ``Shard.handle``.
 
 Not supported (``Unsupported``, a ``ValueError`` of one line): depth-first search,
 ``fingerprints=False``, liveness properties, and symmetry for a model whose representative is
-not the same in every process (``portable.NotPortable``).
+not the same in every process and that has no portable orbit key (``portable.NotPortable``;
+an ``ActorSystem`` has one, ``portable_orbit_key``).
 """
 
 from __future__ import annotations
