@@ -33,7 +33,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from paxchain.models.model import Model, ReductionUnsound
-from paxchain.checker.progress import over_memory
+from paxchain.checker.progress import near_address_limit, over_memory
 from paxchain.models.properties import INVARIANT, QUIESCENT, SOMETIMES, TRANSITION, Kind, Property
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
                             STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
@@ -300,6 +300,9 @@ class _Search:
             return True
         if over_memory(self.opt.memory_limit):
             self.stopped_by = STOP_MEMORY_LIMIT
+            return True
+        if near_address_limit():
+            self.stopped_by = STOP_OUT_OF_MEMORY
             return True
         # Not ``stopped_by is not None``: a state met beyond the depth bound sets it and the
         # search goes on (depth-first backtracks; breadth-first finishes the last level).

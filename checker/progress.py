@@ -46,6 +46,32 @@ def resident_mb() -> float:
         return peak / 2.0 ** 20 if sys.platform == "darwin" else peak / 1024.0
 
 
+def near_address_limit(share: float = 0.9) -> bool:
+    """True when the process has an address-space limit (``ulimit -v``, ``prlimit --as``) and
+    its virtual size has passed ``share`` of it. Near that limit the allocator may go on failing
+    and retrying system calls without ever raising ``MemoryError`` (seen once: an hour-long
+    crawl at 78 of 80 MB), so the search stops there as *out of memory* instead."""
+    global _AS_LIMIT
+    if _AS_LIMIT is None:
+        try:
+            import resource
+            soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+            _AS_LIMIT = 0 if soft == resource.RLIM_INFINITY else soft
+        except (ImportError, OSError, ValueError):
+            _AS_LIMIT = 0
+    if not _AS_LIMIT:
+        return False
+    try:
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return False
+    return size > share * _AS_LIMIT
+
+
+_AS_LIMIT: int | None = None  # the address-space limit in bytes (0: none), read once
+
+
 def over_memory(limit_mb: float | None) -> bool:
     """True when ``limit_mb`` is set and the resident memory exceeds it."""
     return limit_mb is not None and resident_mb() > limit_mb
