@@ -49,8 +49,9 @@ def resident_mb() -> float:
 def near_address_limit(share: float = 0.9) -> bool:
     """True when the process has an address-space limit (``ulimit -v``, ``prlimit --as``) and
     its virtual size has passed ``share`` of it. Near that limit the allocator may go on failing
-    and retrying system calls without ever raising ``MemoryError`` (seen once: an hour-long
-    crawl at 78 of 80 MB), so the search stops there as *out of memory* instead."""
+    and retrying system calls without ever raising ``MemoryError`` (seen once: a test's
+    child crawled for 13 minutes at 78 of 80 MB), so the search stops there as *out of
+    memory* instead."""
     global _AS_LIMIT
     if _AS_LIMIT is None:
         try:
