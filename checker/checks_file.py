@@ -395,8 +395,12 @@ def _one(c: dict, i: int, origin: str, lines: _Lines, base: str | None) -> Check
         raise fail(f"strategy must be \"bfs\" or \"dfs\", not {strategy!r}", "strategy")
     strategy = Strategy(strategy)
     for key in ("max_depth", "max_states", "time_limit"):
-        if key in c and not math.isfinite(c[key]):
-            raise fail(f"{key} must be a finite number, not {c[key]}", key)
+        try:
+            finite = key not in c or math.isfinite(c[key])
+        except OverflowError:  # an integer beyond any float (TOML allows them)
+            finite = False
+        if not finite:
+            raise fail(f"{key} must be a finite number of reasonable size", key)
         if key in c and c[key] < 0:
             raise fail(f"{key} must not be negative", key)
     if c.get("properties") == [] and not c.get("sometimes") and not c.get("deadlock") \

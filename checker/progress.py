@@ -55,7 +55,7 @@ def near_address_limit(share: float = 0.9) -> bool:
     global _AS_LIMIT
     if _AS_LIMIT is None:
         try:
-            import resource
+            import resource  # POSIX only, as in resident_mb: read once, on the first call
             soft = resource.getrlimit(resource.RLIMIT_AS)[0]
             _AS_LIMIT = 0 if soft == resource.RLIM_INFINITY else soft
         except (ImportError, OSError, ValueError):

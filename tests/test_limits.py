@@ -384,6 +384,8 @@ CHECK = '[[check]]\nname = "c"\nmodel = "lamport-paxos"\n'
     ("x = " + "[" * 5000 + "]" * 5000 + "\n", ["checks.toml:1:", "nested too deeply"]),
     (CHECK + "max_depth = " + "9" * 5000 + "\n", ["checks.toml:4:", "too many digits"]),
     (CHECK + "time_limit = nan\n", ["checks.toml:4:", "time_limit must be a finite number"]),
+    # an integer beyond any float (found by test_fuzz_inputs: it was an OverflowError)
+    (CHECK + "max_depth = 0x" + "f" * 300 + "\n", ["checks.toml:4:", "max_depth must be a finite"]),
     (CHECK + "max_states = inf\n", ["checks.toml:4:", "max_states must be an integer"]),
     (CHECK + "time_limit = true\n", ["checks.toml:4:", "time_limit must be a number"]),
     ("plugins = 5\n" + CHECK, ["checks.toml:1:", "plugins must be a list"]),
