@@ -280,9 +280,6 @@ _PORTABLE_ATOMS = (type(None), bool, int, float, str, bytes)
 _MASK64 = (1 << 64) - 1
 
 
-_blake2b = hashlib.blake2b
-
-
 def _digest64(data: bytes, signed: bool = True) -> int:
     """A 64-bit BLAKE2b digest of ``data`` as an int: the same in every process."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little",
@@ -1616,8 +1613,7 @@ class ActorSystem(Model):
             parts.extend(net)
         else:
             parts.append(sum(net) & _MASK64)
-        return int.from_bytes(_blake2b(array.array("Q", parts).tobytes(), digest_size=8).digest(),
-                              "little", signed=True)
+        return _digest64(array.array("Q", parts).tobytes())
 
     def portable_orbit_key(self, state: tuple) -> int:
         """The least ``portable_key`` over ``state``'s images under the symmetric groups: one
