@@ -1,4 +1,5 @@
-"""Benchmarks of the reductions of issue 13 (state subsumption) on the Paxos system model.
+"""Benchmarks of the reductions of issue 13 (state subsumption, retired reports) on the Paxos
+system model.
 
 Usage::
 
@@ -7,9 +8,10 @@ Usage::
     python benchmarks/reductions.py --time-limit 300
 
 Each bound (3 acceptors unless named, 2 values, 1 crash-restart, the duplicating network,
-symmetry over the acceptors) runs with the reduction off (``subsume=0``) and on, breadth-first
+symmetry over the acceptors) runs with both reductions off (``none``: ``subsume=0 retire=0``),
+each alone (``subsumption``, ``retirement``) and both on (``all``, the defaults), breadth-first
 and depth-first (``_dfs``), each in a fresh process (``cases.py``); every other reduction
-(bury, tallies, compaction) is on in both.
+(bury, tallies, compaction) is on in all.
 Rows record distinct and generated states, depth, seconds, peak memory and the verdict; a run
 cut short by the time limit says so (``stopped_by``, ``checked_depth``: every run of that many
 steps was checked) and its counts are lower bounds. Results go to
@@ -36,7 +38,10 @@ BOUNDS = {  # name -> (acceptors, proposers, rounds per proposer)
     "3x1": {"proposers": 3, "max_rounds": 1},
     "5a_1x2": {"acceptors": 5, "proposers": 1, "max_rounds": 2},
 }
-REDUCTIONS = {"none": {"subsume": False}, "subsumption": {"subsume": True}}
+REDUCTIONS = {"none": {"subsume": False, "retire": False},
+              "subsumption": {"subsume": True, "retire": False},
+              "retirement": {"subsume": False, "retire": True},
+              "all": {"subsume": True, "retire": True}}
 CASES = {f"{b}_{r}": ({**BASE, **BOUNDS[b], **REDUCTIONS[r]}, r)
          for b in BOUNDS for r in REDUCTIONS}
 # Depth-first too: a twin with more messages in flight is deeper, so depth-first search
@@ -44,9 +49,9 @@ CASES = {f"{b}_{r}": ({**BASE, **BOUNDS[b], **REDUCTIONS[r]}, r)
 CASES.update({f"{b}_{r}_dfs": ({**BASE, **BOUNDS[b], **REDUCTIONS[r]}, r)
               for b in BOUNDS for r in REDUCTIONS})
 # The CI bound to a fixed depth: exact counts to compare, whatever the machine's load.
-DEPTH = 11
-CASES.update({f"2x2_depth{DEPTH}_{r}": ({**BASE, **BOUNDS["2x2"], **REDUCTIONS[r]}, r)
-              for r in REDUCTIONS})
+DEPTHS = (11, 13)
+CASES.update({f"2x2_depth{d}_{r}": ({**BASE, **BOUNDS["2x2"], **REDUCTIONS[r]}, r)
+              for d in DEPTHS for r in REDUCTIONS})
 # What a partial-order reduction could leave out, measured on the whole reachable graph: the
 # steps that change nothing the properties read (``visibility``).
 CASES.update({"visibility_1x2_nocrash": ({**BASE, **BOUNDS["1x2"], "crashes": 0}, "visibility"),
@@ -101,11 +106,11 @@ def run_case(name: str, time_limit: float | None) -> dict:
     params, reduction = CASES[name]
     start = time.monotonic()
     if reduction == "visibility":
-        model = PaxosSystem(**{**params, "subsume": False})
+        model = PaxosSystem(**{**params, "subsume": False, "retire": False})
         return {"case": name, "model": model.describe(), "reduction": reduction,
                 **visibility(model), "seconds": round(time.monotonic() - start, 1)}
     model = PaxosSystem(**params)
-    depth = DEPTH if "_depth" in name else None
+    depth = int(name.split("_depth")[1].split("_")[0]) if "_depth" in name else None
     strategy = Strategy.DFS if name.endswith("_dfs") else Strategy.BFS
     result = check(model, Options(symmetry=True, time_limit=time_limit, keep_going=True,
                                   max_depth=depth, strategy=strategy))

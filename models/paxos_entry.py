@@ -19,7 +19,7 @@ __all__ = ["ENTRIES"]
 
 def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learners=1,
            network="duplicating", drops=0, duplicates=0, crashes=1, history=1, bury=1,
-           spent_reports=0, crash_points=1, noop=1, tallies=1, subsume=1, timely="all",
+           spent_reports=0, crash_points=1, noop=1, tallies=1, subsume=1, retire=1, timely="all",
            partition="none"):
     if network == "duplicating" and (drops or duplicates):
         raise ValueError("drops and duplicates budgets need network=budgeted (a duplicating "
@@ -37,8 +37,8 @@ def _build(variant=None, acceptors=3, proposers=2, values=2, max_rounds=2, learn
                        duplicates=duplicates, crashes=crashes, history=bool(history),
                        bury=bool(bury), spent_reports=bool(spent_reports),
                        crash_points=bool(crash_points), noop=bool(noop),
-                       tallies=bool(tallies), subsume=bool(subsume), variant=variant,
-                       timely=timely, partition=partition)
+                       tallies=bool(tallies), subsume=bool(subsume), retire=bool(retire),
+                       variant=variant, timely=timely, partition=partition)
 
 
 def _network(text: str) -> str:
@@ -85,6 +85,9 @@ def _entries():
                       "1: a state that an explored twin covers (same nodes, history and "
                       "outputs; at least its fault budgets and messages in flight) is not "
                       "explored (a reduction)"),
+                Param("retire", int_param(0, 1), 1,
+                      "1: the history forgets the Promises of ballots no proposer can still "
+                      "take to phase 2 (a reduction, checked: models/retirement.py)"),
                 Param("timely", timely_word, 1,
                       "liveness timing: 1: a timer waits while any message can be delivered; "
                       "own: while one to or from its node can; 0: no timing assumption"),

@@ -75,6 +75,7 @@ from paxchain.impl.paxos_variants import PAXOS
 from paxchain.models.actor_system import (ActorSystem, Node, rename_ids, to_plain,
                                   zero_fields)
 from paxchain.models.partition import CutSteps, parse_cut
+from paxchain.models.retirement import Retiring
 from paxchain.models.subsumption import Subsuming
 from paxchain.models.lamport_paxos import LamportPaxos
 from paxchain.models.actor_fairness import actor_fairness
@@ -84,7 +85,7 @@ __all__ = ["PaxosSystem", "TALLIES", "TIMELY_PARAM", "timely_word"]
 TALLIES = ("ignored",)  # the roles' counts of messages and timers they ignore
 
 
-class PaxosSystem(CutSteps, Subsuming, ActorSystem):
+class PaxosSystem(CutSteps, Retiring, Subsuming, ActorSystem):
     """``paxchain.impl.paxos`` with ``acceptors`` × ``proposers`` × ``learners`` under fault budgets."""
 
     def __init__(self, acceptors: int = 3, proposers: int = 2, values: int = 2,
@@ -92,14 +93,14 @@ class PaxosSystem(CutSteps, Subsuming, ActorSystem):
                  drops: int = 0, duplicates: int = 0, crashes: int = 1, history: bool = True,
                  bury: bool = True, spent_reports: bool = False, crash_points: bool = True,
                  noop: bool = True, tallies: bool = True, subsume: bool = True,
-                 variant: str | None = None,
+                 retire: bool = True, variant: str | None = None,
                  timely: str = "all", partition: str = "") -> None:
         self._kwargs = dict(acceptors=acceptors, proposers=proposers, values=values,
                             max_rounds=max_rounds, learners=learners, network=network,
                             drops=drops, duplicates=duplicates, crashes=crashes,
                             history=history, bury=bury, spent_reports=spent_reports,
                             crash_points=crash_points, noop=noop, tallies=tallies,
-                            subsume=subsume,
+                            subsume=subsume, retire=retire,
                             variant=variant, timely=timely, partition=partition)
         if acceptors < 1 or proposers < 1 or values < 1 or max_rounds < 0 or learners < 0:
             raise ValueError("need acceptors, proposers, values >= 1, max_rounds, learners >= 0")
@@ -154,6 +155,9 @@ class PaxosSystem(CutSteps, Subsuming, ActorSystem):
         if not subsume:
             params["subsume"] = 0
         self.subsume = subsume
+        if not retire:
+            params["retire"] = 0
+        self.retire = retire
         if timely != "all":
             params["timely"] = TIMELY_PARAM[timely]
         # Links cut for good (``paxchain.models.partition``): their deliveries are no steps, and
@@ -184,19 +188,25 @@ class PaxosSystem(CutSteps, Subsuming, ActorSystem):
         self._abs_memo: dict[tuple, tuple] = {}
         self._acc_memo: dict[int, tuple[int, int, int]] = {}
         self._proj_memo: dict[int, tuple] = {}  # entry id -> the entry as ``projection`` reads it
+        self._init_retirement()
 
     def reductions(self):
-        """The actor system's, and ``compaction`` of the history (spent reports dropped):
+        """The actor system's; ``compaction`` of the history (spent reports dropped):
         justified for any code, since the history is auxiliary (no actor reads it) and the
-        quotient is a bisimulation of Lamport's Paxos (module docstring)."""
+        quotient is a bisimulation of Lamport's Paxos (module docstring); ``retirement`` (the
+        reports of retired ballots dropped: premises checked on every step,
+        ``paxchain.models.retirement``); and ``subsumption``."""
         compaction = Reduction("compaction", not self.spent_reports,
                                self.off.get("compaction", "by a parameter"))
-        return (super().reductions() + ((compaction,) if self.with_history else ())
+        retirement = Reduction("retirement", self.retire,
+                               self.off.get("retirement", "by a parameter"))
+        return (super().reductions()
+                + ((compaction, retirement) if self.with_history else ())
                 + (self.subsumption_reduction(),))
 
     def without_reduction(self, name: str, why: str) -> PaxosSystem:
         flags = {"bury": "bury", "noop": "noop", "compaction": "spent_reports",
-                 "tallies": "tallies", "subsumption": "subsume"}
+                 "tallies": "tallies", "subsumption": "subsume", "retirement": "retire"}
         if name == "symmetry":
             return super().without_reduction(name, why)
         if name not in flags:
@@ -281,11 +291,12 @@ class PaxosSystem(CutSteps, Subsuming, ActorSystem):
         """``msgs`` as the history keeps them: without spent reports unless ``spent_reports``."""
         return msgs if self.spent_reports else self.abstract.msgs.drop_spent_reports(msgs)
 
-    def abstract_steps(self, image: tuple) -> frozenset:
+    def abstract_steps(self, image: tuple, forgotten: int = 0) -> frozenset:
         """The images that a step from abstract state ``image`` may lead to: its Lamport
         successors, with the spent reports dropped as the history drops them (the quotient
-        of the module docstring)."""
-        return frozenset(x[:3] + (self._compact(x[3]),)
+        of the module docstring), and the reports of the ballots in ``forgotten`` (those the
+        next state's history has forgotten, ``paxchain.models.retirement``)."""
+        return frozenset(x[:3] + (self.forget(self._compact(x[3]), forgotten),)
                          for x in self.abstract.next_states(image))
 
     def _show_history(self, history: Any) -> Any:
@@ -414,8 +425,11 @@ class PaxosSystem(CutSteps, Subsuming, ActorSystem):
 
     def projection(self, state: tuple) -> tuple:
         """What the properties read, as the reductions preserve it: node entries, outputs, and
-        the history without spent reports (it is what ``compaction`` keeps)."""
+        the history without spent reports (what ``compaction`` keeps) and without the reports
+        of the ballots retired in ``state`` (what ``retirement`` keeps), on or off."""
         h = self.history(state)
+        if self.with_history:
+            h = self.forget(h, self.retired(state))
         memo = self._proj_memo
         entries = []
         for x in self.entry_ids(state):

@@ -164,6 +164,7 @@ def promise_monotonic(m, s, t) -> bool:
 
 def _explain_refinement(m, s, t) -> str:
     a, b = m.abstraction(s), m.abstraction(t)
+    a = a[:3] + (m.forget(a[3], m.forgotten(t)),)
     lp = m.abstract
     before, after = lp.to_vars(a), lp.to_vars(b)
     diffs = []
@@ -188,9 +189,10 @@ def refinement(m, s, t) -> bool:
     The abstraction (``PaxosSystem.abstraction``) reads each acceptor's persisted promise and
     vote and the history of messages ever sent; the step is allowed when the image of the next
     state equals the image of this one (a stutter) or is among
-    ``LamportPaxos.next_states(image of this one)``, up to the spent ``1b`` reports that the
-    history leaves out (a bisimulation quotient: see ``paxchain.models.paxos_system``).
-    Memoised per abstract state.
+    ``LamportPaxos.next_states(image of this one)``, up to the ``1b`` reports that the
+    history leaves out: spent ones (a bisimulation quotient: see
+    ``paxchain.models.paxos_system``) and those of ballots retired in the next state
+    (``paxchain.models.retirement``). Memoised per abstract state.
     """
     if (m.history_id(s) == m.history_id(t)
             and m.acceptor_entry_ids(s) == m.acceptor_entry_ids(t)):
@@ -199,10 +201,13 @@ def refinement(m, s, t) -> bool:
     b = m.abstraction(t)
     if a == b:
         return True
+    forgotten = m.forgotten(t)
+    if forgotten and a[:3] + (m.forget(a[3], forgotten),) == b:
+        return True  # a stutter up to the reports ``t`` forgets
     memo = m.spec_memo.setdefault("refinement", {})
-    nexts = memo.get(a)
+    nexts = memo.get((a, forgotten))
     if nexts is None:
-        nexts = memo[a] = m.abstract_steps(a)
+        nexts = memo[(a, forgotten)] = m.abstract_steps(a, forgotten)
     return b in nexts
 
 
