@@ -173,13 +173,28 @@ class Messages:
         Properties that do not read ``1b`` messages (agreement, chosen) cannot tell the
         members apart; ``msg_1b`` can, and is not checked on compact states.
         """
+        return self.drop_reports(msgs, self.ballots_with_2a(msgs))
+
+    def ballots_with_2a(self, msgs: int) -> int:
+        """The ballots with a ``2a`` in ``msgs``, as a bit mask over ballots (bit ``b``)."""
         sent_2a = msgs >> self.base_2a & ((1 << self.nb * self.nv) - 1)
-        if not sent_2a:
-            return msgs
         all_v = (1 << self.nv) - 1
-        for b in range(self.nb):
-            if sent_2a >> (b * self.nv) & all_v:
+        out = b = 0
+        while sent_2a:
+            if sent_2a & all_v:
+                out |= 1 << b
+            sent_2a >>= self.nv
+            b += 1
+        return out
+
+    def drop_reports(self, msgs: int, ballots: int) -> int:
+        """``msgs`` without the ``1b`` messages of the ballots in the bit mask ``ballots``."""
+        b = 0
+        while ballots:
+            if ballots & 1:
                 msgs &= ~self.ballot_reports_mask(b)
+            ballots >>= 1
+            b += 1
         return msgs
 
     def ballot_reports_mask(self, b: int) -> int:

@@ -69,9 +69,6 @@ class Retiring:
         self._retiring = bool(self.retire and m.with_history)
         if not m.with_history:
             return
-        msgs = m.abstract.msgs
-        nb = len(m.ballots)
-        self._reports = [msgs.ballot_reports_mask(b) for b in range(nb)]
         owners: dict[int, list[int]] = {}
         for x in m.proposer_ids:
             actor = m._proposer_actor[x]
@@ -79,31 +76,30 @@ class Retiring:
                 owners.setdefault(m.ballot_index[actor.ballot(r)], []).append(m.ids.index(x))
         self._owners = sorted(owners.items())
         pidx = sorted({i for _, idx in self._owners for i in idx})
+        # Every proposer owns a ballot (max_rounds >= 1 wherever there is a history).
         self._proposer_entries = (operator.itemgetter(*pidx) if len(pidx) > 1
-                                  else (lambda s, i=pidx[0]: (s[i],)) if pidx
-                                  else (lambda s: ()))
+                                  else lambda s, i=pidx[0]: (s[i],))
         self._pidx = pidx
-        self._probe = px.Promise  # the kind of message whose deadness retires a ballot
         self._dead_masks: dict[tuple[int, int], int] = {}  # (node, entry) -> ballots done with
         self._retired_memo: dict[tuple, int] = {}  # proposers' entries -> retired ballots
         self._forgot_memo: dict[tuple[int, int], int] = {}  # (history id, retired) -> history id
         self._late_memo: dict[tuple[int, int], int] = {}  # (history ids) -> ballots given a 2a
-        self._2a_shift, self._2a_width, self._nv = msgs.base_2a, nb * msgs.nv, msgs.nv
 
     # -- which ballots are retired ---------------------------------------------------------
     def _done_with(self, i: int, entry: int) -> int:
         """The ballots node ``i`` in entry ``entry`` is done with: a ``Promise`` of each is
-        dead there (``dead``), as a bit mask over ballot indices."""
+        dead there (``dead``; the kind of message whose deadness retires a ballot), as a bit
+        mask over ballot indices."""
         key = (i, entry)
         mask = self._dead_masks.get(key)
         if mask is None:
             m: Any = self
             up, durable, st, timers = m.entries.values[entry]
             view = Node(up, durable, st, timers)
-            a = m.acceptor_ids[0] if m.acceptor_ids else "a1"
+            a = m.acceptor_ids[0]
             mask = 0
             for b, ballot in enumerate(m.ballots):
-                if m._dead(m.ids[i], view, self._probe(ballot, a, None, None)):
+                if m._dead(m.ids[i], view, px.Promise(ballot, a, None, None)):
                     mask |= 1 << b
             self._dead_masks[key] = mask
         return mask
@@ -129,13 +125,7 @@ class Retiring:
 
     def forget(self, msgs: int, retired: int) -> int:
         """``msgs`` without the ``1b`` reports of the ballots in ``retired``."""
-        b = 0
-        while retired:
-            if retired & 1:
-                msgs &= ~self._reports[b]
-            retired >>= 1
-            b += 1
-        return msgs
+        return self.abstract.msgs.drop_reports(msgs, retired)  # type: ignore[attr-defined]
 
     # -- the successors ----------------------------------------------------------------------
     def _expand(self, s: tuple, mode: int) -> list:
@@ -156,12 +146,8 @@ class Retiring:
                 late = self._late_memo.get((h0, h))
                 if late is None:
                     v = m.hist.values
-                    new = (v[h] & ~v[h0]) >> self._2a_shift & ((1 << self._2a_width) - 1)
-                    late = 0
-                    for b in range(len(m.ballots)):
-                        if new >> (b * self._nv) & ((1 << self._nv) - 1):
-                            late |= 1 << b
-                    self._late_memo[(h0, h)] = late
+                    late = self._late_memo[(h0, h)] = m.abstract.msgs.ballots_with_2a(
+                        v[h] & ~v[h0])
                 if late & before:
                     self._unsound(s, t, late & before, "was retired, and the step sends an "
                                   "Accept in it")
