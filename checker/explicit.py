@@ -42,7 +42,9 @@ from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_M
 from paxchain.checker.liveness import SYMMETRY_REFUSED, check_liveness
 from paxchain.checker.trace import rebuild, rebuild_edge
 from paxchain.specs.model_properties import properties_of
-from paxchain.models.subsumption import CoverTable
+from paxchain.models.subsumption import CoverTable, PackedCoverTable
+from paxchain.checker.levels import ListLevel, SpilledLevel
+from paxchain.checker.visited import ParentLog, signed64
 
 __all__ = ["check", "selected", "reachable_states", "explored_states", "engine_only",
            "DEADLOCK"]
@@ -200,7 +202,9 @@ class _Search:
         if options.coverage:
             self.coverage = dict.fromkeys(model.actions(), 0)
             self.nexts = self._counting_nexts()
-        self.seen: dict[Hashable, Hashable | None] = {}
+        # fingerprint (or state) -> its parent's; a ``ParentLog`` with ``compact``.
+        self.seen: Any = {}
+        self._new_level: Callable[[], ListLevel | SpilledLevel] = ListLevel
         if options.symmetry and not model.has_symmetry:
             raise ValueError(f"{model.describe()} has no symmetry to reduce by")
         canon = model.representative if options.symmetry else None
@@ -221,6 +225,23 @@ class _Search:
                 (lambda s: fingerprint(canon(s))) if canon else fingerprint)
         else:
             self.key = canon if canon else (lambda s: s)
+        if options.compact:
+            self._compact()
+
+    def _compact(self) -> None:
+        """``Options.compact``: the same search in flat tables and files (``ParentLog``,
+        ``PackedCoverTable``, ``SpilledLevel``), for runs of 10**8 states."""
+        if self.opt.strategy != Strategy.BFS:
+            raise ValueError("--compact is for breadth-first search (it spills each level to "
+                             "disk): drop --dfs")
+        if not self.opt.fingerprints:
+            raise ValueError("--compact keeps 64-bit fingerprints: drop --exact")
+        self.seen = ParentLog()
+        fingerprint = self.key
+        self.key = lambda s: signed64(fingerprint(s))  # type: ignore[arg-type]
+        if self.covers is not None:
+            self.covers = PackedCoverTable()  # type: ignore[assignment]
+        self._new_level = SpilledLevel
 
     def _covered(self, state: Any) -> bool:
         """Whether an explored twin covers ``state`` (then it is left out); otherwise ``state``
@@ -278,6 +299,8 @@ class _Search:
         return not self.opt.keep_going
 
     def _path(self, fp: Hashable) -> list[Hashable]:
+        if isinstance(self.seen, ParentLog):
+            return self.seen.path(fp)  # type: ignore[arg-type, return-value]
         path = []
         cur: Hashable | None = fp
         while cur is not None:
@@ -361,29 +384,31 @@ class _Search:
     def _bfs(self, start: float) -> int:
         opt, stats, seen, key = self.opt, self.stats, self.seen, self.key
         nexts, covers = self.nexts, self.covers
-        frontier, ffps = self._initial()
+        roots, rfps = self._initial()
         if self.stopped_by:
-            return len(frontier)
+            return len(roots)
+        level = self._new_level()
+        for root, rfp in zip(roots, rfps):
+            level.append(root, rfp)
+        del roots, rfps
         max_states = opt.max_states
         deadlock = opt.deadlock
         depth = 0
         last_report = start
-        i, new_states = 0, []
+        i, new = 0, self._new_level()
         try:
-            while frontier:
+            while len(level):
                 at_bound = opt.max_depth is not None and depth >= opt.max_depth
                 stats.depth = depth
-                new_states: list[Any] = []
-                new_fps: list[Hashable] = []
-                for i, (s, fp) in enumerate(zip(frontier, ffps)):
+                for i, (s, fp) in enumerate(level):
                     if i % _TICK == 0:
                         now = time.monotonic()
                         if self._over_limit(now, start):
-                            return len(frontier) - i + len(new_states)
+                            return len(level) - i + len(new)
                         if now - last_report >= opt.progress_interval:
                             last_report = now
                             stats.distinct = len(seen)
-                            self._progress(start, len(frontier) - i + len(new_states))
+                            self._progress(start, len(level) - i + len(new))
                     any_succ = False
                     for t in nexts(s):
                         any_succ = True
@@ -391,7 +416,7 @@ class _Search:
                         tfp = key(t)
                         if self.edge_props and self._edge(s, fp, t, tfp):
                             self.stopped_by = STOP_VIOLATION
-                            return len(frontier) - i + len(new_states)
+                            return len(level) - i + len(new)
                         if tfp in seen:
                             continue
                         if at_bound:
@@ -400,32 +425,31 @@ class _Search:
                             continue
                         if covers is not None and self._covered(t):
                             continue
-                        seen[tfp] = fp
-                        if max_states is not None and len(seen) > max_states:
-                            del seen[tfp]
+                        if max_states is not None and len(seen) >= max_states:
                             self.stopped_by = STOP_MAX_STATES
-                            return len(frontier) - i + len(new_states)
-                        new_states.append(t)
-                        new_fps.append(tfp)
+                            return len(level) - i + len(new)
+                        seen[tfp] = fp
+                        new.append(t, tfp)
                         if self._discover(t, tfp):
                             self.stopped_by = STOP_VIOLATION
                             stats.depth = depth + 1
-                            return len(frontier) - i - 1 + len(new_states)
+                            return len(level) - i - 1 + len(new)
                     if deadlock and not any_succ and self._deadlock(fp):
                         self.stopped_by = STOP_VIOLATION
-                        return len(frontier) - i - 1 + len(new_states)
+                        return len(level) - i - 1 + len(new)
                 if at_bound:
                     break
-                frontier, ffps, i, new_states = new_states, new_fps, 0, []
-                if frontier:
+                level.close()
+                level, i, new = new, 0, self._new_level()
+                if len(level):
                     depth += 1
         except (KeyboardInterrupt, MemoryError) as exc:
             self.stopped_by = _stop_reason(exc)
             stats.depth = depth
-            left = len(frontier) - i + len(new_states)
-            frontier = ffps = new_states = new_fps = []  # release them before the report
-            return left
+            return len(level) - i + len(new)
         finally:
+            level.close()  # release them (or their files) before the report
+            new.close()
             if self.stopped_by not in (None, STOP_VIOLATION):
                 # Every state at depth <= ``depth`` was discovered (and checked), and every
                 # transition out of a shallower one, before the first at ``depth`` was expanded.
@@ -489,11 +513,10 @@ class _Search:
                     continue
                 if self.covers is not None and self._covered(t):
                     continue
-                seen[tfp] = fp
-                if opt.max_states is not None and len(seen) > opt.max_states:
-                    del seen[tfp]
+                if opt.max_states is not None and len(seen) >= opt.max_states:
                     self.stopped_by = STOP_MAX_STATES
                     return len(stack)
+                seen[tfp] = fp
                 if self._discover(t, tfp):
                     self.stopped_by = STOP_VIOLATION
                     return len(stack)

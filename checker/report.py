@@ -40,6 +40,8 @@ def header_text(model_desc: str, opts, reductions=(), liveness: bool = False) ->
     and the search redone (the summary then says so). With ``liveness`` (a liveness property
     is checked) the header says that the liveness search runs with all of them off."""
     visited = "64-bit fingerprints" if opts.fingerprints else "exact states"
+    if getattr(opts, "compact", False):
+        visited += " in flat tables, levels on disk (--compact)"
     text = (f"Checking {model_desc}\n"
             f"  search: {opts.strategy.upper()}, symmetry {'on' if opts.symmetry else 'off'}, "
             f"deadlock check {'on' if opts.deadlock else 'off'}, visited set of {visited}\n"

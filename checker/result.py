@@ -71,6 +71,8 @@ class Options:
     ``keep_going`` explores past violations so that every property gets its own verdict.
     ``memory_limit`` (megabytes of resident memory) stops the run, as incomplete, when the
     process grows past it; it is read where the engine reads its clock.
+    ``compact`` (breadth-first, sequential): the same search with the visited set, its parents
+    and subsumption's covers in flat tables and each level in a temporary file, for long runs.
     """
 
     strategy: Strategy = Strategy.BFS  # its word ("dfs") is accepted and stored as the member
@@ -86,6 +88,7 @@ class Options:
     coverage: bool = True
     progress: Callable[[Stats], None] | None = None
     progress_interval: float = 1.0
+    compact: bool = False
 
     def __post_init__(self) -> None:
         if self.strategy not in tuple(Strategy):
@@ -108,7 +111,7 @@ class Options:
                 "memory_limit_mb": self.memory_limit, "symmetry": self.symmetry,
                 "deadlock": self.deadlock,
                 "keep_going": self.keep_going, "fingerprints": self.fingerprints,
-                "coverage": self.coverage}
+                "coverage": self.coverage, "compact": self.compact}
 
 
 @dataclass

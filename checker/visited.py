@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["FingerprintSet", "HAVE_NUMPY", "np", "as_int64", "signed64"]
+__all__ = ["FingerprintSet", "ParentLog", "HAVE_NUMPY", "np", "as_int64", "signed64"]
 
 # Without numpy the table falls back to the array module.
 HAVE_NUMPY = importlib.util.find_spec("numpy") is not None
@@ -158,7 +158,7 @@ class FingerprintSet:
     def _new_table(self, cap: int) -> Any:
         if self.numpy:
             return np.zeros(cap, dtype=np.uint64)
-        return array("Q", bytes(8 * cap))
+        return array("Q", [0]) * cap
 
     def _reserve(self, extra: int) -> None:
         need = self._count + extra
@@ -241,6 +241,75 @@ class FingerprintSet:
             pos[move] += 1
             pos[move[pos[move] == cap]] = 0
             pending = move
+
+
+class ParentLog:
+    """The sequential search's visited set for long runs (``Options.compact``): the mapping
+    fingerprint -> parent fingerprint of ``explicit``'s dict, in some 28 bytes a state.
+
+    Membership is a ``FingerprintSet`` (an ``array`` table: one probe is a few list-speed
+    reads); the parents are a log of (fingerprint, parent) pairs in discovery order, in chunks
+    of signed 64-bit arrays, read only to rebuild a counterexample's path (``path``), by a
+    backward scan (numpy's when installed): breadth-first, a parent was found before its child.
+    Fingerprints must be ``signed64`` already; each is added once (the search asks first).
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self) -> None:
+        self.set = FingerprintSet(use_numpy=False)
+        self.fps: list[array] = [array("q")]
+        self.parents: list[array] = [array("q")]
+        self.roots: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.set)
+
+    def __contains__(self, fp: int) -> bool:
+        return fp in self.set
+
+    def __setitem__(self, fp: int, parent: int | None) -> None:
+        self.set.add(fp)
+        if len(self.fps[-1]) == self.CHUNK:
+            self.fps.append(array("q"))
+            self.parents.append(array("q"))
+        self.fps[-1].append(fp)
+        if parent is None:
+            self.roots.add(fp)
+            parent = 0
+        self.parents[-1].append(parent)
+
+    @property
+    def nbytes(self) -> int:
+        return self.set.nbytes + sum(8 * (len(a) + len(b)) for a, b in zip(self.fps, self.parents))
+
+    def path(self, fp: int) -> list[int]:
+        """The fingerprints from an initial state to ``fp``, as ``explicit``'s dict gives them."""
+        out = [fp]
+        where = self._find(fp, (len(self.fps) - 1, len(self.fps[-1])))
+        while fp not in self.roots:
+            fp = self.parents[where[0]][where[1]]
+            where = self._find(fp, where)
+            out.append(fp)
+        out.reverse()
+        return out
+
+    def _find(self, fp: int, before: tuple[int, int]) -> tuple[int, int]:
+        """(chunk, index) of ``fp`` in the log, looking back from ``before`` (inclusive)."""
+        chunk, end = before
+        for c in range(chunk, -1, -1):
+            fps = self.fps[c]
+            stop = min(end + 1, len(fps)) if c == chunk else len(fps)
+            if HAVE_NUMPY:
+                hits = np.flatnonzero(np.frombuffer(fps, dtype=np.int64, count=stop) == fp)
+                if len(hits):
+                    return c, int(hits[-1])
+            else:
+                try:
+                    return c, fps[:stop].index(fp)
+                except ValueError:
+                    pass
+        raise KeyError(fp)
 
 
 def _as_uint64(fps: list[int]) -> Any:

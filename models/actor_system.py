@@ -145,6 +145,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from paxchain.models.model import Label, Model, Reduction, ReductionUnsound
+from paxchain.models.memo import Memo
 from paxchain.models.clocks import FixedClock, MinedClock
 from paxchain.models.environment import Mining
 from paxchain.models.faults import CRASH, CRASH_POINT, DROP, DUPLICATE, RESTART, Budgets
@@ -522,10 +523,10 @@ class ActorSystem(Model):
             raise ValueError("symmetry and tallies need an actor system without an environment")
         self._restarts: dict[tuple, tuple] = {}  # (node, durable) -> its checked restart
         self._seen: tuple = (None, None, None, None)  # ``node_states``'s last two answers
-        self._stamp_memo: dict[tuple, tuple] = {}
+        self._stamp_memo: dict[tuple, tuple] = Memo()
         self._react: dict[tuple, tuple] = {}
-        self._hist_memo: dict[tuple[int, tuple[int, ...]], int] = {}
-        self._out_memo: dict[tuple[int, tuple], int] = {}
+        self._hist_memo: dict[tuple[int, tuple[int, ...]], int] = Memo()
+        self._out_memo: dict[tuple[int, tuple], int] = Memo()
         self._perms: list[tuple[dict[str, str], tuple[int, ...]]] | None = None
         self._rep_cache: dict[tuple, tuple] = {}  # state -> its representative, recent ones
         # ``portable``: the tables in its order, and per table id -> bytes and bytes -> id
@@ -1372,8 +1373,8 @@ class ActorSystem(Model):
             self._group_entries = operator.itemgetter(*(i for pos in self._group_pos
                                                         for i in pos))
             self._invariant: dict[int, bool] = {}
-            self._cand_memo: dict[tuple, list] = {}
-            self._portable_cand_memo: dict[tuple, list] = {}
+            self._cand_memo: dict[tuple, list] = Memo()
+            self._portable_cand_memo: dict[tuple, list] = Memo()
         return self._perms
 
     def _rename_id(self, p: int, table: _Interned, memo: dict[int, int], x: int) -> int:

@@ -68,6 +68,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from paxchain.models.memo import Memo, Memos
 from paxchain.models.model import Reduction
 from paxchain.models.registry import BadInput
 from paxchain.impl import paxos as px
@@ -184,8 +185,8 @@ class PaxosSystem(CutSteps, Retiring, Subsuming, ActorSystem):
         self._na = len(self.acceptor_ids)
         if self.ids[:self._na] != self.acceptor_ids:
             raise ValueError("paxos-system: the cluster must list its acceptors first")
-        self.spec_memo: dict[str, dict] = {}
-        self._abs_memo: dict[tuple, tuple] = {}
+        self.spec_memo: dict[str, dict] = Memos()  # the properties' caches, by name
+        self._abs_memo: dict[tuple, tuple] = Memo()
         self._acc_memo: dict[int, tuple[int, int, int]] = {}
         self._proj_memo: dict[int, tuple] = {}  # entry id -> the entry as ``projection`` reads it
         self._init_retirement()

@@ -51,6 +51,7 @@ from typing import Any
 
 from paxchain.impl import paxos as px
 from paxchain.models.actor_system import Node
+from paxchain.models.memo import Memo
 from paxchain.models.model import ReductionUnsound
 
 __all__ = ["Retiring"]
@@ -81,9 +82,9 @@ class Retiring:
                                   else lambda s, i=pidx[0]: (s[i],))
         self._pidx = pidx
         self._dead_masks: dict[tuple[int, int], int] = {}  # (node, entry) -> ballots done with
-        self._retired_memo: dict[tuple, int] = {}  # proposers' entries -> retired ballots
-        self._forgot_memo: dict[tuple[int, int], int] = {}  # (history id, retired) -> history id
-        self._late_memo: dict[tuple[int, int], int] = {}  # (history ids) -> ballots given a 2a
+        self._retired_memo: dict[tuple, int] = Memo()  # proposers' entries -> retired ballots
+        self._forgot_memo: dict[tuple[int, int], int] = Memo()  # (history id, retired) -> history id
+        self._late_memo: dict[tuple[int, int], int] = Memo()  # (history ids) -> ballots given a 2a
 
     # -- which ballots are retired ---------------------------------------------------------
     def _done_with(self, i: int, entry: int) -> int:

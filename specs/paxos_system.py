@@ -97,7 +97,7 @@ def agreement(m, s) -> bool:
     quorum chose in one ballot is caught. Memoised on (outputs, history), all it reads.
     """
     key = (m.history_id(s), m.outputs_id(s))
-    memo = m.spec_memo.setdefault("agreement", {})
+    memo = m.spec_memo["agreement"]
     ok = memo.get(key)
     if ok is None:
         ok = memo[key] = agreement_holds(m.decisions(s), chosen_values(m, s))
@@ -114,7 +114,7 @@ def learned_chosen(m, s) -> bool:
     (outputs, history).
     """
     key = (m.history_id(s), m.outputs_id(s))
-    memo = m.spec_memo.setdefault("learned_chosen", {})
+    memo = m.spec_memo["learned_chosen"]
     ok = memo.get(key)
     if ok is None:
         ok = memo[key] = m.decisions(s) <= chosen_values(m, s)
@@ -148,9 +148,7 @@ def promise_monotonic(m, s, t) -> bool:
     before, after = m.acceptor_entry_ids(s), m.acceptor_entry_ids(t)
     if before == after:
         return True
-    memo = m.spec_memo.get("promise_monotonic")
-    if memo is None:
-        memo = m.spec_memo["promise_monotonic"] = {}
+    memo = m.spec_memo["promise_monotonic"]
     for a, b in zip(before, after):
         if a != b:
             ok = memo.get((a, b))
@@ -202,7 +200,7 @@ def refinement(m, s, t) -> bool:
     if a == b:
         return True
     forgotten = m.forgotten(t)
-    memo = m.spec_memo.setdefault("refinement", {})
+    memo = m.spec_memo["refinement"]
     nexts = memo.get((a, forgotten))
     if nexts is None:  # the Lamport steps, and a stutter up to the reports ``t`` forgets
         nexts = memo[(a, forgotten)] = (m.abstract_steps(a, forgotten)
@@ -229,7 +227,7 @@ def decision_durable(m, s) -> bool:
     what it restarts with). A learner that announces before its write breaks this at a crash
     between the two. Memoised on (outputs, learner entries)."""
     key = (m.outputs_id(s),) + tuple(m.entry_id(s, x) for x in m.learner_ids)
-    memo = m.spec_memo.setdefault("decision_durable", {})
+    memo = m.spec_memo["decision_durable"]
     ok = memo.get(key)
     if ok is None:
         ok = memo[key] = not _forgotten(m, s)

@@ -66,7 +66,7 @@ def parse_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry, deadlock,
-             keep_going, props, exact, coverage) -> Options:
+             keep_going, props, exact, coverage, compact=False) -> Options:
     for name, value in (("--max-depth", max_depth), ("--max-states", max_states),
                         ("--time-limit", time_limit), ("--memory-limit", memory_limit)):
         if value is not None and not math.isfinite(value):
@@ -79,7 +79,7 @@ def _options(strategy, max_depth, max_states, time_limit, memory_limit, symmetry
                    time_limit=time_limit, memory_limit=memory_limit, symmetry=symmetry,
                    deadlock=deadlock,
                    keep_going=keep_going, only=tuple(props) or None, fingerprints=not exact,
-                   coverage=coverage)
+                   coverage=coverage, compact=compact)
 
 
 def _workers(text: str) -> int:
@@ -155,6 +155,10 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
               help="Check only these properties (repeatable).")
 @click.option("--exact", is_flag=True,
               help="Keep whole states in the visited set instead of 64-bit fingerprints.")
+@click.option("--compact", is_flag=True,
+              help="For long breadth-first runs (as TLC stores them): fingerprints, parents "
+                   "and subsumption's covers in flat tables, each level in a temporary file; "
+                   "the same counts, verdicts and traces in a fraction of the memory.")
 @click.option("--no-coverage", is_flag=True,
               help="Do not count transitions per action (slightly faster).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
@@ -196,8 +200,8 @@ def _search(model, opts: Options, quiet: bool, workers: int = 1,
                    "property (depth-first traces; breadth-first ones are already shortest).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_depth, max_states,
-            time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, no_coverage,
-            out, as_json, checks_file, slow, junit, summary, artifacts, link_base, quiet,
+            time_limit, memory_limit, symmetry, deadlock, keep_going, props, exact, compact,
+            no_coverage, out, as_json, checks_file, slow, junit, summary, artifacts, link_base, quiet,
             model_option, workers_text, checkpoint, checkpoint_every, resume,
             ray_address, minimize, walks, seed) -> None:
     """Check MODEL's properties by explicit-state search (no MODEL: the checks in
@@ -209,8 +213,12 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
     if bfs and dfs:
         raise UserError("give one of --bfs and --dfs")
     opts = _options("dfs" if dfs else "bfs", max_depth, max_states, time_limit, memory_limit, symmetry,
-                    deadlock, keep_going, props, exact, not no_coverage)
+                    deadlock, keep_going, props, exact, not no_coverage, compact)
     workers = _workers(workers_text)
+    if compact and (workers > 1 or checkpoint or resume or ray_address or engine != "explicit"
+                    or model is None):
+        raise UserError("--compact is the sequential explicit search's storage, for one MODEL "
+                        "(not with --workers, --checkpoint, --resume, --ray or another engine)")
     if workers > 1 and (engine == "bmc" or find_min_k):
         raise UserError("--workers goes with the explicit engine's search and --engine random "
                         "(not --engine bmc or --find-min-k)")
