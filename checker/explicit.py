@@ -391,6 +391,7 @@ class _Search:
         for root, rfp in zip(roots, rfps):
             level.append(root, rfp)
         del roots, rfps
+        stats.levels = [len(level)]
         max_states = opt.max_states
         deadlock = opt.deadlock
         depth = 0
@@ -443,6 +444,7 @@ class _Search:
                 level, i, new = new, 0, self._new_level()
                 if len(level):
                     depth += 1
+                    stats.levels.append(len(level))
         except (KeyboardInterrupt, MemoryError) as exc:
             self.stopped_by = _stop_reason(exc)
             stats.depth = depth

@@ -127,6 +127,9 @@ class Stats:
     # A breadth-first search stopped early had still checked every run of up to this many
     # steps: all states at this depth or less, and every transition out of shallower states.
     checked_depth: int | None = None
+    # Breadth-first (the sequential engine): the states found at each depth, 0 to the deepest
+    # level found whole (a level still being found when the search stopped is left out).
+    levels: list[int] = field(default_factory=list)
 
     @property
     def states_per_second(self) -> float:
@@ -141,7 +144,8 @@ class Stats:
         return {"generated": self.generated, "distinct": self.distinct, "queue_left": self.queue,
                 "depth": self.depth, "seconds": round(self.seconds, 4),
                 "states_per_second": round(self.states_per_second, 1),
-                "peak_memory_mb": self.peak_memory_mb, "checked_depth": self.checked_depth}
+                "peak_memory_mb": self.peak_memory_mb, "checked_depth": self.checked_depth,
+                "levels": self.levels}
 
 
 @dataclass

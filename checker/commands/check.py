@@ -216,9 +216,10 @@ def command(model, params, variant, engine, depth, find_min_k, bfs, dfs, max_dep
                     deadlock, keep_going, props, exact, not no_coverage, compact)
     workers = _workers(workers_text)
     if compact and (workers > 1 or checkpoint or resume or ray_address or engine != "explicit"
-                    or model is None):
-        raise UserError("--compact is the sequential explicit search's storage, for one MODEL "
-                        "(not with --workers, --checkpoint, --resume, --ray or another engine)")
+                    or model is None or dfs or exact):
+        raise UserError("--compact is the sequential breadth-first search's storage, for one "
+                        "MODEL (not with --dfs, --exact, --workers, --checkpoint, --resume, "
+                        "--ray or another engine)")
     if workers > 1 and (engine == "bmc" or find_min_k):
         raise UserError("--workers goes with the explicit engine's search and --engine random "
                         "(not --engine bmc or --find-min-k)")
