@@ -32,6 +32,11 @@ class Memo(dict):  # type: ignore[type-arg]
             self.clear()
         dict.__setitem__(self, key, value)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (to a worker process, to Ray) as an empty table with the same limit: a
+        cache's entries are recomputed where they are needed, and need not travel."""
+        return (type(self), (self.limit,))
+
 
 class Memos(dict):  # type: ignore[type-arg]
     """Named ``Memo`` tables, each made at its first use (``memos[name]``)."""

@@ -136,3 +136,16 @@ def test_compact_refuses_what_it_does_not_do():
         code, out, err = run_cli("check", "paxos-system", "--compact", "-q", *extra)
         assert_bad_input(code, err)
         assert "--compact" in err and out == ""
+
+
+def test_a_memo_travels_empty():
+    # Ray ships a model by pickling it, memos and all: a filled cache arrives as an empty one
+    # with its limit (unpickling its entries would call ``__setitem__`` before ``limit`` is set).
+    import pickle
+
+    table, named = memo.Memo(limit=8), memo.Memos()
+    table[1] = "one"
+    named["agreement"][(1, 2)] = True
+    back, named_back = pickle.loads(pickle.dumps((table, named)))
+    assert back == {} and back.limit == 8 and isinstance(back, memo.Memo)
+    assert named_back == {"agreement": {}} and isinstance(named_back["agreement"], memo.Memo)
