@@ -59,6 +59,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from paxchain.models.actor_system import ActorSystem
+from paxchain.models.memo import Memo
 from paxchain.models.model import Model, Record
 from paxchain.models.values import decode, encode
 
@@ -241,8 +242,7 @@ class VarsCodec(Codec):
     def __init__(self, model: Model, canon: Callable[[Any], Any] | None,
                  cache: int = 1 << 18, orbit_key: Callable[[Any], int] | None = None) -> None:
         super().__init__(model, canon)
-        self._cache: dict[Any, int] = {}
-        self._limit = cache
+        self._cache: dict[Any, int] = Memo(cache)
         self._of: Callable[[Any], int] = (orbit_key or getattr(model, "portable_key", None)
                                           or (lambda s: digest64(encode_state(model, s))))
 
@@ -250,8 +250,6 @@ class VarsCodec(Codec):
         s = self.canon(state) if self.canon else state
         k = self._cache.get(s)
         if k is None:
-            if len(self._cache) >= self._limit:
-                self._cache.clear()
             k = self._cache[s] = self._of(s)
         return k
 

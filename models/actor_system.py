@@ -528,14 +528,14 @@ class ActorSystem(Model):
         self._hist_memo: dict[tuple[int, tuple[int, ...]], int] = Memo()
         self._out_memo: dict[tuple[int, tuple], int] = Memo()
         self._perms: list[tuple[dict[str, str], tuple[int, ...]]] | None = None
-        self._rep_cache: dict[tuple, tuple] = {}  # state -> its representative, recent ones
+        self._rep_cache: dict[tuple, tuple] = Memo(_REP_CACHE)  # state -> representative, recent
         # ``portable``: the tables in its order, and per table id -> bytes and bytes -> id
         self._tables = (self.entries, self.hist, self.outs, self.envs)
         self._encoded: tuple[dict, ...] = ({}, {}, {}, {})
         self._decoded: tuple[dict, ...] = ({}, {}, {}, {})
         self._digests: tuple[dict, ...] = ({}, {}, {}, {})  # id -> digest of its bytes
         self._extra_digests: dict[tuple, int] = {}
-        self._orbit_keys: dict[tuple, int] = {}  # representative -> its orbit's portable key
+        self._orbit_keys: dict[tuple, int] = Memo(_ORBIT_KEYS)  # representative -> orbit key
         self._entry_maps: list[dict[int, int]] = []
 
     def _link(self, e: int) -> tuple[int, int]:
@@ -1525,8 +1525,6 @@ class ActorSystem(Model):
             img = s if p is None else self._image(p, s)
             if best is None or img < best:
                 best = img
-        if len(cache) >= _REP_CACHE:
-            cache.clear()
         cache[s] = best
         return best
 
@@ -1642,8 +1640,6 @@ class ActorSystem(Model):
             if best is None or k < best:
                 best = k
         assert best is not None  # cands holds the identity or every permutation
-        if len(cache) >= _ORBIT_KEYS:
-            cache.clear()
         cache[rep] = best
         return best
 
