@@ -305,6 +305,7 @@ class Coordinator:
                 shares[item[1] % self.n]["frontier"].append(item)
             self._spawn(shares)
             depth, frontier = 0, len(initial)
+            self.stats.levels = [frontier]
         opt, stats = self.opt, self.stats
         stats.queue = frontier
         while frontier:
@@ -343,6 +344,7 @@ class Coordinator:
             stats.checked_depth = None
             if frontier:
                 depth += 1
+                stats.levels.append(frontier)
         stats.depth = depth
         stats.queue = 0
 
@@ -451,6 +453,7 @@ class Coordinator:
             "initial_keys": [self.key(s) for s in self.model.initial_states()],
             "hash_seed": os.environ.get("PYTHONHASHSEED"), "depth": depth,
             "frontier": frontier, "stats": (self.stats.generated, self.stats.distinct),
+            "levels": self.stats.levels,
             "coverage": self.coverage, "settled": sorted(self.refs.items()),
             "seconds": self.prior_seconds + now - self.start, "workers": shares})
         self.last_save = time.monotonic()
@@ -462,6 +465,7 @@ class Coordinator:
         keys = [self.key(s) for s in self.model.initial_states()]
         data = checkpoint.load(directory, self.model.describe(), self.opt, keys)
         self.stats.generated, self.stats.distinct = data["stats"]
+        self.stats.levels = list(data.get("levels", []))  # none in a checkpoint older than them
         self.prior_seconds = data["seconds"]
         self.coverage = data["coverage"]
         shares = checkpoint.regroup(data["workers"], self.n)

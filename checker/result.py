@@ -127,8 +127,9 @@ class Stats:
     # A breadth-first search stopped early had still checked every run of up to this many
     # steps: all states at this depth or less, and every transition out of shallower states.
     checked_depth: int | None = None
-    # Breadth-first (the sequential engine): the states found at each depth, 0 to the deepest
-    # level found whole (a level still being found when the search stopped is left out).
+    # Breadth-first (every engine): the states found at each depth, 0 to the deepest level
+    # found whole (a level still being found when the search stopped is left out); empty after
+    # resuming a checkpoint written before levels were recorded.
     levels: list[int] = field(default_factory=list)
 
     @property

@@ -1,9 +1,10 @@
 """The parallel engine (``paxchain.checker.parallel``) gives what the sequential one gives.
 
 For each case both engines search the same model with the same options; the verdicts, the
-reason for stopping, every count (distinct, generated, left on queue, depth, checked depth),
-the coverage, the reductions and every trace, step by step, must be equal — at a first
-violation too, where the parallel engine stops at the event the sequential search meets first.
+reason for stopping, every count (distinct, generated, left on queue, depth, checked depth, the
+size of each breadth-first level), the coverage, the reductions and every trace, step by step,
+must be equal — at a first violation too, where the parallel engine stops at the event the
+sequential search meets first.
 Small bounds only; nothing here is timed.
 """
 
@@ -40,7 +41,7 @@ def outcome(r: Result) -> tuple:
     may differ from the sequential search's."""
     s = r.stats
     return (r.verdict, r.stopped_by, s.distinct, s.generated, s.queue, s.depth, s.checked_depth,
-            r.coverage, [x.split(" (premise failed")[0] for x in r.reductions],
+            s.levels, r.coverage, [x.split(" (premise failed")[0] for x in r.reductions],
             [(p.name, p.verdict, p.detail,
               None if p.trace is None
               else [(str(x.label), p.trace.model.to_vars(x.state)) for x in p.trace.steps])
@@ -56,7 +57,7 @@ def guaranteed(r: Result) -> tuple:
     reductions = [x.split(" (premise failed")[0] for x in r.reductions]
     if r.stopped_by == STOP_VIOLATION:
         return (r.verdict, reductions, min(len(p.trace.steps) for p in r.violations()))
-    return (r.verdict, r.stopped_by, (s.distinct, s.generated, s.depth), reductions,
+    return (r.verdict, r.stopped_by, (s.distinct, s.generated, s.depth, s.levels), reductions,
             [(p.name, p.verdict, None if p.trace is None else len(p.trace.steps))
              for p in r.properties])
 
