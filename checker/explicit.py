@@ -44,7 +44,7 @@ from paxchain.checker.trace import rebuild, rebuild_edge
 from paxchain.specs.model_properties import properties_of
 from paxchain.models.subsumption import CoverTable, PackedCoverTable
 from paxchain.checker.levels import ListLevel, SpilledLevel
-from paxchain.checker.visited import ParentLog, signed64
+from paxchain.checker.visited import ParentLog, ParentMap, signed64
 
 __all__ = ["check", "selected", "reachable_states", "explored_states", "engine_only",
            "DEADLOCK"]
@@ -203,7 +203,7 @@ class _Search:
             self.coverage = dict.fromkeys(model.actions(), 0)
             self.nexts = self._counting_nexts()
         # fingerprint (or state) -> its parent's; a ``ParentLog`` with ``compact``.
-        self.seen: Any = {}
+        self.seen: ParentMap | ParentLog = ParentMap()
         self._new_level: Callable[[], ListLevel | SpilledLevel] = ListLevel
         if options.symmetry and not model.has_symmetry:
             raise ValueError(f"{model.describe()} has no symmetry to reduce by")
@@ -299,15 +299,7 @@ class _Search:
         return not self.opt.keep_going
 
     def _path(self, fp: Hashable) -> list[Hashable]:
-        if isinstance(self.seen, ParentLog):
-            return self.seen.path(fp)  # type: ignore[arg-type, return-value]
-        path = []
-        cur: Hashable | None = fp
-        while cur is not None:
-            path.append(cur)
-            cur = self.seen[cur]
-        path.reverse()
-        return path
+        return self.seen.path(fp)  # type: ignore[arg-type, return-value]
 
     def _over_limit(self, now: float, start: float) -> bool:
         """At a tick: True (and ``stopped_by`` set) when the time or memory limit is passed.
@@ -355,7 +347,7 @@ class _Search:
         self.stats.queue = queue_left
         self.stats.distinct = len(self.seen)
         if self.stopped_by in (STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY):
-            self.seen = {}  # free the visited set before anyone builds a report
+            self.seen = ParentMap()  # free the visited set before anyone builds a report
         for r in self.results.values():
             if r.verdict == INCOMPLETE and self.stopped_by is None:
                 # Exhaustive: an undisproved invariant holds, an unreached goal fails.

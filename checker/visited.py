@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["FingerprintSet", "ParentLog", "HAVE_NUMPY", "np", "as_int64", "signed64"]
+__all__ = ["FingerprintSet", "ParentLog", "ParentMap", "HAVE_NUMPY", "np", "as_int64", "signed64"]
 
 # Without numpy the table falls back to the array module.
 HAVE_NUMPY = importlib.util.find_spec("numpy") is not None
@@ -241,6 +241,22 @@ class FingerprintSet:
             pos[move] += 1
             pos[move[pos[move] == cap]] = 0
             pending = move
+
+
+class ParentMap(dict):
+    """The sequential search's visited set by default: key (fingerprint or state) -> its
+    parent's key, ``None`` for an initial state; ``ParentLog`` is its compact twin."""
+
+    __slots__ = ()
+
+    def path(self, key: Any) -> list[Any]:
+        """The keys from an initial state to ``key``."""
+        out = []
+        while key is not None:
+            out.append(key)
+            key = self[key]
+        out.reverse()
+        return out
 
 
 class ParentLog:
