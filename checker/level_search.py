@@ -73,9 +73,10 @@ from typing import Any
 from paxchain.checker import checkpoint
 from paxchain.checker.explicit import DEADLOCK
 from paxchain.checker.portable import NotPortable, codec_for
-from paxchain.checker.progress import resident_mb
+from paxchain.checker.progress import near_address_limit, resident_mb
 from paxchain.checker.result import (HOLDS, INCOMPLETE, STOP_INTERRUPTED, STOP_MAX_DEPTH,
-                                     STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_TIME_LIMIT,
+                                     STOP_MAX_STATES, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
+                                     STOP_TIME_LIMIT,
                                      STOP_VIOLATION, VIOLATED, Options, PropertyResult, Result,
                                      Stats, Strategy)
 from paxchain.checker.shard import DEAD, EDGE, LAST, LIMIT, SHIFT, STATE, Shard
@@ -195,6 +196,8 @@ class Coordinator:
             self.stopped_by = stop.reason
         except KeyboardInterrupt:
             self.stopped_by = STOP_INTERRUPTED
+        except MemoryError:  # here, or a shard's, raised here by ``_checked``
+            self.stopped_by = STOP_OUT_OF_MEMORY
         finally:
             for sig, old in handlers.items():
                 signal.signal(sig, old)
@@ -273,6 +276,10 @@ class Coordinator:
         """Resident megabytes of the search (here: this process's)."""
         return resident_mb()
 
+    def _near_address_limit(self) -> bool:
+        """Whether the search is near its address-space limit (here: this process)."""
+        return near_address_limit()
+
     def _checked(self, reply: tuple) -> tuple:
         """A shard's reply, or its error raised here."""
         if reply[0] == "unsound":
@@ -287,6 +294,8 @@ class Coordinator:
             raise Stop(STOP_TIME_LIMIT)
         if self.opt.memory_limit is not None and self._memory() > self.opt.memory_limit:
             raise Stop(STOP_MEMORY_LIMIT)
+        if self._near_address_limit():
+            raise Stop(STOP_OUT_OF_MEMORY)
         if self.opt.progress and now - self.last_report >= self.opt.progress_interval:
             self.last_report = now
             self.stats.seconds = self.prior_seconds + now - self.start

@@ -44,7 +44,7 @@ from paxchain.checker.level_search import (POLL, SHIFT, Coordinator, Shard, Stop
 from paxchain.checker.portable import Codec
 from paxchain.checker.shard import quiet_collector
 from paxchain.checker.visited import np
-from paxchain.checker.progress import resident_mb
+from paxchain.checker.progress import near_address_limit, resident_mb
 from paxchain.checker.result import STOP_OUT_OF_MEMORY, Options, Result
 from paxchain.models.model import Model
 from paxchain.models.properties import Property
@@ -267,6 +267,12 @@ class _Coordinator(Coordinator):
                 if p.exitcode == -signal.SIGKILL:
                     raise Stop(STOP_OUT_OF_MEMORY)
                 raise WorkerLost(f"worker {i} ended unexpectedly (exit code {p.exitcode})")
+        raise WorkerLost("a worker's pipe closed while every worker was still running")
+
+    def _near_address_limit(self) -> bool:
+        """Whether this process or a worker (forked under the same limit) is near it."""
+        return near_address_limit() or any(near_address_limit(pid=p.pid)
+                                           for p in getattr(self, "procs", []))
 
     def _memory(self) -> float:
         """Resident megabytes of this process and every worker."""

@@ -46,12 +46,12 @@ def resident_mb() -> float:
         return peak / 2.0 ** 20 if sys.platform == "darwin" else peak / 1024.0
 
 
-def near_address_limit(share: float = 0.9) -> bool:
-    """True when the process has an address-space limit (``ulimit -v``, ``prlimit --as``) and
-    its virtual size has passed ``share`` of it. Near that limit the allocator may go on failing
-    and retrying system calls without ever raising ``MemoryError`` (seen once: a test's
-    child crawled for 13 minutes at 78 of 80 MB), so the search stops there as *out of
-    memory* instead."""
+def near_address_limit(share: float = 0.9, pid: int | str = "self") -> bool:
+    """True when this process has an address-space limit (``ulimit -v``, ``prlimit --as``) and
+    the virtual size of process ``pid`` (this one, or a child forked under the same limit) has
+    passed ``share`` of it. Near that limit the allocator may go on failing and retrying system
+    calls without ever raising ``MemoryError`` (seen once: a test's child crawled for 13
+    minutes at 78 of 80 MB), so the search stops there as *out of memory* instead."""
     global _AS_LIMIT
     if _AS_LIMIT is None:
         try:
@@ -63,7 +63,7 @@ def near_address_limit(share: float = 0.9) -> bool:
     if not _AS_LIMIT:
         return False
     try:
-        with open("/proc/self/statm") as f:
+        with open(f"/proc/{pid}/statm") as f:
             size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError):
         return False

@@ -7,6 +7,7 @@ output folder lands whole; plugins load from the command line and the checks fil
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from paxchain.checker.bmc import NONE_UP_TO_DEPTH, UNKNOWN, Budget, unroll
 from paxchain.checker.checks_file import CheckSpec
 from paxchain.models.errors import UserError
 from paxchain.checker.explicit import check
+from paxchain.checker.parallel import check as parallel
 from paxchain.checker.outdir import staged_dir
 from paxchain.models.properties import invariant
 from paxchain.checker.result import (INCOMPLETE, STOP_INTERRUPTED, STOP_MEMORY_LIMIT, STOP_OUT_OF_MEMORY,
@@ -87,6 +89,15 @@ def test_running_out_of_memory_is_incomplete_with_statistics(strategy):
         assert r.stats.checked_depth is not None
 
 
+def test_a_worker_running_out_of_memory_is_incomplete_with_statistics():
+    # a worker's MemoryError comes to the coordinator as its reply, and is raised there
+    r = parallel(_OutOfMemory(top=10, props=[always_true]), Options(), 2)
+    assert r.verdict == INCOMPLETE and r.exit_code == 3 and r.stopped_by == STOP_OUT_OF_MEMORY
+    assert r.stats.distinct > 0 and r.stats.checked_depth is not None
+    assert r.get("always_true").verdict == INCOMPLETE
+    assert json.loads(json.dumps(r.to_json()))["stopped_by"] == "out_of_memory"
+
+
 def test_the_memory_limit_stops_the_search_at_its_first_tick():
     r = check(Counters(top=10, props=[always_true]), Options(memory_limit=0.001))
     assert r.verdict == INCOMPLETE and r.stopped_by == STOP_MEMORY_LIMIT
@@ -109,6 +120,21 @@ def test_out_of_memory_in_a_real_process_exits_3_with_whole_json():
     data = json.loads(proc.stdout)
     assert data["verdict"] == "incomplete" and data["stopped_by"] == "out_of_memory"
     assert data["stats"]["distinct"] > 0 and data["stats"]["checked_depth"] is not None
+
+
+@pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs util-linux prlimit")
+def test_out_of_memory_with_workers_exits_3_with_whole_json():
+    """The same with two workers, forked under the same limit (numpy, which their tables use,
+    needs more address space than 80 MB; one BLAS thread keeps its share small)."""
+    proc = subprocess.run(["prlimit", "--as=300000000", sys.executable, "-m", "paxchain.checker",
+                           "check", "lamport-paxos", "-p", "max_ballot=3", "--workers", "2",
+                           "--json"], capture_output=True, text=True,
+                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert data["verdict"] == "incomplete" and data["stopped_by"] == "out_of_memory"
+    assert data["stats"]["checked_depth"] is not None
+    assert len(data["stats"]["levels"]) == data["stats"]["checked_depth"] + 1
 
 
 def test_memory_limit_option_exits_3():
