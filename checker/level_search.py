@@ -462,7 +462,6 @@ class Coordinator:
             "initial_keys": [self.key(s) for s in self.model.initial_states()],
             "hash_seed": os.environ.get("PYTHONHASHSEED"), "depth": depth,
             "frontier": frontier, "stats": (self.stats.generated, self.stats.distinct),
-            "levels": self.stats.levels,
             "coverage": self.coverage, "settled": sorted(self.refs.items()),
             "seconds": self.prior_seconds + now - self.start, "workers": shares})
         self.last_save = time.monotonic()
@@ -474,10 +473,14 @@ class Coordinator:
         keys = [self.key(s) for s in self.model.initial_states()]
         data = checkpoint.load(directory, self.model.describe(), self.opt, keys)
         self.stats.generated, self.stats.distinct = data["stats"]
-        self.stats.levels = list(data.get("levels", []))  # none in a checkpoint older than them
         self.prior_seconds = data["seconds"]
         self.coverage = data["coverage"]
         shares = checkpoint.regroup(data["workers"], self.n)
+        # each level's size, from what the checkpoint holds: the initial states, then every
+        # shard's (fingerprint, parent) log of each later level
+        self.stats.levels = [len(set(keys))] + [
+            sum(len(share["parents"][d][0]) for share in shares)
+            for d in range(len(shares[0]["parents"]))]
         for share in shares:
             share["packed"] = True
         self._spawn(shares)

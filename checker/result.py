@@ -128,8 +128,7 @@ class Stats:
     # steps: all states at this depth or less, and every transition out of shallower states.
     checked_depth: int | None = None
     # Breadth-first (every engine): the states found at each depth, 0 to the deepest level
-    # found whole (a level still being found when the search stopped is left out); empty after
-    # resuming a checkpoint written before levels were recorded.
+    # found whole (a level still being found when the search stopped is left out).
     levels: list[int] = field(default_factory=list)
 
     @property
