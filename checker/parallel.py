@@ -36,7 +36,7 @@ import signal
 import time
 from multiprocessing.connection import Connection, wait
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from paxchain.checker.explicit import retrying as explicit_retrying
 from paxchain.checker.level_search import (POLL, SHIFT, Coordinator, Shard, Stop, Unsupported,
@@ -248,7 +248,6 @@ class _Coordinator(Coordinator):
             return self._replies(conns)
         except (EOFError, OSError):
             self._lost()
-            raise
 
     def _replies(self, conns: list[Connection]) -> list[tuple]:
         replies: dict[int, tuple] = {}
@@ -258,7 +257,7 @@ class _Coordinator(Coordinator):
             self._watch()
         return [replies[id(c)] for c in conns]
 
-    def _lost(self) -> None:
+    def _lost(self) -> NoReturn:
         """A worker's pipe broke: it ended. Killed by SIGKILL — the kernel's out-of-memory
         killer, as a rule — the run is incomplete (out of memory); otherwise ``WorkerLost``."""
         for i, p in enumerate(self.procs):
